@@ -1,0 +1,364 @@
+package screening
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/robinson"
+)
+
+// Errors returned by Engine.Screen for the request as a whole.
+var (
+	// ErrNoDataset means no Robinson list is loaded: nothing can be cleared.
+	ErrNoDataset = errors.New("screening: no Robinson dataset loaded")
+	// ErrChannel means the channel is missing or unknown.
+	ErrChannel = errors.New("screening: channel missing or unknown")
+)
+
+// Engine applies the decision rules. The zero value uses time.Now.
+type Engine struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Screen decides for one contact. It returns ErrNoDataset when snap has no
+// Robinson list, ErrChannel for a missing channel, and storage errors from
+// the datasets wrapped; every per-contact problem is a finding in the Result.
+func (e *Engine) Screen(snap Snapshot, ch Channel, purpose Purpose, c *Contact) (Result, error) {
+	if snap.Robinson == nil {
+		return Result{}, ErrNoDataset
+	}
+	if ch < ChannelPhone || ch > ChannelPost {
+		return Result{}, ErrChannel
+	}
+	s := screener{now: e.now(), snap: snap, c: c, res: Result{Ref: c.Ref}}
+	if err := s.run(ch, purpose); err != nil {
+		return Result{}, err
+	}
+	return s.res, nil
+}
+
+// screener holds the state of one contact's screening.
+type screener struct {
+	now  time.Time
+	snap Snapshot
+	c    *Contact
+	res  Result
+
+	cprGiven   bool
+	cprValid   bool
+	cprNumber  cprcheck.Number
+	person     cprcheck.Person
+	personSeen bool // the number is in the loaded CPR extract
+	usedStale  bool // a consulted dataset is stale
+}
+
+func (s *screener) add(f Finding) {
+	s.res.Findings = append(s.res.Findings, f)
+}
+
+func (s *screener) use(info DatasetInfo) {
+	for _, d := range s.res.Datasets {
+		if d.Kind == info.Kind {
+			return
+		}
+	}
+	stale := info.Stale(s.now)
+	s.usedStale = s.usedStale || stale
+	s.res.Datasets = append(s.res.Datasets, DatasetRef{Kind: info.Kind, Version: info.Version, Published: info.Published, Stale: stale})
+}
+
+func (s *screener) run(ch Channel, purpose Purpose) error {
+	c := s.c
+	if err := s.lookupCPR(); err != nil {
+		return err
+	}
+	// 1. Deceased.
+	if s.personSeen && s.person.Deceased() {
+		s.add(Finding{Source: SourceCPR, Reason: ReasonDeceased, Decision: Block, Detail: "deceased (CPR status 90)", Dataset: s.cprVersion()})
+		return s.finish(false)
+	}
+	// 2. The sender's own opt-out.
+	if c.OptedOut {
+		s.add(Finding{Source: SourceRequest, Reason: ReasonOptedOut, Decision: Block, Detail: "on the sender's opt-out list"})
+		return s.finish(false)
+	}
+	business := s.isBusiness()
+	// 3. Explicit consent: the list checks run for information only.
+	if c.Consent {
+		s.add(Finding{Source: SourceRequest, Reason: ReasonConsent, Decision: Allow, Detail: "explicit consent to this sender"})
+		if !business {
+			if err := s.listChecks(); err != nil {
+				return err
+			}
+		}
+		return s.finish(true)
+	}
+	// 4. Channel gate.
+	switch ch {
+	case ChannelEmail, ChannelSMS:
+		if !c.ExistingCustomer {
+			s.add(Finding{Source: SourceRequest, Reason: ReasonNoConsent, Decision: Block, Detail: "electronic mail needs prior consent"})
+			return s.finish(false)
+		}
+		s.add(Finding{Source: SourceRequest, Detail: "existing customer: own similar products (section 10(2))"})
+	case ChannelPhone:
+		if !business && !purpose.exempt() {
+			s.add(Finding{Source: SourceRequest, Reason: ReasonNoConsent, Decision: Block, Detail: "phone marketing to consumers needs consent unless the purpose is exempt"})
+			return s.finish(false)
+		}
+	}
+	// 5. List checks.
+	if business {
+		s.businessChecks(ch)
+		return s.finish(false)
+	}
+	if err := s.listChecks(); err != nil {
+		return err
+	}
+	return s.finish(false)
+}
+
+// isBusiness reports a business contact: a CVR number and no personal number.
+func (s *screener) isBusiness() bool {
+	return strings.TrimSpace(s.c.CVR) != "" && !s.cprGiven
+}
+
+func (s *screener) lookupCPR() error {
+	raw := strings.TrimSpace(s.c.CPR)
+	if raw == "" {
+		return nil
+	}
+	s.cprGiven = true
+	n, err := cprcheck.Parse(raw)
+	if err != nil {
+		return nil // reported by listChecks as INVALID_CPR
+	}
+	s.cprValid, s.cprNumber = true, n
+	if s.snap.CPR == nil {
+		return nil
+	}
+	s.use(s.snap.CPR.Info())
+	p, ok, err := s.snap.CPR.Lookup(n)
+	if err != nil {
+		return err
+	}
+	s.person, s.personSeen = p, ok
+	return nil
+}
+
+func (s *screener) cprVersion() string {
+	if s.snap.CPR == nil {
+		return ""
+	}
+	return s.snap.CPR.Info().Version
+}
+
+// listChecks is step 5 for consumers. Under consent its findings are
+// recorded for information and do not change the decision.
+func (s *screener) listChecks() error {
+	verifiable := false
+	// Personal number.
+	if s.cprGiven && !s.cprValid {
+		s.add(Finding{Source: SourceRequest, Reason: ReasonInvalidCPR, Decision: Review, Detail: "personal number is not a valid DDMMYYSSSS / DDMMYY-SSSS number"})
+	}
+	if s.cprValid {
+		switch {
+		case s.snap.CPR == nil:
+			s.add(Finding{Source: SourceCPR, Reason: ReasonUnverifiable, Decision: Review, Detail: "no CPR extract loaded: the marketing marking of the personal number cannot be checked"})
+		case !s.personSeen:
+			s.add(Finding{Source: SourceCPR, Detail: "personal number not in the loaded CPR extract", Dataset: s.cprVersion()})
+		default:
+			verifiable = true
+			if s.person.MarketingProtectedOn(s.now) {
+				s.add(Finding{Source: SourceCPR, Reason: ReasonCPRMarketingProtection, Decision: Block, Detail: "CPR marketing protection (type 0003) active", Dataset: s.cprVersion()})
+			} else {
+				s.add(Finding{Source: SourceCPR, Decision: Allow, Detail: "no active CPR marketing protection", Dataset: s.cprVersion()})
+			}
+		}
+	}
+	// Robinson list by name and address.
+	rl := s.snap.Robinson
+	s.use(rl.Info())
+	name, nameErr := robinson.ParseContactName(s.c.Name)
+	addr, _ := robinson.ParseAddress(s.c.Address)
+	if pc, ok := postalCode(s.c.PostalCode); ok {
+		addr.Postcode = pc
+	}
+	if nameErr == nil && addr.Postcode != "" && addr.HouseNumber != "" {
+		verifiable = true
+		best, err := bestMatch(rl, name, addr)
+		if err != nil {
+			return err
+		}
+		s.robinsonFinding(best, rl.Info().Version)
+	} else {
+		s.add(Finding{Source: SourceRobinson, Detail: "name and address (postcode and house number) not both given: the Robinson list cannot be checked", Dataset: rl.Info().Version})
+	}
+	if !verifiable {
+		s.add(Finding{Source: SourceRequest, Reason: ReasonUnverifiable, Decision: Review, Detail: "neither a personal number in the CPR extract nor a name with postcode and house number"})
+	}
+	return nil
+}
+
+func (s *screener) robinsonFinding(best robinson.Outcome, version string) {
+	switch best.Level {
+	case robinson.Matched:
+		o := best
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: "on the Robinson list (" + describe(best) + ")", Dataset: version, Robinson: &o})
+	case robinson.Possible:
+		o := best
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: "possibly on the Robinson list (" + describe(best) + ")", Dataset: version, Robinson: &o})
+	default:
+		s.add(Finding{Source: SourceRobinson, Decision: Allow, Detail: "not on the Robinson list", Dataset: version})
+	}
+}
+
+func describe(o robinson.Outcome) string {
+	addr := "current address"
+	if o.Previous {
+		addr = "previous address"
+	}
+	return addr + ", name " + o.Name.String() + ", street " + o.Street.String() + ", floor/door " + o.Unit.String()
+}
+
+// bestMatch returns the strongest outcome over every candidate record of
+// every surname word of the contact.
+func bestMatch(rl RobinsonList, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
+	var best robinson.Outcome
+	var keyBuf [96]byte
+	for i, sn := range name.Surnames {
+		if dup(name.Surnames[:i], sn) {
+			continue
+		}
+		key := robinson.AppendKey(keyBuf[:0], addr.Postcode, addr.HouseNumber, sn)
+		err := rl.Candidates(key, func(rec *robinson.Record) {
+			o := robinson.Match(name, addr, rec)
+			if better(o, best) {
+				best = o
+			}
+		})
+		if err != nil {
+			return best, err
+		}
+	}
+	return best, nil
+}
+
+func dup(words []string, w string) bool {
+	for _, x := range words {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// better orders outcomes: stronger level first, then a current address,
+// then the stronger name agreement.
+func better(o, than robinson.Outcome) bool {
+	if o.Level != than.Level {
+		return o.Level > than.Level
+	}
+	if o.Level == robinson.NoMatch {
+		return false
+	}
+	if o.Previous != than.Previous {
+		return !o.Previous
+	}
+	return o.Name > than.Name
+}
+
+// businessChecks is step 5 for business contacts.
+func (s *screener) businessChecks(ch Channel) {
+	if ch != ChannelPhone && ch != ChannelPost {
+		return
+	}
+	if !validCVR(s.c.CVR) {
+		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "CVR number is not 8 digits"})
+		return
+	}
+	// No CVR advertising-protection data source exists yet: fail closed.
+	s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "no CVR advertising-protection data loaded: the business's opt-out cannot be checked"})
+}
+
+func validCVR(s string) bool {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "DK"), "dk")
+	s = strings.TrimSpace(s)
+	if len(s) != 8 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// postalCode extracts a 4-digit Danish postcode from a postal_code field
+// ("2900", " 2900 ", "DK-2900", "2900 Hellerup").
+func postalCode(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
+		s = strings.TrimLeft(s[2:], "- ")
+	}
+	if len(s) < 4 {
+		return "", false
+	}
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	if len(s) > 4 && s[4] >= '0' && s[4] <= '9' {
+		return "", false
+	}
+	return s[:4], true
+}
+
+// finish derives the decision and reasons from the findings. consent marks
+// an ALLOW by explicit consent, which depends on no dataset.
+func (s *screener) finish(consent bool) error {
+	res := &s.res
+	if consent {
+		res.Decision = Allow
+		res.Reasons = append(res.Reasons, ReasonConsent)
+		return nil
+	}
+	res.Decision = Allow
+	for _, f := range res.Findings {
+		if f.Decision > res.Decision {
+			res.Decision = f.Decision
+		}
+		if f.Reason != ReasonUnspecified && f.Decision > Allow && !hasReason(res.Reasons, f.Reason) {
+			res.Reasons = append(res.Reasons, f.Reason)
+		}
+	}
+	// Rule 7: an ALLOW that depended on a stale dataset becomes REVIEW.
+	if res.Decision == Allow && s.usedStale {
+		res.Decision = Review
+		res.Reasons = append(res.Reasons, ReasonStaleData)
+		s.add(Finding{Source: SourceRequest, Reason: ReasonStaleData, Decision: Review, Detail: "a dataset consulted is older than its maximum age"})
+	}
+	return nil
+}
+
+func hasReason(rs []Reason, r Reason) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,223 @@
+package screening
+
+import (
+	"time"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/robinson"
+)
+
+// Channel is the way a contact would be approached.
+type Channel uint8
+
+// Channels.
+const (
+	ChannelUnspecified Channel = iota
+	ChannelPhone
+	ChannelEmail
+	ChannelSMS
+	ChannelPost
+)
+
+// Purpose is what a phone call is about.
+type Purpose uint8
+
+// Purposes. PurposeUnspecified counts as PurposeOther.
+const (
+	PurposeUnspecified Purpose = iota
+	PurposeOther
+	PurposeBooks
+	PurposePeriodicalSubscription
+	PurposeInsurance
+	PurposeRescueOrPatientTransport
+)
+
+// exempt reports whether a phone call for p may be made without consent
+// (books, periodicals, insurance, rescue or patient transport).
+func (p Purpose) exempt() bool {
+	return p >= PurposeBooks && p <= PurposeRescueOrPatientTransport
+}
+
+// Decision is the outcome for one contact. Higher values are stronger:
+// BLOCK > REVIEW > ALLOW.
+type Decision uint8
+
+// Decisions.
+const (
+	DecisionUnspecified Decision = iota
+	Allow
+	Review
+	Block
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "ALLOW"
+	case Review:
+		return "REVIEW"
+	case Block:
+		return "BLOCK"
+	}
+	return "UNSPECIFIED"
+}
+
+// Reason is one entry of the compact reason list.
+type Reason uint8
+
+// Reasons, as in shared/docs/api.md.
+const (
+	ReasonUnspecified Reason = iota
+	ReasonRobinsonList
+	ReasonRobinsonPossibleMatch
+	ReasonCPRMarketingProtection
+	ReasonDeceased
+	ReasonNoConsent
+	ReasonConsent
+	ReasonInvalidCPR
+	ReasonUnverifiable
+	ReasonOptedOut
+	ReasonCVRAdvertisingProtection
+	ReasonStaleData
+)
+
+var reasonNames = [...]string{
+	ReasonUnspecified:              "UNSPECIFIED",
+	ReasonRobinsonList:             "ROBINSON_LIST",
+	ReasonRobinsonPossibleMatch:    "ROBINSON_POSSIBLE_MATCH",
+	ReasonCPRMarketingProtection:   "CPR_MARKETING_PROTECTION",
+	ReasonDeceased:                 "DECEASED",
+	ReasonNoConsent:                "NO_CONSENT",
+	ReasonConsent:                  "CONSENT",
+	ReasonInvalidCPR:               "INVALID_CPR",
+	ReasonUnverifiable:             "UNVERIFIABLE",
+	ReasonOptedOut:                 "OPTED_OUT",
+	ReasonCVRAdvertisingProtection: "CVR_ADVERTISING_PROTECTION",
+	ReasonStaleData:                "STALE_DATA",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "UNKNOWN"
+}
+
+// Source is where a finding comes from.
+type Source uint8
+
+// Sources.
+const (
+	SourceUnspecified Source = iota
+	SourceRequest
+	SourceRobinson
+	SourceCPR
+	SourceCVR
+)
+
+// Contact is one person or business to screen. It is personal data: never
+// log it.
+type Contact struct {
+	Ref              string
+	Name             string
+	Address          string
+	PostalCode       string
+	CPR              string
+	CVR              string
+	Phone            string
+	Email            string
+	Consent          bool
+	ExistingCustomer bool
+	OptedOut         bool
+}
+
+// Finding is one observation behind a decision.
+type Finding struct {
+	Source Source
+	Reason Reason // ReasonUnspecified for purely informational findings
+	// Decision is what this finding alone implies; DecisionUnspecified for
+	// a purely informational finding.
+	Decision Decision
+	// Detail is a short explanation without personal data.
+	Detail string
+	// Dataset is the version consulted, if any.
+	Dataset string
+	// Robinson is set on Robinson findings with a candidate record.
+	Robinson *robinson.Outcome
+}
+
+// DatasetRef names a dataset consulted for a result.
+type DatasetRef struct {
+	Kind      string
+	Version   string
+	Published time.Time
+	Stale     bool
+}
+
+// Result is the decision for one contact.
+type Result struct {
+	Ref      string
+	Decision Decision
+	Reasons  []Reason
+	Findings []Finding
+	Datasets []DatasetRef
+}
+
+// Dataset kinds.
+const (
+	KindRobinson = "robinson"
+	KindCPR      = "cpr"
+)
+
+// DatasetInfo describes a loaded dataset version.
+type DatasetInfo struct {
+	Kind    string
+	Version string
+	// Published is the publication date (Robinson) or production date (CPR).
+	Published time.Time
+	// MaxAge is how long after Published the dataset may be used for an
+	// ALLOW; zero means the kind's default.
+	MaxAge time.Duration
+}
+
+// Default maximum ages (screening-rules.md rule 7).
+const (
+	DefaultRobinsonMaxAge = 100 * 24 * time.Hour
+	DefaultCPRMaxAge      = 100 * 24 * time.Hour
+)
+
+// Stale reports whether the dataset is older than its maximum age at now.
+func (i DatasetInfo) Stale(now time.Time) bool {
+	max := i.MaxAge
+	if max <= 0 {
+		max = DefaultRobinsonMaxAge
+		if i.Kind == KindCPR {
+			max = DefaultCPRMaxAge
+		}
+	}
+	return now.Sub(i.Published) > max
+}
+
+// RobinsonList is a loaded Robinson list.
+type RobinsonList interface {
+	Info() DatasetInfo
+	// Candidates calls fn for every record stored under the blocking key
+	// (robinson.AppendKey). The record is only valid during the call. It
+	// returns storage errors; a key without records is not an error.
+	Candidates(key []byte, fn func(*robinson.Record)) error
+}
+
+// CPRRegister is a loaded CPR extract.
+type CPRRegister interface {
+	Info() DatasetInfo
+	// Lookup returns what the extract holds for the number and whether it
+	// holds anything. It returns storage errors only.
+	Lookup(n cprcheck.Number) (cprcheck.Person, bool, error)
+}
+
+// Snapshot is one consistent view of the loaded datasets. CPR may be nil
+// when no CPR extract is loaded; Robinson nil means nothing can be screened.
+type Snapshot struct {
+	Robinson RobinsonList
+	CPR      CPRRegister
+}
