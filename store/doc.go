@@ -1,0 +1,15 @@
+// Package store keeps the loaded datasets — the Robinson list and the CPR
+// extract — in Badger, each behind a Bloom filter, and hands out consistent
+// snapshots of them for screening.
+//
+// A data directory holds one sub-directory per dataset kind. Every load
+// builds a complete new version beside the serving one (a Badger database,
+// the Bloom filter built from the same records, and a manifest), makes it
+// durable (fsync, rename, fsync of the directory) and only then switches the
+// kind's CURRENT pointer to it in one rename. A rejected or interrupted load
+// therefore leaves the serving version untouched. The previous version is
+// kept.
+//
+// Personal numbers never reach the disk: the CPR dataset is keyed by
+// HMAC-SHA256 pseudonyms under a secret key (see Pseudonymizer).
+package store

@@ -1,0 +1,385 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// Phase names reported through Progress.
+const (
+	PhaseHashing = "hashing"
+	PhaseReading = "reading"
+	PhaseWriting = "writing"
+	PhaseVerify  = "verifying"
+	PhaseSwitch  = "switching"
+	PhaseDone    = "done"
+)
+
+// Progress reports how a load advances.
+type Progress struct {
+	Phase string
+	// Lines read from the source file so far.
+	Lines int
+	// Bytes is the size of the source file.
+	Bytes int64
+}
+
+// LoadOptions configure one load.
+type LoadOptions struct {
+	// Published overrides the publication (Robinson) or production (CPR)
+	// date found in the file.
+	Published time.Time
+	// MaxRejectRatio overrides the default reject threshold (0.1 %).
+	MaxRejectRatio float64
+	// Progress is called as the load advances; it may be nil.
+	Progress func(Progress)
+	// Now is the clock for the version name and LoadedAt; nil = time.Now.
+	Now func() time.Time
+}
+
+func (o *LoadOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (o *LoadOptions) report(p Progress) {
+	if o.Progress != nil {
+		o.Progress(p)
+	}
+}
+
+// LoadError is returned when a source file is refused. The serving version
+// is untouched.
+type LoadError struct {
+	Kind, File string
+	Err        error
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("%s file %s refused: %v", e.Kind, e.File, e.Err)
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// beginLoad marks kind as loading; it returns ErrLoadInProgress if it is.
+func (s *Store) beginLoad(kind string) (func(), error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	if s.loading[kind] {
+		return nil, ErrLoadInProgress
+	}
+	s.loading[kind] = true
+	return func() {
+		s.loadMu.Lock()
+		delete(s.loading, kind)
+		s.loadMu.Unlock()
+	}, nil
+}
+
+// hashingReader hashes what is read through it until the first Seek, so
+// the source file's checksum costs no extra pass (the parsers read the
+// whole file once before seeking back).
+type hashingReader struct {
+	f       *os.File
+	h       hash.Hash
+	n       int64
+	hashing bool
+}
+
+func (r *hashingReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if r.hashing {
+		r.h.Write(p[:n])
+		r.n += int64(n)
+	}
+	return n, err
+}
+
+func (r *hashingReader) Seek(off int64, whence int) (int64, error) {
+	r.hashing = false
+	return r.f.Seek(off, whence)
+}
+
+// sum returns the file's SHA-256, reading it again if the first pass did
+// not cover the whole file.
+func (r *hashingReader) sum(size int64) (string, error) {
+	if r.n != size {
+		f, err := os.Open(r.f.Name())
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r.h.Reset()
+		if _, err := io.Copy(r.h, f); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(r.h.Sum(nil)), nil
+}
+
+// newBuild creates a temporary build directory for kind.
+func (s *Store) newBuild(kind string) (string, error) {
+	if err := os.MkdirAll(s.kindDir(kind), 0o700); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(s.kindDir(kind), ".build-")
+}
+
+// versionName returns a new version name for the source checksum.
+func (s *Store) versionName(kind string, now time.Time, sum string) string {
+	base := now.Format("20060102T150405Z") + "-" + sum[:8]
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Stat(filepath.Join(s.kindDir(kind), name)); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// commit finishes a build: writes the manifest, makes the build durable,
+// renames it to its version name, test-opens it and switches to it.
+func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) error {
+	opt.report(Progress{Phase: PhaseVerify, Lines: man.Lines, Bytes: man.SourceBytes})
+	man.Format = 1
+	man.Kind = kind
+	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
+	if err := writeJSON(filepath.Join(build, manifestFile), man); err != nil {
+		return err
+	}
+	if err := syncTree(build); err != nil {
+		return err
+	}
+	final := filepath.Join(s.kindDir(kind), man.Version)
+	if err := os.Rename(build, final); err != nil {
+		return err
+	}
+	if err := syncDir(s.kindDir(kind)); err != nil {
+		return err
+	}
+	// Test-load before switching: the new version must open and agree with
+	// its manifest.
+	d, err := openDataset(final, s.log)
+	if err != nil {
+		os.RemoveAll(final)
+		return fmt.Errorf("store: new version does not open: %w", err)
+	}
+	if d.man.SourceSHA256 != man.SourceSHA256 || d.filter.ApproximatedSize() == 0 && man.Keys > 0 {
+		d.close()
+		os.RemoveAll(final)
+		return errors.New("store: new version does not agree with its manifest")
+	}
+	d.maxAge = s.maxAge(kind)
+	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
+	if err := s.switchTo(kind, d); err != nil {
+		d.close()
+		return err
+	}
+	opt.report(Progress{Phase: PhaseDone, Lines: man.Lines, Bytes: man.SourceBytes})
+	return nil
+}
+
+// LoadRobinson loads a Robinson list file as a new version and switches to
+// it. On any error — a refused file (*LoadError wrapping the parser's
+// error, e.g. *robinson.RejectError, robinson.ErrEmpty,
+// robinson.ErrNoPublicationDate), ErrLoadInProgress, I/O — the serving
+// version is left untouched.
+func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
+	done, err := s.beginLoad(screening.KindRobinson)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	build, err := s.newBuild(screening.KindRobinson)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(build) // no-op once renamed
+	hr := &hashingReader{f: f, h: sha256.New(), hashing: true}
+	var kb kvBuilder
+	var rec []byte
+	var key []byte
+	var words []string
+	ropt := robinson.Options{
+		Published:      opt.Published,
+		MaxRejectRatio: opt.MaxRejectRatio,
+		Progress: func(lines int) {
+			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: fi.Size()})
+		},
+	}
+	stats, err := robinson.Parse(hr, ropt, func(r *robinson.Record) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec = appendRecord(rec[:0], r)
+		words = words[:0]
+		for _, sn := range r.Name.Surnames {
+			if slices.Contains(words, sn) {
+				continue
+			}
+			words = append(words, sn)
+			key = robinson.AppendKey(append(key[:0], 'r'), r.Address.Postcode, r.Address.HouseNumber, sn)
+			if err := kb.add(key, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &LoadError{Kind: screening.KindRobinson, File: path, Err: err}
+	}
+	sum, err := hr.sum(fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
+	keys, err := kb.write(build, s.log, mergeRecords)
+	if err != nil {
+		return nil, err
+	}
+	man := &Manifest{
+		SourceName: filepath.Base(path), SourceSHA256: sum, SourceBytes: fi.Size(),
+		Encoding: stats.Encoding, Published: stats.Published, PublishedFromHeader: stats.PublishedFromHeader,
+		LoadedAt: opt.now(), Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
+		Records: stats.Records, Current: stats.Current, Previous: stats.Previous,
+		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate,
+	}
+	for _, r := range stats.Rejects {
+		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+	}
+	man.LoadSeconds = time.Since(start).Seconds()
+	if err := s.commit(screening.KindRobinson, build, man, &opt); err != nil {
+		return nil, err
+	}
+	s.log.Info("dataset loaded", "kind", screening.KindRobinson, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
+	return man, nil
+}
+
+// mergeRecords joins the encoded records stored under one blocking key,
+// each prefixed with its length.
+func mergeRecords(dst []byte, vals [][]byte) []byte {
+	for _, v := range vals {
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		dst = append(dst, v...)
+	}
+	return dst
+}
+
+// LoadCPR loads a CPR extract as a new version and switches to it. Personal
+// numbers are stored only as pseudonyms. On any error — a refused file
+// (*LoadError wrapping e.g. cprcheck.ErrTruncated, *cprcheck.RejectError),
+// ErrLoadInProgress, I/O — the serving version is left untouched.
+func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
+	done, err := s.beginLoad(screening.KindCPR)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	build, err := s.newBuild(screening.KindCPR)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(build)
+	h := sha256.New()
+	persons := map[[PseudonymSize]byte]*cprcheck.Person{}
+	copt := cprcheck.ExtractOptions{
+		ProductionDate: opt.Published,
+		MaxRejectRatio: opt.MaxRejectRatio,
+		Progress: func(lines int) {
+			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: fi.Size()})
+		},
+	}
+	stats, err := cprcheck.ParseExtract(io.TeeReader(f, h), copt, func(e cprcheck.Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := s.pseud.Pseudonym(e.Number)
+		p := persons[k]
+		if p == nil {
+			p = &cprcheck.Person{}
+			persons[k] = p
+		}
+		p.Add(e)
+		return nil
+	})
+	if err != nil {
+		return nil, &LoadError{Kind: screening.KindCPR, File: path, Err: err}
+	}
+	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
+	var kb kvBuilder
+	var val []byte
+	for k, p := range persons {
+		val = appendPerson(val[:0], p)
+		if err := kb.add(append([]byte{'p'}, k[:]...), val); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := kb.write(build, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
+	if err != nil {
+		return nil, err
+	}
+	protections := 0
+	for _, p := range persons {
+		protections += len(p.Protections)
+	}
+	man := &Manifest{
+		SourceName: filepath.Base(path), SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: fi.Size(),
+		Published: stats.ProductionDate, PublishedFromHeader: opt.Published.IsZero(),
+		LoadedAt: opt.now(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
+		Records: stats.Persons + stats.Protections, Persons: len(persons), Protections: protections,
+		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate, KeyFingerprint: s.pseud.Fingerprint(),
+	}
+	for _, r := range stats.Rejects {
+		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+	}
+	man.LoadSeconds = time.Since(start).Seconds()
+	if err := s.commit(screening.KindCPR, build, man, &opt); err != nil {
+		return nil, err
+	}
+	s.log.Info("dataset loaded", "kind", screening.KindCPR, "version", man.Version, "persons", man.Persons, "rejected", man.Rejected, "produced", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
+	return man, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := jsonMarshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}

@@ -1,0 +1,288 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// Errors returned by the store.
+var (
+	// ErrLocked means another process uses the data directory.
+	ErrLocked = errors.New("store: data directory is in use by another process")
+	// ErrLoadInProgress means a load of the same dataset kind is running.
+	ErrLoadInProgress = errors.New("store: a load of this dataset is already in progress")
+	// ErrKeyMismatch means the pseudonym key is not the one the CPR dataset
+	// was loaded with.
+	ErrKeyMismatch = errors.New("store: the pseudonym key does not match the loaded CPR dataset")
+)
+
+// Options configure a Store.
+type Options struct {
+	// KeyFile is the pseudonym key file; empty means DefaultKeyFile(dir).
+	KeyFile string
+	// RobinsonMaxAge and CPRMaxAge are the maximum ages after publication;
+	// zero means the defaults of package screening.
+	RobinsonMaxAge, CPRMaxAge time.Duration
+	// Logger receives operational messages (never personal data).
+	Logger *slog.Logger
+}
+
+// DefaultKeyFile is where the pseudonym key lives unless configured:
+// inside the data directory, so that load and then serve work with no
+// flags. Production keeps it elsewhere (see README).
+func DefaultKeyFile(dir string) string { return filepath.Join(dir, "pseudonym.key") }
+
+// Store holds the serving version of every dataset kind.
+type Store struct {
+	dir   string
+	opts  Options
+	log   *slog.Logger
+	pseud *Pseudonymizer
+	lock  *os.File
+
+	mu       sync.RWMutex
+	serving  map[string]*dataset // kind -> serving version
+	loadMu   sync.Mutex
+	loading  map[string]bool
+	closed   bool
+	retiring sync.WaitGroup // old versions waiting for their readers
+}
+
+// Open opens (creating if needed) the data directory dir, takes its lock,
+// reads or creates the pseudonym key and opens the serving version of each
+// dataset kind present. It returns ErrLocked when another process holds the
+// directory, ErrKeyMismatch when the key does not fit the CPR dataset, and
+// I/O errors.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.KeyFile == "" {
+		opts.KeyFile = DefaultKeyFile(dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data directory: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+	}
+	s := &Store{dir: dir, opts: opts, log: opts.Logger, lock: lock, serving: map[string]*dataset{}, loading: map[string]bool{}}
+	key, err := LoadOrCreateKey(opts.KeyFile, true)
+	if err == nil {
+		s.pseud, err = NewPseudonymizer(key)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
+		s.removeBuilds(kind)
+		d, err := s.openCurrent(kind)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if d != nil {
+			s.serving[kind] = d
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) kindDir(kind string) string { return filepath.Join(s.dir, kind) }
+
+// openCurrent opens the version named by the kind's CURRENT file, or
+// returns nil when there is none.
+func (s *Store) openCurrent(kind string) (*dataset, error) {
+	b, err := os.ReadFile(filepath.Join(s.kindDir(kind), "CURRENT"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	version := strings.TrimSpace(string(b))
+	d, err := openDataset(filepath.Join(s.kindDir(kind), version), s.log)
+	if err != nil {
+		return nil, err
+	}
+	if kind == screening.KindCPR && d.man.KeyFingerprint != s.pseud.Fingerprint() {
+		d.close()
+		return nil, fmt.Errorf("%w (key file %s)", ErrKeyMismatch, s.opts.KeyFile)
+	}
+	d.maxAge = s.maxAge(kind)
+	return d, nil
+}
+
+func (s *Store) maxAge(kind string) time.Duration {
+	if kind == screening.KindCPR {
+		return s.opts.CPRMaxAge
+	}
+	return s.opts.RobinsonMaxAge
+}
+
+// Close closes every dataset and releases the directory lock.
+func (s *Store) Close() error {
+	s.retiring.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for _, d := range s.serving {
+		d.inflight.Lock()
+		errs = append(errs, d.close())
+		d.inflight.Unlock()
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ready reports whether a Robinson list is loaded.
+func (s *Store) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.serving[screening.KindRobinson] != nil
+}
+
+// Acquire returns a consistent snapshot of the serving datasets and a
+// release function that must be called when the snapshot is no longer
+// used. A version switch waits for released snapshots before closing the
+// old version, so a snapshot never sees a mix of versions.
+func (s *Store) Acquire() (screening.Snapshot, func()) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var snap screening.Snapshot
+	var held []*dataset
+	if d := s.serving[screening.KindRobinson]; d != nil {
+		d.inflight.RLock()
+		held = append(held, d)
+		snap.Robinson = robinsonList{d}
+	}
+	if d := s.serving[screening.KindCPR]; d != nil {
+		d.inflight.RLock()
+		held = append(held, d)
+		snap.CPR = cprRegister{d: d, p: s.pseud}
+	}
+	return snap, func() {
+		for _, d := range held {
+			d.inflight.RUnlock()
+		}
+	}
+}
+
+// Status describes the serving version of one dataset kind.
+type Status struct {
+	Manifest
+	Age   time.Duration
+	Stale bool
+}
+
+// Status returns the serving versions, Robinson first.
+func (s *Store) Status(now time.Time) []Status {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Status
+	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
+		d := s.serving[kind]
+		if d == nil {
+			continue
+		}
+		info := d.info()
+		out = append(out, Status{Manifest: d.man, Age: now.Sub(d.man.Published), Stale: info.Stale(now)})
+	}
+	return out
+}
+
+func (d *dataset) info() screening.DatasetInfo {
+	return screening.DatasetInfo{Kind: d.man.Kind, Version: d.man.Version, Published: d.man.Published, MaxAge: d.maxAge}
+}
+
+// switchTo makes version the serving version of kind: it writes the CURRENT
+// pointer atomically, swaps the in-memory dataset, retires the old one once
+// in-flight snapshots are released and prunes versions beyond the previous
+// one.
+func (s *Store) switchTo(kind string, d *dataset) error {
+	if err := writeFileAtomic(filepath.Join(s.kindDir(kind), "CURRENT"), []byte(d.man.Version+"\n"), 0o600); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.serving[kind]
+	s.serving[kind] = d
+	s.mu.Unlock()
+	if old != nil {
+		// In-flight snapshots finish on the old version; it is closed
+		// once they are released.
+		s.retiring.Add(1)
+		go func() {
+			defer s.retiring.Done()
+			old.retire()
+		}()
+	}
+	s.prune(kind, d.man.Version, versionOf(old))
+	return nil
+}
+
+func versionOf(d *dataset) string {
+	if d == nil {
+		return ""
+	}
+	return d.man.Version
+}
+
+// removeBuilds removes half-built versions left by an interrupted load.
+func (s *Store) removeBuilds(kind string) {
+	builds, _ := filepath.Glob(filepath.Join(s.kindDir(kind), ".build-*"))
+	for _, b := range builds {
+		os.RemoveAll(b)
+	}
+}
+
+// prune removes every version directory of kind except keep (serving and
+// previous) and half-built temporary directories.
+func (s *Store) prune(kind string, keep ...string) {
+	entries, err := os.ReadDir(s.kindDir(kind))
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.HasPrefix(n, ".build-") {
+			continue // a concurrent load of this kind cannot exist; Open cleans these
+		}
+		kept := false
+		for _, k := range keep {
+			kept = kept || n == k
+		}
+		if !kept {
+			if err := os.RemoveAll(filepath.Join(s.kindDir(kind), n)); err != nil {
+				s.log.Warn("prune dataset version", "kind", kind, "version", n, "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,405 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/internal/cprfmt"
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+var published = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+var entries = []cprfmt.RobinsonEntry{
+	{Name: "Testesen,Søren", Address: "Fiktivvej 12, 2. tv", PostDist: "2100 København Ø", HouseNumber: "012", Floor: "02", Door: "tv"},
+	{Name: "Hansen Jensen,Mette", Address: "Dronn. Louises V. 15, 1. th", PostDist: "2200 København N", HouseNumber: "015", Floor: "01", Door: "th"},
+	{Name: "Hansen,Mette", Address: "Dronn. Louises V. 15, 3. th", PostDist: "2200 København N", HouseNumber: "015", Floor: "03", Door: "th"},
+	{Name: "Jensen,Hans Peter", Address: "Gl. Testvej 3 st tv", PostDist: "5000 Odense C", Previous: true},
+}
+
+func writeFile(t testing.TB, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func robinsonFile(t testing.TB, dir string, es []cprfmt.RobinsonEntry) string {
+	t.Helper()
+	b, err := cprfmt.RobinsonFile(published, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, fmt.Sprintf("robinson-%d.txt", len(es)), b)
+}
+
+var numbers = []string{"0101801230", "0202451236", "0303901232", "1212121212"}
+
+func cprFile(t testing.TB, dir string, withEnd bool) string {
+	t.Helper()
+	lines := []string{cprfmt.CPRStart(published)}
+	for i, n := range numbers {
+		status := "01"
+		if i == 1 {
+			status = "90"
+		}
+		lines = append(lines, cprfmt.CPRPerson(n, status))
+	}
+	lines = append(lines, cprfmt.CPRProtection(numbers[0], "0003", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}))
+	lines = append(lines, "002"+numbers[2]+"Fiktiv Vej 1")
+	if withEnd {
+		lines = append(lines, cprfmt.CPREnd(len(lines)-1))
+	}
+	return writeFile(t, dir, fmt.Sprintf("cpr-%v.txt", withEnd), []byte(strings.Join(lines, "\n")+"\n"))
+}
+
+func openStore(t testing.TB, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// outcomes screens name/address against the serving Robinson list.
+func lookup(t testing.TB, s *Store, postcode, house, surname string) []robinson.Record {
+	t.Helper()
+	snap, release := s.Acquire()
+	defer release()
+	if snap.Robinson == nil {
+		t.Fatal("no Robinson list serving")
+	}
+	var got []robinson.Record
+	err := snap.Robinson.Candidates(robinson.AppendKey(nil, postcode, house, surname), func(r *robinson.Record) {
+		c := *r
+		c.Name.Surnames = append([]string(nil), r.Name.Surnames...)
+		got = append(got, c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestLoadRobinsonAndLookup(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	if s.Ready() {
+		t.Fatal("empty store reports ready")
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Records != 4 || man.Current != 3 || man.Previous != 1 || man.Rejected != 0 || !man.Published.Equal(published) || len(man.SourceSHA256) != 64 {
+		t.Errorf("manifest = %+v", man)
+	}
+	if !s.Ready() {
+		t.Fatal("store not ready after load")
+	}
+	tests := []struct {
+		name                     string
+		postcode, house, surname string
+		lines                    []int
+	}{
+		{"single surname", "2100", "12", "testesen", []int{3}},
+		{"double surname first word", "2200", "15", "hansen", []int{4, 5}},
+		{"double surname second word", "2200", "15", "jensen", []int{4}},
+		{"previous address from Standardadresse", "5000", "3", "jensen", []int{6}},
+		{"other house number", "2100", "14", "testesen", nil},
+		{"other postcode", "2000", "12", "testesen", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lookup(t, s, tt.postcode, tt.house, tt.surname)
+			var lines []int
+			for _, r := range got {
+				lines = append(lines, r.Line)
+			}
+			if fmt.Sprint(lines) != fmt.Sprint(tt.lines) {
+				t.Errorf("lines = %v, want %v", lines, tt.lines)
+			}
+		})
+	}
+}
+
+func TestBloomKeepsMissesAwayFromBadger(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	if _, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := s.serving[screening.KindRobinson]
+	before := d.reads.Load()
+	for i := 0; i < 10000; i++ {
+		if got := lookup(t, s, "2100", fmt.Sprint(100+i%800), fmt.Sprintf("nobody%d", i)); len(got) != 0 {
+			t.Fatalf("phantom candidates %v", got)
+		}
+	}
+	if reads := d.reads.Load() - before; reads > 50 {
+		t.Errorf("%d of 10000 misses reached Badger; the Bloom filter should stop ~0.1 %%", reads)
+	}
+	lookup(t, s, "2100", "12", "testesen")
+	if d.reads.Load() == before {
+		t.Error("a hit did not read Badger")
+	}
+}
+
+func TestLoadCPRStoresOnlyPseudonyms(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	if _, err := s.LoadRobinson(ctx, robinsonFile(t, src, entries), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.LoadCPR(ctx, cprFile(t, src, true), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Persons != 4 || man.Protections != 1 || man.Skipped != 1 {
+		t.Errorf("manifest = %+v", man)
+	}
+	snap, release := s.Acquire()
+	for i, n := range numbers {
+		num, _ := cprcheck.Parse(n)
+		p, ok, err := snap.CPR.Lookup(num)
+		if err != nil || !ok {
+			t.Fatalf("lookup %d: ok=%v err=%v", i, ok, err)
+		}
+		if (i == 1) != p.Deceased() || (i == 0) != p.MarketingProtectedOn(published) {
+			t.Errorf("person %d = %+v", i, p)
+		}
+	}
+	absent, _ := cprcheck.Parse("0707901233")
+	if _, ok, _ := snap.CPR.Lookup(absent); ok {
+		t.Error("absent number found")
+	}
+	release()
+	s.Close()
+
+	// Walk every key and value of every Badger database, and every raw
+	// file of the data directory: no personal number in any form.
+	forms := func(n string) [][]byte { return [][]byte{[]byte(n), []byte(n[:6] + "-" + n[6:])} }
+	check := func(where string, b []byte) {
+		for _, n := range numbers {
+			for _, f := range forms(n) {
+				if bytes.Contains(b, f) {
+					t.Errorf("personal number in clear in %s", where)
+				}
+			}
+		}
+	}
+	dbs, _ := filepath.Glob(filepath.Join(dir, "*", "*", badgerDir))
+	if len(dbs) == 0 {
+		t.Fatal("no Badger databases found")
+	}
+	keys := 0
+	for _, p := range dbs {
+		db, err := badger.Open(badger.DefaultOptions(p).WithLogger(nil).WithReadOnly(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.DefaultIteratorOptions)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				keys++
+				check("key "+p, it.Item().Key())
+				v, _ := it.Item().ValueCopy(nil)
+				check("value "+p, v)
+			}
+			return nil
+		})
+		db.Close()
+	}
+	if keys < len(numbers) {
+		t.Errorf("walked only %d keys", keys)
+	}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			check(p, b)
+		}
+		return nil
+	})
+}
+
+func TestRefusedFileLeavesServingVersion(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	good, err := s.LoadRobinson(ctx, robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodCPR, err := s.LoadCPR(ctx, cprFile(t, src, true), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), mustRobinson(t, entries)...)
+	bad = append(bad, []byte("this is not a list line\r\nneither is this\r\n")...)
+	tests := []struct {
+		name string
+		load func() error
+		want error
+	}{
+		{"empty robinson file", func() error {
+			_, err := s.LoadRobinson(ctx, writeFile(t, src, "empty.txt", nil), LoadOptions{})
+			return err
+		}, robinson.ErrEmpty},
+		{"too many rejects", func() error {
+			_, err := s.LoadRobinson(ctx, writeFile(t, src, "bad.txt", bad), LoadOptions{})
+			return err
+		}, &robinson.RejectError{}},
+		{"cpr without 999", func() error {
+			_, err := s.LoadCPR(ctx, cprFile(t, src, false), LoadOptions{})
+			return err
+		}, cprcheck.ErrTruncated},
+		{"missing file", func() error {
+			_, err := s.LoadRobinson(ctx, filepath.Join(src, "nope.txt"), LoadOptions{})
+			return err
+		}, os.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.load()
+			if err == nil {
+				t.Fatal("load succeeded")
+			}
+			if re, ok := tt.want.(*robinson.RejectError); ok {
+				if !errors.As(err, &re) {
+					t.Errorf("err = %v, want a RejectError", err)
+				}
+			} else if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			st := s.Status(time.Now())
+			if len(st) != 2 || st[0].Version != good.Version || st[1].Version != goodCPR.Version {
+				t.Errorf("serving changed: %+v", st)
+			}
+			if got := lookup(t, s, "2100", "12", "testesen"); len(got) != 1 {
+				t.Errorf("old version no longer answers: %v", got)
+			}
+		})
+	}
+	builds, _ := filepath.Glob(filepath.Join(dir, "*", ".build-*"))
+	if len(builds) != 0 {
+		t.Errorf("half-built versions left behind: %v", builds)
+	}
+}
+
+func mustRobinson(t testing.TB, es []cprfmt.RobinsonEntry) []byte {
+	b, err := cprfmt.RobinsonFile(published, es)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestReopenAndReload(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.LoadRobinson(ctx, robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LoadCPR(ctx, cprFile(t, src, true), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
+		t.Errorf("second Open: err = %v, want ErrLocked", err)
+	}
+	// A snapshot taken before a reload keeps answering from its version.
+	old, release := s.Acquire()
+	second, err := s.LoadRobinson(ctx, robinsonFile(t, src, entries[:1]), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The old snapshot still answers from the old version.
+	n := 0
+	if err := old.Robinson.Candidates(robinson.AppendKey(nil, "2200", "15", "hansen"), func(*robinson.Record) { n++ }); err != nil || n != 2 {
+		t.Errorf("in-flight snapshot after reload: %d records, err %v; want 2 from the old version", n, err)
+	}
+	release()
+	if first.Version == second.Version {
+		t.Fatal("reload kept the version name")
+	}
+	if got := lookup(t, s, "2200", "15", "hansen"); len(got) != 0 {
+		t.Errorf("new version still has the old records: %v", got)
+	}
+	s.Close()
+
+	s = openStore(t, dir)
+	st := s.Status(time.Now())
+	if len(st) != 2 || st[0].Version != second.Version || st[0].Records != 1 {
+		t.Fatalf("after reopen: %+v", st)
+	}
+	// The previous version is kept for rollback, older ones are pruned.
+	vs, _ := os.ReadDir(filepath.Join(dir, screening.KindRobinson))
+	var names []string
+	for _, v := range vs {
+		if v.IsDir() {
+			names = append(names, v.Name())
+		}
+	}
+	if len(names) != 2 {
+		t.Errorf("robinson versions on disk = %v, want current and previous", names)
+	}
+	s.Close()
+
+	// A different key cannot read the pseudonymised CPR dataset.
+	other := filepath.Join(t.TempDir(), "other.key")
+	if _, err := Open(dir, Options{KeyFile: other}); !errors.Is(err, ErrKeyMismatch) {
+		t.Errorf("Open with another key: err = %v, want ErrKeyMismatch", err)
+	}
+}
+
+func TestConcurrentLoadOfSameKind(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	path := robinsonFile(t, src, entries)
+	started, proceed := make(chan struct{}), make(chan struct{})
+	var once bool
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.LoadRobinson(context.Background(), path, LoadOptions{Progress: func(p Progress) {
+			if !once {
+				once = true
+				close(started)
+				<-proceed
+			}
+		}})
+		errc <- err
+	}()
+	<-started
+	if _, err := s.LoadRobinson(context.Background(), path, LoadOptions{}); !errors.Is(err, ErrLoadInProgress) {
+		t.Errorf("second load: err = %v, want ErrLoadInProgress", err)
+	}
+	// Another kind may load meanwhile.
+	if _, err := s.LoadCPR(context.Background(), cprFile(t, src, true), LoadOptions{}); err != nil {
+		t.Errorf("CPR load during Robinson load: %v", err)
+	}
+	close(proceed)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
