@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/store"
+)
+
+// ErrorDomain is the ErrorInfo domain of every error this service returns.
+const ErrorDomain = "robinscreen.v1"
+
+// ErrorInfo reasons.
+const (
+	ReasonInvalidRequest   = "INVALID_REQUEST"
+	ReasonNoDataset        = "NO_DATASET"
+	ReasonBatchTooLarge    = "BATCH_TOO_LARGE"
+	ReasonMessageTooLarge  = "MESSAGE_TOO_LARGE"
+	ReasonLoadInProgress   = "LOAD_IN_PROGRESS"
+	ReasonInternal         = "INTERNAL"
+	ReasonCanceled         = "CANCELED"
+	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
+)
+
+// requestError is a request-level fault found by validation.
+type requestError struct {
+	code       codes.Code
+	reason     string
+	msg        string
+	violations []*errdetails.BadRequest_FieldViolation
+	meta       map[string]string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(field, desc string) *requestError {
+	return &requestError{code: codes.InvalidArgument, reason: ReasonInvalidRequest, msg: field + ": " + desc,
+		violations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: desc}}}
+}
+
+// errorTable maps domain errors to status codes and ErrorInfo reasons; it is
+// the one place where errors are translated.
+var errorTable = []struct {
+	err    error
+	code   codes.Code
+	reason string
+	msg    string
+}{
+	{screening.ErrNoDataset, codes.FailedPrecondition, ReasonNoDataset, "no verified Robinson dataset is loaded; nothing can be screened"},
+	{screening.ErrChannel, codes.InvalidArgument, ReasonInvalidRequest, "channel is missing or unknown"},
+	{store.ErrLoadInProgress, codes.Aborted, ReasonLoadInProgress, "a load of this dataset is already in progress"},
+	{context.Canceled, codes.Canceled, ReasonCanceled, "request canceled"},
+	{context.DeadlineExceeded, codes.DeadlineExceeded, ReasonDeadlineExceeded, "deadline exceeded"},
+}
+
+// toStatus translates err into a gRPC status error carrying an ErrorInfo
+// (and a BadRequest for invalid arguments). Unknown errors become INTERNAL
+// with a generic message; their text is logged, never sent.
+func toStatus(log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	if st, ok := status.FromError(err); ok {
+		return ensureErrorInfo(st)
+	}
+	var re *requestError
+	if errors.As(err, &re) {
+		return withDetails(re.code, re.msg, re.reason, re.meta, re.violations)
+	}
+	if errors.Is(err, screening.ErrChannel) {
+		return withDetails(codes.InvalidArgument, "channel is missing or unknown", ReasonInvalidRequest, nil,
+			[]*errdetails.BadRequest_FieldViolation{{Field: "channel", Description: "must be one of CHANNEL_PHONE, CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_POST"}})
+	}
+	for _, e := range errorTable {
+		if errors.Is(err, e.err) {
+			return withDetails(e.code, e.msg, e.reason, nil, nil)
+		}
+	}
+	log.Error("internal error", "err", err)
+	return withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+}
+
+func withDetails(code codes.Code, msg, reason string, meta map[string]string, violations []*errdetails.BadRequest_FieldViolation) error {
+	st := status.New(code, msg)
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: meta}}
+	if len(violations) > 0 {
+		details = append(details, &errdetails.BadRequest{FieldViolations: violations})
+	}
+	if withD, err := st.WithDetails(details...); err == nil {
+		st = withD
+	}
+	return st.Err()
+}
+
+// ensureErrorInfo adds an ErrorInfo to a status produced outside the error
+// table (by gRPC itself, e.g. RESOURCE_EXHAUSTED for an oversized message).
+func ensureErrorInfo(st *status.Status) error {
+	if st.Code() == codes.OK {
+		return nil
+	}
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.ErrorInfo); ok {
+			return st.Err()
+		}
+	}
+	reason := st.Code().String()
+	if st.Code() == codes.ResourceExhausted {
+		reason = ReasonMessageTooLarge
+	}
+	return withDetails(st.Code(), st.Message(), reason, nil, nil)
+}

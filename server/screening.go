@@ -1,0 +1,114 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+
+	"context"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// MaxBatch is the most contacts one ScreenContactsRequest may carry.
+const MaxBatch = 10000
+
+// Datasets hands out consistent snapshots of the loaded datasets.
+type Datasets interface {
+	// Acquire returns a snapshot and the function that releases it.
+	Acquire() (screening.Snapshot, func())
+	// Ready reports whether a Robinson list is loaded.
+	Ready() bool
+}
+
+// ScreeningService implements robinscreen.v1.ScreeningService.
+type ScreeningService struct {
+	pb.UnimplementedScreeningServiceServer
+	data   Datasets
+	engine *screening.Engine
+	log    *slog.Logger
+}
+
+// NewScreeningService returns the service over data, deciding with engine.
+func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logger) *ScreeningService {
+	return &ScreeningService{data: data, engine: engine, log: log}
+}
+
+func validChannel(c pb.Channel) *requestError {
+	if fromChannel(c) == screening.ChannelUnspecified {
+		return badRequest("channel", "must be one of CHANNEL_PHONE, CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_POST")
+	}
+	return nil
+}
+
+// ScreenContact screens one contact.
+func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenContactRequest) (*pb.ScreenContactResponse, error) {
+	if re := validChannel(req.GetChannel()); re != nil {
+		return nil, toStatus(s.log, re)
+	}
+	if req.GetContact() == nil {
+		return nil, toStatus(s.log, badRequest("contact", "is required"))
+	}
+	snap, release := s.data.Acquire()
+	defer release()
+	var c screening.Contact
+	fromContact(req.GetContact(), &c)
+	res, err := s.engine.Screen(snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	return &pb.ScreenContactResponse{Result: toResult(&res)}, nil
+}
+
+// ScreenContacts screens a stream of chunks; each response carries the
+// results of one request, one per contact, in order.
+func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenContactsServer) error {
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return toStatus(s.log, err)
+		}
+		resp, err := s.screenChunk(req)
+		if err != nil {
+			return toStatus(s.log, err)
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
+	if re := validChannel(req.GetChannel()); re != nil {
+		return nil, re
+	}
+	n := len(req.GetContacts())
+	if n == 0 {
+		return nil, badRequest("contacts", "must hold at least one contact")
+	}
+	if n > MaxBatch {
+		re := badRequest("contacts", "must hold at most "+strconv.Itoa(MaxBatch)+" contacts per message")
+		re.reason = ReasonBatchTooLarge
+		re.meta = map[string]string{"max_contacts": strconv.Itoa(MaxBatch), "contacts": strconv.Itoa(n)}
+		return nil, re
+	}
+	snap, release := s.data.Acquire()
+	defer release()
+	ch, purpose := fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose())
+	out := &pb.ScreenContactsResponse{Results: make([]*pb.ScreeningResult, n)}
+	var c screening.Contact
+	for i, pc := range req.GetContacts() {
+		fromContact(pc, &c)
+		res, err := s.engine.Screen(snap, ch, purpose, &c)
+		if err != nil {
+			return nil, err
+		}
+		out.Results[i] = toResult(&res)
+	}
+	return out, nil
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// Message limits.
+const (
+	// MaxMessageBytes is the largest request message accepted; larger ones
+	// get RESOURCE_EXHAUSTED with an ErrorInfo.
+	MaxMessageBytes = 16 << 20
+	// transportLimit lets gRPC receive somewhat larger messages so that the
+	// interceptors, not the transport, refuse them with an ErrorInfo.
+	transportLimit = 4 * MaxMessageBytes
+)
+
+// Config is what New needs.
+type Config struct {
+	Data   Datasets
+	Engine *screening.Engine
+	Logger *slog.Logger
+	// ExtraOptions are appended to the server options (credentials, ...).
+	ExtraOptions []grpc.ServerOption
+}
+
+// Server is the bootstrapped gRPC server with its health service.
+type Server struct {
+	GRPC   *grpc.Server
+	Health *health.Server
+	data   Datasets
+}
+
+// Service names reported by the health service.
+var healthServices = []string{"", pb.ScreeningService_ServiceDesc.ServiceName}
+
+// New builds the gRPC server: interceptors (panic recovery, message limit,
+// logging without personal data), message limits, keepalive policy,
+// ScreeningService, grpc.health.v1 (NOT_SERVING until a dataset is loaded)
+// and reflection.
+func New(cfg Config) *Server {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(transportLimit),
+		grpc.MaxSendMsgSize(transportLimit),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), limitUnary, logUnary(log)),
+		grpc.ChainStreamInterceptor(recoverStream(log), limitStream, logStream(log)),
+	}
+	opts = append(opts, cfg.ExtraOptions...)
+	gs := grpc.NewServer(opts...)
+	pb.RegisterScreeningServiceServer(gs, NewScreeningService(cfg.Data, cfg.Engine, log))
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+	s := &Server{GRPC: gs, Health: hs, data: cfg.Data}
+	s.RefreshHealth()
+	return s
+}
+
+// RefreshHealth sets SERVING when a verified dataset is loaded and
+// NOT_SERVING otherwise. Call it after every load.
+func (s *Server) RefreshHealth() {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if s.data.Ready() {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	for _, name := range healthServices {
+		s.Health.SetServingStatus(name, st)
+	}
+}
+
+func tooLarge(m any) error {
+	if msg, ok := m.(proto.Message); ok && proto.Size(msg) > MaxMessageBytes {
+		return withDetails(codes.ResourceExhausted, "request message larger than the limit", ReasonMessageTooLarge,
+			map[string]string{"max_bytes": "16777216"}, nil)
+	}
+	return nil
+}
+
+func limitUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := tooLarge(req); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+type limitedStream struct{ grpc.ServerStream }
+
+func (s limitedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return tooLarge(m)
+}
+
+func limitStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return h(srv, limitedStream{ss})
+}
+
+func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic in handler", "method", info.FullMethod)
+				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+			}
+		}()
+		return h(ctx, req)
+	}
+}
+
+func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic in handler", "method", info.FullMethod)
+				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+			}
+		}()
+		return h(srv, ss)
+	}
+}
+
+// logUnary logs method, code and duration — never request content.
+func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := h(ctx, req)
+		log.LogAttrs(ctx, slog.LevelDebug, "rpc", slog.String("method", info.FullMethod),
+			slog.String("code", status.Code(err).String()), slog.Duration("duration", time.Since(start)))
+		return resp, err
+	}
+}
+
+func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		start := time.Now()
+		err := h(srv, ss)
+		log.LogAttrs(ss.Context(), slog.LevelInfo, "stream", slog.String("method", info.FullMethod),
+			slog.String("code", status.Code(err).String()), slog.Duration("duration", time.Since(start)))
+		return err
+	}
+}
