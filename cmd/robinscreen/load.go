@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/store"
+)
+
+func load(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", "", "data directory (required; must not be in use by a server)")
+	robinsonFile := fs.String("robinson", "", "Robinson list file (CPR's published layout, ISO 8859-1 or UTF-8)")
+	cprFile := fs.String("cpr", "", "CPR extract file (000/001/015/999 records)")
+	published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
+	produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
+	ratio := fs.Float64("max-reject-ratio", 0, "refuse a file when more than this share of its data lines is rejected (default 0.001)")
+	keyFile := fs.String("key-file", "", "pseudonym key file (default DIR/pseudonym.key)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *dir == "" || (*robinsonFile == "" && *cprFile == "") || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "robinscreen load: --data and at least one of --robinson, --cpr are required")
+		fs.Usage()
+		return errUsage
+	}
+	pub, err := parseDate("published", *published)
+	if err != nil {
+		return err
+	}
+	prod, err := parseDate("cpr-produced", *produced)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*dir, store.Options{KeyFile: *keyFile, Logger: newLogger(stderr)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx := context.Background()
+	bar := newProgressBar(stderr)
+	if *robinsonFile != "" {
+		man, err := st.LoadRobinson(ctx, *robinsonFile, store.LoadOptions{Published: pub, MaxRejectRatio: *ratio, Progress: bar.update("robinson")})
+		bar.done()
+		if err != nil {
+			return describeLoadError(err)
+		}
+		fmt.Fprintf(stdout, "robinson: loaded version %s: %d records (%d current, %d previous), %d rejected lines, published %s, sha256 %s\n",
+			man.Version, man.Records, man.Current, man.Previous, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+		printRejects(stdout, man.Rejects)
+	}
+	if *cprFile != "" {
+		man, err := st.LoadCPR(ctx, *cprFile, store.LoadOptions{Published: prod, MaxRejectRatio: *ratio, Progress: bar.update("cpr")})
+		bar.done()
+		if err != nil {
+			return describeLoadError(err)
+		}
+		fmt.Fprintf(stdout, "cpr: loaded version %s: %d persons, %d protections, %d skipped lines, %d rejected lines, produced %s, sha256 %s\n",
+			man.Version, man.Persons, man.Protections, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+		printRejects(stdout, man.Rejects)
+	}
+	return nil
+}
+
+func printRejects(w io.Writer, rs []store.Reject) {
+	for _, r := range rs {
+		fmt.Fprintf(w, "  rejected line %d: %s\n", r.Line, strings.TrimPrefix(r.Reason, fmt.Sprintf("line %d: ", r.Line)))
+	}
+}
+
+// describeLoadError adds the first rejected lines to a refusal.
+func describeLoadError(err error) error {
+	var b strings.Builder
+	b.WriteString(err.Error())
+	var lines []string
+	var rr *robinson.RejectError
+	var cr *cprcheck.RejectError
+	switch {
+	case errors.As(err, &rr):
+		for _, le := range rr.First {
+			lines = append(lines, le.Error())
+		}
+	case errors.As(err, &cr):
+		for _, le := range cr.First {
+			lines = append(lines, le.Error())
+		}
+	}
+	if len(lines) > 0 {
+		b.WriteString("\nfirst rejected lines:\n  " + strings.Join(lines, "\n  "))
+	}
+	b.WriteString("\nthe data directory's previous dataset is unchanged")
+	return errors.New(b.String())
+}
+
+func parseDate(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s: want YYYY-MM-DD", name)
+	}
+	return t, nil
+}
+
+// progressBar draws load progress on stderr when it is a terminal.
+type progressBar struct {
+	w    io.Writer
+	tty  bool
+	last time.Time
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	return &progressBar{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *progressBar) update(kind string) func(store.Progress) {
+	return func(pr store.Progress) {
+		if !p.tty || time.Since(p.last) < 100*time.Millisecond && pr.Phase == store.PhaseReading {
+			return
+		}
+		p.last = time.Now()
+		fmt.Fprintf(p.w, "\r\033[K%s: %-9s %d lines", kind, pr.Phase, pr.Lines)
+	}
+}
+
+func (p *progressBar) done() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

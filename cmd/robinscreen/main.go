@@ -1,0 +1,68 @@
+// Command robinscreen serves and loads the robinscreen screening datasets.
+//
+//	robinscreen serve [--data DIR] [--listen ADDR] [--demo]
+//	robinscreen load --data DIR [--robinson FILE] [--cpr FILE]
+//
+// The command only wires packages together: parsing and matching live in
+// robinson and cprcheck, decisions in screening, storage in store and the
+// gRPC adapter in server.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+const usage = `usage:
+  robinscreen serve [--data DIR] [--listen ADDR] [--demo] [--key-file FILE]
+  robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--published YYYY-MM-DD]
+                    [--cpr-produced YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
+
+Run "robinscreen COMMAND -h" for the flags of one command.
+`
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stderr)
+	case "load":
+		err = load(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "robinscreen: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "robinscreen: %s\n", strings.TrimSpace(err.Error()))
+		return 1
+	}
+}
+
+// newLogger returns the structured logger; log lines never carry personal
+// data, only counts, versions, methods and codes.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/robinscreen/robinscreen/internal/demo"
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/server"
+	"github.com/robinscreen/robinscreen/store"
+)
+
+func serve(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", "./data", "data directory")
+	listen := fs.String("listen", "127.0.0.1:50051", "gRPC listen address")
+	withDemo := fs.Bool("demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
+	keyFile := fs.String("key-file", "", "pseudonym key file (default DIR/pseudonym.key)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	log := newLogger(stderr)
+	st, err := store.Open(*dir, store.Options{KeyFile: *keyFile, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if *withDemo && !st.Ready() {
+		if err := loadDemo(st); err != nil {
+			return fmt.Errorf("demo dataset: %w", err)
+		}
+		log.Info("loaded the synthetic demo dataset")
+	}
+	srv := server.New(server.Config{Data: st, Engine: &screening.Engine{}, Logger: log})
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	for _, s := range st.Status(time.Now()) {
+		log.Info("dataset", "kind", s.Kind, "version", s.Version, "records", s.Records, "published", s.Published.Format(time.DateOnly), "stale", s.Stale)
+	}
+	if !st.Ready() {
+		log.Warn("no Robinson dataset loaded: health is NOT_SERVING and screening answers FAILED_PRECONDITION")
+	}
+	log.Info("serving", "addr", lis.Addr().String())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		log.Info("shutting down")
+		srv.Health.Shutdown()
+		done := make(chan struct{})
+		go func() { srv.GRPC.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			srv.GRPC.Stop()
+		}
+	}()
+	return srv.GRPC.Serve(lis)
+}
+
+// loadDemo loads the synthetic demo dataset, dated today.
+func loadDemo(st *store.Store) error {
+	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "robinscreen-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	rp, cp := filepath.Join(tmp, "robinson-demo.txt"), filepath.Join(tmp, "cpr-demo.txt")
+	if err := os.WriteFile(rp, rob, 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cp, cpr, 0o600); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if _, err := st.LoadRobinson(ctx, rp, store.LoadOptions{}); err != nil {
+		return err
+	}
+	_, err = st.LoadCPR(ctx, cp, store.LoadOptions{})
+	return err
+}
