@@ -1,0 +1,131 @@
+// Command robingen writes synthetic robinscreen data sets: a Robinson list,
+// a CPR extract and CRM contact lists, deterministic by seed.
+//
+// Usage:
+//
+//	robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
+//	robingen cpr -n N [-seed S] [-protected 0.05] [-deceased 0.01] [-published YYYY-MM-DD] -o FILE
+//	robingen contacts -n N -listed 0.1 [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
+//
+// For contacts, -seed and -list-n (and -published) must be those of the
+// list the contacts refer to. -o - writes to standard output. The default
+// publication date is today (UTC), so give -published for byte-identical
+// output across days.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/robinscreen/robinscreen/internal/synth"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "robingen:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
+  robingen cpr -n N [-seed S] [-protected F] [-deceased F] [-published YYYY-MM-DD] -o FILE
+  robingen contacts -n N -listed F [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE`
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("missing command\n%s", usage)
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("robingen "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", 0, "number of records (robinson), persons (cpr) or contacts (contacts)")
+	seed := fs.Uint64("seed", 1, "seed")
+	published := fs.String("published", "", "publication/production date YYYY-MM-DD (default today, UTC)")
+	out := fs.String("o", "", "output file (- for standard output)")
+	var (
+		protected, deceased, listed *float64
+		listN                       *int
+		contactSeed                 *uint64
+	)
+	switch cmd {
+	case "robinson":
+	case "cpr":
+		protected = fs.Float64("protected", 0.05, "share of persons with an active marketing protection (0003)")
+		deceased = fs.Float64("deceased", 0.01, "share of deceased persons (status 90)")
+	case "contacts":
+		listed = fs.Float64("listed", 0.1, "share of contacts who are listed persons")
+		listN = fs.Int("list-n", 100000, "records of the Robinson list the contacts refer to (its -n)")
+		contactSeed = fs.Uint64("contact-seed", 0, "seed of the contact stream (default: -seed)")
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *n < 0 {
+		return fmt.Errorf("-n must not be negative")
+	}
+	if *out == "" {
+		return fmt.Errorf("-o FILE is required")
+	}
+	pub := time.Now().UTC()
+	pub = time.Date(pub.Year(), pub.Month(), pub.Day(), 0, 0, 0, 0, time.UTC)
+	if *published != "" {
+		t, err := time.Parse("2006-01-02", *published)
+		if err != nil {
+			return fmt.Errorf("-published: %v", err)
+		}
+		pub = t
+	}
+	cfg := synth.Config{Seed: *seed, Published: pub}
+
+	return withOutput(*out, stdout, func(w io.Writer) error {
+		switch cmd {
+		case "robinson":
+			cfg.Records = *n
+			_, err := synth.NewGenerator(cfg).WriteRobinson(w)
+			return err
+		case "cpr":
+			return synth.NewGenerator(cfg).WriteCPRExtract(w, *n, *protected, *deceased)
+		default:
+			cfg.Records = *listN
+			cs := *seed
+			if *contactSeed != 0 {
+				cs = *contactSeed
+			}
+			return synth.NewGenerator(cfg).WriteContactsCSV(w, *n, *listed, cs)
+		}
+	})
+}
+
+// withOutput runs write on the named file (created or truncated) or on
+// stdout for "-", and reports close errors.
+func withOutput(name string, stdout io.Writer, write func(io.Writer) error) error {
+	if name == "-" {
+		bw := bufio.NewWriter(stdout)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
