@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one command that runs all tests (see README). Installs what the tests
+# need through the project's own scripts: Go modules via the module proxy,
+# Node packages via npm for the Node client.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+echo "== go vet"
+go vet ./...
+echo "== go test"
+go test -count=1 -timeout 20m ./...
+for t in clients/*/test.sh; do
+  [ -x "$t" ] || continue
+  echo "== $t"
+  "$t"
+done
