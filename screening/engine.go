@@ -60,10 +60,39 @@ type screener struct {
 	person     cprcheck.Person
 	personSeen bool // the number is in the loaded CPR extract
 	usedStale  bool // a consulted dataset is stale
+
+	buf *resultBuf // backs the Result's slices; nil until first needed
+}
+
+// resultBuf is one allocation that backs the Findings, Datasets and Reasons
+// of a Result, sized for almost every contact; a longer slice grows out of
+// it as usual. A slice stays nil until its first element, as with plain
+// appends.
+type resultBuf struct {
+	findings [3]Finding
+	datasets [2]DatasetRef
+	reasons  [2]Reason
+}
+
+func (s *screener) buffer() *resultBuf {
+	if s.buf == nil {
+		s.buf = new(resultBuf)
+	}
+	return s.buf
 }
 
 func (s *screener) add(f Finding) {
+	if s.res.Findings == nil {
+		s.res.Findings = s.buffer().findings[:0]
+	}
 	s.res.Findings = append(s.res.Findings, f)
+}
+
+func (s *screener) reason(r Reason) {
+	if s.res.Reasons == nil {
+		s.res.Reasons = s.buffer().reasons[:0]
+	}
+	s.res.Reasons = append(s.res.Reasons, r)
 }
 
 func (s *screener) use(info DatasetInfo) {
@@ -74,6 +103,9 @@ func (s *screener) use(info DatasetInfo) {
 	}
 	stale := info.Stale(s.now)
 	s.usedStale = s.usedStale || stale
+	if s.res.Datasets == nil {
+		s.res.Datasets = s.buffer().datasets[:0]
+	}
 	s.res.Datasets = append(s.res.Datasets, DatasetRef{Kind: info.Kind, Version: info.Version, Published: info.Published, Stale: stale})
 }
 
@@ -188,7 +220,8 @@ func (s *screener) listChecks() error {
 	}
 	// Robinson list by name and address.
 	rl := s.snap.Robinson
-	s.use(rl.Info())
+	info := rl.Info()
+	s.use(info)
 	name, nameErr := robinson.ParseContactName(s.c.Name)
 	addr, _ := robinson.ParseAddress(s.c.Address)
 	if pc, ok := postalCode(s.c.PostalCode); ok {
@@ -200,9 +233,9 @@ func (s *screener) listChecks() error {
 		if err != nil {
 			return err
 		}
-		s.robinsonFinding(best, rl.Info().Version)
+		s.robinsonFinding(best, info.Version)
 	} else {
-		s.add(Finding{Source: SourceRobinson, Detail: "name and address (postcode and house number) not both given: the Robinson list cannot be checked", Dataset: rl.Info().Version})
+		s.add(Finding{Source: SourceRobinson, Detail: "name and address (postcode and house number) not both given: the Robinson list cannot be checked", Dataset: info.Version})
 	}
 	if !verifiable {
 		s.add(Finding{Source: SourceRequest, Reason: ReasonUnverifiable, Decision: Review, Detail: "neither a personal number in the CPR extract nor a name with postcode and house number"})
@@ -214,44 +247,50 @@ func (s *screener) robinsonFinding(best robinson.Outcome, version string) {
 	switch best.Level {
 	case robinson.Matched:
 		o := best
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: "on the Robinson list (" + describe(best) + ")", Dataset: version, Robinson: &o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: describe("on the Robinson list (", best), Dataset: version, Robinson: &o})
 	case robinson.Possible:
 		o := best
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: "possibly on the Robinson list (" + describe(best) + ")", Dataset: version, Robinson: &o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: describe("possibly on the Robinson list (", best), Dataset: version, Robinson: &o})
 	default:
 		s.add(Finding{Source: SourceRobinson, Decision: Allow, Detail: "not on the Robinson list", Dataset: version})
 	}
 }
 
-func describe(o robinson.Outcome) string {
+// describe returns prefix, the outcome's agreements and a closing
+// parenthesis, built in one concatenation.
+func describe(prefix string, o robinson.Outcome) string {
 	addr := "current address"
 	if o.Previous {
 		addr = "previous address"
 	}
-	return addr + ", name " + o.Name.String() + ", street " + o.Street.String() + ", floor/door " + o.Unit.String()
+	return prefix + addr + ", name " + o.Name.String() + ", street " + o.Street.String() + ", floor/door " + o.Unit.String() + ")"
 }
 
 // bestMatch returns the strongest outcome over every candidate record of
 // every surname word of the contact.
 func bestMatch(rl RobinsonList, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
-	var best robinson.Outcome
-	var keyBuf [96]byte
+	// The key and the callback escape through the interface call, so they
+	// are heap-allocated: keep the key buffer and the best outcome in one
+	// variable and make one callback for all surname words.
+	var m struct {
+		best robinson.Outcome
+		key  [96]byte
+	}
+	visit := func(rec *robinson.Record) {
+		if o := robinson.Match(name, addr, rec); better(o, m.best) {
+			m.best = o
+		}
+	}
 	for i, sn := range name.Surnames {
 		if dup(name.Surnames[:i], sn) {
 			continue
 		}
-		key := robinson.AppendKey(keyBuf[:0], addr.Postcode, addr.HouseNumber, sn)
-		err := rl.Candidates(key, func(rec *robinson.Record) {
-			o := robinson.Match(name, addr, rec)
-			if better(o, best) {
-				best = o
-			}
-		})
-		if err != nil {
-			return best, err
+		key := robinson.AppendKey(m.key[:0], addr.Postcode, addr.HouseNumber, sn)
+		if err := rl.Candidates(key, visit); err != nil {
+			return m.best, err
 		}
 	}
-	return best, nil
+	return m.best, nil
 }
 
 func dup(words []string, w string) bool {
@@ -333,7 +372,7 @@ func (s *screener) finish(consent bool) error {
 	res := &s.res
 	if consent {
 		res.Decision = Allow
-		res.Reasons = append(res.Reasons, ReasonConsent)
+		s.reason(ReasonConsent)
 		return nil
 	}
 	res.Decision = Allow
@@ -342,13 +381,13 @@ func (s *screener) finish(consent bool) error {
 			res.Decision = f.Decision
 		}
 		if f.Reason != ReasonUnspecified && f.Decision > Allow && !hasReason(res.Reasons, f.Reason) {
-			res.Reasons = append(res.Reasons, f.Reason)
+			s.reason(f.Reason)
 		}
 	}
 	// Rule 7: an ALLOW that depended on a stale dataset becomes REVIEW.
 	if res.Decision == Allow && s.usedStale {
 		res.Decision = Review
-		res.Reasons = append(res.Reasons, ReasonStaleData)
+		s.reason(ReasonStaleData)
 		s.add(Finding{Source: SourceRequest, Reason: ReasonStaleData, Decision: Review, Detail: "a dataset consulted is older than its maximum age"})
 	}
 	return nil

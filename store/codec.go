@@ -47,7 +47,10 @@ func appendRecord(b []byte, r *robinson.Record) []byte {
 }
 
 type decoder struct {
-	b   []byte
+	b []byte
+	// s, when not empty, holds the same bytes as b did at the start:
+	// strings are then cut from it instead of copied one by one.
+	s   string
 	err error
 }
 
@@ -80,15 +83,22 @@ func (d *decoder) string() string {
 		d.err = errCorrupt
 		return ""
 	}
-	s := string(d.b[:n])
+	var s string
+	if d.s != "" {
+		off := len(d.s) - len(d.b)
+		s = d.s[off : off+int(n)]
+	} else {
+		s = string(d.b[:n])
+	}
 	d.b = d.b[n:]
 	return s
 }
 
 // decodeRecord decodes one record from the front of b into r, reusing r's
-// slices, and returns the rest of b.
-func decodeRecord(b []byte, r *robinson.Record) ([]byte, error) {
-	d := decoder{b: b}
+// slices, and returns the rest of b. When s is not empty it must hold the
+// same bytes as b; r's strings are then substrings of s, not copies.
+func decodeRecord(b []byte, s string, r *robinson.Record) ([]byte, error) {
+	d := decoder{b: b, s: s}
 	r.Line = int(d.uvarint())
 	r.Previous = d.byte1()&1 != 0
 	r.Address.Postcode = d.string()

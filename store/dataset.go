@@ -72,8 +72,9 @@ type dataset struct {
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
 }
 
-func badgerOptions(dir string, log *slog.Logger) badger.Options {
+func badgerOptions(dir string, encKey []byte, log *slog.Logger) badger.Options {
 	return badger.DefaultOptions(dir).
+		WithEncryptionKey(encKey).
 		WithLogger(badgerLogger{log}).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
@@ -100,7 +101,7 @@ func readManifest(dir string) (Manifest, error) {
 
 // openDataset opens a complete version directory. It returns an error when
 // the manifest, the Bloom filter or the Badger database cannot be read.
-func openDataset(dir string, log *slog.Logger) (*dataset, error) {
+func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) {
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
@@ -115,7 +116,9 @@ func openDataset(dir string, log *slog.Logger) (*dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: bloom filter in %s: %w", dir, err)
 	}
-	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), log))
+	// Versions are immutable once built: serving opens them read-only, so
+	// a crash while serving can never change one.
+	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithReadOnly(true))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
@@ -128,10 +131,14 @@ func (d *dataset) get(key []byte, fn func([]byte) error) (bool, error) {
 	if !d.filter.Test(key) {
 		return false, nil
 	}
+	// Badger's Txn.Get lets key escape, which would put every caller's key
+	// buffer on the heap, also for the common Bloom negatives; copy it here
+	// instead, on the rarer path that reads Badger.
+	k := bytes.Clone(key)
 	d.reads.Add(1)
 	found := false
 	err := d.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
+		item, err := txn.Get(k)
 		if errors.Is(err, badger.ErrKeyNotFound) {
 			return nil
 		}
@@ -194,7 +201,7 @@ func (b *kvBuilder) val(i int) []byte {
 // write sorts the pairs, merges the values of equal keys with merge, and
 // writes them into a new Badger database at dir plus the Bloom filter
 // beside it. It returns the number of distinct keys.
-func (b *kvBuilder) write(dir string, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte) (int, error) {
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte) (int, error) {
 	sort.Slice(b.items, func(i, j int) bool { return bytes.Compare(b.key(i), b.key(j)) < 0 })
 	distinct := 0
 	for i := range b.items {
@@ -203,7 +210,7 @@ func (b *kvBuilder) write(dir string, log *slog.Logger, merge func(dst []byte, v
 		}
 	}
 	filter := bloom.NewWithEstimates(uint(max(distinct, 1)), bloomFPRate)
-	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), log))
+	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log))
 	if err != nil {
 		return 0, err
 	}

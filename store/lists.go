@@ -11,6 +11,8 @@ import (
 
 func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
 
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
 // robinsonList serves a Robinson dataset to the screening engine.
 type robinsonList struct{ d *dataset }
 
@@ -22,17 +24,20 @@ func (l robinsonList) Candidates(key []byte, fn func(*robinson.Record)) error {
 	var kbuf [128]byte
 	k := append(append(kbuf[:0], 'r'), key...)
 	_, err := l.d.get(k, func(v []byte) error {
+		// One copy of the value; the records' strings are cut from it.
+		sv := string(v)
 		var rec robinson.Record
-		for len(v) > 0 {
-			n, w := binary.Uvarint(v)
-			if w <= 0 || n > uint64(len(v)-w) {
+		for off := 0; off < len(v); {
+			n, w := binary.Uvarint(v[off:])
+			if w <= 0 || n > uint64(len(v)-off-w) {
 				return errCorrupt
 			}
-			if _, err := decodeRecord(v[w:w+int(n)], &rec); err != nil {
+			start, end := off+w, off+w+int(n)
+			if _, err := decodeRecord(v[start:end], sv[start:end], &rec); err != nil {
 				return err
 			}
 			fn(&rec)
-			v = v[w+int(n):]
+			off = end
 		}
 		return nil
 	})

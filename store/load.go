@@ -49,6 +49,24 @@ type LoadOptions struct {
 	Progress func(Progress)
 	// Now is the clock for the version name and LoadedAt; nil = time.Now.
 	Now func() time.Time
+	// SourceName names the file in manifests, refusals and errors when it
+	// differs from the path's base name (an upload staged under a temporary
+	// name).
+	SourceName string
+}
+
+func (o *LoadOptions) sourceName(path string) string {
+	if o.SourceName != "" {
+		return filepath.Base(o.SourceName)
+	}
+	return filepath.Base(path)
+}
+
+func (o *LoadOptions) displayPath(path string) string {
+	if o.SourceName != "" {
+		return filepath.Base(o.SourceName)
+	}
+	return path
 }
 
 func (o *LoadOptions) now() time.Time {
@@ -166,6 +184,7 @@ func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) erro
 	if err := syncTree(build); err != nil {
 		return err
 	}
+	failpoint(FailpointBuilt)
 	final := filepath.Join(s.kindDir(kind), man.Version)
 	if err := os.Rename(build, final); err != nil {
 		return err
@@ -175,7 +194,8 @@ func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) erro
 	}
 	// Test-load before switching: the new version must open and agree with
 	// its manifest.
-	d, err := openDataset(final, s.log)
+	failpoint(FailpointRenamed)
+	d, err := s.openVersion(kind, man.Version)
 	if err != nil {
 		os.RemoveAll(final)
 		return fmt.Errorf("store: new version does not open: %w", err)
@@ -185,9 +205,8 @@ func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) erro
 		os.RemoveAll(final)
 		return errors.New("store: new version does not agree with its manifest")
 	}
-	d.maxAge = s.maxAge(kind)
 	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
-	if err := s.switchTo(kind, d); err != nil {
+	if err := s.switchTo(kind, d, s.servingVersion(kind)); err != nil {
 		d.close()
 		return err
 	}
@@ -237,6 +256,9 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if stats := len(kb.items); stats == 0 {
+			failpoint(FailpointReading)
+		}
 		rec = appendRecord(rec[:0], r)
 		words = words[:0]
 		for _, sn := range r.Name.Surnames {
@@ -252,19 +274,25 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		return nil
 	})
 	if err != nil {
-		return nil, &LoadError{Kind: screening.KindRobinson, File: path, Err: err}
+		le := &LoadError{Kind: screening.KindRobinson, File: opt.displayPath(path), Err: err}
+		var rejects []Reject
+		for _, r := range stats.Rejects {
+			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+		}
+		s.recordRefused(screening.KindRobinson, path, opt.sourceName(path), le, rejects)
+		return nil, le
 	}
 	sum, err := hr.sum(fi.Size())
 	if err != nil {
 		return nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
-	keys, err := kb.write(build, s.log, mergeRecords)
+	keys, err := kb.write(build, s.opts.EncryptionKey, s.log, mergeRecords)
 	if err != nil {
 		return nil, err
 	}
 	man := &Manifest{
-		SourceName: filepath.Base(path), SourceSHA256: sum, SourceBytes: fi.Size(),
+		SourceName: opt.sourceName(path), SourceSHA256: sum, SourceBytes: fi.Size(),
 		Encoding: stats.Encoding, Published: stats.Published, PublishedFromHeader: stats.PublishedFromHeader,
 		LoadedAt: opt.now(), Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous,
@@ -329,6 +357,9 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if len(persons) == 0 {
+			failpoint(FailpointReading)
+		}
 		k := s.pseud.Pseudonym(e.Number)
 		p := persons[k]
 		if p == nil {
@@ -339,7 +370,13 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		return nil
 	})
 	if err != nil {
-		return nil, &LoadError{Kind: screening.KindCPR, File: path, Err: err}
+		le := &LoadError{Kind: screening.KindCPR, File: opt.displayPath(path), Err: err}
+		var rejects []Reject
+		for _, r := range stats.Rejects {
+			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+		}
+		s.recordRefused(screening.KindCPR, path, opt.sourceName(path), le, rejects)
+		return nil, le
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
 	var kb kvBuilder
@@ -350,7 +387,7 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 			return nil, err
 		}
 	}
-	keys, err := kb.write(build, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
+	keys, err := kb.write(build, s.opts.EncryptionKey, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +396,7 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		protections += len(p.Protections)
 	}
 	man := &Manifest{
-		SourceName: filepath.Base(path), SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: fi.Size(),
+		SourceName: opt.sourceName(path), SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: fi.Size(),
 		Published: stats.ProductionDate, PublishedFromHeader: opt.Published.IsZero(),
 		LoadedAt: opt.now(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
 		Records: stats.Persons + stats.Protections, Persons: len(persons), Protections: protections,
@@ -382,4 +419,18 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o600)
+}
+
+// fileSHA256 returns the hex SHA-256 of a file, or "" when it cannot be read.
+func fileSHA256(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

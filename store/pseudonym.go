@@ -84,3 +84,18 @@ func LoadOrCreateKey(path string, create bool) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// ReadKey reads a hex-encoded key of at least 32 bytes (used for the
+// encryption key, which is never created implicitly). It returns an error
+// when the file cannot be read or holds no such key.
+func ReadKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: read key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("store: key file %s does not hold 32 hex-encoded bytes (create one with: openssl rand -hex 32)", path)
+	}
+	return key, nil
+}

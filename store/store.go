@@ -33,6 +33,13 @@ type Options struct {
 	// RobinsonMaxAge and CPRMaxAge are the maximum ages after publication;
 	// zero means the defaults of package screening.
 	RobinsonMaxAge, CPRMaxAge time.Duration
+	// EncryptionKey, when set (16, 24 or 32 bytes), encrypts every dataset
+	// at rest with Badger's AES encryption. A data directory loaded with a
+	// key cannot be opened without it.
+	EncryptionKey []byte
+	// ImportDir is the only directory from which the server loads files
+	// named in a request; empty disables named files.
+	ImportDir string
 	// Logger receives operational messages (never personal data).
 	Logger *slog.Logger
 }
@@ -73,13 +80,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := lockDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+		return nil, err
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, lock: lock, serving: map[string]*dataset{}, loading: map[string]bool{}}
 	key, err := LoadOrCreateKey(opts.KeyFile, true)
@@ -90,6 +93,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	os.RemoveAll(s.IncomingDir()) // uploads of an interrupted load
 	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
 		s.removeBuilds(kind)
 		d, err := s.openCurrent(kind)
@@ -104,20 +108,70 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// lockDir takes the exclusive lock of a data directory; it returns
+// ErrLocked when another process holds it.
+func lockDir(dir string) (*os.File, error) {
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+	}
+	return lock, nil
+}
+
 func (s *Store) kindDir(kind string) string { return filepath.Join(s.dir, kind) }
 
 // openCurrent opens the version named by the kind's CURRENT file, or
 // returns nil when there is none.
 func (s *Store) openCurrent(kind string) (*dataset, error) {
-	b, err := os.ReadFile(filepath.Join(s.kindDir(kind), "CURRENT"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	version, err := s.pointer(kind, currentFile)
+	if err != nil || version == "" {
+		return nil, err
 	}
+	d, err := s.openVersion(kind, version)
 	if err != nil {
 		return nil, err
 	}
-	version := strings.TrimSpace(string(b))
-	d, err := openDataset(filepath.Join(s.kindDir(kind), version), s.log)
+	s.prune(kind, version, s.mustPointer(kind, previousFile))
+	return d, nil
+}
+
+// Pointer files of a kind directory.
+const (
+	currentFile  = "CURRENT"
+	previousFile = "PREVIOUS"
+	refusedFile  = "LAST_REFUSED.json"
+)
+
+// pointer reads a pointer file; a missing file is "".
+func (s *Store) pointer(kind, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(s.kindDir(kind), name))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (s *Store) mustPointer(kind, name string) string {
+	v, _ := s.pointer(kind, name)
+	return v
+}
+
+func (s *Store) setPointer(kind, name, version string) error {
+	return writeFileAtomic(filepath.Join(s.kindDir(kind), name), []byte(version+"\n"), 0o600)
+}
+
+// openVersion opens a version of kind and checks it against the store's
+// keys. It returns ErrKeyMismatch for a CPR version made with another
+// pseudonym key.
+func (s *Store) openVersion(kind, version string) (*dataset, error) {
+	d, err := openDataset(filepath.Join(s.kindDir(kind), version), s.opts.EncryptionKey, s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +275,17 @@ func (d *dataset) info() screening.DatasetInfo {
 // pointer atomically, swaps the in-memory dataset, retires the old one once
 // in-flight snapshots are released and prunes versions beyond the previous
 // one.
-func (s *Store) switchTo(kind string, d *dataset) error {
-	if err := writeFileAtomic(filepath.Join(s.kindDir(kind), "CURRENT"), []byte(d.man.Version+"\n"), 0o600); err != nil {
+func (s *Store) switchTo(kind string, d *dataset, previous string) error {
+	if previous != "" {
+		if err := s.setPointer(kind, previousFile, previous); err != nil {
+			return err
+		}
+	}
+	failpoint(FailpointPrevious)
+	if err := s.setPointer(kind, currentFile, d.man.Version); err != nil {
 		return err
 	}
+	failpoint(FailpointSwitched)
 	s.mu.Lock()
 	old := s.serving[kind]
 	s.serving[kind] = d
@@ -238,7 +299,7 @@ func (s *Store) switchTo(kind string, d *dataset) error {
 			old.retire()
 		}()
 	}
-	s.prune(kind, d.man.Version, versionOf(old))
+	s.prune(kind, d.man.Version, previous)
 	return nil
 }
 
@@ -258,7 +319,7 @@ func (s *Store) removeBuilds(kind string) {
 }
 
 // prune removes every version directory of kind except keep (serving and
-// previous) and half-built temporary directories.
+// previous); half-built directories are left to removeBuilds.
 func (s *Store) prune(kind string, keep ...string) {
 	entries, err := os.ReadDir(s.kindDir(kind))
 	if err != nil {

@@ -1,0 +1,337 @@
+package store
+
+// Benchmarks against a 1M-record synthetic Robinson list (docs/benchmarks.md).
+// They are skipped under -short; plain `go test` runs no benchmarks at all,
+// so they cost CI nothing unless -bench is given. The list is generated and
+// loaded once per test binary, in a temporary directory that TestMain removes.
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/robinscreen/robinscreen/internal/synth"
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+const (
+	benchRecords  = 1_000_000
+	benchSeed     = 1
+	benchContacts = 4096 // distinct contacts per screening benchmark (a power of two)
+)
+
+// benchEnv is shared by the benchmarks of one test binary.
+var benchEnv struct {
+	root string // temporary directory, removed by TestMain
+
+	listOnce sync.Once
+	listErr  error
+	gen      *synth.Generator
+	listPath string
+
+	storeOnce sync.Once
+	storeErr  error
+	store     *Store
+
+	contactsOnce sync.Once
+	contactsErr  error
+	negatives    []screening.Contact // ALLOW, no Bloom candidate
+	listed       []screening.Contact // BLOCK
+
+	floorOnce sync.Once
+	floorErr  error
+	keys      map[string]struct{} // every blocking key of the list, in process
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchEnv.store != nil {
+		benchEnv.store.Close()
+	}
+	if benchEnv.root != "" {
+		os.RemoveAll(benchEnv.root)
+	}
+	os.Exit(code)
+}
+
+// benchPublished is today (UTC), so that the zero Engine (time.Now, as the
+// server uses it) sees a fresh list and an unlisted contact gets ALLOW.
+func benchPublished() time.Time { return time.Now().UTC().Truncate(24 * time.Hour) }
+
+// benchList writes the 1M-record synthetic list file once per process.
+func benchList(b *testing.B) (string, *synth.Generator) {
+	b.Helper()
+	if testing.Short() {
+		b.Skip("1M-record benchmark skipped under -short")
+	}
+	e := &benchEnv
+	e.listOnce.Do(func() {
+		e.root, e.listErr = os.MkdirTemp("", "robinscreen-bench-")
+		if e.listErr != nil {
+			return
+		}
+		e.gen = synth.NewGenerator(synth.Config{Seed: benchSeed, Records: benchRecords, Published: benchPublished()})
+		e.listPath = filepath.Join(e.root, "robinson-1m.txt")
+		f, err := os.Create(e.listPath)
+		if err != nil {
+			e.listErr = err
+			return
+		}
+		if _, err := e.gen.WriteRobinson(f); err != nil {
+			f.Close()
+			e.listErr = err
+			return
+		}
+		e.listErr = f.Close()
+	})
+	if e.listErr != nil {
+		b.Fatal(e.listErr)
+	}
+	return e.listPath, e.gen
+}
+
+// benchStore returns a store serving the 1M-record list, loaded once.
+func benchStore(b *testing.B) *Store {
+	b.Helper()
+	path, _ := benchList(b)
+	e := &benchEnv
+	e.storeOnce.Do(func() {
+		s, err := Open(filepath.Join(e.root, "data"), Options{})
+		if err != nil {
+			e.storeErr = err
+			return
+		}
+		e.store = s
+		_, e.storeErr = s.LoadRobinson(context.Background(), path, LoadOptions{})
+	})
+	if e.storeErr != nil {
+		b.Fatal(e.storeErr)
+	}
+	return e.store
+}
+
+// benchContactSets builds the contact slices once: unlisted contacts that
+// get ALLOW without a single Badger read (every surname key is a Bloom
+// negative), and listed contacts that get BLOCK. Personal numbers are
+// cleared: no CPR extract is loaded, and these benchmarks measure the
+// Robinson path.
+func benchContactSets(b *testing.B) (negatives, listed []screening.Contact) {
+	b.Helper()
+	s := benchStore(b)
+	_, gen := benchList(b)
+	e := &benchEnv
+	e.contactsOnce.Do(func() {
+		snap, release := s.Acquire()
+		defer release()
+		d := snap.Robinson.(robinsonList).d
+		var eng screening.Engine
+		pick := func(share float64, seed uint64, want screening.Decision, reads bool) ([]screening.Contact, error) {
+			var out []screening.Contact
+			errEnough := context.Canceled
+			err := gen.Contacts(8*benchContacts, share, seed, func(sc synth.Contact) error {
+				c := screening.Contact{Ref: sc.Ref, Name: sc.Name, Address: sc.Address, PostalCode: sc.PostalCode}
+				before := d.reads.Load()
+				res, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, &c)
+				if err != nil {
+					return err
+				}
+				if res.Decision == want && (d.reads.Load() > before) == reads {
+					out = append(out, c)
+				}
+				if len(out) == benchContacts {
+					return errEnough
+				}
+				return nil
+			})
+			if err == errEnough {
+				err = nil
+			}
+			return out, err
+		}
+		e.negatives, e.contactsErr = pick(0, 2, screening.Allow, false)
+		if e.contactsErr == nil {
+			e.listed, e.contactsErr = pick(1, 3, screening.Block, true)
+		}
+	})
+	if e.contactsErr != nil {
+		b.Fatal(e.contactsErr)
+	}
+	if len(e.negatives) != benchContacts || len(e.listed) != benchContacts {
+		b.Fatalf("found %d no-candidate and %d listed contacts, want %d each", len(e.negatives), len(e.listed), benchContacts)
+	}
+	return e.negatives, e.listed
+}
+
+var benchResult screening.Result
+
+func benchScreen(b *testing.B, contacts []screening.Contact, want screening.Decision) {
+	s := benchStore(b)
+	snap, release := s.Acquire()
+	defer release()
+	var eng screening.Engine
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	i := 0
+	for b.Loop() {
+		c := &contacts[i&(benchContacts-1)]
+		i++
+		res, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchResult = res
+	}
+	reportCPU(b, cpu0)
+	if benchResult.Decision != want {
+		b.Fatalf("last decision %v, want %v", benchResult.Decision, want)
+	}
+}
+
+// BenchmarkScreenNoCandidate screens one unlisted contact (name and address,
+// POST channel) whose blocking keys the Bloom filter rules out: the common
+// case. The budget is 2 µs and a handful of allocations.
+func BenchmarkScreenNoCandidate(b *testing.B) {
+	negatives, _ := benchContactSets(b)
+	benchScreen(b, negatives, screening.Allow)
+}
+
+// BenchmarkScreenCandidate screens one listed contact: Bloom positive, a
+// Badger read, record decoding and matching.
+func BenchmarkScreenCandidate(b *testing.B) {
+	_, listed := benchContactSets(b)
+	benchScreen(b, listed, screening.Block)
+}
+
+// benchKeys reads every blocking key of the loaded list into a Go map.
+func benchKeys(b *testing.B) map[string]struct{} {
+	b.Helper()
+	s := benchStore(b)
+	e := &benchEnv
+	e.floorOnce.Do(func() {
+		d := s.serving[screening.KindRobinson]
+		e.keys = make(map[string]struct{}, d.man.Keys)
+		e.floorErr = d.db.View(func(txn *badger.Txn) error {
+			opt := badger.DefaultIteratorOptions
+			opt.PrefetchValues = false
+			it := txn.NewIterator(opt)
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				e.keys[string(it.Item().Key())] = struct{}{}
+			}
+			return nil
+		})
+	})
+	if e.floorErr != nil {
+		b.Fatal(e.floorErr)
+	}
+	return e.keys
+}
+
+var benchFound int
+
+// processCPU is the CPU time (user and system) of the whole process,
+// garbage collector included.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the process CPU time per iteration since cpu0 as
+// cpu-ns/op. On a shared machine it varies less than ns/op, which counts
+// the time other processes hold the CPU.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// BenchmarkFloor is the floor for the no-candidate path, everything in
+// process: normalise and parse the name and address, build each surname's
+// blocking key, test the Bloom filter and, on a positive, look the key up
+// in a Go map. It uses the same contacts as BenchmarkScreenNoCandidate.
+func BenchmarkFloor(b *testing.B) {
+	negatives, _ := benchContactSets(b)
+	keys := benchKeys(b)
+	filter := benchStore(b).serving[screening.KindRobinson].filter
+	b.ReportAllocs()
+	var kbuf [128]byte
+	i, found := 0, 0
+	cpu0 := processCPU()
+	for b.Loop() {
+		c := &negatives[i&(benchContacts-1)]
+		i++
+		name, err := robinson.ParseContactName(c.Name)
+		addr, _ := robinson.ParseAddress(c.Address)
+		if pc := strings.TrimSpace(c.PostalCode); len(pc) == 4 {
+			addr.Postcode = pc
+		}
+		if err != nil || addr.Postcode == "" || addr.HouseNumber == "" {
+			b.Fatalf("contact %s not verifiable", c.Ref)
+		}
+		for j, sn := range name.Surnames {
+			if dupWord(name.Surnames[:j], sn) {
+				continue
+			}
+			k := robinson.AppendKey(append(kbuf[:0], 'r'), addr.Postcode, addr.HouseNumber, sn)
+			if filter.Test(k) {
+				if _, ok := keys[string(k)]; ok {
+					found++
+				}
+			}
+		}
+	}
+	reportCPU(b, cpu0)
+	benchFound = found
+	if found != 0 {
+		b.Fatalf("%d keys of unlisted contacts found", found)
+	}
+}
+
+func dupWord(words []string, w string) bool {
+	for _, x := range words {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkLoad1M is the offline load of the 1M-record list into a fresh
+// data directory (Open, LoadRobinson, Close). Run it with -benchtime 1x.
+func BenchmarkLoad1M(b *testing.B) {
+	path, _ := benchList(b)
+	b.ResetTimer()
+	var records int
+	for i := 0; i < b.N; i++ {
+		dir := filepath.Join(benchEnv.root, "load")
+		s, err := Open(dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		man, err := s.LoadRobinson(context.Background(), path, LoadOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		records += man.Records
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if err := os.RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
