@@ -2,4 +2,9 @@
 // calls package screening on a store snapshot and translates results and
 // errors. New is the one bootstrap function for the gRPC server
 // (interceptors, message limits, keepalive policy, health and reflection).
+//
+// Access and operations: auth.go (bearer tokens and roles), tls.go (TLS 1.3
+// and mutual TLS), ratelimit.go (per-client rate limit), audit.go (the
+// JSON-lines audit log and MultiAuditor) and metrics.go (Prometheus); see
+// docs/operations-security.md.
 package server

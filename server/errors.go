@@ -24,6 +24,8 @@ const (
 	ReasonBatchTooLarge    = "BATCH_TOO_LARGE"
 	ReasonMessageTooLarge  = "MESSAGE_TOO_LARGE"
 	ReasonLoadInProgress   = "LOAD_IN_PROGRESS"
+	ReasonFileRefused      = "FILE_REFUSED"
+	ReasonNoPrevious       = "NO_PREVIOUS_VERSION"
 	ReasonInternal         = "INTERNAL"
 	ReasonCanceled         = "CANCELED"
 	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
@@ -56,6 +58,7 @@ var errorTable = []struct {
 	{screening.ErrNoDataset, codes.FailedPrecondition, ReasonNoDataset, "no verified Robinson dataset is loaded; nothing can be screened"},
 	{screening.ErrChannel, codes.InvalidArgument, ReasonInvalidRequest, "channel is missing or unknown"},
 	{store.ErrLoadInProgress, codes.Aborted, ReasonLoadInProgress, "a load of this dataset is already in progress"},
+	{store.ErrNoPrevious, codes.FailedPrecondition, ReasonNoPrevious, "no previous version to roll back to"},
 	{context.Canceled, codes.Canceled, ReasonCanceled, "request canceled"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ReasonDeadlineExceeded, "deadline exceeded"},
 }
@@ -69,6 +72,12 @@ func toStatus(log *slog.Logger, err error) error {
 	}
 	if st, ok := status.FromError(err); ok {
 		return ensureErrorInfo(st)
+	}
+	var le *store.LoadError
+	if errors.As(err, &le) {
+		// The message names counts and line numbers, never file content.
+		return withDetails(codes.FailedPrecondition, le.Error()+"; the serving version is unchanged", ReasonFileRefused,
+			map[string]string{"kind": le.Kind}, nil)
 	}
 	var re *requestError
 	if errors.As(err, &re) {

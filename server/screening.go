@@ -29,11 +29,12 @@ type ScreeningService struct {
 	data   Datasets
 	engine *screening.Engine
 	log    *slog.Logger
+	audit  Auditor
 }
 
 // NewScreeningService returns the service over data, deciding with engine.
-func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logger) *ScreeningService {
-	return &ScreeningService{data: data, engine: engine, log: log}
+func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logger, audit Auditor) *ScreeningService {
+	return &ScreeningService{data: data, engine: engine, log: log, audit: audit}
 }
 
 func validChannel(c pb.Channel) *requestError {
@@ -59,7 +60,9 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 	if err != nil {
 		return nil, toStatus(s.log, err)
 	}
-	return &pb.ScreenContactResponse{Result: toResult(&res)}, nil
+	out := toResult(&res)
+	s.audit.Screened(ctx, pb.ScreeningService_ScreenContact_FullMethodName, []*pb.ScreeningResult{out})
+	return &pb.ScreenContactResponse{Result: out}, nil
 }
 
 // ScreenContacts screens a stream of chunks; each response carries the
@@ -77,6 +80,7 @@ func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenConta
 		if err != nil {
 			return toStatus(s.log, err)
 		}
+		s.audit.Screened(stream.Context(), pb.ScreeningService_ScreenContacts_FullMethodName, resp.Results)
 		if err := stream.Send(resp); err != nil {
 			return err
 		}

@@ -33,6 +33,22 @@ type Config struct {
 	Data   Datasets
 	Engine *screening.Engine
 	Logger *slog.Logger
+	// Admin, when set, serves DatasetService.
+	Admin DatasetAdmin
+	// Auditor receives screening and dataset events; nil records nothing.
+	Auditor Auditor
+	// Auth, when set, requires a bearer token from its token file on every
+	// call but health checks (see auth.go); nil serves every client with the
+	// admin role (open server, for loopback).
+	Auth *Authenticator
+	// RateLimit limits requests per client identity; the zero value is off.
+	RateLimit RateLimit
+	// MaxConcurrentStreams caps concurrent calls per connection; 0 leaves
+	// gRPC's default (no limit).
+	MaxConcurrentStreams uint32
+	// Metrics, when set, gets request metrics from the interceptors and every
+	// Auditor event besides Auditor.
+	Metrics *Metrics
 	// ExtraOptions are appended to the server options (credentials, ...).
 	ExtraOptions []grpc.ServerOption
 }
@@ -47,8 +63,9 @@ type Server struct {
 // Service names reported by the health service.
 var healthServices = []string{"", pb.ScreeningService_ServiceDesc.ServiceName}
 
-// New builds the gRPC server: interceptors (panic recovery, message limit,
-// logging without personal data), message limits, keepalive policy,
+// New builds the gRPC server: interceptors (panic recovery, bearer-token
+// auth, per-client rate limit, message limit, metrics, logging without
+// personal data), message and stream limits, keepalive policy,
 // ScreeningService, grpc.health.v1 (NOT_SERVING until a dataset is loaded)
 // and reflection.
 func New(cfg Config) *Server {
@@ -56,21 +73,38 @@ func New(cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	audit := cfg.Auditor
+	if audit == nil {
+		audit = nopAuditor{}
+	}
+	if cfg.Metrics != nil {
+		audit = MultiAuditor{audit, cfg.Metrics}
+	}
+	rl := newRateLimiter(cfg.RateLimit)
+	// Order: recovery, auth, rate limit, size limit, metrics, logging.
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(transportLimit),
 		grpc.MaxSendMsgSize(transportLimit),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-		grpc.ChainUnaryInterceptor(recoverUnary(log), limitUnary, logUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), limitStream, logStream(log)),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), authUnary(cfg.Auth, log, audit), rateUnary(rl, log, audit), limitUnary,
+			metricsUnary(cfg.Metrics), logUnary(log)),
+		grpc.ChainStreamInterceptor(recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
+			metricsStream(cfg.Metrics), logStream(log)),
+	}
+	if cfg.MaxConcurrentStreams > 0 {
+		opts = append(opts, grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams))
 	}
 	opts = append(opts, cfg.ExtraOptions...)
 	gs := grpc.NewServer(opts...)
-	pb.RegisterScreeningServiceServer(gs, NewScreeningService(cfg.Data, cfg.Engine, log))
+	pb.RegisterScreeningServiceServer(gs, NewScreeningService(cfg.Data, cfg.Engine, log, audit))
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 	s := &Server{GRPC: gs, Health: hs, data: cfg.Data}
+	if cfg.Admin != nil {
+		pb.RegisterDatasetServiceServer(gs, NewDatasetService(cfg.Admin, audit, log, s.RefreshHealth))
+	}
 	s.RefreshHealth()
 	return s
 }
@@ -139,12 +173,13 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	}
 }
 
-// logUnary logs method, code and duration — never request content.
+// logUnary logs method, client identity, code and duration — never request
+// content.
 func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		resp, err := h(ctx, req)
-		log.LogAttrs(ctx, slog.LevelDebug, "rpc", slog.String("method", info.FullMethod),
+		log.LogAttrs(ctx, slog.LevelDebug, "rpc", slog.String("method", info.FullMethod), slog.String("client", IdentityFrom(ctx).Name),
 			slog.String("code", status.Code(err).String()), slog.Duration("duration", time.Since(start)))
 		return resp, err
 	}
@@ -154,7 +189,7 @@ func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		start := time.Now()
 		err := h(srv, ss)
-		log.LogAttrs(ss.Context(), slog.LevelInfo, "stream", slog.String("method", info.FullMethod),
+		log.LogAttrs(ss.Context(), slog.LevelInfo, "stream", slog.String("method", info.FullMethod), slog.String("client", IdentityFrom(ss.Context()).Name),
 			slog.String("code", status.Code(err).String()), slog.Duration("duration", time.Since(start)))
 		return err
 	}

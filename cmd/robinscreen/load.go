@@ -26,7 +26,8 @@ func load(args []string, stdout, stderr io.Writer) error {
 	published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
 	produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
 	ratio := fs.Float64("max-reject-ratio", 0, "refuse a file when more than this share of its data lines is rejected (default 0.001)")
-	keyFile := fs.String("key-file", "", "pseudonym key file (default DIR/pseudonym.key)")
+	var sf storeFlags
+	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -43,7 +44,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*dir, store.Options{KeyFile: *keyFile, Logger: newLogger(stderr)})
+	opts, err := sf.options(newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*dir, opts)
 	if err != nil {
 		return err
 	}
@@ -134,6 +139,27 @@ func (p *progressBar) update(kind string) func(store.Progress) {
 		p.last = time.Now()
 		fmt.Fprintf(p.w, "\r\033[K%s: %-9s %d lines", kind, pr.Phase, pr.Lines)
 	}
+}
+
+// bytes shows upload progress.
+func (p *progressBar) bytes(kind string, sent, size int64) {
+	if !p.tty || time.Since(p.last) < 100*time.Millisecond && sent < size {
+		return
+	}
+	p.last = time.Now()
+	pct := 0.0
+	if size > 0 {
+		pct = 100 * float64(sent) / float64(size)
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s: uploading %5.1f%% (%d of %d MB)", kind, pct, sent>>20, size>>20)
+}
+
+// phase shows a load's phase and lines read.
+func (p *progressBar) phase(kind, phase string, lines int64) {
+	if !p.tty {
+		return
+	}
+	fmt.Fprintf(p.w, "\r\033[K%s: %-9s %d lines", kind, phase, lines)
 }
 
 func (p *progressBar) done() {

@@ -78,7 +78,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	if code, out, errOut := runCLI(t, "load", "--data", data, "--robinson", goodR, "--cpr", goodC); code != 0 {
 		t.Fatalf("good load: exit %d\n%s\n%s", code, out, errOut)
 	}
-	before := status(t, data)
+	before := servingVersions(t, data)
 
 	// A list whose lines 9 and 10 are malformed: far beyond 0.1 %.
 	malformed := append(append([]byte(nil), rob...), []byte("Ikke en linje\r\n#####\r\n")...)
@@ -121,7 +121,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 			if strings.Contains(errOut, "Testesen") || strings.Contains(errOut, demo.DemoProtected) {
 				t.Errorf("stderr leaks personal data:\n%s", errOut)
 			}
-			if after := status(t, data); after != before {
+			if after := servingVersions(t, data); after != before {
 				t.Errorf("serving datasets changed:\nbefore %s\nafter  %s", before, after)
 			}
 			// And the previous dataset still answers.
@@ -140,8 +140,8 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	}
 }
 
-// status summarises the serving versions of a data directory.
-func status(t *testing.T, data string) string {
+// servingVersions summarises the serving versions of a data directory.
+func servingVersions(t *testing.T, data string) string {
 	t.Helper()
 	st, err := store.Open(data, store.Options{})
 	if err != nil {

@@ -19,8 +19,15 @@ import (
 
 const usage = `usage:
   robinscreen serve [--data DIR] [--listen ADDR] [--demo] [--key-file FILE]
+                    [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--insecure]
+                    [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
+                    [--rate-limit N [--rate-burst N]] [--max-streams N]
   robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--published YYYY-MM-DD]
                     [--cpr-produced YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
+                    [--encryption-key-file FILE]
+  robinscreen admin load|status|versions|rollback --addr ADDR ...
+  robinscreen rotate-key --data DIR --old-key FILE --new-key FILE
+  robinscreen token [--role screen|admin] [--name NAME]
 
 Run "robinscreen COMMAND -h" for the flags of one command.
 `
@@ -43,6 +50,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stderr)
 	case "load":
 		err = load(args[1:], stdout, stderr)
+	case "admin":
+		err = admin(args[1:], stdout, stderr)
+	case "rotate-key":
+		err = rotateKey(args[1:], stdout, stderr)
+	case "token":
+		err = token(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

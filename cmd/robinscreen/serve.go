@@ -24,12 +24,24 @@ func serve(args []string, stderr io.Writer) error {
 	dir := fs.String("data", "./data", "data directory")
 	listen := fs.String("listen", "127.0.0.1:50051", "gRPC listen address")
 	withDemo := fs.Bool("demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
-	keyFile := fs.String("key-file", "", "pseudonym key file (default DIR/pseudonym.key)")
+	importDir := fs.String("import-dir", "", "directory from which admin loads may name files (default: uploads only)")
+	var sf storeFlags
+	sf.register(fs)
+	var sec securityFlags
+	sec.register(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
+	if err := sec.check(*listen); err != nil {
+		return err
+	}
 	log := newLogger(stderr)
-	st, err := store.Open(*dir, store.Options{KeyFile: *keyFile, Logger: log})
+	opts, err := sf.options(log)
+	if err != nil {
+		return err
+	}
+	opts.ImportDir = *importDir
+	st, err := store.Open(*dir, opts)
 	if err != nil {
 		return err
 	}
@@ -40,7 +52,13 @@ func serve(args []string, stderr io.Writer) error {
 		}
 		log.Info("loaded the synthetic demo dataset")
 	}
-	srv := server.New(server.Config{Data: st, Engine: &screening.Engine{}, Logger: log})
+	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log}
+	cleanup, err := sec.apply(*listen, st, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	srv := server.New(cfg)
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+)
+
+const adminUsage = `usage:
+  robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--published YYYY-MM-DD]
+                             [--cpr-produced YYYY-MM-DD] [--max-reject-ratio R] [--import]
+  robinscreen admin status   --addr ADDR
+  robinscreen admin versions --addr ADDR --kind robinson|cpr
+  robinscreen admin rollback --addr ADDR --kind robinson|cpr
+connection flags: --ca, --cert, --key, --token, --token-file, --insecure
+`
+
+// admin runs the online administration commands against a server.
+func admin(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage)
+		return errUsage
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("admin "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf clientFlags
+	cf.register(fs)
+	switch cmd {
+	case "load":
+		robinsonFile := fs.String("robinson", "", "Robinson list file to upload")
+		cprFile := fs.String("cpr", "", "CPR extract file to upload")
+		published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
+		produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
+		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
+		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
+		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" {
+			fmt.Fprint(stderr, adminUsage)
+			return errUsage
+		}
+		c, done, err := adminClient(&cf)
+		if err != nil {
+			return err
+		}
+		defer done()
+		for _, job := range []struct {
+			kind pb.DatasetKind
+			file string
+			date string
+			flag string
+		}{{pb.DatasetKind_DATASET_KIND_ROBINSON, *robinsonFile, *published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, *cprFile, *produced, "cpr-produced"}} {
+			if job.file == "" {
+				continue
+			}
+			d, err := parseDate(job.flag, job.date)
+			if err != nil {
+				return err
+			}
+			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio}
+			if !d.IsZero() {
+				start.Published = timestamppb.New(d)
+			}
+			v, err := uploadDataset(c, start, job.file, *named, newProgressBar(stderr))
+			if err != nil {
+				return describeRPCError(err)
+			}
+			fmt.Fprintf(stdout, "%s: now serving version %s: %d records, %d rejected lines, published %s, sha256 %s\n",
+				kindName(v.GetKind()), v.GetVersion(), v.GetRecords(), v.GetRejectedLines(), v.GetPublished().AsTime().Format(time.DateOnly), v.GetSourceSha256())
+		}
+		return nil
+	case "status":
+		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+			return errUsage
+		}
+		c, done, err := adminClient(&cf)
+		if err != nil {
+			return err
+		}
+		defer done()
+		resp, err := c.GetDatasetStatus(context.Background(), &pb.GetDatasetStatusRequest{})
+		if err != nil {
+			return describeRPCError(err)
+		}
+		printStatus(stdout, resp)
+		return nil
+	case "versions", "rollback":
+		kind := fs.String("kind", "", "robinson or cpr")
+		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+			return errUsage
+		}
+		k, ok := map[string]pb.DatasetKind{"robinson": pb.DatasetKind_DATASET_KIND_ROBINSON, "cpr": pb.DatasetKind_DATASET_KIND_CPR}[*kind]
+		if !ok {
+			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr is required")
+			return errUsage
+		}
+		c, done, err := adminClient(&cf)
+		if err != nil {
+			return err
+		}
+		defer done()
+		ctx := context.Background()
+		if cmd == "rollback" {
+			resp, err := c.RollbackDataset(ctx, &pb.RollbackDatasetRequest{Kind: k})
+			if err != nil {
+				return describeRPCError(err)
+			}
+			fmt.Fprintf(stdout, "%s: rolled back; now serving version %s\n", *kind, resp.GetVersion().GetVersion())
+			return nil
+		}
+		resp, err := c.ListDatasetVersions(ctx, &pb.ListDatasetVersionsRequest{Kind: k})
+		if err != nil {
+			return describeRPCError(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "VERSION\tSERVING\tRECORDS\tREJECTED\tPUBLISHED\tLOADED\tSHA256")
+		for _, v := range resp.GetVersions() {
+			fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%s\t%s\t%.12s\n", v.GetVersion(), v.GetServing(), v.GetRecords(), v.GetRejectedLines(),
+				v.GetPublished().AsTime().Format(time.DateOnly), v.GetLoadedAt().AsTime().Format(time.RFC3339), v.GetSourceSha256())
+		}
+		return tw.Flush()
+	}
+	fmt.Fprintf(stderr, "robinscreen admin: unknown command %q\n%s", cmd, adminUsage)
+	return errUsage
+}
+
+func adminClient(cf *clientFlags) (pb.DatasetServiceClient, func(), error) {
+	conn, err := cf.dial()
+	if err != nil {
+		return nil, nil, err
+	}
+	return pb.NewDatasetServiceClient(conn), func() { conn.Close() }, nil
+}
+
+func kindName(k pb.DatasetKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "DATASET_KIND_"))
+}
+
+// uploadDataset streams a file (or names it in the server's import
+// directory) and follows the load's progress until it is done.
+func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file string, named bool, bar *progressBar) (*pb.DatasetVersion, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := c.LoadDataset(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kind := kindName(start.GetKind())
+	var size int64
+	if named {
+		start.ImportPath = file
+	} else {
+		fi, err := os.Stat(file)
+		if err != nil {
+			return nil, err
+		}
+		size = fi.Size()
+		start.FileName = filepath.Base(file)
+	}
+	if err := stream.Send(&pb.LoadDatasetRequest{Msg: &pb.LoadDatasetRequest_Start{Start: start}}); err != nil {
+		return nil, recvErr(stream, err)
+	}
+	if !named {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		buf := make([]byte, 1<<20)
+		var sent int64
+		for {
+			n, rerr := f.Read(buf)
+			if n > 0 {
+				if err := stream.Send(&pb.LoadDatasetRequest{Msg: &pb.LoadDatasetRequest_Chunk{Chunk: buf[:n]}}); err != nil {
+					return nil, recvErr(stream, err)
+				}
+				sent += int64(n)
+				bar.bytes(kind, sent, size)
+			}
+			if errors.Is(rerr, io.EOF) {
+				break
+			}
+			if rerr != nil {
+				return nil, rerr
+			}
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, err
+	}
+	defer bar.done()
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			return nil, err
+		}
+		bar.phase(kind, strings.ToLower(strings.TrimPrefix(resp.GetPhase().String(), "LOAD_PHASE_")), resp.GetLinesRead())
+		if resp.GetPhase() == pb.LoadPhase_LOAD_PHASE_DONE {
+			return resp.GetVersion(), nil
+		}
+	}
+}
+
+// recvErr returns the server's status when a Send failed because the
+// server ended the stream.
+func recvErr(stream pb.DatasetService_LoadDatasetClient, sendErr error) error {
+	if errors.Is(sendErr, io.EOF) {
+		if _, err := stream.Recv(); err != nil {
+			return err
+		}
+	}
+	return sendErr
+}
+
+func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATASET\tVERSION\tPUBLISHED\tAGE\tSTALE\tRECORDS\tREJECTED\tLOADED")
+	for _, d := range resp.GetDatasets() {
+		v := d.GetServing()
+		if v == nil {
+			fmt.Fprintf(tw, "%s\t(none)\t\t\t\t\t\t\n", kindName(d.GetKind()))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%dd\t%v\t%d\t%d\t%s\n", kindName(d.GetKind()), v.GetVersion(), v.GetPublished().AsTime().Format(time.DateOnly),
+			int(v.GetAge().AsDuration().Hours()/24), v.GetStale(), v.GetRecords(), v.GetRejectedLines(), v.GetLoadedAt().AsTime().Format(time.RFC3339))
+	}
+	tw.Flush()
+	for _, d := range resp.GetDatasets() {
+		if d.GetLoading() {
+			fmt.Fprintf(w, "%s: a load is running\n", kindName(d.GetKind()))
+		}
+		if r := d.GetLastRefused(); r != nil {
+			fmt.Fprintf(w, "%s: last refused load %s at %s: %s\n", kindName(d.GetKind()), r.GetSourceName(), r.GetAt().AsTime().Format(time.RFC3339), r.GetError())
+		}
+	}
+}
+
+// describeRPCError turns a gRPC status into a one-line message with its
+// ErrorInfo reason.
+func describeRPCError(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("%s: %s", st.Code(), st.Message())
+}

@@ -1,0 +1,340 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/store"
+)
+
+// MaxUploadBytes bounds a dataset streamed through LoadDataset (a full
+// population Robinson list is about 1 GB).
+const MaxUploadBytes = 8 << 30
+
+// DatasetAdmin is what DatasetService needs from the store.
+type DatasetAdmin interface {
+	Load(ctx context.Context, kind, path string, opt store.LoadOptions) (*store.Manifest, error)
+	Versions(kind string, now time.Time) ([]store.VersionInfo, error)
+	Rollback(kind string) (*store.Manifest, error)
+	LastRefused(kind string) *store.Refused
+	Loading(kind string) bool
+	// IncomingDir is where streamed uploads are staged (on the data
+	// volume, removed after the load).
+	IncomingDir() string
+	// ImportDir is the only directory LoadDataset may read named files
+	// from; "" disables named files.
+	ImportDir() string
+}
+
+// DatasetService implements robinscreen.v1.DatasetService.
+type DatasetService struct {
+	pb.UnimplementedDatasetServiceServer
+	admin   DatasetAdmin
+	audit   Auditor
+	log     *slog.Logger
+	changed func() // called after the serving versions changed
+	now     func() time.Time
+}
+
+// NewDatasetService returns the service; changed is called after every
+// successful load or rollback (to refresh health).
+func NewDatasetService(admin DatasetAdmin, audit Auditor, log *slog.Logger, changed func()) *DatasetService {
+	return &DatasetService{admin: admin, audit: audit, log: log, changed: changed, now: time.Now}
+}
+
+var kindNames = map[pb.DatasetKind]string{
+	pb.DatasetKind_DATASET_KIND_ROBINSON: screening.KindRobinson,
+	pb.DatasetKind_DATASET_KIND_CPR:      screening.KindCPR,
+}
+
+func kindOf(k pb.DatasetKind) (string, *requestError) {
+	if name, ok := kindNames[k]; ok {
+		return name, nil
+	}
+	return "", badRequest("kind", "must be DATASET_KIND_ROBINSON or DATASET_KIND_CPR")
+}
+
+func kindProto(kind string) pb.DatasetKind {
+	for k, name := range kindNames {
+		if name == kind {
+			return k
+		}
+	}
+	return pb.DatasetKind_DATASET_KIND_UNSPECIFIED
+}
+
+var phases = map[string]pb.LoadPhase{
+	store.PhaseReading: pb.LoadPhase_LOAD_PHASE_READING,
+	store.PhaseWriting: pb.LoadPhase_LOAD_PHASE_WRITING,
+	store.PhaseVerify:  pb.LoadPhase_LOAD_PHASE_VERIFYING,
+	store.PhaseSwitch:  pb.LoadPhase_LOAD_PHASE_SWITCHING,
+	store.PhaseDone:    pb.LoadPhase_LOAD_PHASE_DONE,
+}
+
+// LoadDataset receives a file (or names one in the import directory),
+// loads it as a new version while screening goes on, and streams progress.
+func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return toStatus(s.log, err)
+	}
+	start := first.GetStart()
+	if start == nil {
+		return toStatus(s.log, badRequest("start", "the first message must be a LoadDatasetStart"))
+	}
+	kind, re := kindOf(start.GetKind())
+	if re != nil {
+		return toStatus(s.log, re)
+	}
+	if s.admin.Loading(kind) {
+		return toStatus(s.log, store.ErrLoadInProgress)
+	}
+	path, cleanup, err := s.source(stream, start)
+	if err != nil {
+		return toStatus(s.log, err)
+	}
+	defer cleanup()
+	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start)}
+	if start.GetPublished() != nil {
+		opt.Published = start.GetPublished().AsTime().UTC()
+	}
+	var last time.Time
+	var sendErr error
+	opt.Progress = func(p store.Progress) {
+		// DONE is sent once, with the new version, after the load returns.
+		if p.Phase == store.PhaseDone || p.Phase == store.PhaseReading && time.Since(last) < 200*time.Millisecond || sendErr != nil {
+			return
+		}
+		last = time.Now()
+		sendErr = stream.Send(&pb.LoadDatasetResponse{Phase: phases[p.Phase], LinesRead: int64(p.Lines)})
+	}
+	before := s.servingVersion(kind)
+	man, err := s.admin.Load(stream.Context(), kind, path, opt)
+	if err != nil {
+		if !errors.Is(err, store.ErrLoadInProgress) {
+			s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sha256File(path), Error: err.Error()})
+		}
+		return toStatus(s.log, err)
+	}
+	s.changed()
+	s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionLoad, Kind: kind, Version: man.Version, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: man.SourceSHA256, Records: man.Records, Rejected: man.Rejected, Seconds: man.LoadSeconds})
+	v := s.version(store.VersionInfo{Manifest: *man, Serving: true})
+	if info, ok := s.find(kind, man.Version); ok {
+		v = s.version(info)
+	}
+	return stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
+		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v})
+}
+
+func sourceName(start *pb.LoadDatasetStart) string {
+	if start.GetImportPath() != "" {
+		return filepath.Base(start.GetImportPath())
+	}
+	if start.GetFileName() == "" {
+		return "upload"
+	}
+	return filepath.Base(start.GetFileName())
+}
+
+// source returns the file to load: a file in the import directory, or the
+// streamed chunks staged in the incoming directory. The cleanup function
+// removes a staged file.
+func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart) (string, func(), error) {
+	nop := func() {}
+	if p := start.GetImportPath(); p != "" {
+		dir := s.admin.ImportDir()
+		if dir == "" {
+			return "", nop, badRequest("import_path", "the server has no import directory; stream the file instead")
+		}
+		clean := filepath.Clean(p)
+		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+			return "", nop, badRequest("import_path", "must be a relative path inside the import directory")
+		}
+		full := filepath.Join(dir, clean)
+		if resolved, err := filepath.EvalSymlinks(full); err != nil {
+			return "", nop, badRequest("import_path", "no such file in the import directory")
+		} else if base, err := filepath.EvalSymlinks(dir); err != nil || !strings.HasPrefix(resolved, base+string(filepath.Separator)) {
+			return "", nop, badRequest("import_path", "must stay inside the import directory")
+		}
+		if fi, err := os.Stat(full); err != nil || !fi.Mode().IsRegular() {
+			return "", nop, badRequest("import_path", "not a regular file in the import directory")
+		}
+		return full, nop, nil
+	}
+	if err := os.MkdirAll(s.admin.IncomingDir(), 0o700); err != nil {
+		return "", nop, err
+	}
+	f, err := os.CreateTemp(s.admin.IncomingDir(), "upload-*")
+	if err != nil {
+		return "", nop, err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	h := sha256.New()
+	_, err = s.receive(stream, f, h)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		cleanup()
+		return "", nop, err
+	}
+	if want := strings.ToLower(start.GetSha256()); want != "" && want != hex.EncodeToString(h.Sum(nil)) {
+		cleanup()
+		return "", nop, badRequest("sha256", "the received file does not have the given SHA-256")
+	}
+	return f.Name(), cleanup, nil
+}
+
+func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer, h hash.Hash) (int64, error) {
+	var n int64
+	var last time.Time
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		chunk := req.GetChunk()
+		if req.GetStart() != nil {
+			return n, badRequest("start", "only the first message may be a LoadDatasetStart")
+		}
+		n += int64(len(chunk))
+		if n > MaxUploadBytes {
+			return n, badRequest("chunk", "upload larger than the maximum of 8 GiB")
+		}
+		if _, err := w.Write(chunk); err != nil {
+			return n, err
+		}
+		h.Write(chunk)
+		if time.Since(last) > 500*time.Millisecond {
+			last = time.Now()
+			if err := stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_RECEIVING, BytesReceived: n}); err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
+func sha256File(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	io.Copy(h, f)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *DatasetService) servingVersion(kind string) string {
+	vs, _ := s.admin.Versions(kind, s.now())
+	for _, v := range vs {
+		if v.Serving {
+			return v.Version
+		}
+	}
+	return ""
+}
+
+func (s *DatasetService) find(kind, version string) (store.VersionInfo, bool) {
+	vs, _ := s.admin.Versions(kind, s.now())
+	for _, v := range vs {
+		if v.Version == version {
+			return v, true
+		}
+	}
+	return store.VersionInfo{}, false
+}
+
+func (s *DatasetService) version(v store.VersionInfo) *pb.DatasetVersion {
+	out := &pb.DatasetVersion{
+		Kind: kindProto(v.Kind), Version: v.Version, SourceName: v.SourceName, SourceSha256: v.SourceSHA256,
+		SourceBytes: v.SourceBytes, Published: timestamppb.New(v.Published), LoadedAt: timestamppb.New(v.LoadedAt),
+		Records: int64(v.Records), Lines: int64(v.Lines), RejectedLines: int64(v.Rejected),
+		CurrentRecords: int64(v.Current), PreviousRecords: int64(v.Previous), Persons: int64(v.Persons), Protections: int64(v.Protections),
+		Serving: v.Serving, Age: durationpb.New(v.Age), Stale: v.Stale, MaxAge: durationpb.New(v.MaxAge),
+	}
+	out.Rejects = rejects(v.Rejects)
+	return out
+}
+
+func rejects(rs []store.Reject) []*pb.RejectedLine {
+	var out []*pb.RejectedLine
+	for _, r := range rs {
+		out = append(out, &pb.RejectedLine{Line: int64(r.Line), Reason: r.Reason})
+	}
+	return out
+}
+
+// GetDatasetStatus returns the serving version, the last refused load and
+// whether a load runs, for every dataset kind.
+func (s *DatasetService) GetDatasetStatus(ctx context.Context, _ *pb.GetDatasetStatusRequest) (*pb.GetDatasetStatusResponse, error) {
+	resp := &pb.GetDatasetStatusResponse{}
+	for _, kind := range store.Kinds {
+		st := &pb.DatasetStatus{Kind: kindProto(kind), Loading: s.admin.Loading(kind)}
+		vs, err := s.admin.Versions(kind, s.now())
+		if err != nil {
+			return nil, toStatus(s.log, err)
+		}
+		for _, v := range vs {
+			if v.Serving {
+				st.Serving = s.version(v)
+			}
+		}
+		if r := s.admin.LastRefused(kind); r != nil {
+			st.LastRefused = &pb.RefusedLoad{At: timestamppb.New(r.At), SourceName: r.SourceName, SourceSha256: r.SourceSHA256, Error: r.Error, Rejects: rejects(r.Rejects)}
+		}
+		resp.Datasets = append(resp.Datasets, st)
+	}
+	return resp, nil
+}
+
+// ListDatasetVersions lists the versions kept on disk, newest first.
+func (s *DatasetService) ListDatasetVersions(ctx context.Context, req *pb.ListDatasetVersionsRequest) (*pb.ListDatasetVersionsResponse, error) {
+	kind, re := kindOf(req.GetKind())
+	if re != nil {
+		return nil, toStatus(s.log, re)
+	}
+	vs, err := s.admin.Versions(kind, s.now())
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	resp := &pb.ListDatasetVersionsResponse{}
+	for _, v := range vs {
+		resp.Versions = append(resp.Versions, s.version(v))
+	}
+	return resp, nil
+}
+
+// RollbackDataset switches a kind back to its previous version.
+func (s *DatasetService) RollbackDataset(ctx context.Context, req *pb.RollbackDatasetRequest) (*pb.RollbackDatasetResponse, error) {
+	kind, re := kindOf(req.GetKind())
+	if re != nil {
+		return nil, toStatus(s.log, re)
+	}
+	before := s.servingVersion(kind)
+	man, err := s.admin.Rollback(kind)
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	s.changed()
+	s.audit.Dataset(ctx, DatasetEvent{Action: ActionRollback, Kind: kind, Version: man.Version, PreviousVersion: before, SourceName: man.SourceName, SourceSHA256: man.SourceSHA256, Records: man.Records})
+	v, _ := s.find(kind, man.Version)
+	return &pb.RollbackDatasetResponse{Version: s.version(v)}, nil
+}
