@@ -1,0 +1,639 @@
+// Command robinscreen-screen screens a call list (CSV or XLSX) against a
+// robinscreen server and writes every row back, in the original order, with
+// the original columns plus decision, reasons and explanation.
+//
+// Usage:
+//
+//	robinscreen-screen --addr HOST:PORT --channel phone [flags] calllist.csv
+//
+// It is a separate binary from robinscreen (the server) so that call
+// centers get a small client without the server's storage engine, and so
+// that client and server release independently. See clients/README.md.
+//
+// Exit status: 0 when every row was screened, 1 when some rows could not be
+// read or screened (they are in the errors file), 2 on a fatal error (bad
+// flags, unreadable input, server refused the batch or stayed unavailable).
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/robinscreen/robinscreen/clients"
+	"github.com/robinscreen/robinscreen/clients/internal/calllist"
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// colFlags collects repeated --col FIELD=COLUMN.
+type colFlags map[string]string
+
+func (c colFlags) String() string { return fmt.Sprint(map[string]string(c)) }
+func (c colFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok {
+		return fmt.Errorf("want FIELD=COLUMN, got %q", s)
+	}
+	c[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	return nil
+}
+
+type config struct {
+	addr, channel, purpose, out, errorsPath, format, inFormat, encoding, delimiter, sheet string
+	split                                                                                 bool
+	cols                                                                                  colFlags
+	useTLS                                                                                bool
+	ca, cert, key, serverName, tokenFile                                                  string
+	chunk, streams, retries                                                               int
+	timeout                                                                               time.Duration
+	progress                                                                              string
+	input                                                                                 string
+}
+
+const usageText = `usage: robinscreen-screen [flags] CALLLIST.(csv|xlsx)
+
+Screens every row of a call list against a robinscreen server and writes
+CALLLIST.screened.(csv|xlsx) with the original columns plus decision,
+reasons and explanation. Columns are found from the header (Danish or
+English names); override with --col FIELD=COLUMN.
+
+flags:
+`
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{cols: colFlags{}}
+	fs := flag.NewFlagSet("robinscreen-screen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nfields for --col: %v\n", calllist.Fields)
+	}
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:50051", "robinscreen server address")
+	fs.StringVar(&c.channel, "channel", "", "channel for every row without a channel (kanal) column: phone, email, sms, post")
+	fs.StringVar(&c.purpose, "purpose", "", "purpose for rows without a purpose (formål) column: other, books, periodical, insurance, rescue")
+	fs.StringVar(&c.out, "o", "", "output file (default INPUT.screened.EXT)")
+	fs.StringVar(&c.errorsPath, "errors", "", "errors file for unreadable and failed rows (default INPUT.errors.csv)")
+	fs.BoolVar(&c.split, "split", false, "also write INPUT.allowed/.blocked/.review files")
+	fs.StringVar(&c.format, "format", "auto", "output format: auto (same as input), csv, xlsx")
+	fs.StringVar(&c.inFormat, "input-format", "auto", "input format: auto (by extension), csv, xlsx")
+	fs.StringVar(&c.encoding, "encoding", "auto", "CSV input encoding: auto, utf-8, windows-1252, iso-8859-1, utf-16le")
+	fs.StringVar(&c.delimiter, "delimiter", "auto", "CSV delimiter: auto, ';', ',', tab")
+	fs.StringVar(&c.sheet, "sheet", "", "XLSX worksheet (default the active one)")
+	fs.Var(c.cols, "col", "map a field to a column: FIELD=HEADER or FIELD=NUMBER (repeatable; FIELD= unmaps)")
+	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS (implied by --ca, --cert)")
+	fs.StringVar(&c.ca, "ca", "", "PEM file of CA certificates to trust (default: system roots)")
+	fs.StringVar(&c.cert, "cert", "", "PEM client certificate for mutual TLS")
+	fs.StringVar(&c.key, "key", "", "PEM client key for mutual TLS")
+	fs.StringVar(&c.serverName, "server-name", "", "TLS server name to verify (default from --addr)")
+	fs.StringVar(&c.tokenFile, "token-file", "", "file holding a bearer token (or set ROBINSCREEN_TOKEN); needs TLS")
+	fs.IntVar(&c.chunk, "chunk", 1000, "contacts per request message (max 10000)")
+	fs.IntVar(&c.streams, "streams", 2, "parallel streams")
+	fs.IntVar(&c.retries, "retries", 10, "attempts while the server is unavailable")
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit)")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return nil, errors.New("need exactly one input file")
+	}
+	c.input = fs.Arg(0)
+	return c, nil
+}
+
+// rowReader is CSVReader or XLSXReader.
+type rowReader interface {
+	Header() []string
+	Read() (calllist.Record, *calllist.RowError, error)
+}
+
+// rowWriter is CSVWriter or XLSXWriter.
+type rowWriter interface {
+	Write([]string) error
+	Close() error
+}
+
+type row struct {
+	line   int
+	fields []string
+	err    string // a value that could not be screened
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "robinscreen-screen:", err)
+		return 2
+	}
+	s, err := newScreening(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "robinscreen-screen:", err)
+		return 2
+	}
+	defer s.closeAll()
+	if err := s.run(ctx); err != nil {
+		s.bar.finish()
+		fmt.Fprintln(stderr, "robinscreen-screen:", err)
+		fmt.Fprintf(stderr, "robinscreen-screen: stopped after %d rows; %s is incomplete\n", s.written.Load(), s.outPath)
+		return 2
+	}
+	s.bar.finish()
+	s.summary(stderr)
+	if s.unreadable.Load()+s.failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+type screenRun struct {
+	cfg      *config
+	stderr   io.Writer
+	in       rowReader
+	closers  []func() error
+	mapping  *calllist.Mapping
+	header   []string
+	dialect  calllist.Dialect
+	outFmt   string
+	outPath  string
+	out      rowWriter
+	split    map[pb.Decision]rowWriter
+	errsPath string
+	errs     *calllist.CSVWriter
+	errsFile *os.File
+	bar      *progressBar
+	counter  *countingReader
+	size     int64
+
+	written    atomic.Int64
+	unreadable atomic.Int64
+	failed     int64
+	decisions  map[string]int64
+	reasons    map[string]int64
+	datasets   map[string]*pb.DatasetRef
+	start      time.Time
+	stats      clients.Progress
+	blank      func() int
+}
+
+func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
+	s := &screenRun{cfg: cfg, stderr: stderr, decisions: map[string]int64{}, reasons: map[string]int64{}, datasets: map[string]*pb.DatasetRef{}}
+	inFmt := cfg.inFormat
+	ext := strings.ToLower(filepath.Ext(cfg.input))
+	if inFmt == "auto" {
+		inFmt = "csv"
+		if ext == ".xlsx" || ext == ".xlsm" {
+			inFmt = "xlsx"
+		}
+	}
+	base := strings.TrimSuffix(cfg.input, filepath.Ext(cfg.input))
+	switch inFmt {
+	case "csv":
+		enc, err := calllist.ParseEncoding(cfg.encoding)
+		if err != nil {
+			return nil, err
+		}
+		comma, err := calllist.ParseDelimiter(cfg.delimiter)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.Open(cfg.input)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, f.Close)
+		if st, err := f.Stat(); err == nil {
+			s.size = st.Size()
+		}
+		s.counter = &countingReader{r: f}
+		cr, err := calllist.OpenCSV(s.counter, enc, comma)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.input, err)
+		}
+		s.in, s.dialect, s.blank = cr, cr.Dialect(), func() int { return cr.Blank }
+	case "xlsx":
+		xr, err := calllist.OpenXLSX(cfg.input, cfg.sheet)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.input, err)
+		}
+		s.closers = append(s.closers, xr.Close)
+		s.in, s.blank = xr, func() int { return xr.Blank }
+		s.dialect = calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ';', CRLF: true}
+		s.size = int64(xr.TotalRows)
+	default:
+		return nil, fmt.Errorf("--input-format %q: want auto, csv or xlsx", inFmt)
+	}
+	m, err := calllist.MapColumns(s.in.Header(), cfg.cols)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.channel != "" {
+		if m.Channel, err = calllist.ParseChannel(cfg.channel); err != nil {
+			return nil, fmt.Errorf("--channel: %w", err)
+		}
+	} else if !m.Has(calllist.FieldChannel) {
+		return nil, errors.New("give --channel (phone, email, sms, post) or a channel (kanal) column")
+	}
+	if m.Purpose, err = calllist.ParsePurpose(cfg.purpose); err != nil {
+		return nil, fmt.Errorf("--purpose: %w", err)
+	}
+	s.mapping = m
+	fmt.Fprintf(stderr, "robinscreen-screen: %s: columns %s\n", cfg.input, m.Describe())
+	if inFmt == "csv" {
+		d := s.dialect
+		fmt.Fprintf(stderr, "robinscreen-screen: %s: %s%s, delimiter %q\n", cfg.input, d.Encoding, map[bool]string{true: " with BOM"}[d.BOM], d.Comma)
+	}
+
+	s.outFmt = cfg.format
+	if s.outFmt == "auto" {
+		s.outFmt = inFmt
+	}
+	if s.outFmt != "csv" && s.outFmt != "xlsx" {
+		return nil, fmt.Errorf("--format %q: want auto, csv or xlsx", cfg.format)
+	}
+	s.outPath = cfg.out
+	if s.outPath == "" {
+		s.outPath = base + ".screened." + s.outFmt
+	}
+	s.header = append(append([]string(nil), s.in.Header()...), calllist.OutputColumns(s.in.Header())...)
+	if s.out, err = s.create(s.outPath); err != nil {
+		return nil, err
+	}
+	if cfg.split {
+		s.split = map[pb.Decision]rowWriter{}
+		for d, name := range map[pb.Decision]string{pb.Decision_DECISION_ALLOW: "allowed", pb.Decision_DECISION_BLOCK: "blocked", pb.Decision_DECISION_REVIEW: "review"} {
+			if s.split[d], err = s.create(base + "." + name + "." + s.outFmt); err != nil {
+				return nil, err
+			}
+		}
+	}
+	s.errsPath = cfg.errorsPath
+	if s.errsPath == "" {
+		s.errsPath = base + ".errors.csv"
+	}
+	_ = os.Remove(s.errsPath) // a stale errors file from an earlier run would mislead
+	s.bar = newProgressBar(stderr, cfg.progress)
+	return s, nil
+}
+
+// create opens an output file in the output format with the header row.
+func (s *screenRun) create(path string) (rowWriter, error) {
+	if filepath.Clean(path) == filepath.Clean(s.cfg.input) {
+		return nil, fmt.Errorf("output %s would overwrite the input", path)
+	}
+	var w rowWriter
+	if s.outFmt == "xlsx" {
+		xw, err := calllist.NewXLSXWriter(path, "Screened")
+		if err != nil {
+			return nil, err
+		}
+		w = xw
+	} else {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, f.Close)
+		cw, err := calllist.NewCSVWriter(f, s.dialect)
+		if err != nil {
+			return nil, err
+		}
+		w = cw
+	}
+	return w, w.Write(s.header)
+}
+
+// reportError writes a row to the errors file (created on first use).
+func (s *screenRun) reportError(line int, msg, raw string) error {
+	if s.errs == nil {
+		f, err := os.Create(s.errsPath)
+		if err != nil {
+			return err
+		}
+		s.errsFile = f
+		d := s.dialect
+		if s.outFmt == "xlsx" || d.Comma == 0 {
+			d = calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ';', CRLF: true}
+		}
+		if s.errs, err = calllist.NewCSVWriter(f, d); err != nil {
+			return err
+		}
+		if err := s.errs.Write([]string{"line", "error", "content"}); err != nil {
+			return err
+		}
+	}
+	return s.errs.Write([]string{strconv.Itoa(line), msg, raw})
+}
+
+func (s *screenRun) closeAll() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		_ = s.closers[i]()
+	}
+	if s.errsFile != nil {
+		_ = s.errsFile.Close()
+	}
+}
+
+func (s *screenRun) dial() (*clients.Client, error) {
+	cfg := s.cfg
+	opts := []clients.Option{
+		clients.WithChunkSize(cfg.chunk), clients.WithStreams(cfg.streams),
+		clients.WithRetry(cfg.retries, 200*time.Millisecond, 5*time.Second),
+	}
+	if cfg.useTLS || cfg.ca != "" || cfg.cert != "" {
+		tc := &tls.Config{ServerName: cfg.serverName, MinVersion: tls.VersionTLS12}
+		if cfg.ca != "" {
+			pem, err := os.ReadFile(cfg.ca)
+			if err != nil {
+				return nil, err
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--ca %s: no PEM certificates", cfg.ca)
+			}
+		}
+		if cfg.cert != "" || cfg.key != "" {
+			kp, err := tls.LoadX509KeyPair(cfg.cert, cfg.key)
+			if err != nil {
+				return nil, fmt.Errorf("--cert/--key: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{kp}
+		}
+		opts = append(opts, clients.WithTLS(tc))
+	}
+	token := os.Getenv("ROBINSCREEN_TOKEN")
+	if cfg.tokenFile != "" {
+		b, err := os.ReadFile(cfg.tokenFile)
+		if err != nil {
+			return nil, err
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token != "" {
+		opts = append(opts, clients.WithBearerToken(token))
+	}
+	return clients.Dial(cfg.addr, opts...)
+}
+
+func (s *screenRun) run(ctx context.Context) error {
+	if s.cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.timeout)
+		defer cancel()
+	}
+	c, err := s.dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s.start = time.Now()
+	s.bar.start(s)
+	// The source runs on the client's reader goroutine: it alone touches
+	// the input and the errors file.
+	src := clients.SourceFunc(func() (clients.Item, error) {
+		for {
+			rec, rerr, err := s.in.Read()
+			if err != nil {
+				return clients.Item{}, err
+			}
+			if rerr != nil {
+				s.unreadable.Add(1)
+				if err := s.reportError(rerr.Line, rerr.Msg, rerr.Raw); err != nil {
+					return clients.Item{}, err
+				}
+				continue
+			}
+			r := &row{line: rec.Line, fields: rec.Fields}
+			contact, ch, purpose, err := s.mapping.Contact(rec.Fields, strconv.Itoa(rec.Line))
+			if err != nil {
+				r.err = err.Error()
+				if err := s.reportError(rec.Line, r.err, strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
+					return clients.Item{}, err
+				}
+				return clients.Item{Tag: r}, nil
+			}
+			return clients.Item{Channel: ch, Purpose: purpose, Contact: contact, Tag: r}, nil
+		}
+	})
+	out := make([]string, 0, len(s.header))
+	stats, err := c.ScreenStream(ctx, src, func(it clients.Item, res *pb.ScreeningResult) error {
+		r := it.Tag.(*row)
+		out = append(out[:0], r.fields...)
+		for len(out) < len(s.in.Header()) {
+			out = append(out, "")
+		}
+		var cols [3]string
+		if res == nil {
+			cols = [3]string{"ERROR", "", r.err}
+			s.failed++
+			s.decisions["ERROR"]++
+		} else {
+			cols = calllist.ResultColumns(res)
+			s.decisions[cols[0]]++
+			for _, x := range res.GetReasons() {
+				s.reasons[strings.TrimPrefix(x.String(), "REASON_")]++
+			}
+			for _, d := range res.GetDatasets() {
+				if _, ok := s.datasets[d.GetKind()+"\x00"+d.GetVersion()]; !ok {
+					s.datasets[d.GetKind()+"\x00"+d.GetVersion()] = d
+				}
+			}
+		}
+		out = append(out, cols[:]...)
+		if err := s.out.Write(out); err != nil {
+			return err
+		}
+		if res != nil && s.split != nil {
+			if w := s.split[res.GetDecision()]; w != nil {
+				if err := w.Write(out); err != nil {
+					return err
+				}
+			}
+		}
+		s.written.Add(1)
+		return nil
+	})
+	s.stats = stats
+	if err != nil {
+		return err
+	}
+	if err := s.out.Close(); err != nil {
+		return err
+	}
+	for _, w := range s.split {
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	if s.errs != nil {
+		if err := s.errs.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *screenRun) summary(w io.Writer) {
+	el := time.Since(s.start)
+	n := s.written.Load()
+	fmt.Fprintf(w, "robinscreen-screen: %d rows screened in %s (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/max(el.Seconds(), 1e-9))
+	for _, d := range []string{"ALLOW", "BLOCK", "REVIEW", "ERROR"} {
+		if c := s.decisions[d]; c > 0 || d != "ERROR" {
+			fmt.Fprintf(w, "  %-8s %10d\n", d, c)
+		}
+	}
+	if len(s.reasons) > 0 {
+		fmt.Fprintln(w, "  reasons:")
+		keys := make([]string, 0, len(s.reasons))
+		for k := range s.reasons {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			return s.reasons[keys[i]] > s.reasons[keys[j]] || s.reasons[keys[i]] == s.reasons[keys[j]] && keys[i] < keys[j]
+		})
+		for _, k := range keys {
+			fmt.Fprintf(w, "    %-28s %10d\n", k, s.reasons[k])
+		}
+	}
+	if len(s.datasets) > 0 {
+		fmt.Fprintln(w, "  datasets used:")
+		keys := make([]string, 0, len(s.datasets))
+		for k := range s.datasets {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			d := s.datasets[k]
+			stale := ""
+			if d.GetStale() {
+				stale = " STALE"
+			}
+			fmt.Fprintf(w, "    %-9s %s (published %s)%s\n", d.GetKind(), d.GetVersion(), d.GetPublished().AsTime().Format(time.DateOnly), stale)
+		}
+	}
+	if b := s.blank(); b > 0 {
+		fmt.Fprintf(w, "  blank rows skipped: %d\n", b)
+	}
+	if s.stats.Reconnects > 0 {
+		fmt.Fprintf(w, "  server unavailable %d times; %d chunks sent again\n", s.stats.Reconnects, s.stats.Resent)
+	}
+	fmt.Fprintf(w, "  output: %s\n", s.outPath)
+	if u := s.unreadable.Load(); u+s.failed > 0 {
+		fmt.Fprintf(w, "  %d unreadable rows (not in the output) and %d rows that could not be screened (decision ERROR): see %s\n", u, s.failed, s.errsPath)
+	}
+}
+
+// countingReader counts the bytes read, for the progress bar.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// progressBar draws rows, rows/s and ETA on a terminal.
+type progressBar struct {
+	w    io.Writer
+	on   bool
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newProgressBar(w io.Writer, mode string) *progressBar {
+	on := mode == "always"
+	if mode == "auto" {
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			on = true
+		}
+	}
+	return &progressBar{w: w, on: on}
+}
+
+func (p *progressBar) start(s *screenRun) {
+	if !p.on {
+		return
+	}
+	p.stop, p.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(p.done)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				p.draw(s)
+				fmt.Fprintln(p.w)
+				return
+			case <-t.C:
+				p.draw(s)
+			}
+		}
+	}()
+}
+
+func (p *progressBar) draw(s *screenRun) {
+	rows := s.written.Load()
+	el := time.Since(s.start).Seconds()
+	rate := float64(rows) / max(el, 1e-9)
+	frac := -1.0
+	switch {
+	case s.counter != nil && s.size > 0:
+		frac = float64(s.counter.n.Load()) / float64(s.size)
+		// Rows read ahead of the output: approximate by the rows written.
+	case s.counter == nil && s.size > 0:
+		frac = float64(rows) / float64(s.size)
+	}
+	const width = 30
+	bar, eta := strings.Repeat("·", width), "ETA --"
+	if frac >= 0 {
+		frac = min(frac, 1)
+		k := int(frac * width)
+		bar = strings.Repeat("█", k) + strings.Repeat("·", width-k)
+		if frac > 0.01 {
+			rem := time.Duration(el/frac*(1-frac)) * time.Second
+			eta = "ETA " + rem.Round(time.Second).String()
+		}
+	}
+	fmt.Fprintf(p.w, "\r%s %5.1f%% %10d rows %8.0f rows/s %-12s", bar, max(frac, 0)*100, rows, rate, eta)
+	if u := s.unreadable.Load(); u > 0 {
+		fmt.Fprintf(p.w, " %d unreadable", u)
+	}
+}
+
+func (p *progressBar) finish() {
+	if p.on && p.stop != nil {
+		close(p.stop)
+		<-p.done
+		p.stop = nil
+	}
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/robinscreen/robinscreen/clients/internal/calllist"
+	"github.com/robinscreen/robinscreen/internal/demo"
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/server"
+	"github.com/robinscreen/robinscreen/store"
+)
+
+// startDemo serves the demo dataset in-process and returns the address.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, cp := filepath.Join(dir, "rob.txt"), filepath.Join(dir, "cpr.txt")
+	os.WriteFile(rp, rob, 0o600)
+	os.WriteFile(cp, cpr, 0o600)
+	if _, err := st.LoadRobinson(context.Background(), rp, store.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.LoadCPR(context.Background(), cp, store.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: st, Engine: &screening.Engine{}})
+	go srv.GRPC.Serve(lis)
+	t.Cleanup(srv.GRPC.Stop)
+	return lis.Addr().String()
+}
+
+func copyTestdata(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// writeXLSX makes a workbook with extra columns and a blank row.
+func writeXLSX(t *testing.T, path string) {
+	t.Helper()
+	f := excelize.NewFile()
+	rows := [][]any{
+		{"Kampagne", "Navn", "Adresse", "Postnr", "By", "CPR", "Noter", "Ekstra"},
+		{"Forår", "Søren Testesen", "Fiktivvej 12, 2. tv", 2100, "København Ø", "", "note 1", "x"},
+		{},
+		{"Forår", "Ole Nysen", "Nyvej 5", 2100, "København Ø", "", "", ""},
+		{"Forår", "Ukendt Person", "", "", "", 101801230, "beskyttet", "y"}, // CPR as a number lost its zero
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readOutput reads a screened CSV or XLSX back as rows of strings.
+func readOutput(t *testing.T, path string) [][]string {
+	t.Helper()
+	if strings.HasSuffix(path, ".xlsx") {
+		f, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rows, err := f.GetRows(f.GetSheetList()[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r, err := calllist.OpenCSV(fh, calllist.EncodingAuto, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := [][]string{r.Header()}
+	for {
+		rec, rerr, err := r.Read()
+		if err != nil {
+			break
+		}
+		if rerr != nil {
+			t.Fatalf("output unreadable: %v", rerr)
+		}
+		out = append(out, rec.Fields)
+	}
+	return out
+}
+
+func TestScreenFiles(t *testing.T) {
+	addr := startDemo(t)
+	tests := []struct {
+		name      string
+		file      string // testdata file, or "" for the generated XLSX
+		args      []string
+		wantExit  int
+		wantCols  []string // expected header of the output
+		wantRows  []string // "first original column:decision:reasons" per output row, in order
+		wantErrs  []string // lines in the errors file
+		wantDialt calllist.Dialect
+	}{
+		{
+			name: "danish semicolon windows-1252", file: "kaldeliste_dansk_windows1252.csv", args: []string{"--channel", "post"},
+			wantCols:  []string{"Kundenr", "Navn", "Adresse", "Postnr", "By", "Telefon", "Samtykke", "Kunde", "Bemærkning", "decision", "reasons", "explanation"},
+			wantRows:  []string{"1001:BLOCK:ROBINSON_LIST", "1002:ALLOW:CONSENT", "1003:BLOCK:ROBINSON_LIST", "1004:BLOCK:ROBINSON_LIST", "1005:ALLOW:CONSENT"},
+			wantDialt: calllist.Dialect{Encoding: calllist.EncodingWindows1252, Comma: ';', CRLF: true},
+		},
+		{
+			name: "english comma utf-8 bom", file: "calllist_english_utf8bom.csv", args: []string{"--channel", "post"},
+			wantCols:  []string{"Customer ID", "Name", "Address", "Postal code", "City", "E-mail", "Consent", "Existing customer", "Notes", "decision", "reasons", "explanation"},
+			wantRows:  []string{"C-1:BLOCK:ROBINSON_LIST", "C-2:ALLOW:CONSENT", "C-3:BLOCK:ROBINSON_LIST", "C-4:ALLOW:"},
+			wantDialt: calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ','},
+		},
+		{
+			name: "broken quote", file: "broken_quote.csv", args: []string{"--channel", "post"}, wantExit: 1,
+			wantRows: []string{"Søren Testesen:BLOCK:ROBINSON_LIST", "Ole Nysen:ALLOW:", "Bo Ukendt:ALLOW:", "Anna Bolette Demosen:BLOCK:ROBINSON_LIST"},
+			wantErrs: []string{"3"},
+		},
+		{
+			name: "xlsx with extra columns and a blank row", args: []string{"--channel", "post"},
+			wantCols: []string{"Kampagne", "Navn", "Adresse", "Postnr", "By", "CPR", "Noter", "Ekstra", "decision", "reasons", "explanation"},
+			wantRows: []string{"Forår:BLOCK:ROBINSON_LIST", "Forår:ALLOW:", "Forår:BLOCK:CPR_MARKETING_PROTECTION"},
+		},
+		{
+			name: "xlsx to csv", args: []string{"--channel", "post", "--format", "csv"},
+			wantRows: []string{"Forår:BLOCK:ROBINSON_LIST", "Forår:ALLOW:", "Forår:BLOCK:CPR_MARKETING_PROTECTION"},
+		},
+		{
+			name: "per-row channel with a bad value", file: "per_row_channel.csv", wantExit: 1,
+			wantRows: []string{"1:BLOCK:ROBINSON_LIST", "2:ERROR:", "3:BLOCK:NO_CONSENT", "4:ALLOW:CONSENT"},
+			wantErrs: []string{"3"},
+		},
+		{
+			name: "column override", file: "kaldeliste_dansk_windows1252.csv", args: []string{"--channel", "post", "--col", "name=Bemærkning"},
+			wantRows: []string{"1001:ALLOW:", "1002:ALLOW:CONSENT", "1003:REVIEW:UNVERIFIABLE", "1004:ALLOW:", "1005:ALLOW:CONSENT"}, // 1003 has no remark, so no name
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var in string
+			if tc.file == "" {
+				in = filepath.Join(dir, "liste.xlsx")
+				writeXLSX(t, in)
+			} else {
+				in = copyTestdata(t, dir, tc.file)
+			}
+			var stderr bytes.Buffer
+			args := append([]string{"--addr", addr, "--progress", "never", "--split"}, tc.args...)
+			code := run(context.Background(), append(args, in), &stderr)
+			t.Logf("stderr:\n%s", stderr.String())
+			if code != tc.wantExit {
+				t.Fatalf("exit %d, want %d", code, tc.wantExit)
+			}
+			ext := filepath.Ext(in)
+			for i, a := range tc.args {
+				if a == "--format" {
+					ext = "." + tc.args[i+1]
+				}
+			}
+			base := strings.TrimSuffix(in, filepath.Ext(in))
+			rows := readOutput(t, base+".screened"+ext)
+			if tc.wantCols != nil && fmt.Sprint(rows[0]) != fmt.Sprint(tc.wantCols) {
+				t.Errorf("header %q\nwant   %q", rows[0], tc.wantCols)
+			}
+			var got []string
+			n := len(rows[0])
+			for _, r := range rows[1:] {
+				if len(r) != n {
+					t.Errorf("row %q has %d columns, header %d", r, len(r), n)
+					continue
+				}
+				got = append(got, r[0]+":"+r[n-3]+":"+r[n-2])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantRows) {
+				t.Errorf("rows %q\nwant %q", got, tc.wantRows)
+			}
+			// The split files hold the same rows by decision.
+			split := 0
+			for _, name := range []string{"allowed", "blocked", "review"} {
+				split += len(readOutput(t, base+"."+name+ext)) - 1
+			}
+			errorRows := strings.Count(strings.Join(got, " "), ":ERROR:")
+			if split != len(got)-errorRows {
+				t.Errorf("split files hold %d rows, want %d", split, len(got)-errorRows)
+			}
+			var errLines []string
+			if b, err := os.ReadFile(base + ".errors.csv"); err == nil {
+				lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(b), "\uFEFF")), "\n")
+				for _, l := range lines[1:] {
+					errLines = append(errLines, strings.SplitN(l, ";", 2)[0])
+				}
+			}
+			if fmt.Sprint(errLines) != fmt.Sprint(tc.wantErrs) {
+				t.Errorf("error lines %q, want %q", errLines, tc.wantErrs)
+			}
+			if tc.wantDialt.Comma != 0 {
+				f, _ := os.Open(base + ".screened" + ext)
+				defer f.Close()
+				r, err := calllist.OpenCSV(f, calllist.EncodingAuto, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Dialect() != tc.wantDialt {
+					t.Errorf("output dialect %+v, want %+v", r.Dialect(), tc.wantDialt)
+				}
+			}
+		})
+	}
+}
