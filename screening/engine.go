@@ -34,25 +34,52 @@ func (e *Engine) now() time.Time {
 // Robinson list, ErrChannel for a missing channel, and storage errors from
 // the datasets wrapped; every per-contact problem is a finding in the Result.
 func (e *Engine) Screen(snap Snapshot, ch Channel, purpose Purpose, c *Contact) (Result, error) {
-	if snap.Robinson == nil {
-		return Result{}, ErrNoDataset
-	}
-	if ch < ChannelPhone || ch > ChannelPost {
-		return Result{}, ErrChannel
-	}
-	s := screener{now: e.now(), snap: snap, c: c, res: Result{Ref: c.Ref}}
-	if err := s.run(ch, purpose); err != nil {
+	var sc Scratch
+	res, err := e.ScreenInto(&sc, snap, ch, purpose, c)
+	if err != nil {
 		return Result{}, err
 	}
-	return s.res, nil
+	return *res, nil
+}
+
+// Scratch holds the buffers of one goroutine screening many contacts, so
+// that a batch allocates them once. The zero value is ready to use; a
+// Scratch must not be used by two goroutines at once.
+type Scratch struct {
+	res Result
+	// Backing arrays sized for almost every contact; longer slices grow
+	// out of them as usual.
+	findings [3]Finding
+	datasets [2]DatasetRef
+	reasons  [2]Reason
+	match    matchState
+}
+
+// ScreenInto is Screen with the buffers of sc. The returned Result, and
+// everything it points to, is valid until the next call with sc. It returns
+// the errors of Screen.
+func (e *Engine) ScreenInto(sc *Scratch, snap Snapshot, ch Channel, purpose Purpose, c *Contact) (*Result, error) {
+	if snap.Robinson == nil {
+		return nil, ErrNoDataset
+	}
+	if ch < ChannelPhone || ch > ChannelPost {
+		return nil, ErrChannel
+	}
+	sc.res = Result{Ref: c.Ref, Findings: sc.findings[:0], Datasets: sc.datasets[:0], Reasons: sc.reasons[:0]}
+	s := screener{now: e.now(), snap: snap, c: c, res: &sc.res, match: &sc.match}
+	if err := s.run(ch, purpose); err != nil {
+		return nil, err
+	}
+	return &sc.res, nil
 }
 
 // screener holds the state of one contact's screening.
 type screener struct {
-	now  time.Time
-	snap Snapshot
-	c    *Contact
-	res  Result
+	now   time.Time
+	snap  Snapshot
+	c     *Contact
+	res   *Result
+	match *matchState
 
 	cprGiven   bool
 	cprValid   bool
@@ -60,38 +87,13 @@ type screener struct {
 	person     cprcheck.Person
 	personSeen bool // the number is in the loaded CPR extract
 	usedStale  bool // a consulted dataset is stale
-
-	buf *resultBuf // backs the Result's slices; nil until first needed
-}
-
-// resultBuf is one allocation that backs the Findings, Datasets and Reasons
-// of a Result, sized for almost every contact; a longer slice grows out of
-// it as usual. A slice stays nil until its first element, as with plain
-// appends.
-type resultBuf struct {
-	findings [3]Finding
-	datasets [2]DatasetRef
-	reasons  [2]Reason
-}
-
-func (s *screener) buffer() *resultBuf {
-	if s.buf == nil {
-		s.buf = new(resultBuf)
-	}
-	return s.buf
 }
 
 func (s *screener) add(f Finding) {
-	if s.res.Findings == nil {
-		s.res.Findings = s.buffer().findings[:0]
-	}
 	s.res.Findings = append(s.res.Findings, f)
 }
 
 func (s *screener) reason(r Reason) {
-	if s.res.Reasons == nil {
-		s.res.Reasons = s.buffer().reasons[:0]
-	}
 	s.res.Reasons = append(s.res.Reasons, r)
 }
 
@@ -103,9 +105,6 @@ func (s *screener) use(info DatasetInfo) {
 	}
 	stale := info.Stale(s.now)
 	s.usedStale = s.usedStale || stale
-	if s.res.Datasets == nil {
-		s.res.Datasets = s.buffer().datasets[:0]
-	}
 	s.res.Datasets = append(s.res.Datasets, DatasetRef{Kind: info.Kind, Version: info.Version, Published: info.Published, Stale: stale})
 }
 
@@ -229,7 +228,7 @@ func (s *screener) listChecks() error {
 	}
 	if nameErr == nil && addr.Postcode != "" && addr.HouseNumber != "" {
 		verifiable = true
-		best, err := bestMatch(rl, name, addr)
+		best, err := s.match.bestMatch(rl, name, addr)
 		if err != nil {
 			return err
 		}
@@ -266,27 +265,34 @@ func describe(prefix string, o robinson.Outcome) string {
 	return prefix + addr + ", name " + o.Name.String() + ", street " + o.Street.String() + ", floor/door " + o.Unit.String() + ")"
 }
 
+// matchState is the reusable state of bestMatch: the key buffer and the
+// callback escape through the RobinsonList interface, so they live here,
+// allocated once per Scratch rather than once per contact.
+type matchState struct {
+	key   [96]byte
+	name  robinson.Name
+	addr  robinson.Address
+	best  robinson.Outcome
+	visit func(*robinson.Record)
+}
+
 // bestMatch returns the strongest outcome over every candidate record of
 // every surname word of the contact.
-func bestMatch(rl RobinsonList, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
-	// The key and the callback escape through the interface call, so they
-	// are heap-allocated: keep the key buffer and the best outcome in one
-	// variable and make one callback for all surname words.
-	var m struct {
-		best robinson.Outcome
-		key  [96]byte
-	}
-	visit := func(rec *robinson.Record) {
-		if o := robinson.Match(name, addr, rec); better(o, m.best) {
-			m.best = o
+func (m *matchState) bestMatch(rl RobinsonList, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
+	if m.visit == nil {
+		m.visit = func(rec *robinson.Record) {
+			if o := robinson.Match(m.name, m.addr, rec); better(o, m.best) {
+				m.best = o
+			}
 		}
 	}
+	m.name, m.addr, m.best = name, addr, robinson.Outcome{}
 	for i, sn := range name.Surnames {
 		if dup(name.Surnames[:i], sn) {
 			continue
 		}
 		key := robinson.AppendKey(m.key[:0], addr.Postcode, addr.HouseNumber, sn)
-		if err := rl.Candidates(key, visit); err != nil {
+		if err := rl.Candidates(key, m.visit); err != nil {
 			return m.best, err
 		}
 	}
@@ -369,7 +375,7 @@ func postalCode(s string) (string, bool) {
 // finish derives the decision and reasons from the findings. consent marks
 // an ALLOW by explicit consent, which depends on no dataset.
 func (s *screener) finish(consent bool) error {
-	res := &s.res
+	res := s.res
 	if consent {
 		res.Decision = Allow
 		s.reason(ReasonConsent)

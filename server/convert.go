@@ -95,34 +95,109 @@ var unitAgreements = [...]pb.UnitAgreement{
 	robinson.UnitConflict: pb.UnitAgreement_UNIT_AGREEMENT_CONFLICT,
 }
 
+// converter turns the results of one request message into protobuf
+// messages. It allocates the result messages and slices in arenas and
+// shares identical dataset references and constant findings between the
+// results of the message: the messages are only marshalled and read, never
+// changed, after conversion.
+type converter struct {
+	results  []pb.ScreeningResult
+	findings []*pb.Finding
+	reasons  []pb.Reason
+	shared   map[sharedFinding]*pb.Finding
+	datasets map[datasetsKey][]*pb.DatasetRef
+}
+
+// sharedFinding identifies a finding without a Robinson outcome.
+type sharedFinding struct {
+	source   screening.Source
+	reason   screening.Reason
+	decision screening.Decision
+	detail   string
+	dataset  string
+}
+
+type datasetsKey struct {
+	n int
+	d [2]screening.DatasetRef
+}
+
+func newConverter(n int) *converter {
+	return &converter{
+		results:  make([]pb.ScreeningResult, n),
+		findings: make([]*pb.Finding, 0, 2*n),
+		reasons:  make([]pb.Reason, 0, n),
+		shared:   map[sharedFinding]*pb.Finding{},
+		datasets: map[datasetsKey][]*pb.DatasetRef{},
+	}
+}
+
+// toResult converts a single result.
 func toResult(r *screening.Result) *pb.ScreeningResult {
-	out := &pb.ScreeningResult{Ref: r.Ref, Decision: decisions[r.Decision]}
+	return newConverter(1).convert(0, r)
+}
+
+// convert fills result slot i from r and returns it.
+func (c *converter) convert(i int, r *screening.Result) *pb.ScreeningResult {
+	out := &c.results[i]
+	out.Ref, out.Decision = r.Ref, decisions[r.Decision]
 	if len(r.Reasons) > 0 {
-		out.Reasons = make([]pb.Reason, len(r.Reasons))
-		for i, x := range r.Reasons {
-			out.Reasons[i] = reasons[x]
+		start := len(c.reasons)
+		for _, x := range r.Reasons {
+			c.reasons = append(c.reasons, reasons[x])
 		}
+		out.Reasons = c.reasons[start:len(c.reasons):len(c.reasons)]
 	}
 	if len(r.Findings) > 0 {
-		out.Findings = make([]*pb.Finding, len(r.Findings))
-		for i := range r.Findings {
-			f := &r.Findings[i]
-			pf := &pb.Finding{Source: sources[f.Source], Reason: reasons[f.Reason], Decision: decisions[f.Decision], Detail: f.Detail, DatasetVersion: f.Dataset}
-			if o := f.Robinson; o != nil {
-				kind := pb.AddressKind_ADDRESS_KIND_CURRENT
-				if o.Previous {
-					kind = pb.AddressKind_ADDRESS_KIND_PREVIOUS
-				}
-				pf.Robinson = &pb.RobinsonMatch{AddressKind: kind, Name: nameAgreements[o.Name], Street: streetAgreements[o.Street], Unit: unitAgreements[o.Unit], ListLine: int64(o.Line)}
-			}
-			out.Findings[i] = pf
+		start := len(c.findings)
+		for j := range r.Findings {
+			c.findings = append(c.findings, c.finding(&r.Findings[j]))
 		}
+		out.Findings = c.findings[start:len(c.findings):len(c.findings)]
 	}
 	if len(r.Datasets) > 0 {
-		out.Datasets = make([]*pb.DatasetRef, len(r.Datasets))
-		for i, d := range r.Datasets {
-			out.Datasets[i] = &pb.DatasetRef{Kind: d.Kind, Version: d.Version, Published: timestamppb.New(d.Published), Stale: d.Stale}
-		}
+		out.Datasets = c.datasetRefs(r.Datasets)
 	}
 	return out
+}
+
+func (c *converter) finding(f *screening.Finding) *pb.Finding {
+	if f.Robinson == nil {
+		k := sharedFinding{f.Source, f.Reason, f.Decision, f.Detail, f.Dataset}
+		if pf, ok := c.shared[k]; ok {
+			return pf
+		}
+		pf := &pb.Finding{Source: sources[f.Source], Reason: reasons[f.Reason], Decision: decisions[f.Decision], Detail: f.Detail, DatasetVersion: f.Dataset}
+		c.shared[k] = pf
+		return pf
+	}
+	o := f.Robinson
+	kind := pb.AddressKind_ADDRESS_KIND_CURRENT
+	if o.Previous {
+		kind = pb.AddressKind_ADDRESS_KIND_PREVIOUS
+	}
+	return &pb.Finding{Source: sources[f.Source], Reason: reasons[f.Reason], Decision: decisions[f.Decision], Detail: f.Detail, DatasetVersion: f.Dataset,
+		Robinson: &pb.RobinsonMatch{AddressKind: kind, Name: nameAgreements[o.Name], Street: streetAgreements[o.Street], Unit: unitAgreements[o.Unit], ListLine: int64(o.Line)}}
+}
+
+func (c *converter) datasetRefs(ds []screening.DatasetRef) []*pb.DatasetRef {
+	if len(ds) <= 2 {
+		k := datasetsKey{n: len(ds)}
+		copy(k.d[:], ds)
+		if refs, ok := c.datasets[k]; ok {
+			return refs
+		}
+		refs := newDatasetRefs(ds)
+		c.datasets[k] = refs
+		return refs
+	}
+	return newDatasetRefs(ds)
+}
+
+func newDatasetRefs(ds []screening.DatasetRef) []*pb.DatasetRef {
+	refs := make([]*pb.DatasetRef, len(ds))
+	for i, d := range ds {
+		refs[i] = &pb.DatasetRef{Kind: d.Kind, Version: d.Version, Published: timestamppb.New(d.Published), Stale: d.Stale}
+	}
+	return refs
 }

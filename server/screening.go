@@ -56,11 +56,12 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 	defer release()
 	var c screening.Contact
 	fromContact(req.GetContact(), &c)
-	res, err := s.engine.Screen(snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
+	var sc screening.Scratch
+	res, err := s.engine.ScreenInto(&sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
 	if err != nil {
 		return nil, toStatus(s.log, err)
 	}
-	out := toResult(&res)
+	out := toResult(res)
 	s.audit.Screened(ctx, pb.ScreeningService_ScreenContact_FullMethodName, []*pb.ScreeningResult{out})
 	return &pb.ScreenContactResponse{Result: out}, nil
 }
@@ -105,14 +106,16 @@ func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.Scree
 	defer release()
 	ch, purpose := fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose())
 	out := &pb.ScreenContactsResponse{Results: make([]*pb.ScreeningResult, n)}
+	conv := newConverter(n)
 	var c screening.Contact
+	var sc screening.Scratch
 	for i, pc := range req.GetContacts() {
 		fromContact(pc, &c)
-		res, err := s.engine.Screen(snap, ch, purpose, &c)
+		res, err := s.engine.ScreenInto(&sc, snap, ch, purpose, &c)
 		if err != nil {
 			return nil, err
 		}
-		out.Results[i] = toResult(&res)
+		out.Results[i] = conv.convert(i, res)
 	}
 	return out, nil
 }

@@ -67,7 +67,7 @@ func newEnv(t *testing.T, load bool) *env {
 	return &env{st: st, srv: srv, conn: conn, client: pb.NewScreeningServiceClient(conn), logs: logs}
 }
 
-func loadDemo(t *testing.T, st *store.Store, dir string) {
+func loadDemo(t testing.TB, st *store.Store, dir string) {
 	t.Helper()
 	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
 	if err != nil {
