@@ -148,9 +148,16 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 			return s.finish(false)
 		}
 	}
-	// 5. List checks.
+	// 5. List checks. A business contact that also carries a name and an
+	// address gets the consumer list checks too (it may be a person, e.g.
+	// a sole proprietor): the strongest outcome wins.
 	if business {
 		s.businessChecks(ch)
+		if strings.TrimSpace(c.Name) != "" && strings.TrimSpace(c.Address) != "" {
+			if err := s.listChecks(); err != nil {
+				return err
+			}
+		}
 		return s.finish(false)
 	}
 	if err := s.listChecks(); err != nil {

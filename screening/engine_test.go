@@ -273,7 +273,7 @@ func TestScreenDatasetsReported(t *testing.T) {
 	}
 }
 
-func TestScreenNoCandidateSkipsLookupOnlyWithoutAddress(t *testing.T) {
+func TestScreenLooksUpEachSurnameWordOnce(t *testing.T) {
 	l := newFakeList(t, today, listEntries...)
 	e := Engine{Now: func() time.Time { return today }}
 	if _, err := e.Screen(Snapshot{Robinson: l}, ChannelPost, 0, &Contact{Name: "Hansen Jensen, Mette", Address: "Dronn. Louises V. 15, 2200 København N"}); err != nil {
@@ -299,5 +299,33 @@ func TestScreenErrors(t *testing.T) {
 	snap.CPR = &fakeCPR{info: DatasetInfo{Kind: KindCPR}, err: boom}
 	if _, err := e.Screen(snap, ChannelPost, 0, &Contact{CPR: cprActive}); !errors.Is(err, boom) {
 		t.Errorf("storage error: err = %v, want it passed through", err)
+	}
+}
+
+func TestScreenFixes(t *testing.T) {
+	e := Engine{Now: func() time.Time { return today }}
+	tests := []struct {
+		name    string
+		pub     time.Time
+		ch      Channel
+		c       Contact
+		want    Decision
+		reasons []Reason
+	}{
+		{"future-dated list is stale", today.AddDate(0, 0, 30), ChannelPost, Contact{Name: cleanName, Address: cleanAddr}, Review, []Reason{ReasonStaleData}},
+		{"business with a listed person's name and address", today, ChannelEmail, Contact{CVR: "12345678", Name: soeren, Address: soerenAddr, ExistingCustomer: true}, Block, []Reason{ReasonRobinsonList}},
+		{"business with company name and address by e-mail", today, ChannelEmail, Contact{CVR: "12345678", Name: "Fiktiv ApS", Address: "Erhvervsvej 1, 8000 Aarhus C", ExistingCustomer: true}, Allow, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := Snapshot{Robinson: newFakeList(t, tt.pub, listEntries...)}
+			res, err := e.Screen(snap, tt.ch, PurposeUnspecified, &tt.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Decision != tt.want || !slices.Equal(res.Reasons, tt.reasons) {
+				t.Errorf("got %v %v, want %v %v", res.Decision, res.Reasons, tt.want, tt.reasons)
+			}
+		})
 	}
 }

@@ -195,7 +195,8 @@ func (i DatasetInfo) Stale(now time.Time) bool {
 			max = DefaultCPRMaxAge
 		}
 	}
-	return now.Sub(i.Published) > max
+	// A date in the future is an error in the data: never fresh.
+	return now.Sub(i.Published) > max || i.Published.After(now.Add(24*time.Hour))
 }
 
 // RobinsonList is a loaded Robinson list.

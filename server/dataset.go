@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,9 @@ type DatasetAdmin interface {
 	Rollback(kind string) (*store.Manifest, error)
 	LastRefused(kind string) *store.Refused
 	Loading(kind string) bool
+	// Reserve takes a kind's load slot before the upload starts, so that
+	// a second load is ABORTED before it sends its file.
+	Reserve(kind string) (release func(), err error)
 	// IncomingDir is where streamed uploads are staged (on the data
 	// volume, removed after the load).
 	IncomingDir() string
@@ -100,15 +104,20 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 	if re != nil {
 		return toStatus(s.log, re)
 	}
-	if s.admin.Loading(kind) {
-		return toStatus(s.log, store.ErrLoadInProgress)
+	if r := start.GetMaxRejectRatio(); math.IsNaN(r) || r < 0 || r >= 1 {
+		return toStatus(s.log, badRequest("max_reject_ratio", "must be at least 0 and below 1 (0 means the default 0.001)"))
 	}
+	release, err := s.admin.Reserve(kind)
+	if err != nil {
+		return toStatus(s.log, err)
+	}
+	defer release()
 	path, cleanup, err := s.source(stream, start)
 	if err != nil {
 		return toStatus(s.log, err)
 	}
 	defer cleanup()
-	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start)}
+	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start), Reserved: true}
 	if start.GetPublished() != nil {
 		opt.Published = start.GetPublished().AsTime().UTC()
 	}
@@ -125,7 +134,8 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 	before := s.servingVersion(kind)
 	man, err := s.admin.Load(stream.Context(), kind, path, opt)
 	if err != nil {
-		if !errors.Is(err, store.ErrLoadInProgress) {
+		var le *store.LoadError
+		if errors.As(err, &le) {
 			s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sha256File(path), Error: err.Error()})
 		}
 		return toStatus(s.log, err)

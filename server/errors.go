@@ -26,6 +26,8 @@ const (
 	ReasonLoadInProgress   = "LOAD_IN_PROGRESS"
 	ReasonFileRefused      = "FILE_REFUSED"
 	ReasonNoPrevious       = "NO_PREVIOUS_VERSION"
+	ReasonSynthetic        = "SYNTHETIC_DATASET"
+	ReasonShuttingDown     = "SHUTTING_DOWN"
 	ReasonInternal         = "INTERNAL"
 	ReasonCanceled         = "CANCELED"
 	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
@@ -59,6 +61,8 @@ var errorTable = []struct {
 	{screening.ErrChannel, codes.InvalidArgument, ReasonInvalidRequest, "channel is missing or unknown"},
 	{store.ErrLoadInProgress, codes.Aborted, ReasonLoadInProgress, "a load of this dataset is already in progress"},
 	{store.ErrNoPrevious, codes.FailedPrecondition, ReasonNoPrevious, "no previous version to roll back to"},
+	{store.ErrSynthetic, codes.FailedPrecondition, ReasonSynthetic, "the data directory holds the synthetic demo dataset; load real data into another data directory"},
+	{store.ErrClosed, codes.Unavailable, ReasonShuttingDown, "the server is shutting down"},
 	{context.Canceled, codes.Canceled, ReasonCanceled, "request canceled"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ReasonDeadlineExceeded, "deadline exceeded"},
 }

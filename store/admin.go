@@ -123,10 +123,11 @@ func (s *Store) Rollback(kind string) (*Manifest, error) {
 	}
 	defer done()
 	current := s.servingVersion(kind)
-	prev, err := s.pointer(kind, previousFile)
+	st, err := s.readState(kind)
 	if err != nil {
 		return nil, err
 	}
+	prev := st.Previous
 	if prev == "" || prev == current {
 		return nil, ErrNoPrevious
 	}

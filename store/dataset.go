@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +48,9 @@ type Manifest struct {
 	Keys                int       `json:"keys"`
 	BloomFPRate         float64   `json:"bloom_fp_rate"`
 	KeyFingerprint      string    `json:"key_fingerprint,omitempty"`
+	BloomSHA256         string    `json:"bloom_sha256"`
+	// Synthetic marks the bundled demo dataset (invented people).
+	Synthetic bool `json:"synthetic,omitempty"`
 }
 
 // Reject is a rejected source line: its number and why, never its content.
@@ -106,14 +111,17 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(filepath.Join(dir, bloomFile))
+	raw, err := os.ReadFile(filepath.Join(dir, bloomFile))
 	if err != nil {
 		return nil, err
 	}
+	// A damaged filter could answer "no candidate" for a listed person:
+	// it must be exactly the one built with this version.
+	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != m.BloomSHA256 {
+		return nil, fmt.Errorf("store: bloom filter in %s does not match its manifest", dir)
+	}
 	filter := &bloom.BloomFilter{}
-	_, err = filter.ReadFrom(f)
-	f.Close()
-	if err != nil {
+	if _, err := filter.ReadFrom(bytes.NewReader(raw)); err != nil {
 		return nil, fmt.Errorf("store: bloom filter in %s: %w", dir, err)
 	}
 	// Versions are immutable once built: serving opens them read-only, so
@@ -201,7 +209,7 @@ func (b *kvBuilder) val(i int) []byte {
 // write sorts the pairs, merges the values of equal keys with merge, and
 // writes them into a new Badger database at dir plus the Bloom filter
 // beside it. It returns the number of distinct keys.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte) (int, error) {
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte) (int, string, error) {
 	sort.Slice(b.items, func(i, j int) bool { return bytes.Compare(b.key(i), b.key(j)) < 0 })
 	distinct := 0
 	for i := range b.items {
@@ -212,12 +220,12 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	filter := bloom.NewWithEstimates(uint(max(distinct, 1)), bloomFPRate)
 	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	sw := db.NewStreamWriter()
 	if err := sw.Prepare(); err != nil {
 		db.Close()
-		return 0, err
+		return 0, "", err
 	}
 	buf := z.NewBuffer(32<<20, "robinscreen.load")
 	defer buf.Release()
@@ -240,7 +248,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 			if err := sw.Write(buf); err != nil {
 				sw.Cancel()
 				db.Close()
-				return 0, err
+				return 0, "", err
 			}
 			buf.Reset()
 		}
@@ -249,43 +257,58 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	if err := sw.Write(buf); err != nil {
 		sw.Cancel()
 		db.Close()
-		return 0, err
+		return 0, "", err
 	}
 	if err := sw.Flush(); err != nil {
 		db.Close()
-		return 0, err
+		return 0, "", err
 	}
 	if err := db.Close(); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	f, err := os.Create(filepath.Join(dir, bloomFile))
-	if err != nil {
-		return 0, err
+	var fb bytes.Buffer
+	if _, err := filter.WriteTo(&fb); err != nil {
+		return 0, "", err
 	}
-	if _, err := filter.WriteTo(f); err != nil {
-		f.Close()
-		return 0, err
+	if err := os.WriteFile(filepath.Join(dir, bloomFile), fb.Bytes(), 0o600); err != nil {
+		return 0, "", err
 	}
-	if err := f.Close(); err != nil {
-		return 0, err
-	}
-	return distinct, nil
+	sum := sha256.Sum256(fb.Bytes())
+	return distinct, hex.EncodeToString(sum[:]), nil
 }
 
-// badgerLogger passes Badger's warnings and errors to slog; Badger logs no
-// personal data, only file names and sizes.
+// badgerLogger passes Badger's warnings and errors to slog.
 type badgerLogger struct{ log *slog.Logger }
 
-func (l badgerLogger) Errorf(f string, a ...any) {
+// Only the format string is logged: Badger's arguments may hold keys, and
+// a key holds a postcode, a house number and a surname.
+func (l badgerLogger) Errorf(f string, _ ...any) {
 	if l.log != nil {
-		l.log.Error("badger: " + fmt.Sprintf(f, a...))
+		l.log.Error("badger: " + f)
 	}
 }
 
-func (l badgerLogger) Warningf(f string, a ...any) {
+func (l badgerLogger) Warningf(f string, _ ...any) {
 	if l.log != nil {
-		l.log.Warn("badger: " + fmt.Sprintf(f, a...))
+		l.log.Warn("badger: " + f)
 	}
 }
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
+
+// verifyFilter checks that every key of the version's database tests
+// positive in its Bloom filter: the filter may never hide a record.
+func (d *dataset) verifyFilter() error {
+	return d.db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if !d.filter.Test(it.Item().Key()) {
+				return errors.New("store: bloom filter misses a stored key")
+			}
+		}
+		return nil
+	})
+}

@@ -13,16 +13,14 @@ import (
 // prints "FAILPOINT <name>" to stderr and blocks forever, so that a test can
 // kill it with SIGKILL at exactly that moment.
 const (
-	FailpointReading      = "load-reading"      // mid-parse, build directory half written
-	FailpointBuilt        = "load-built"        // version built and synced, not yet renamed
-	FailpointRenamed      = "load-renamed"      // version renamed into place, pointers unchanged
-	FailpointPrevious     = "load-previous"     // PREVIOUS written, CURRENT not yet
-	FailpointSwitched     = "load-switched"     // CURRENT written, old version not yet pruned
-	FailpointRollbackHalf = "rollback-previous" // rollback: PREVIOUS rewritten, CURRENT not yet
+	FailpointReading  = "load-reading"  // mid-parse, build directory half written
+	FailpointBuilt    = "load-built"    // version built and synced, not yet renamed
+	FailpointRenamed  = "load-renamed"  // version renamed into place, state unchanged
+	FailpointSwitched = "load-switched" // state file switched, old version not yet pruned
 )
 
 // Failpoints lists every failpoint, in the order a load reaches them.
-var Failpoints = []string{FailpointReading, FailpointBuilt, FailpointRenamed, FailpointPrevious, FailpointSwitched}
+var Failpoints = []string{FailpointReading, FailpointBuilt, FailpointRenamed, FailpointSwitched}
 
 var failpointsOnce = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}

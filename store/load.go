@@ -49,6 +49,11 @@ type LoadOptions struct {
 	Progress func(Progress)
 	// Now is the clock for the version name and LoadedAt; nil = time.Now.
 	Now func() time.Time
+	// Synthetic marks the bundled demo dataset; a store refuses to mix it
+	// with real data.
+	Synthetic bool
+	// Reserved means the caller holds the kind's load slot (Reserve).
+	Reserved bool
 	// SourceName names the file in manifests, refusals and errors when it
 	// differs from the path's base name (an upload staged under a temporary
 	// name).
@@ -95,10 +100,62 @@ func (e *LoadError) Error() string {
 
 func (e *LoadError) Unwrap() error { return e.Err }
 
+// ErrFutureDate means a publication or production date lies in the future:
+// such a dataset would never become stale.
+var ErrFutureDate = errors.New("publication date lies in the future")
+
+// checkPublished refuses dates more than a day ahead of now.
+func checkPublished(published, now time.Time) error {
+	if published.After(now.Add(24 * time.Hour)) {
+		return fmt.Errorf("%w (%s)", ErrFutureDate, published.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// checkMix refuses a load that would put real and synthetic data side by
+// side in one directory.
+func (s *Store) checkMix(synthetic bool) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for kind, d := range s.serving {
+		if d.man.Synthetic != synthetic {
+			if d.man.Synthetic {
+				return fmt.Errorf("%w (%s); load real data into another data directory", ErrSynthetic, kind)
+			}
+			return fmt.Errorf("store: the data directory holds real data (%s); the demo dataset is not loaded into it", kind)
+		}
+	}
+	return nil
+}
+
+// Reserve takes kind's load slot for a load the caller starts later with
+// LoadOptions.Reserved; it returns ErrLoadInProgress when the slot is
+// taken and ErrClosed after Close. Call release when done.
+func (s *Store) Reserve(kind string) (release func(), err error) {
+	if err := validKind(kind); err != nil {
+		return nil, err
+	}
+	return s.beginLoad(kind)
+}
+
+// slot takes the load slot unless the caller reserved it.
+func (s *Store) slot(kind string, opt *LoadOptions) (func(), error) {
+	if opt.Reserved {
+		return func() {}, nil
+	}
+	return s.beginLoad(kind)
+}
+
 // beginLoad marks kind as loading; it returns ErrLoadInProgress if it is.
 func (s *Store) beginLoad(kind string) (func(), error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return nil, ErrClosed
+	}
 	if s.loading[kind] {
 		return nil, ErrLoadInProgress
 	}
@@ -173,7 +230,7 @@ func (s *Store) versionName(kind string, now time.Time, sum string) string {
 
 // commit finishes a build: writes the manifest, makes the build durable,
 // renames it to its version name, test-opens it and switches to it.
-func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) error {
+func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, opt *LoadOptions) error {
 	opt.report(Progress{Phase: PhaseVerify, Lines: man.Lines, Bytes: man.SourceBytes})
 	man.Format = 1
 	man.Kind = kind
@@ -205,6 +262,16 @@ func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) erro
 		os.RemoveAll(final)
 		return errors.New("store: new version does not agree with its manifest")
 	}
+	if err := d.verifyFilter(); err != nil {
+		d.close()
+		os.RemoveAll(final)
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		d.close()
+		os.RemoveAll(final)
+		return err
+	}
 	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
 	if err := s.switchTo(kind, d, s.servingVersion(kind)); err != nil {
 		d.close()
@@ -220,11 +287,14 @@ func (s *Store) commit(kind, build string, man *Manifest, opt *LoadOptions) erro
 // robinson.ErrNoPublicationDate), ErrLoadInProgress, I/O — the serving
 // version is left untouched.
 func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
-	done, err := s.beginLoad(screening.KindRobinson)
+	done, err := s.slot(screening.KindRobinson, &opt)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if err := s.checkMix(opt.Synthetic); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	f, err := os.Open(path)
 	if err != nil {
@@ -273,6 +343,12 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		}
 		return nil
 	})
+	if err == nil {
+		err = checkPublished(stats.Published, opt.now())
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, ctxErr // canceled by the caller: not a refusal of the file
+	}
 	if err != nil {
 		le := &LoadError{Kind: screening.KindRobinson, File: opt.displayPath(path), Err: err}
 		var rejects []Reject
@@ -287,7 +363,7 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		return nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
-	keys, err := kb.write(build, s.opts.EncryptionKey, s.log, mergeRecords)
+	keys, bloomSum, err := kb.write(build, s.opts.EncryptionKey, s.log, mergeRecords)
 	if err != nil {
 		return nil, err
 	}
@@ -296,13 +372,13 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		Encoding: stats.Encoding, Published: stats.Published, PublishedFromHeader: stats.PublishedFromHeader,
 		LoadedAt: opt.now(), Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous,
-		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate,
+		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate, BloomSHA256: bloomSum, Synthetic: opt.Synthetic,
 	}
 	for _, r := range stats.Rejects {
 		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 	}
 	man.LoadSeconds = time.Since(start).Seconds()
-	if err := s.commit(screening.KindRobinson, build, man, &opt); err != nil {
+	if err := s.commit(ctx, screening.KindRobinson, build, man, &opt); err != nil {
 		return nil, err
 	}
 	s.log.Info("dataset loaded", "kind", screening.KindRobinson, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
@@ -324,11 +400,14 @@ func mergeRecords(dst []byte, vals [][]byte) []byte {
 // (*LoadError wrapping e.g. cprcheck.ErrTruncated, *cprcheck.RejectError),
 // ErrLoadInProgress, I/O — the serving version is left untouched.
 func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
-	done, err := s.beginLoad(screening.KindCPR)
+	done, err := s.slot(screening.KindCPR, &opt)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if err := s.checkMix(opt.Synthetic); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	f, err := os.Open(path)
 	if err != nil {
@@ -369,6 +448,12 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		p.Add(e)
 		return nil
 	})
+	if err == nil {
+		err = checkPublished(stats.ProductionDate, opt.now())
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, ctxErr
+	}
 	if err != nil {
 		le := &LoadError{Kind: screening.KindCPR, File: opt.displayPath(path), Err: err}
 		var rejects []Reject
@@ -387,7 +472,7 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 			return nil, err
 		}
 	}
-	keys, err := kb.write(build, s.opts.EncryptionKey, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
+	keys, bloomSum, err := kb.write(build, s.opts.EncryptionKey, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
 	if err != nil {
 		return nil, err
 	}
@@ -401,12 +486,13 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		LoadedAt: opt.now(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
 		Records: stats.Persons + stats.Protections, Persons: len(persons), Protections: protections,
 		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate, KeyFingerprint: s.pseud.Fingerprint(),
+		BloomSHA256: bloomSum, Synthetic: opt.Synthetic,
 	}
 	for _, r := range stats.Rejects {
 		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 	}
 	man.LoadSeconds = time.Since(start).Seconds()
-	if err := s.commit(screening.KindCPR, build, man, &opt); err != nil {
+	if err := s.commit(ctx, screening.KindCPR, build, man, &opt); err != nil {
 		return nil, err
 	}
 	s.log.Info("dataset loaded", "kind", screening.KindCPR, "version", man.Version, "persons", man.Persons, "rejected", man.Rejected, "produced", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)

@@ -21,6 +21,11 @@ var (
 	ErrLocked = errors.New("store: data directory is in use by another process")
 	// ErrLoadInProgress means a load of the same dataset kind is running.
 	ErrLoadInProgress = errors.New("store: a load of this dataset is already in progress")
+	// ErrSynthetic means the data directory holds the synthetic demo
+	// dataset where real data is expected, or a load would mix the two.
+	ErrSynthetic = errors.New("store: the data directory holds the synthetic demo dataset")
+	// ErrClosed means the store was closed.
+	ErrClosed = errors.New("store: closed")
 	// ErrKeyMismatch means the pseudonym key is not the one the CPR dataset
 	// was loaded with.
 	ErrKeyMismatch = errors.New("store: the pseudonym key does not match the loaded CPR dataset")
@@ -37,6 +42,9 @@ type Options struct {
 	// at rest with Badger's AES encryption. A data directory loaded with a
 	// key cannot be opened without it.
 	EncryptionKey []byte
+	// AllowSynthetic lets the store serve the synthetic demo dataset
+	// (serve --demo). Without it a directory holding demo data is refused.
+	AllowSynthetic bool
 	// ImportDir is the only directory from which the server loads files
 	// named in a request; empty disables named files.
 	ImportDir string
@@ -85,6 +93,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, lock: lock, serving: map[string]*dataset{}, loading: map[string]bool{}}
+	if rel, err := filepath.Rel(dir, opts.KeyFile); err == nil && !strings.HasPrefix(rel, "..") && !opts.AllowSynthetic {
+		s.log.Warn("the pseudonym key file lies inside the data directory: anyone with a copy of the directory can reverse the pseudonyms; keep it elsewhere in production (--key-file)")
+	}
 	key, err := LoadOrCreateKey(opts.KeyFile, true)
 	if err == nil {
 		s.pseud, err = NewPseudonymizer(key)
@@ -124,47 +135,62 @@ func lockDir(dir string) (*os.File, error) {
 
 func (s *Store) kindDir(kind string) string { return filepath.Join(s.dir, kind) }
 
-// openCurrent opens the version named by the kind's CURRENT file, or
-// returns nil when there is none.
+// openCurrent opens the serving version named by the kind's state file, or
+// returns nil when there is none. It refuses a synthetic (demo) version
+// unless the store allows them.
 func (s *Store) openCurrent(kind string) (*dataset, error) {
-	version, err := s.pointer(kind, currentFile)
-	if err != nil || version == "" {
+	st, err := s.readState(kind)
+	if err != nil || st.Current == "" {
 		return nil, err
 	}
-	d, err := s.openVersion(kind, version)
+	d, err := s.openVersion(kind, st.Current)
 	if err != nil {
 		return nil, err
 	}
-	s.prune(kind, version, s.mustPointer(kind, previousFile))
+	if d.man.Synthetic && !s.opts.AllowSynthetic {
+		d.close()
+		return nil, fmt.Errorf("%w (%s version %s); serve it with --demo, or load real data into another data directory", ErrSynthetic, kind, st.Current)
+	}
+	s.prune(kind, st.Current, st.Previous)
 	return d, nil
 }
 
-// Pointer files of a kind directory.
+// stateFile names a kind's serving and previous versions. It is replaced
+// atomically in one rename, so a crash leaves either the old or the new
+// pair, never a mix.
 const (
-	currentFile  = "CURRENT"
-	previousFile = "PREVIOUS"
-	refusedFile  = "LAST_REFUSED.json"
+	stateFile   = "STATE"
+	refusedFile = "LAST_REFUSED.json"
 )
 
-// pointer reads a pointer file; a missing file is "".
-func (s *Store) pointer(kind, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(s.kindDir(kind), name))
+type kindState struct {
+	Current  string `json:"current"`
+	Previous string `json:"previous,omitempty"`
+}
+
+// readState reads a kind's state; a missing file is the zero state. It
+// returns read and decoding errors, so that nothing is pruned on a guess.
+func (s *Store) readState(kind string) (kindState, error) {
+	var st kindState
+	b, err := os.ReadFile(filepath.Join(s.kindDir(kind), stateFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return st, nil
 	}
 	if err != nil {
-		return "", err
+		return st, err
 	}
-	return strings.TrimSpace(string(b)), nil
+	if err := jsonUnmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("store: %s state file: %w", kind, err)
+	}
+	return st, nil
 }
 
-func (s *Store) mustPointer(kind, name string) string {
-	v, _ := s.pointer(kind, name)
-	return v
-}
-
-func (s *Store) setPointer(kind, name, version string) error {
-	return writeFileAtomic(filepath.Join(s.kindDir(kind), name), []byte(version+"\n"), 0o600)
+func (s *Store) writeState(kind string, st kindState) error {
+	b, err := jsonMarshal(st)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.kindDir(kind), stateFile), b, 0o600)
 }
 
 // openVersion opens a version of kind and checks it against the store's
@@ -192,15 +218,29 @@ func (s *Store) maxAge(kind string) time.Duration {
 
 // Close closes every dataset and releases the directory lock.
 func (s *Store) Close() error {
-	s.retiring.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
 	s.closed = true
+	serving := s.serving
+	s.serving = map[string]*dataset{} // later snapshots see no dataset: FAILED_PRECONDITION
+	s.mu.Unlock()
+	// Running loads fail at their switch (ErrClosed); wait for them, and
+	// for retiring versions, before closing the serving ones.
+	for {
+		s.loadMu.Lock()
+		n := len(s.loading)
+		s.loadMu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.retiring.Wait()
 	var errs []error
-	for _, d := range s.serving {
+	for _, d := range serving {
 		d.inflight.Lock()
 		errs = append(errs, d.close())
 		d.inflight.Unlock()
@@ -271,18 +311,18 @@ func (d *dataset) info() screening.DatasetInfo {
 	return screening.DatasetInfo{Kind: d.man.Kind, Version: d.man.Version, Published: d.man.Published, MaxAge: d.maxAge}
 }
 
-// switchTo makes version the serving version of kind: it writes the CURRENT
-// pointer atomically, swaps the in-memory dataset, retires the old one once
+// switchTo makes d the serving version of kind: it writes the state file
+// atomically, swaps the in-memory dataset, retires the old one once
 // in-flight snapshots are released and prunes versions beyond the previous
 // one.
 func (s *Store) switchTo(kind string, d *dataset, previous string) error {
-	if previous != "" {
-		if err := s.setPointer(kind, previousFile, previous); err != nil {
-			return err
-		}
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
 	}
-	failpoint(FailpointPrevious)
-	if err := s.setPointer(kind, currentFile, d.man.Version); err != nil {
+	if err := s.writeState(kind, kindState{Current: d.man.Version, Previous: previous}); err != nil {
 		return err
 	}
 	failpoint(FailpointSwitched)

@@ -214,7 +214,7 @@ func TestCrashDuringReload(t *testing.T) {
 	}
 	want := map[string]string{
 		store.FailpointReading: "old", store.FailpointBuilt: "old", store.FailpointRenamed: "old",
-		store.FailpointPrevious: "old", store.FailpointSwitched: "new",
+		store.FailpointSwitched: "new",
 	}
 	for _, fp := range store.Failpoints {
 		for i := 0; i < 2; i++ {

@@ -41,6 +41,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	opts.ImportDir = *importDir
+	opts.AllowSynthetic = *withDemo
 	st, err := store.Open(*dir, opts)
 	if err != nil {
 		return err
@@ -106,9 +107,9 @@ func loadDemo(st *store.Store) error {
 		return err
 	}
 	ctx := context.Background()
-	if _, err := st.LoadRobinson(ctx, rp, store.LoadOptions{}); err != nil {
+	if _, err := st.LoadRobinson(ctx, rp, store.LoadOptions{Synthetic: true}); err != nil {
 		return err
 	}
-	_, err = st.LoadCPR(ctx, cp, store.LoadOptions{})
+	_, err = st.LoadCPR(ctx, cp, store.LoadOptions{Synthetic: true})
 	return err
 }
