@@ -399,7 +399,9 @@ func check(ch *chunk, resp *pb.ScreenContactsResponse) error {
 	}
 	for i, r := range rs {
 		if r.GetRef() != cs[i].GetRef() {
-			return protocolError("result %d has ref %q, want %q", i, r.GetRef(), cs[i].GetRef())
+			// Positions only: refs are the caller's and may be personal
+			// data (a customer number, a phone number).
+			return protocolError("result %d of %d has a different ref than contact %d", i, len(rs), i)
 		}
 	}
 	return nil

@@ -62,7 +62,7 @@ func (c colFlags) Set(s string) error {
 
 type config struct {
 	addr, channel, purpose, out, errorsPath, format, inFormat, encoding, delimiter, sheet string
-	split                                                                                 bool
+	split, errorsContent                                                                  bool
 	cols                                                                                  colFlags
 	useTLS                                                                                bool
 	ca, cert, key, serverName, tokenFile                                                  string
@@ -77,7 +77,9 @@ const usageText = `usage: robinscreen-screen [flags] CALLLIST.(csv|xlsx)
 Screens every row of a call list against a robinscreen server and writes
 CALLLIST.screened.(csv|xlsx) with the original columns plus decision,
 reasons and explanation. Columns are found from the header (Danish or
-English names); override with --col FIELD=COLUMN.
+English names); override with --col FIELD=COLUMN. Rows that cannot be read
+or screened are listed, by line number and reason, in CALLLIST.errors.csv.
+Every file written has mode 0600: they hold personal data.
 
 flags:
 `
@@ -95,7 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.channel, "channel", "", "channel for every row without a channel (kanal) column: phone, email, sms, post")
 	fs.StringVar(&c.purpose, "purpose", "", "purpose for rows without a purpose (formål) column: other, books, periodical, insurance, rescue")
 	fs.StringVar(&c.out, "o", "", "output file (default INPUT.screened.EXT)")
-	fs.StringVar(&c.errorsPath, "errors", "", "errors file for unreadable and failed rows (default INPUT.errors.csv)")
+	fs.StringVar(&c.errorsPath, "errors", "", "errors file for unreadable and failed rows: line number and reason (default INPUT.errors.csv)")
+	fs.BoolVar(&c.errorsContent, "errors-content", false, "also copy each failed row's text into the errors file (copies personal data: names, phone and CPR numbers)")
 	fs.BoolVar(&c.split, "split", false, "also write INPUT.allowed/.blocked/.review files")
 	fs.StringVar(&c.format, "format", "auto", "output format: auto (same as input), csv, xlsx")
 	fs.StringVar(&c.inFormat, "input-format", "auto", "input format: auto (by extension), csv, xlsx")
@@ -315,7 +318,7 @@ func (s *screenRun) create(path string) (rowWriter, error) {
 		}
 		w = xw
 	} else {
-		f, err := os.Create(path)
+		f, err := calllist.CreatePrivate(path)
 		if err != nil {
 			return nil, err
 		}
@@ -329,10 +332,12 @@ func (s *screenRun) create(path string) (rowWriter, error) {
 	return w, w.Write(s.header)
 }
 
-// reportError writes a row to the errors file (created on first use).
+// reportError writes a row to the errors file (created on first use): the
+// line number and the reason, and the row's text only with --errors-content
+// (it is personal data, and the errors file tends to be mailed around).
 func (s *screenRun) reportError(line int, msg, raw string) error {
 	if s.errs == nil {
-		f, err := os.Create(s.errsPath)
+		f, err := calllist.CreatePrivate(s.errsPath)
 		if err != nil {
 			return err
 		}
@@ -344,11 +349,19 @@ func (s *screenRun) reportError(line int, msg, raw string) error {
 		if s.errs, err = calllist.NewCSVWriter(f, d); err != nil {
 			return err
 		}
-		if err := s.errs.Write([]string{"line", "error", "content"}); err != nil {
+		header := []string{"line", "error"}
+		if s.cfg.errorsContent {
+			header = append(header, "content")
+		}
+		if err := s.errs.Write(header); err != nil {
 			return err
 		}
 	}
-	return s.errs.Write([]string{strconv.Itoa(line), msg, raw})
+	rec := []string{strconv.Itoa(line), msg}
+	if s.cfg.errorsContent {
+		rec = append(rec, raw)
+	}
+	return s.errs.Write(rec)
 }
 
 func (s *screenRun) closeAll() {

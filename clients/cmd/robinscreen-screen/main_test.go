@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -241,6 +242,153 @@ func TestScreenFiles(t *testing.T) {
 				}
 				if r.Dialect() != tc.wantDialt {
 					t.Errorf("output dialect %+v, want %+v", r.Dialect(), tc.wantDialt)
+				}
+			}
+		})
+	}
+}
+
+// privateCSV is a call list whose failing rows hold personal data: line 3
+// has an unclosed quote, and line 4 is shifted so that its consent column
+// holds a phone number.
+const privateCSV = "navn;adresse;cpr;samtykke\n" +
+	"Søren Testesen;Fiktivvej 12, 2. tv, 2100 København Ø;;nej\n" +
+	"Karen Ukendtsen;\"Nyvej 3, 2100 København Ø;0101801234;ja\n" +
+	"Bo Ukendt;Nyvej 9, 2100 København Ø;1212121212;22334455\n"
+
+// privateValues are the personal data in privateCSV's failing rows.
+var privateValues = []string{"Karen", "Ukendtsen", "Nyvej 3", "0101801234", "Bo Ukendt", "Nyvej 9", "1212121212", "22334455"}
+
+func TestErrorsFile(t *testing.T) {
+	addr := startDemo(t)
+	tests := []struct {
+		name       string
+		args       []string
+		wantHeader string
+		wantLines  []string // line column of each errors row
+		wantIn     []string // must appear in the errors file
+		wantOut    []string // must not appear in the errors file
+	}{
+		{
+			name:       "default: line and reason only",
+			wantHeader: "line;error",
+			wantLines:  []string{"3", "4"},
+			wantIn:     []string{"quoted field not closed", "consent (column 4): not yes/no"},
+			wantOut:    privateValues,
+		},
+		{
+			name:       "--errors-content copies the rows",
+			args:       []string{"--errors-content"},
+			wantHeader: "line;error;content",
+			wantLines:  []string{"3", "4"},
+			wantIn:     []string{"Karen Ukendtsen", "0101801234", "Bo Ukendt", "1212121212", "22334455"},
+		},
+		{
+			name:       "--errors-content=false",
+			args:       []string{"--errors-content=false"},
+			wantHeader: "line;error",
+			wantLines:  []string{"3", "4"},
+			wantOut:    privateValues,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(t.TempDir(), "liste.csv")
+			if err := os.WriteFile(in, []byte(privateCSV), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			args := append([]string{"--addr", addr, "--progress", "never", "--channel", "post"}, tc.args...)
+			if code := run(context.Background(), append(args, in), &stderr); code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
+			}
+			b, err := os.ReadFile(strings.TrimSuffix(in, ".csv") + ".errors.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(b)
+			lines := strings.Split(strings.TrimSpace(text), "\n")
+			if lines[0] != tc.wantHeader {
+				t.Errorf("header %q, want %q", lines[0], tc.wantHeader)
+			}
+			var got []string
+			for _, l := range lines[1:] {
+				got = append(got, strings.SplitN(l, ";", 2)[0])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.wantLines) {
+				t.Errorf("error lines %q, want %q", got, tc.wantLines)
+			}
+			for _, s := range tc.wantIn {
+				if !strings.Contains(text, s) {
+					t.Errorf("errors file lacks %q:\n%s", s, text)
+				}
+			}
+			for _, s := range tc.wantOut {
+				if strings.Contains(text, s) {
+					t.Errorf("errors file contains %q:\n%s", s, text)
+				}
+			}
+			// Nothing personal on stderr either, whatever the flag.
+			for _, s := range privateValues {
+				if strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr contains %q:\n%s", s, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func TestOutputFileMode(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	addr := startDemo(t)
+	setUmask(t, 0) // the old os.Create/SaveAs modes (0666/0777) show unmasked
+	tests := []struct {
+		name   string
+		format string
+		stale  bool // the outputs exist beforehand with mode 0644
+	}{
+		{name: "csv", format: "csv"},
+		{name: "xlsx", format: "xlsx"},
+		{name: "csv over stale 0644 files", format: "csv", stale: true},
+		{name: "xlsx over stale 0644 files", format: "xlsx", stale: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "liste.csv")
+			if err := os.WriteFile(in, []byte(privateCSV), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var outs []string
+			for _, n := range []string{"screened", "allowed", "blocked", "review"} {
+				outs = append(outs, filepath.Join(dir, "liste."+n+"."+tc.format))
+			}
+			outs = append(outs, filepath.Join(dir, "liste.errors.csv"))
+			if tc.stale {
+				for _, p := range outs {
+					if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.Chmod(p, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			var stderr bytes.Buffer
+			args := []string{"--addr", addr, "--progress", "never", "--channel", "post", "--split", "--format", tc.format, in}
+			if code := run(context.Background(), args, &stderr); code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr.String())
+			}
+			for _, p := range outs {
+				st, err := os.Stat(p)
+				if err != nil {
+					t.Errorf("%s: %v", filepath.Base(p), err)
+					continue
+				}
+				if st.Mode().Perm() != 0o600 {
+					t.Errorf("%s: mode %v, want -rw-------", filepath.Base(p), st.Mode().Perm())
 				}
 			}
 		})

@@ -138,7 +138,9 @@ func MapColumns(header []string, overrides map[string]string) (*Mapping, error) 
 			}
 		}
 		if idx < 0 {
-			return nil, fmt.Errorf("--col %s=%s: no such column in the header %q", k, v, header)
+			// Name the column count, not the header: in a file without a
+			// header row the "header" is the first contact.
+			return nil, fmt.Errorf("--col %s=%s: no such column (give a header name or a column number 1-%d)", k, v, len(header))
 		}
 		m.cols[f] = []int{idx}
 	}
@@ -147,15 +149,22 @@ func MapColumns(header []string, overrides map[string]string) (*Mapping, error) 
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("no column of the header %q names a contact (name, address, cpr, cvr, email or phone); map them with --col FIELD=COLUMN", header)
+	return nil, fmt.Errorf("none of the header's %d columns names a contact (name, address, cpr, cvr, email or phone): is the first row a header? Map columns with --col FIELD=COLUMN-NUMBER", len(header))
 }
 
-// Describe lists the mapped fields as "field=column" for the log.
+// Describe lists the mapped fields for the log: field="Header" for a
+// column with a known header name, else field=column N (1-based). A header
+// cell that is not a known name is never shown: in a file without a header
+// row it is the first contact's data.
 func (m *Mapping) Describe() string {
 	var parts []string
 	for _, f := range Fields {
 		for _, i := range m.cols[f] {
-			parts = append(parts, fmt.Sprintf("%s=%q", f, m.header[i]))
+			if _, known := headerNames[normalize(m.header[i])]; known {
+				parts = append(parts, fmt.Sprintf("%s=%q", f, m.header[i]))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s=column %d", f, i+1))
+			}
 		}
 	}
 	return strings.Join(parts, " ")
@@ -165,20 +174,28 @@ func (m *Mapping) Describe() string {
 func (m *Mapping) Has(f Field) bool { return len(m.cols[f]) > 0 }
 
 func (m *Mapping) get(f Field, row []string) string {
+	v, _ := m.getCol(f, row)
+	return v
+}
+
+// getCol is get with the 1-based column the value came from (0 if none).
+func (m *Mapping) getCol(f Field, row []string) (string, int) {
 	for _, i := range m.cols[f] {
 		if i < len(row) {
 			if v := strings.TrimSpace(row[i]); v != "" {
-				return v
+				return v, i + 1
 			}
 		}
 	}
-	return ""
+	return "", 0
 }
 
 // Contact builds the contact of a row, with ref as its reference, and the
 // channel and purpose to screen it for (the row's own when it has them,
 // else the run's). It returns an error for a value it cannot read (a
-// boolean, channel or purpose) or a missing channel.
+// boolean, channel or purpose) or a missing channel; the error names the
+// field and column, never the value (it goes to the errors file, and a
+// shifted row can put a phone or CPR number in any column).
 func (m *Mapping) Contact(row []string, ref string) (*pb.Contact, pb.Channel, pb.Purpose, error) {
 	c := &pb.Contact{Ref: ref}
 	c.Name = m.get(FieldName, row)
@@ -202,20 +219,20 @@ func (m *Mapping) Contact(row []string, ref string) (*pb.Contact, pb.Channel, pb
 		f   Field
 		dst *bool
 	}{{FieldConsent, &c.Consent}, {FieldExistingCustomer, &c.ExistingCustomer}, {FieldOptedOut, &c.OptedOut}} {
-		v := m.get(b.f, row)
+		v, col := m.getCol(b.f, row)
 		if *b.dst, err = ParseBool(v); err != nil {
-			return nil, 0, 0, fmt.Errorf("%s: %v", b.f, err)
+			return nil, 0, 0, fmt.Errorf("%s (column %d): not yes/no (ja/nej)", b.f, col)
 		}
 	}
 	ch, purpose := m.Channel, m.Purpose
-	if v := m.get(FieldChannel, row); v != "" {
+	if v, col := m.getCol(FieldChannel, row); v != "" {
 		if ch, err = ParseChannel(v); err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, fmt.Errorf("%s (column %d): unknown channel (phone/telefon, email, sms, post/brev)", FieldChannel, col)
 		}
 	}
-	if v := m.get(FieldPurpose, row); v != "" {
+	if v, col := m.getCol(FieldPurpose, row); v != "" {
 		if purpose, err = ParsePurpose(v); err != nil {
-			return nil, 0, 0, err
+			return nil, 0, 0, fmt.Errorf("%s (column %d): unknown purpose (other/andet, books/bøger, periodical/abonnement, insurance/forsikring, rescue/redning)", FieldPurpose, col)
 		}
 	}
 	if ch == pb.Channel_CHANNEL_UNSPECIFIED {

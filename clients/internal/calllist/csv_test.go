@@ -173,7 +173,7 @@ func TestMapColumns(t *testing.T) {
 			want: `name="Full name" address="Street address" postal_code="ZIP" city="Town" phone="Phone number" email="Email" cpr="Personnummer" consent="Consent" existing_customer="Existing customer"`},
 		{name: "first and last", header: []string{"Fornavn", "Efternavn", "Gade"}, want: `first_name="Fornavn" last_name="Efternavn" address="Gade"`},
 		{name: "override by name and number", header: []string{"Kundenavn", "Sted", "navn"}, overrides: map[string]string{"name": "kundenavn", "address": "2"},
-			want: `name="Kundenavn" address="Sted"`},
+			want: `name="Kundenavn" address=column 2`}, // "Sted" is no known header name: shown by position
 		{name: "nothing recognised", header: []string{"foo", "bar"}, wantErr: true},
 		{name: "unknown field", header: []string{"navn"}, overrides: map[string]string{"shoe": "navn"}, wantErr: true},
 	}
@@ -191,6 +191,104 @@ func TestMapColumns(t *testing.T) {
 			}
 			if got := m.Describe(); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// headerlessRow is the first line of a call list without a header row: the
+// reader takes it for the header.
+var headerlessRow = []string{"Karen Ukendtsen", "Nyvej 3, 2100 København Ø", "0101801234", "22334455", "karen@example.invalid", "ja"}
+
+// TestMapColumnsHeaderless checks that the errors and the log line for a
+// file without a header name column positions and counts, never the first
+// contact's values.
+func TestMapColumnsHeaderless(t *testing.T) {
+	tests := []struct {
+		name      string
+		overrides map[string]string
+		wantErr   string // substring of the error; "" for success
+		want      string // Describe on success
+	}{
+		{name: "nothing recognised", wantErr: "none of the header's 6 columns names a contact"},
+		{name: "override by a name not in the header", overrides: map[string]string{"name": "navn"}, wantErr: "--col name=navn: no such column (give a header name or a column number 1-6)"},
+		{name: "override by a number past the end", overrides: map[string]string{"phone": "7"}, wantErr: "no such column"},
+		{name: "override by a cell value", overrides: map[string]string{"cpr": "3", "name": "Karen Ukendtsen"}, want: "name=column 1 cpr=column 3"},
+		{name: "override by numbers", overrides: map[string]string{"name": "1", "address": "2", "phone": "4", "email": "5", "consent": "6"},
+			want: "name=column 1 address=column 2 phone=column 4 email=column 5 consent=column 6"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := MapColumns(headerlessRow, tc.overrides)
+			var msg string
+			switch {
+			case tc.wantErr != "":
+				if err == nil {
+					t.Fatalf("no error; mapped %s", m.Describe())
+				}
+				msg = err.Error()
+				if !strings.Contains(msg, tc.wantErr) {
+					t.Errorf("error %q does not say %q", msg, tc.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				msg = m.Describe()
+				if msg != tc.want {
+					t.Errorf("Describe %q, want %q", msg, tc.want)
+				}
+			}
+			for _, v := range headerlessRow {
+				// An override's own text is the user's; the row's values
+				// must not come from the header.
+				if strings.Contains(msg, v) && !strings.Contains(fmt.Sprint(tc.overrides), v) {
+					t.Errorf("%q contains the cell value %q", msg, v)
+				}
+			}
+			for _, v := range []string{"Ukendtsen", "Nyvej", "0101801234", "22334455", "karen@"} {
+				if strings.Contains(msg, v) && !strings.Contains(fmt.Sprint(tc.overrides), v) {
+					t.Errorf("%q contains part of a cell value, %q", msg, v)
+				}
+			}
+		})
+	}
+}
+
+// TestContactErrorsOmitValues checks that an unreadable value is reported
+// by field and column, not by value: a shifted row can put a phone or CPR
+// number in any column, and the error goes to the errors file.
+func TestContactErrorsOmitValues(t *testing.T) {
+	header := []string{"navn", "telefon", "samtykke", "kanal", "formål"}
+	tests := []struct {
+		name    string
+		row     []string
+		wantErr string
+	}{
+		{name: "readable", row: []string{"Karen Ukendtsen", "22334455", "ja", "telefon", "forsikring"}},
+		{name: "phone in the consent column", row: []string{"Karen Ukendtsen", "", "22334455", "telefon", ""}, wantErr: "consent (column 3): not yes/no"},
+		{name: "cpr in the channel column", row: []string{"Karen Ukendtsen", "", "", "0101801234", ""}, wantErr: "channel (column 4): unknown channel"},
+		{name: "email in the purpose column", row: []string{"Karen Ukendtsen", "", "", "sms", "karen@example.invalid"}, wantErr: "purpose (column 5): unknown purpose"},
+	}
+	m, err := MapColumns(header, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _, err := m.Contact(tc.row, "1")
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			for _, v := range tc.row {
+				if v != "" && strings.Contains(err.Error(), v) {
+					t.Errorf("error %q contains the value %q", err, v)
+				}
 			}
 		})
 	}

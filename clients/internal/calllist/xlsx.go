@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -131,8 +132,8 @@ type XLSXWriter struct {
 	row  int
 }
 
-// NewXLSXWriter starts a workbook that Close saves to path, with one
-// worksheet named sheet.
+// NewXLSXWriter starts a workbook that Close saves to path (mode
+// OutputPerm), with one worksheet named sheet.
 func NewXLSXWriter(path, sheet string) (*XLSXWriter, error) {
 	f := excelize.NewFile()
 	if sheet == "" {
@@ -170,7 +171,19 @@ func (w *XLSXWriter) Close() error {
 	if err := w.sw.Flush(); err != nil {
 		return err
 	}
-	if err := w.f.SaveAs(w.path); err != nil {
+	// Not f.SaveAs: it creates the file with mode 0777 (less the umask).
+	// Setting Path keeps SaveAs's check of the file name's extension.
+	w.f.Path = w.path
+	out, err := CreatePrivate(w.path)
+	if err != nil {
+		return err
+	}
+	if err := w.f.Write(out); err != nil {
+		out.Close()
+		os.Remove(w.path) // truncated, or an unsupported extension
+		return err
+	}
+	if err := out.Close(); err != nil {
 		return err
 	}
 	return w.f.Close()
