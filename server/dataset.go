@@ -28,7 +28,7 @@ const MaxUploadBytes = 8 << 30
 
 // DatasetAdmin is what DatasetService needs from the store.
 type DatasetAdmin interface {
-	Load(ctx context.Context, kind, path string, opt store.LoadOptions) (*store.Manifest, error)
+	LoadSource(ctx context.Context, kind string, src store.Source, opt store.LoadOptions) (*store.Manifest, error)
 	Versions(kind string, now time.Time) ([]store.VersionInfo, error)
 	Rollback(kind string) (*store.Manifest, error)
 	LastRefused(kind string) *store.Refused
@@ -112,7 +112,7 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 		return toStatus(s.log, err)
 	}
 	defer release()
-	path, cleanup, err := s.source(stream, start)
+	src, cleanup, err := s.source(stream, start)
 	if err != nil {
 		return toStatus(s.log, err)
 	}
@@ -132,11 +132,15 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 		sendErr = stream.Send(&pb.LoadDatasetResponse{Phase: phases[p.Phase], LinesRead: int64(p.Lines)})
 	}
 	before := s.servingVersion(kind)
-	man, err := s.admin.Load(stream.Context(), kind, path, opt)
+	man, err := s.admin.LoadSource(stream.Context(), kind, src, opt)
 	if err != nil {
 		var le *store.LoadError
 		if errors.As(err, &le) {
-			s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sha256File(path), Error: err.Error()})
+			var sum string
+			if r := s.admin.LastRefused(kind); r != nil {
+				sum = r.SourceSHA256
+			}
+			s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sum, Error: err.Error()})
 		}
 		return toStatus(s.log, err)
 	}
@@ -161,52 +165,54 @@ func sourceName(start *pb.LoadDatasetStart) string {
 }
 
 // source returns the file to load: a file in the import directory, or the
-// streamed chunks staged in the incoming directory. The cleanup function
-// removes a staged file.
-func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart) (string, func(), error) {
+// streamed chunks staged encrypted in the incoming directory. The cleanup
+// function closes it and removes a staged upload.
+func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart) (store.Source, func(), error) {
 	nop := func() {}
 	if p := start.GetImportPath(); p != "" {
 		dir := s.admin.ImportDir()
 		if dir == "" {
-			return "", nop, badRequest("import_path", "the server has no import directory; stream the file instead")
+			return store.Source{}, nop, badRequest("import_path", "the server has no import directory; stream the file instead")
 		}
 		clean := filepath.Clean(p)
 		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return "", nop, badRequest("import_path", "must be a relative path inside the import directory")
+			return store.Source{}, nop, badRequest("import_path", "must be a relative path inside the import directory")
 		}
 		full := filepath.Join(dir, clean)
 		if resolved, err := filepath.EvalSymlinks(full); err != nil {
-			return "", nop, badRequest("import_path", "no such file in the import directory")
+			return store.Source{}, nop, badRequest("import_path", "no such file in the import directory")
 		} else if base, err := filepath.EvalSymlinks(dir); err != nil || !strings.HasPrefix(resolved, base+string(filepath.Separator)) {
-			return "", nop, badRequest("import_path", "must stay inside the import directory")
+			return store.Source{}, nop, badRequest("import_path", "must stay inside the import directory")
 		}
-		if fi, err := os.Stat(full); err != nil || !fi.Mode().IsRegular() {
-			return "", nop, badRequest("import_path", "not a regular file in the import directory")
+		f, err := os.Open(full)
+		if err != nil {
+			return store.Source{}, nop, badRequest("import_path", "cannot open the file in the import directory")
 		}
-		return full, nop, nil
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			return store.Source{}, nop, badRequest("import_path", "not a regular file in the import directory")
+		}
+		return store.Source{R: f, Size: fi.Size(), Name: filepath.Base(clean)}, func() { f.Close() }, nil
 	}
-	if err := os.MkdirAll(s.admin.IncomingDir(), 0o700); err != nil {
-		return "", nop, err
-	}
-	f, err := os.CreateTemp(s.admin.IncomingDir(), "upload-*")
+	sf, err := newStagedFile(s.admin.IncomingDir())
 	if err != nil {
-		return "", nop, err
+		return store.Source{}, nop, err
 	}
-	cleanup := func() { f.Close(); os.Remove(f.Name()) }
 	h := sha256.New()
-	_, err = s.receive(stream, f, h)
+	_, err = s.receive(stream, sf, h)
 	if err == nil {
-		err = f.Sync()
+		err = sf.Sync()
 	}
 	if err != nil {
-		cleanup()
-		return "", nop, err
+		sf.Remove()
+		return store.Source{}, nop, err
 	}
 	if want := strings.ToLower(start.GetSha256()); want != "" && want != hex.EncodeToString(h.Sum(nil)) {
-		cleanup()
-		return "", nop, badRequest("sha256", "the received file does not have the given SHA-256")
+		sf.Remove()
+		return store.Source{}, nop, badRequest("sha256", "the received file does not have the given SHA-256")
 	}
-	return f.Name(), cleanup, nil
+	return store.Source{R: sf, Size: sf.size, Name: sourceName(start)}, sf.Remove, nil
 }
 
 func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer, h hash.Hash) (int64, error) {
@@ -239,17 +245,6 @@ func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w i
 			}
 		}
 	}
-}
-
-func sha256File(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	h := sha256.New()
-	io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (s *DatasetService) servingVersion(kind string) string {

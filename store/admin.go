@@ -168,8 +168,10 @@ func (s *Store) LastRefused(kind string) *Refused {
 
 // recordRefused persists why a file was refused; the error texts carry
 // counts and line numbers only, never file content.
-func (s *Store) recordRefused(kind, path, name string, err error, rejects []Reject) {
-	r := Refused{At: time.Now().UTC(), SourceName: name, SourceSHA256: fileSHA256(path), Error: err.Error(), Rejects: rejects}
+func (s *Store) recordRefused(kind string, src Source, err error, rejects []Reject) {
+	sum, _ := readerSHA256(src.R)
+	name := src.Name
+	r := Refused{At: time.Now().UTC(), SourceName: name, SourceSHA256: sum, Error: err.Error(), Rejects: rejects}
 	b, jerr := jsonMarshal(r)
 	if jerr == nil {
 		os.MkdirAll(s.kindDir(kind), 0o700)

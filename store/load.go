@@ -171,7 +171,7 @@ func (s *Store) beginLoad(kind string) (func(), error) {
 // the source file's checksum costs no extra pass (the parsers read the
 // whole file once before seeking back).
 type hashingReader struct {
-	f       *os.File
+	f       io.ReadSeeker
 	h       hash.Hash
 	n       int64
 	hashing bool
@@ -195,15 +195,7 @@ func (r *hashingReader) Seek(off int64, whence int) (int64, error) {
 // not cover the whole file.
 func (r *hashingReader) sum(size int64) (string, error) {
 	if r.n != size {
-		f, err := os.Open(r.f.Name())
-		if err != nil {
-			return "", err
-		}
-		defer f.Close()
-		r.h.Reset()
-		if _, err := io.Copy(r.h, f); err != nil {
-			return "", err
-		}
+		return readerSHA256(r.f)
 	}
 	return hex.EncodeToString(r.h.Sum(nil)), nil
 }
@@ -287,6 +279,15 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 // robinson.ErrNoPublicationDate), ErrLoadInProgress, I/O — the serving
 // version is left untouched.
 func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
+	src, f, err := openSource(path, &opt)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return s.loadRobinson(ctx, src, opt.displayPath(path), opt)
+}
+
+func (s *Store) loadRobinson(ctx context.Context, src Source, display string, opt LoadOptions) (*Manifest, error) {
 	done, err := s.slot(screening.KindRobinson, &opt)
 	if err != nil {
 		return nil, err
@@ -296,21 +297,12 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		return nil, err
 	}
 	start := time.Now()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	build, err := s.newBuild(screening.KindRobinson)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(build) // no-op once renamed
-	hr := &hashingReader{f: f, h: sha256.New(), hashing: true}
+	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	var kb kvBuilder
 	var rec []byte
 	var key []byte
@@ -319,7 +311,7 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		Published:      opt.Published,
 		MaxRejectRatio: opt.MaxRejectRatio,
 		Progress: func(lines int) {
-			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: fi.Size()})
+			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: src.Size})
 		},
 	}
 	stats, err := robinson.Parse(hr, ropt, func(r *robinson.Record) error {
@@ -350,25 +342,25 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 		return nil, ctxErr // canceled by the caller: not a refusal of the file
 	}
 	if err != nil {
-		le := &LoadError{Kind: screening.KindRobinson, File: opt.displayPath(path), Err: err}
+		le := &LoadError{Kind: screening.KindRobinson, File: display, Err: err}
 		var rejects []Reject
 		for _, r := range stats.Rejects {
 			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 		}
-		s.recordRefused(screening.KindRobinson, path, opt.sourceName(path), le, rejects)
+		s.recordRefused(screening.KindRobinson, src, le, rejects)
 		return nil, le
 	}
-	sum, err := hr.sum(fi.Size())
+	sum, err := hr.sum(src.Size)
 	if err != nil {
 		return nil, err
 	}
-	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
+	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: src.Size})
 	keys, bloomSum, err := kb.write(build, s.opts.EncryptionKey, s.log, mergeRecords)
 	if err != nil {
 		return nil, err
 	}
 	man := &Manifest{
-		SourceName: opt.sourceName(path), SourceSHA256: sum, SourceBytes: fi.Size(),
+		SourceName: src.Name, SourceSHA256: sum, SourceBytes: src.Size,
 		Encoding: stats.Encoding, Published: stats.Published, PublishedFromHeader: stats.PublishedFromHeader,
 		LoadedAt: opt.now(), Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous,
@@ -400,6 +392,15 @@ func mergeRecords(dst []byte, vals [][]byte) []byte {
 // (*LoadError wrapping e.g. cprcheck.ErrTruncated, *cprcheck.RejectError),
 // ErrLoadInProgress, I/O — the serving version is left untouched.
 func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
+	src, f, err := openSource(path, &opt)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return s.loadCPR(ctx, src, opt.displayPath(path), opt)
+}
+
+func (s *Store) loadCPR(ctx context.Context, src Source, display string, opt LoadOptions) (*Manifest, error) {
 	done, err := s.slot(screening.KindCPR, &opt)
 	if err != nil {
 		return nil, err
@@ -409,15 +410,6 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		return nil, err
 	}
 	start := time.Now()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	build, err := s.newBuild(screening.KindCPR)
 	if err != nil {
 		return nil, err
@@ -429,10 +421,10 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		ProductionDate: opt.Published,
 		MaxRejectRatio: opt.MaxRejectRatio,
 		Progress: func(lines int) {
-			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: fi.Size()})
+			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: src.Size})
 		},
 	}
-	stats, err := cprcheck.ParseExtract(io.TeeReader(f, h), copt, func(e cprcheck.Entry) error {
+	stats, err := cprcheck.ParseExtract(io.TeeReader(src.R, h), copt, func(e cprcheck.Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -455,15 +447,15 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		return nil, ctxErr
 	}
 	if err != nil {
-		le := &LoadError{Kind: screening.KindCPR, File: opt.displayPath(path), Err: err}
+		le := &LoadError{Kind: screening.KindCPR, File: display, Err: err}
 		var rejects []Reject
 		for _, r := range stats.Rejects {
 			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 		}
-		s.recordRefused(screening.KindCPR, path, opt.sourceName(path), le, rejects)
+		s.recordRefused(screening.KindCPR, src, le, rejects)
 		return nil, le
 	}
-	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: fi.Size()})
+	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: src.Size})
 	var kb kvBuilder
 	var val []byte
 	for k, p := range persons {
@@ -481,7 +473,7 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 		protections += len(p.Protections)
 	}
 	man := &Manifest{
-		SourceName: opt.sourceName(path), SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: fi.Size(),
+		SourceName: src.Name, SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: src.Size,
 		Published: stats.ProductionDate, PublishedFromHeader: opt.Published.IsZero(),
 		LoadedAt: opt.now(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
 		Records: stats.Persons + stats.Protections, Persons: len(persons), Protections: protections,
@@ -507,16 +499,49 @@ func writeJSON(path string, v any) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-// fileSHA256 returns the hex SHA-256 of a file, or "" when it cannot be read.
-func fileSHA256(path string) string {
+// readerSHA256 returns the hex SHA-256 of everything in r from its start.
+func readerSHA256(r io.ReadSeeker) (string, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Source is a dataset file to load: seekable from its start, with its size.
+type Source struct {
+	R    io.ReadSeeker
+	Size int64
+	// Name names the file in manifests, refusals and error messages.
+	Name string
+}
+
+// LoadSource loads src as a new version of kind, like LoadRobinson and
+// LoadCPR (which it shares its errors with). The server uses it to load an
+// upload staged encrypted.
+func (s *Store) LoadSource(ctx context.Context, kind string, src Source, opt LoadOptions) (*Manifest, error) {
+	switch kind {
+	case screening.KindRobinson:
+		return s.loadRobinson(ctx, src, src.Name, opt)
+	case screening.KindCPR:
+		return s.loadCPR(ctx, src, src.Name, opt)
+	}
+	return nil, validKind(kind)
+}
+
+// openSource opens a file as a Source; close it with the returned file.
+func openSource(path string, opt *LoadOptions) (Source, *os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return Source{}, nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return ""
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return Source{}, nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return Source{R: f, Size: fi.Size(), Name: opt.sourceName(path)}, f, nil
 }
