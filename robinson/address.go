@@ -42,7 +42,9 @@ func (e addrError) Unwrap() error { return ErrAddress }
 //     with a dot ("Vestergade 7.") is not recognised.
 //   - Street: the tokens before the house number joined by single blanks,
 //     dots kept ("dronn. louises v.", "h.c. andersens boulevard"); a "nr"
-//     or "nr." token just before the house number is dropped.
+//     or "nr." token just before the house number is dropped. A leading
+//     care-of or attention part ("c/o", "att.", "v/") up to its comma is not
+//     part of it ("c/o Hansen, Vestergade 7" has the street "vestergade").
 //   - Unit: the tokens after the house number, split further at dots
 //     ("2.tv" -> "2", "tv"; "t.v." -> "t", "v"), up to the postcode. First
 //     an optional floor ("st", "stuen", "kl", "kld", "kælder", or a number
@@ -138,7 +140,19 @@ func ParseAddress(line string) (Address, error) {
 			se--
 		}
 	}
-	a.Street = addrJoin(n, toks[:se])
+	// A care-of or attention line before the street ("c/o Hansen,
+	// Vestergade 7", "att. Jensen, ...") is not part of it: the street
+	// starts after the comma that ends it.
+	ss := 0
+	if t := tok(0); t == "c/o" || t == "co" || t == "att." || t == "att" || t == "att:" || t == "v/" {
+		for k := 1; k < se; k++ {
+			if strings.IndexByte(n[toks[k-1].e:toks[k].s], ',') >= 0 {
+				ss = k
+				break
+			}
+		}
+	}
+	a.Street = addrJoin(n, toks[ss:se])
 
 	// Unit pieces up to the postcode.
 	var pb [12]string

@@ -13,6 +13,12 @@ func TestParseAddress(t *testing.T) {
 		WantErr error
 	}{
 		// Official form and its writing variants.
+		{Name: "CareOfBeforeStreet", Input: "c/o Hansen, Vestergade 7, 8000 Aarhus C",
+			Want: Address{Postcode: "8000", Street: "vestergade", HouseNumber: "7"}},
+		{Name: "AttentionBeforeStreet", Input: "Att. Lone Berg, Nørregade 3, 2. th",
+			Want: Address{Street: "noerregade", HouseNumber: "3", Floor: "2", Door: "th"}},
+		{Name: "CommaBetweenStreetAndNumber", Input: "Dronn. Louises V., 15, 1. th",
+			Want: Address{Street: "dronn. louises v.", HouseNumber: "15", Floor: "1", Door: "th"}},
 		{Name: "Official", Input: "Strandvejen 123A, st. tv, 2900 Hellerup",
 			Want: Address{Postcode: "2900", Street: "strandvejen", HouseNumber: "123A", Floor: "st", Door: "tv"}},
 		{Name: "NoCommasSeparateLetter", Input: "Strandvejen 123 a st th 2900 Hellerup",
