@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+)
+
+// unaryConfig configures one open-loop unary run.
+type unaryConfig struct {
+	Addr        string
+	Rate        float64
+	Duration    time.Duration
+	Warmup      time.Duration
+	Connections int
+	Channel     pb.Channel
+	Purpose     pb.Purpose
+	MaxInflight int
+	Timeout     time.Duration
+}
+
+func dial(addr string, n int) ([]*grpc.ClientConn, error) {
+	var conns []*grpc.ClientConn
+	for range n {
+		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.MaxCallSendMsgSize(64<<20)))
+		if err != nil {
+			closeAll(conns)
+			return nil, err
+		}
+		c.Connect()
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*grpc.ClientConn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// shard is one connection's client and histogram.
+type shard struct {
+	client pb.ScreeningServiceClient
+	mu     sync.Mutex
+	hist   *hdrhistogram.Histogram
+	errs   map[string]int64
+}
+
+// runUnary runs the open-loop test: an optional warmup at the same rate
+// (not recorded), then the measured period.
+func runUnary(ctx context.Context, cfg unaryConfig, set *contactSet) (*UnaryResult, error) {
+	if cfg.Rate <= 0 || cfg.Duration <= 0 {
+		return nil, errors.New("unary: --rate and --duration must be positive")
+	}
+	if cfg.Connections <= 0 {
+		cfg.Connections = 1
+	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = 50000
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	conns, err := dial(cfg.Addr, cfg.Connections)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(conns)
+	shards := make([]*shard, len(conns))
+	for i, c := range conns {
+		shards[i] = &shard{client: pb.NewScreeningServiceClient(c), hist: newHist(), errs: map[string]int64{}}
+	}
+	// One synchronous call per connection first, so that connection setup
+	// is not measured.
+	for i, sh := range shards {
+		req := &pb.ScreenContactRequest{Channel: cfg.Channel, Purpose: cfg.Purpose, Contact: set.Contacts[i%len(set.Contacts)]}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := sh.client.ScreenContact(cctx, req, grpc.WaitForReady(true))
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("unary: first call: %w", err)
+		}
+	}
+	next := 0
+	if cfg.Warmup > 0 {
+		var discard UnaryResult
+		next = schedule(ctx, cfg, set, shards, cfg.Warmup, next, false, &discard)
+		for _, sh := range shards {
+			sh.hist.Reset()
+			clear(sh.errs)
+		}
+	}
+	res := &UnaryResult{Mode: "unary", Addr: cfg.Addr, Rate: cfg.Rate, Seconds: cfg.Duration.Seconds(), Warmup: cfg.Warmup.Seconds(),
+		Connections: cfg.Connections, Channel: cfg.Channel.String()}
+	cpu0 := cpuSeconds()
+	schedule(ctx, cfg, set, shards, cfg.Duration, next, true, res)
+	res.ClientCPU = cpuSeconds() - cpu0
+	all := newHist()
+	res.ErrorsByCode = map[string]int64{}
+	for _, sh := range shards {
+		all.Merge(sh.hist)
+		for k, v := range sh.errs {
+			res.ErrorsByCode[k] += v
+		}
+	}
+	if res.Dropped > 0 {
+		res.ErrorsByCode["Dropped"] += res.Dropped
+	}
+	res.Latency = summarise(all)
+	return res, nil
+}
+
+// schedule sends requests at fixed intervals for d, starting with contact
+// next, and returns the next contact index. Latency runs from each
+// request's intended send time.
+func schedule(ctx context.Context, cfg unaryConfig, set *contactSet, shards []*shard, d time.Duration, next int, record bool, res *UnaryResult) int {
+	total := int64(d.Seconds() * cfg.Rate)
+	var (
+		wg       sync.WaitGroup
+		inflight atomic.Int64
+		ok, errs atomic.Int64
+		decs     [4]atomic.Int64
+		maxLag   time.Duration
+		dropped  int64
+		lastDone atomic.Int64 // ns since start
+	)
+	start := time.Now()
+	nsPer := float64(time.Second) / cfg.Rate
+	for i := int64(0); i < total; i++ {
+		if ctx.Err() != nil {
+			break
+		}
+		intended := start.Add(time.Duration(float64(i) * nsPer))
+		if wait := time.Until(intended); wait > 0 {
+			time.Sleep(wait)
+		} else if lag := -wait; lag > maxLag {
+			maxLag = lag
+		}
+		if inflight.Load() >= int64(cfg.MaxInflight) {
+			dropped++
+			continue
+		}
+		sh := shards[int(i)%len(shards)]
+		req := &pb.ScreenContactRequest{Channel: cfg.Channel, Purpose: cfg.Purpose, Contact: set.Contacts[next]}
+		next++
+		if next == len(set.Contacts) {
+			next = 0
+		}
+		inflight.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer inflight.Add(-1)
+			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			resp, err := sh.client.ScreenContact(cctx, req)
+			cancel()
+			now := time.Now()
+			lat := now.Sub(intended)
+			for {
+				old := lastDone.Load()
+				cur := int64(now.Sub(start))
+				if cur <= old || lastDone.CompareAndSwap(old, cur) {
+					break
+				}
+			}
+			if !record {
+				return
+			}
+			if err != nil {
+				errs.Add(1)
+			} else {
+				ok.Add(1)
+				if d := resp.GetResult().GetDecision(); d >= 0 && int(d) < len(decs) {
+					decs[d].Add(1)
+				}
+			}
+			sh.mu.Lock()
+			recordUS(sh.hist, lat)
+			if err != nil {
+				sh.errs[status.Code(err).String()]++
+			}
+			sh.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if record {
+		res.Scheduled = total
+		res.Dropped = dropped
+		res.OK = ok.Load()
+		res.Errors = errs.Load() + dropped
+		res.Sent = res.OK + errs.Load()
+		if s := time.Duration(lastDone.Load()).Seconds(); s > 0 {
+			res.AchievedRate = float64(res.Sent) / s
+		}
+		res.MaxSendLagMS = float64(maxLag.Microseconds()) / 1000
+		res.Decisions = map[string]int64{}
+		for d := range decs {
+			if v := decs[d].Load(); v > 0 {
+				res.Decisions[pb.Decision(d).String()] = v
+			}
+		}
+	}
+	return next
+}
