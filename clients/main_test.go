@@ -56,21 +56,8 @@ func openDemoStore(dir string) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
-	if err != nil {
-		return nil, err
-	}
-	rp, cp := filepath.Join(dir, "..", "robinson.txt"), filepath.Join(dir, "..", "cpr.txt")
-	if err := os.WriteFile(rp, rob, 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(cp, cpr, 0o600); err != nil {
-		return nil, err
-	}
-	if _, err := st.LoadRobinson(context.Background(), rp, store.LoadOptions{}); err != nil {
-		return nil, err
-	}
-	if _, err := st.LoadCPR(context.Background(), cp, store.LoadOptions{}); err != nil {
+	if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), false); err != nil {
+		st.Close()
 		return nil, err
 	}
 	return st, nil

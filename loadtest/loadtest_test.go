@@ -26,22 +26,7 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, cp := filepath.Join(dir, "r.txt"), filepath.Join(dir, "c.txt")
-	if err := os.WriteFile(rp, rob, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cp, cpr, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := st.LoadRobinson(ctx, rp, store.LoadOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.LoadCPR(ctx, cp, store.LoadOptions{}); err != nil {
+	if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), false); err != nil {
 		t.Fatal(err)
 	}
 	srv := server.New(server.Config{Data: st, Engine: &screening.Engine{}})

@@ -230,7 +230,7 @@ func (s *screener) listChecks() error {
 	s.use(info)
 	name, nameErr := robinson.ParseContactName(s.c.Name)
 	addr, _ := robinson.ParseAddress(s.c.Address)
-	if pc, ok := postalCode(s.c.PostalCode); ok {
+	if pc, ok := PostalCode(s.c.PostalCode); ok {
 		addr.Postcode = pc
 	}
 	if nameErr == nil && addr.Postcode != "" && addr.HouseNumber != "" {
@@ -358,9 +358,10 @@ func validCVR(s string) bool {
 	return true
 }
 
-// postalCode extracts a 4-digit Danish postcode from a postal_code field
-// ("2900", " 2900 ", "DK-2900", "2900 Hellerup").
-func postalCode(s string) (string, bool) {
+// PostalCode extracts a 4-digit Danish postcode from a postal_code field
+// ("2900", " 2900 ", "DK-2900", "2900 Hellerup"); ok is false when there is
+// none.
+func PostalCode(s string) (code string, ok bool) {
 	s = strings.TrimSpace(s)
 	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
 		s = strings.TrimLeft(s[2:], "- ")

@@ -329,3 +329,23 @@ func TestScreenFixes(t *testing.T) {
 		})
 	}
 }
+
+func TestPostalCode(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "2100", "2100"},
+		{"blanks and DK- prefix", " DK-2100 ", "2100"},
+		{"lower-case dk and town", "dk 8000 Aarhus", "8000"},
+		{"three digits", "210", ""},
+		{"five digits", "21000", ""},
+		{"letters", "abcd", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := PostalCode(tt.in)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("PostalCode(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,17 +68,7 @@ func newEnv(t *testing.T, load bool) *env {
 
 func loadDemo(t testing.TB, st *store.Store, dir string) {
 	t.Helper()
-	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, cp := filepath.Join(dir, "r.txt"), filepath.Join(dir, "c.txt")
-	os.WriteFile(rp, rob, 0o600)
-	os.WriteFile(cp, cpr, 0o600)
-	if _, err := st.LoadRobinson(context.Background(), rp, store.LoadOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.LoadCPR(context.Background(), cp, store.LoadOptions{}); err != nil {
+	if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), false); err != nil {
 		t.Fatal(err)
 	}
 }

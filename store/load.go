@@ -288,7 +288,27 @@ func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) 
 }
 
 func (s *Store) loadRobinson(ctx context.Context, src Source, display string, opt LoadOptions) (*Manifest, error) {
-	done, err := s.slot(screening.KindRobinson, &opt)
+	return s.load(ctx, screening.KindRobinson, src, display, opt, s.parseRobinson)
+}
+
+// parsed is what a kind's parser hands the common load path.
+type parsed struct {
+	kb        kvBuilder
+	merge     func(dst []byte, vals [][]byte) []byte
+	published time.Time
+	sum       func() (string, error) // the source file's SHA-256
+	rejects   []Reject
+	man       Manifest // the kind's own counts
+}
+
+// parseFunc parses src into p. Its error refuses the file.
+type parseFunc func(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error
+
+// load is the path every load takes: it takes the kind's load slot, parses
+// the source into sorted key/values, refuses the file (recording why) or
+// writes a new version, and commits it.
+func (s *Store) load(ctx context.Context, kind string, src Source, display string, opt LoadOptions, parse parseFunc) (*Manifest, error) {
+	done, err := s.slot(kind, &opt)
 	if err != nil {
 		return nil, err
 	}
@@ -297,15 +317,53 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 		return nil, err
 	}
 	start := time.Now()
-	build, err := s.newBuild(screening.KindRobinson)
+	build, err := s.newBuild(kind)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(build) // no-op once renamed
+	var p parsed
+	err = parse(ctx, src, &opt, &p)
+	if err == nil {
+		err = checkPublished(p.published, opt.now())
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, ctxErr // canceled by the caller: not a refusal of the file
+	}
+	if err != nil {
+		le := &LoadError{Kind: kind, File: display, Err: err}
+		s.recordRefused(kind, src, le, p.rejects)
+		return nil, le
+	}
+	sum, err := p.sum()
+	if err != nil {
+		return nil, err
+	}
+	opt.report(Progress{Phase: PhaseWriting, Lines: p.man.Lines, Bytes: src.Size})
+	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge)
+	if err != nil {
+		return nil, err
+	}
+	man := &p.man
+	man.SourceName, man.SourceSHA256, man.SourceBytes = src.Name, sum, src.Size
+	man.Published, man.LoadedAt = p.published, opt.now()
+	man.Rejects, man.Keys, man.BloomFPRate, man.BloomSHA256 = p.rejects, keys, bloomFPRate, bloomSum
+	man.Synthetic = opt.Synthetic
+	man.LoadSeconds = time.Since(start).Seconds()
+	if err := s.commit(ctx, kind, build, man, &opt); err != nil {
+		return nil, err
+	}
+	s.log.Info("dataset loaded", "kind", kind, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
+	return man, nil
+}
+
+// parseRobinson stores each record under the blocking key of every
+// distinct surname word of its list name.
+func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
-	var kb kvBuilder
-	var rec []byte
-	var key []byte
+	p.sum = func() (string, error) { return hr.sum(src.Size) }
+	p.merge = mergeRecords
+	var rec, key []byte
 	var words []string
 	ropt := robinson.Options{
 		Published:      opt.Published,
@@ -318,7 +376,7 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if stats := len(kb.items); stats == 0 {
+		if len(p.kb.items) == 0 {
 			failpoint(FailpointReading)
 		}
 		rec = appendRecord(rec[:0], r)
@@ -329,52 +387,22 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 			}
 			words = append(words, sn)
 			key = robinson.AppendKey(append(key[:0], 'r'), r.Address.Postcode, r.Address.HouseNumber, sn)
-			if err := kb.add(key, rec); err != nil {
+			if err := p.kb.add(key, rec); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err == nil {
-		err = checkPublished(stats.Published, opt.now())
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, ctxErr // canceled by the caller: not a refusal of the file
-	}
-	if err != nil {
-		le := &LoadError{Kind: screening.KindRobinson, File: display, Err: err}
-		var rejects []Reject
-		for _, r := range stats.Rejects {
-			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
-		}
-		s.recordRefused(screening.KindRobinson, src, le, rejects)
-		return nil, le
-	}
-	sum, err := hr.sum(src.Size)
-	if err != nil {
-		return nil, err
-	}
-	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: src.Size})
-	keys, bloomSum, err := kb.write(build, s.opts.EncryptionKey, s.log, mergeRecords)
-	if err != nil {
-		return nil, err
-	}
-	man := &Manifest{
-		SourceName: src.Name, SourceSHA256: sum, SourceBytes: src.Size,
-		Encoding: stats.Encoding, Published: stats.Published, PublishedFromHeader: stats.PublishedFromHeader,
-		LoadedAt: opt.now(), Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
-		Records: stats.Records, Current: stats.Current, Previous: stats.Previous,
-		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate, BloomSHA256: bloomSum, Synthetic: opt.Synthetic,
-	}
 	for _, r := range stats.Rejects {
-		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+		p.rejects = append(p.rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 	}
-	man.LoadSeconds = time.Since(start).Seconds()
-	if err := s.commit(ctx, screening.KindRobinson, build, man, &opt); err != nil {
-		return nil, err
+	p.published = stats.Published
+	p.man = Manifest{
+		Encoding: stats.Encoding, PublishedFromHeader: stats.PublishedFromHeader,
+		Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
+		Records: stats.Records, Current: stats.Current, Previous: stats.Previous, Rejected: stats.Rejected,
 	}
-	s.log.Info("dataset loaded", "kind", screening.KindRobinson, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
-	return man, nil
+	return err
 }
 
 // mergeRecords joins the encoded records stored under one blocking key,
@@ -401,21 +429,15 @@ func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Man
 }
 
 func (s *Store) loadCPR(ctx context.Context, src Source, display string, opt LoadOptions) (*Manifest, error) {
-	done, err := s.slot(screening.KindCPR, &opt)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	if err := s.checkMix(opt.Synthetic); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	build, err := s.newBuild(screening.KindCPR)
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(build)
+	return s.load(ctx, screening.KindCPR, src, display, opt, s.parseCPR)
+}
+
+// parseCPR folds the extract's entries per person under the person's
+// pseudonym; the personal number itself is never kept.
+func (s *Store) parseCPR(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	h := sha256.New()
+	p.sum = func() (string, error) { return hex.EncodeToString(h.Sum(nil)), nil }
+	p.merge = func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
 	persons := map[[PseudonymSize]byte]*cprcheck.Person{}
 	copt := cprcheck.ExtractOptions{
 		ProductionDate: opt.Published,
@@ -432,63 +454,35 @@ func (s *Store) loadCPR(ctx context.Context, src Source, display string, opt Loa
 			failpoint(FailpointReading)
 		}
 		k := s.pseud.Pseudonym(e.Number)
-		p := persons[k]
-		if p == nil {
-			p = &cprcheck.Person{}
-			persons[k] = p
+		person := persons[k]
+		if person == nil {
+			person = &cprcheck.Person{}
+			persons[k] = person
 		}
-		p.Add(e)
+		person.Add(e)
 		return nil
 	})
-	if err == nil {
-		err = checkPublished(stats.ProductionDate, opt.now())
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, ctxErr
-	}
-	if err != nil {
-		le := &LoadError{Kind: screening.KindCPR, File: display, Err: err}
-		var rejects []Reject
-		for _, r := range stats.Rejects {
-			rejects = append(rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
-		}
-		s.recordRefused(screening.KindCPR, src, le, rejects)
-		return nil, le
-	}
-	opt.report(Progress{Phase: PhaseWriting, Lines: stats.Lines, Bytes: src.Size})
-	var kb kvBuilder
-	var val []byte
-	for k, p := range persons {
-		val = appendPerson(val[:0], p)
-		if err := kb.add(append([]byte{'p'}, k[:]...), val); err != nil {
-			return nil, err
-		}
-	}
-	keys, bloomSum, err := kb.write(build, s.opts.EncryptionKey, s.log, func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) })
-	if err != nil {
-		return nil, err
-	}
-	protections := 0
-	for _, p := range persons {
-		protections += len(p.Protections)
-	}
-	man := &Manifest{
-		SourceName: src.Name, SourceSHA256: hex.EncodeToString(h.Sum(nil)), SourceBytes: src.Size,
-		Published: stats.ProductionDate, PublishedFromHeader: opt.Published.IsZero(),
-		LoadedAt: opt.now(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
-		Records: stats.Persons + stats.Protections, Persons: len(persons), Protections: protections,
-		Rejected: stats.Rejected, Keys: keys, BloomFPRate: bloomFPRate, KeyFingerprint: s.pseud.Fingerprint(),
-		BloomSHA256: bloomSum, Synthetic: opt.Synthetic,
-	}
 	for _, r := range stats.Rejects {
-		man.Rejects = append(man.Rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
+		p.rejects = append(p.rejects, Reject{Line: r.Line, Reason: r.Err.Error()})
 	}
-	man.LoadSeconds = time.Since(start).Seconds()
-	if err := s.commit(ctx, screening.KindCPR, build, man, &opt); err != nil {
-		return nil, err
+	p.published = stats.ProductionDate
+	p.man = Manifest{
+		PublishedFromHeader: opt.Published.IsZero(), Lines: stats.Lines, Blank: stats.Blank, Skipped: stats.Skipped,
+		Records: stats.Persons + stats.Protections, Persons: len(persons), Rejected: stats.Rejected,
+		KeyFingerprint: s.pseud.Fingerprint(),
 	}
-	s.log.Info("dataset loaded", "kind", screening.KindCPR, "version", man.Version, "persons", man.Persons, "rejected", man.Rejected, "produced", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
-	return man, nil
+	if err != nil {
+		return err
+	}
+	var val []byte
+	for k, person := range persons {
+		p.man.Protections += len(person.Protections)
+		val = appendPerson(val[:0], person)
+		if err := p.kb.add(append([]byte{'p'}, k[:]...), val); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeJSON(path string, v any) error {

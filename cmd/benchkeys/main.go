@@ -164,34 +164,13 @@ func readContacts(path string, noCPR bool) ([]screening.Contact, error) {
 	}
 }
 
-// postalCode mirrors the engine's postal_code rule: four digits, an
-// optional "DK" prefix, nothing but a non-digit after them.
-func postalCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
-		s = strings.TrimLeft(s[2:], "- ")
-	}
-	if len(s) < 4 {
-		return "", false
-	}
-	for i := 0; i < 4; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	if len(s) > 4 && s[4] >= '0' && s[4] <= '9' {
-		return "", false
-	}
-	return s[:4], true
-}
-
 // contactKeys appends the contact's distinct blocking keys to dst (each
 // key appended to buf) as the engine builds them; ok is false when the
 // contact cannot be checked by name and address.
 func contactKeys(c *screening.Contact, buf []byte, dst [][]byte) ([]byte, [][]byte, bool) {
 	name, err := robinson.ParseContactName(c.Name)
 	addr, _ := robinson.ParseAddress(c.Address)
-	if pc, ok := postalCode(c.PostalCode); ok {
+	if pc, ok := screening.PostalCode(c.PostalCode); ok {
 		addr.Postcode = pc
 	}
 	if err != nil || addr.Postcode == "" || addr.HouseNumber == "" {

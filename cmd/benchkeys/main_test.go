@@ -105,15 +105,6 @@ func readLines(t *testing.T, path string) []string {
 	return out
 }
 
-func TestPostalCode(t *testing.T) {
-	for in, want := range map[string]string{"2100": "2100", " DK-2100 ": "2100", "dk 8000 Aarhus": "8000", "210": "", "21000": "", "abcd": ""} {
-		got, ok := postalCode(in)
-		if got != want || ok != (want != "") {
-			t.Errorf("postalCode(%q) = %q, %v; want %q", in, got, ok, want)
-		}
-	}
-}
-
 func loadForTest(dir, list string) error {
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {

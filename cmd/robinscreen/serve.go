@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -48,7 +47,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 	if *withDemo && !st.Ready() {
-		if err := loadDemo(st); err != nil {
+		if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), true); err != nil {
 			return fmt.Errorf("demo dataset: %w", err)
 		}
 		log.Info("loaded the synthetic demo dataset")
@@ -86,30 +85,4 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}()
 	return srv.GRPC.Serve(lis)
-}
-
-// loadDemo loads the synthetic demo dataset, dated today.
-func loadDemo(st *store.Store) error {
-	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
-	if err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp("", "robinscreen-demo-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	rp, cp := filepath.Join(tmp, "robinson-demo.txt"), filepath.Join(tmp, "cpr-demo.txt")
-	if err := os.WriteFile(rp, rob, 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(cp, cpr, 0o600); err != nil {
-		return err
-	}
-	ctx := context.Background()
-	if _, err := st.LoadRobinson(ctx, rp, store.LoadOptions{Synthetic: true}); err != nil {
-		return err
-	}
-	_, err = st.LoadCPR(ctx, cp, store.LoadOptions{Synthetic: true})
-	return err
 }

@@ -5,10 +5,14 @@
 package demo
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"time"
 
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/store"
 )
 
 // Robinson is the demo Robinson list. The README's examples use these
@@ -50,4 +54,31 @@ func Files(today time.Time) (robinson, cpr []byte, err error) {
 	}
 	lines = append(lines, cprfmt.CPREnd(len(lines)-1))
 	return robinson, []byte(strings.Join(lines, "\r\n") + "\r\n"), nil
+}
+
+// Loader is the part of the store that Load needs.
+type Loader interface {
+	LoadSource(ctx context.Context, kind string, src store.Source, opt store.LoadOptions) (*store.Manifest, error)
+}
+
+// Load loads the demo Robinson list and CPR extract, dated today, from
+// memory. With synthetic set they are marked as the synthetic demo dataset
+// (what serve --demo does); tests that use the demo people as ordinary
+// data leave it unset. It returns the store's load errors.
+func Load(ctx context.Context, st Loader, today time.Time, synthetic bool) error {
+	rob, cpr, err := Files(today)
+	if err != nil {
+		return err
+	}
+	opt := store.LoadOptions{Synthetic: synthetic}
+	for _, f := range []struct {
+		kind, name string
+		data       []byte
+	}{{screening.KindRobinson, "robinson-demo.txt", rob}, {screening.KindCPR, "cpr-demo.txt", cpr}} {
+		src := store.Source{R: bytes.NewReader(f.data), Size: int64(len(f.data)), Name: f.name}
+		if _, err := st.LoadSource(ctx, f.kind, src, opt); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -30,17 +30,7 @@ func startDemo(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rob, cpr, err := demo.Files(time.Now().UTC().Truncate(24 * time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, cp := filepath.Join(dir, "rob.txt"), filepath.Join(dir, "cpr.txt")
-	os.WriteFile(rp, rob, 0o600)
-	os.WriteFile(cp, cpr, 0o600)
-	if _, err := st.LoadRobinson(context.Background(), rp, store.LoadOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.LoadCPR(context.Background(), cp, store.LoadOptions{}); err != nil {
+	if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), false); err != nil {
 		t.Fatal(err)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
