@@ -257,6 +257,9 @@ func newSecureEnv(t *testing.T, o secureOpts) (*secureEnv, *Metrics) {
 		t.Fatal(err)
 	}
 	e.addr = lis.Addr().String()
+	if o.tls {
+		lis = RequireTLS(lis, nil)
+	}
 	go srv.GRPC.Serve(lis)
 	t.Cleanup(func() {
 		srv.GRPC.Stop()
@@ -426,6 +429,9 @@ func TestTransportSecurity(t *testing.T) {
 			err := callScreen(withToken(tt.token), tt.conn(t))
 			if got := status.Code(err); got != tt.code {
 				t.Fatalf("code = %v (%v), want %v", got, err, tt.code)
+			}
+			if tt.name == "plaintext client against TLS listener" {
+				errorInfo(t, err, codes.Unavailable, ReasonTLSRequired)
 			}
 		})
 	}

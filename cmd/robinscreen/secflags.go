@@ -72,6 +72,9 @@ func (f *securityFlags) check(listen string) error {
 // apply fills cfg's security, audit and metrics fields from the flags and
 // starts the metrics listener and the SIGHUP token reload. The returned
 // cleanup stops them and closes the audit log.
+// tlsOn reports whether the server speaks TLS.
+func (f *securityFlags) tlsOn() bool { return f.tlsCert != "" }
+
 func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *server.Config, log *slog.Logger) (cleanup func(), err error) {
 	if err := f.check(listen); err != nil {
 		return nil, err

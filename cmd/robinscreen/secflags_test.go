@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -25,6 +26,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -258,6 +260,18 @@ func TestServeSecure(t *testing.T) {
 			_, err := dial(clientFlags{addr: addr, caFile: caFile}).ScreenContact(ctx, req)
 			return err
 		}, codes.Unauthenticated},
+		{"plaintext client against the TLS listener", func() error {
+			pc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				return err
+			}
+			defer pc.Close()
+			_, err = pb.NewScreeningServiceClient(pc).ScreenContact(ctx, req)
+			if st, _ := status.FromError(err); len(st.Details()) == 0 || !strings.Contains(fmt.Sprint(st.Details()), "TLS_REQUIRED") {
+				t.Errorf("plaintext against TLS: no TLS_REQUIRED ErrorInfo in %v", err)
+			}
+			return err
+		}, codes.Unavailable},
 		{"wrong token", func() error {
 			_, err := dial(clientFlags{addr: addr, caFile: caFile, token: "guess"}).ScreenContact(ctx, req)
 			return err

@@ -63,6 +63,11 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if sec.tlsOn() {
+		// A client that forgot TLS gets UNAVAILABLE with an ErrorInfo
+		// (TLS_REQUIRED) instead of a bare handshake failure.
+		lis = server.RequireTLS(lis, log)
+	}
 	for _, s := range st.Status(time.Now()) {
 		log.Info("dataset", "kind", s.Kind, "version", s.Version, "records", s.Records, "published", s.Published.Format(time.DateOnly), "stale", s.Stale)
 	}
