@@ -69,10 +69,36 @@ func TestAcceptance(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	dataDir := filepath.Join(tmp, "data")
-	load := exec.Command(bin, "load", "--data", dataDir,
+	// The fixtures carry fixed dates; the rules depend on today. A first
+	// load checks the dates are read from the files; the screened load
+	// keeps the same distances to today whenever the test runs: the list
+	// published 30 days ago, the extract produced 2 days ago, and the
+	// "future" marketing protection (2027-02-01 in the file) starting in 60
+	// days.
+	probe := exec.Command(bin, "load", "--data", filepath.Join(tmp, "probe"),
 		"--robinson", filepath.Join(acceptanceDir, "robinson.txt"),
 		"--cpr", filepath.Join(acceptanceDir, "cpr.txt"))
+	if out, err := probe.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("published 2026-10-01")) || !bytes.Contains(out, []byte("produced 2026-11-20")) {
+		t.Fatalf("the fixtures' publication and production dates were not read (%v):\n%s", err, out)
+	}
+	today := time.Now().UTC()
+	extract, err := os.ReadFile(filepath.Join(acceptanceDir, "cpr.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(extract, []byte("2027-02-01")) != 1 {
+		t.Fatal("the extract's future protection start 2027-02-01 is not where the test expects it")
+	}
+	extract = bytes.Replace(extract, []byte("2027-02-01"), []byte(today.AddDate(0, 0, 60).Format(time.DateOnly)), 1)
+	cprFile := filepath.Join(tmp, "cpr.txt")
+	if err := os.WriteFile(cprFile, extract, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(tmp, "data")
+	load := exec.Command(bin, "load", "--data", dataDir,
+		"--robinson", filepath.Join(acceptanceDir, "robinson.txt"), "--cpr", cprFile,
+		"--published", today.AddDate(0, 0, -30).Format(time.DateOnly),
+		"--cpr-produced", today.AddDate(0, 0, -2).Format(time.DateOnly))
 	out, err := load.CombinedOutput()
 	t.Logf("robinscreen load:\n%s", out)
 	if err != nil {
