@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -31,18 +30,6 @@ func validKind(kind string) error {
 		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 	}
 	return nil
-}
-
-// Load loads path as a new version of kind; see LoadRobinson and LoadCPR
-// for the errors. It returns ErrUnknownKind for any other kind.
-func (s *Store) Load(ctx context.Context, kind, path string, opt LoadOptions) (*Manifest, error) {
-	switch kind {
-	case screening.KindRobinson:
-		return s.LoadRobinson(ctx, path, opt)
-	case screening.KindCPR:
-		return s.LoadCPR(ctx, path, opt)
-	}
-	return nil, validKind(kind)
 }
 
 // Loading reports whether a load or rollback of kind is running.

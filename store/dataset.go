@@ -156,8 +156,27 @@ func (d *dataset) get(key []byte, fn func([]byte) error) (bool, error) {
 		found = true
 		return item.Value(fn)
 	})
-	return found, err
+	if err != nil {
+		return found, &ReadError{Version: d.man.Version, err: err}
+	}
+	return found, nil
 }
+
+// ReadError is a failed read of a dataset version. Its text never includes
+// the cause's: Badger quotes the key in its errors, and a Robinson key holds
+// a postcode, a house number and a surname. errors.Is and errors.As still
+// reach the cause through Unwrap.
+type ReadError struct {
+	Version string
+	err     error
+}
+
+func (e *ReadError) Error() string {
+	return "store: reading dataset version " + e.Version + " failed"
+}
+
+// Unwrap returns the cause.
+func (e *ReadError) Unwrap() error { return e.err }
 
 func (d *dataset) close() error {
 	if d == nil || d.db == nil {

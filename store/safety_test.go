@@ -3,13 +3,14 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
-	"github.com/robinscreen/robinscreen/robinson"
 )
 
 func TestSyntheticDataIsNeverServedAsReal(t *testing.T) {
@@ -148,5 +149,16 @@ func TestReserveAndCancel(t *testing.T) {
 	if got := lookup(t, s, "2200", "15", "hansen"); len(got) != 2 {
 		t.Errorf("serving version changed by a canceled load: %v", got)
 	}
-	_ = robinson.AppendKey
+}
+
+func TestReadErrorHidesTheKey(t *testing.T) {
+	key := "2100\x1f12\x1ftestesen"
+	cause := fmt.Errorf("DB::Get key: %q: %w", key, os.ErrClosed) // as Badger words it
+	err := error(&ReadError{Version: "v1", err: cause})
+	if strings.Contains(err.Error(), "testesen") || strings.Contains(err.Error(), "2100") {
+		t.Errorf("read error text %q carries the key", err.Error())
+	}
+	if !errors.Is(err, os.ErrClosed) {
+		t.Error("the cause is not reachable through errors.Is")
+	}
 }
