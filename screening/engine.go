@@ -280,6 +280,7 @@ type matchState struct {
 	name  robinson.Name
 	addr  robinson.Address
 	best  robinson.Outcome
+	probe robinson.Probe
 	visit func(*robinson.Record)
 }
 
@@ -294,12 +295,13 @@ func (m *matchState) bestMatch(rl RobinsonList, name robinson.Name, addr robinso
 		}
 	}
 	m.name, m.addr, m.best = name, addr, robinson.Outcome{}
+	m.probe = robinson.NewProbe(name, addr)
 	for i, sn := range name.Surnames {
 		if dup(name.Surnames[:i], sn) {
 			continue
 		}
 		key := robinson.AppendKey(m.key[:0], addr.Postcode, addr.HouseNumber, sn)
-		if err := rl.Candidates(key, m.visit); err != nil {
+		if err := rl.Candidates(key, &m.probe, m.visit); err != nil {
 			return m.best, err
 		}
 	}

@@ -38,7 +38,7 @@ func newFakeList(t testing.TB, published time.Time, entries ...cprfmt.RobinsonEn
 }
 
 func (l *fakeList) Info() DatasetInfo { return l.info }
-func (l *fakeList) Candidates(key []byte, fn func(*robinson.Record)) error {
+func (l *fakeList) Candidates(key []byte, _ *robinson.Probe, fn func(*robinson.Record)) error {
 	l.lookups++
 	for _, r := range l.byKey[string(key)] {
 		fn(r)

@@ -202,10 +202,13 @@ func (i DatasetInfo) Stale(now time.Time) bool {
 // RobinsonList is a loaded Robinson list.
 type RobinsonList interface {
 	Info() DatasetInfo
-	// Candidates calls fn for every record stored under the blocking key
-	// (robinson.AppendKey). The record is only valid during the call. It
-	// returns storage errors; a key without records is not an error.
-	Candidates(key []byte, fn func(*robinson.Record)) error
+	// Candidates calls fn for the records stored under the blocking key
+	// (robinson.AppendKey) that may match the contact of probe: it may
+	// leave out a record only when probe.MayMatch rules it out, so that
+	// robinson.Match would give NoMatch for it. A nil probe asks for every
+	// record. The record is only valid during the call. It returns storage
+	// errors; a key without records is not an error.
+	Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error
 }
 
 // CPRRegister is a loaded CPR extract.

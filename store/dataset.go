@@ -10,15 +10,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	badger "github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/pb"
-	"github.com/dgraph-io/ristretto/v2/z"
+	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/robinscreen/robinscreen/robinson"
 )
 
 // Manifest describes one dataset version. It holds no personal data.
@@ -49,6 +49,11 @@ type Manifest struct {
 	BloomFPRate         float64   `json:"bloom_fp_rate"`
 	KeyFingerprint      string    `json:"key_fingerprint,omitempty"`
 	BloomSHA256         string    `json:"bloom_sha256"`
+	// Filter says what the Bloom filter holds: the keys (empty) or, for a
+	// Robinson list, "signatures" (robinson.RecordSignatures under each
+	// key). FilterWildcards: some record has an AnySignature.
+	Filter          string `json:"filter,omitempty"`
+	FilterWildcards bool   `json:"filter_wildcards,omitempty"`
 	// Synthetic marks the bundled demo dataset (invented people).
 	Synthetic bool `json:"synthetic,omitempty"`
 }
@@ -64,6 +69,8 @@ const (
 	bloomFile    = "bloom.bin"
 	badgerDir    = "badger"
 	bloomFPRate  = 0.001
+
+	filterSignatures = "signatures"
 )
 
 // dataset is one opened, immutable dataset version.
@@ -77,19 +84,30 @@ type dataset struct {
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
 }
 
+// badgerOptions are the options of every dataset version. Tables are not
+// compressed: a version is read at random (one block per Bloom-positive
+// lookup), where decompressing a 4 KB block cost more than the read
+// itself, and without compression Badger reads blocks straight from the
+// memory-mapped table, so no block cache is needed. Badger requires one
+// for encrypted tables.
 func badgerOptions(dir string, encKey []byte, log *slog.Logger) badger.Options {
-	return badger.DefaultOptions(dir).
+	o := badger.DefaultOptions(dir).
 		WithEncryptionKey(encKey).
 		WithLogger(badgerLogger{log}).
+		WithCompression(options.None).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
-		WithBlockCacheSize(32 << 20).
+		WithBlockCacheSize(0).
 		WithIndexCacheSize(16 << 20).
 		WithValueThreshold(1 << 20).
 		WithNumCompactors(2).
 		WithCompactL0OnClose(false).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false)
+	if len(encKey) > 0 {
+		o = o.WithBlockCacheSize(32 << 20)
+	}
+	return o
 }
 
 func readManifest(dir string) (Manifest, error) {
@@ -134,11 +152,17 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 }
 
 // get calls fn with the value stored under key. It reports false without
-// touching Badger when the Bloom filter rules the key out.
+// touching Badger when the Bloom filter rules the key out: use it only for
+// a version whose filter holds its keys (Manifest.Filter empty).
 func (d *dataset) get(key []byte, fn func([]byte) error) (bool, error) {
 	if !d.filter.Test(key) {
 		return false, nil
 	}
+	return d.read(key, fn)
+}
+
+// read calls fn with the value stored under key, from Badger.
+func (d *dataset) read(key []byte, fn func([]byte) error) (bool, error) {
 	// Badger's Txn.Get lets key escape, which would put every caller's key
 	// buffer on the heap, also for the common Bloom negatives; copy it here
 	// instead, on the rarer path that reads Badger.
@@ -160,6 +184,13 @@ func (d *dataset) get(key []byte, fn func([]byte) error) (bool, error) {
 		return found, &ReadError{Version: d.man.Version, err: err}
 	}
 	return found, nil
+}
+
+// testSignature tests the signature key of key, street and given against
+// the Bloom filter of a version whose filter holds signature keys.
+func (d *dataset) testSignature(key []byte, street, given byte) bool {
+	var buf [160]byte
+	return d.filter.Test(robinson.AppendSignatureKey(buf[:0], key, street, given))
 }
 
 // ReadError is a failed read of a dataset version. Its text never includes
@@ -192,110 +223,6 @@ func (d *dataset) retire() {
 	d.inflight.Unlock()
 }
 
-// kvBuilder collects key/value pairs, sorts them and writes them with
-// Badger's StreamWriter, building the Bloom filter from the same keys.
-type kvBuilder struct {
-	keys  []byte
-	vals  []byte
-	items []kvItem
-}
-
-type kvItem struct {
-	kOff, vOff uint32
-	kLen, vLen uint32
-}
-
-func (b *kvBuilder) add(key, val []byte) error {
-	if len(b.keys)+len(key) > 1<<32-1 || len(b.vals)+len(val) > 1<<32-1 {
-		return errors.New("store: dataset too large for one load (over 4 GiB of keys or values)")
-	}
-	b.items = append(b.items, kvItem{kOff: uint32(len(b.keys)), kLen: uint32(len(key)), vOff: uint32(len(b.vals)), vLen: uint32(len(val))})
-	b.keys = append(b.keys, key...)
-	b.vals = append(b.vals, val...)
-	return nil
-}
-
-func (b *kvBuilder) key(i int) []byte {
-	it := b.items[i]
-	return b.keys[it.kOff : it.kOff+it.kLen]
-}
-
-func (b *kvBuilder) val(i int) []byte {
-	it := b.items[i]
-	return b.vals[it.vOff : it.vOff+it.vLen]
-}
-
-// write sorts the pairs, merges the values of equal keys with merge, and
-// writes them into a new Badger database at dir plus the Bloom filter
-// beside it. It returns the number of distinct keys.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte) (int, string, error) {
-	sort.Slice(b.items, func(i, j int) bool { return bytes.Compare(b.key(i), b.key(j)) < 0 })
-	distinct := 0
-	for i := range b.items {
-		if i == 0 || !bytes.Equal(b.key(i), b.key(i-1)) {
-			distinct++
-		}
-	}
-	filter := bloom.NewWithEstimates(uint(max(distinct, 1)), bloomFPRate)
-	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log))
-	if err != nil {
-		return 0, "", err
-	}
-	sw := db.NewStreamWriter()
-	if err := sw.Prepare(); err != nil {
-		db.Close()
-		return 0, "", err
-	}
-	buf := z.NewBuffer(32<<20, "robinscreen.load")
-	defer buf.Release()
-	var vals [][]byte
-	var merged []byte
-	for i := 0; i < len(b.items); {
-		j := i + 1
-		for j < len(b.items) && bytes.Equal(b.key(j), b.key(i)) {
-			j++
-		}
-		vals = vals[:0]
-		for k := i; k < j; k++ {
-			vals = append(vals, b.val(k))
-		}
-		merged = merge(merged[:0], vals)
-		key := b.key(i)
-		filter.Add(key)
-		badger.KVToBuffer(&pb.KV{Key: key, Value: merged, Version: 1}, buf)
-		if buf.LenNoPadding() > 16<<20 {
-			if err := sw.Write(buf); err != nil {
-				sw.Cancel()
-				db.Close()
-				return 0, "", err
-			}
-			buf.Reset()
-		}
-		i = j
-	}
-	if err := sw.Write(buf); err != nil {
-		sw.Cancel()
-		db.Close()
-		return 0, "", err
-	}
-	if err := sw.Flush(); err != nil {
-		db.Close()
-		return 0, "", err
-	}
-	if err := db.Close(); err != nil {
-		return 0, "", err
-	}
-	var fb bytes.Buffer
-	if _, err := filter.WriteTo(&fb); err != nil {
-		return 0, "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, bloomFile), fb.Bytes(), 0o600); err != nil {
-		return 0, "", err
-	}
-	sum := sha256.Sum256(fb.Bytes())
-	return distinct, hex.EncodeToString(sum[:]), nil
-}
-
 // badgerLogger passes Badger's warnings and errors to slog.
 type badgerLogger struct{ log *slog.Logger }
 
@@ -315,17 +242,47 @@ func (l badgerLogger) Warningf(f string, _ ...any) {
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
 
-// verifyFilter checks that every key of the version's database tests
-// positive in its Bloom filter: the filter may never hide a record.
+// verifyFilter checks the version's Bloom filter, as read back from
+// disk, against its database: every key, or for a signature filter the
+// signature keys of the records under every 16th key, must test positive.
+// write builds the filter from the database itself, so a miss here means
+// the file does not hold the filter that was built: the version is
+// refused. It returns an error for the first miss and Badger's errors.
 func (d *dataset) verifyFilter() error {
+	errMiss := errors.New("store: bloom filter misses a stored key")
+	sigs := d.man.Filter == filterSignatures
+	var rec robinson.Record
+	var sig []byte
 	return d.db.View(func(txn *badger.Txn) error {
 		opt := badger.DefaultIteratorOptions
 		opt.PrefetchValues = false
 		it := txn.NewIterator(opt)
 		defer it.Close()
+		i := 0
 		for it.Rewind(); it.Valid(); it.Next() {
-			if !d.filter.Test(it.Item().Key()) {
-				return errors.New("store: bloom filter misses a stored key")
+			key := it.Item().Key()
+			i++
+			switch {
+			case !sigs:
+				if !d.filter.Test(key) {
+					return errMiss
+				}
+			case i%16 == 1:
+				miss := false
+				err := it.Item().Value(func(v []byte) error {
+					return eachRecord(v, "", &rec, func(r *robinson.Record) {
+						sig, _ = robinson.RecordSignatures(sig[:0], r)
+						for _, g := range sig[1:] {
+							miss = miss || !d.testSignature(key, sig[0], g)
+						}
+					})
+				})
+				if err != nil {
+					return err
+				}
+				if miss {
+					return errMiss
+				}
 			}
 		}
 		return nil

@@ -4,11 +4,16 @@
 //
 // A data directory holds one sub-directory per dataset kind. Every load
 // builds a complete new version beside the serving one (a Badger database,
-// the Bloom filter built from the same records, and a manifest), makes it
+// the Bloom filter built from the written database, and a manifest), makes it
 // durable (fsync, rename, fsync of the directory) and only then switches the
 // kind's CURRENT pointer to it in one rename. A rejected or interrupted load
 // therefore leaves the serving version untouched. The previous version is
 // kept.
+//
+// A Robinson list's Bloom filter holds signature keys (see
+// robinson.RecordSignatures and robinson.Probe), so that it also rules out
+// records under a contact's blocking key that cannot match the contact.
+// Tables are stored uncompressed: every read is a random one.
 //
 // Personal numbers never reach the disk: the CPR dataset is keyed by
 // HMAC-SHA256 pseudonyms under a secret key (see Pseudonymizer).

@@ -19,29 +19,53 @@ type robinsonList struct{ d *dataset }
 func (l robinsonList) Info() screening.DatasetInfo { return l.d.info() }
 
 // Candidates implements screening.RobinsonList. The Bloom filter answers
-// for keys without records, so such a lookup never touches Badger.
-func (l robinsonList) Candidates(key []byte, fn func(*robinson.Record)) error {
+// for keys without records, and for most keys whose records cannot match
+// the probe's contact, so such a lookup never touches Badger.
+func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
 	var kbuf [128]byte
 	k := append(append(kbuf[:0], 'r'), key...)
-	_, err := l.d.get(k, func(v []byte) error {
-		// One copy of the value; the records' strings are cut from it.
-		sv := string(v)
-		var rec robinson.Record
-		for off := 0; off < len(v); {
-			n, w := binary.Uvarint(v[off:])
-			if w <= 0 || n > uint64(len(v)-off-w) {
-				return errCorrupt
-			}
-			start, end := off+w, off+w+int(n)
-			if _, err := decodeRecord(v[start:end], sv[start:end], &rec); err != nil {
-				return err
-			}
-			fn(&rec)
-			off = end
+	if l.d.man.Filter != filterSignatures {
+		if !l.d.filter.Test(k) {
+			return nil
 		}
+	} else if probe != nil && !probe.MayMatch(k, l.d.man.FilterWildcards, l.d.testSignature) {
 		return nil
+	}
+	return l.readRecords(k, fn)
+}
+
+// readRecords reads the records under k from Badger.
+func (l robinsonList) readRecords(k []byte, fn func(*robinson.Record)) error {
+	var rec robinson.Record
+	_, err := l.d.read(k, func(v []byte) error {
+		// One copy of the value; the records' strings are cut from it.
+		return eachRecord(v, string(v), &rec, fn)
 	})
 	return err
+}
+
+// eachRecord decodes the records of a Robinson value into rec and calls
+// fn with each. When sv is not empty it holds the same bytes as v and the
+// records' strings are cut from it. It returns errCorrupt for a damaged
+// value.
+func eachRecord(v []byte, sv string, rec *robinson.Record, fn func(*robinson.Record)) error {
+	for off := 0; off < len(v); {
+		n, w := binary.Uvarint(v[off:])
+		if w <= 0 || n > uint64(len(v)-off-w) {
+			return errCorrupt
+		}
+		start, end := off+w, off+w+int(n)
+		var s string
+		if sv != "" {
+			s = sv[start:end]
+		}
+		if _, err := decodeRecord(v[start:end], s, rec); err != nil {
+			return err
+		}
+		fn(rec)
+		off = end
+	}
+	return nil
 }
 
 // cprRegister serves a CPR dataset to the screening engine.

@@ -295,6 +295,8 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 type parsed struct {
 	kb        kvBuilder
 	merge     func(dst []byte, vals [][]byte) []byte
+	filter    filterKeysFunc // nil: the filter holds the keys
+	filterN   int            // entries the filter is sized for, with filter
 	published time.Time
 	sum       func() (string, error) // the source file's SHA-256
 	rejects   []Reject
@@ -340,7 +342,8 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 		return nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: p.man.Lines, Bytes: src.Size})
-	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge)
+	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter)
+	p.kb = kvBuilder{} // the parsed pairs are in Badger now: let them go
 	if err != nil {
 		return nil, err
 	}
@@ -363,8 +366,13 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = mergeRecords
-	var rec, key []byte
+	p.filter = robinsonFilterKeys()
+	var rec, key, sigs []byte
 	var words []string
+	wildcards := false
+	// About one pair per 100 bytes of list file (a record line is over 150
+	// bytes; a few records have two surname words).
+	p.kb.grow(int(min(src.Size/100, 1<<28)))
 	ropt := robinson.Options{
 		Published:      opt.Published,
 		MaxRejectRatio: opt.MaxRejectRatio,
@@ -376,10 +384,17 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if len(p.kb.items) == 0 {
+		if p.kb.len() == 0 {
 			failpoint(FailpointReading)
 		}
 		rec = appendRecord(rec[:0], r)
+		var wild bool
+		sigs, wild = robinson.RecordSignatures(sigs[:0], r)
+		wildcards = wildcards || wild
+		vRef, err := p.kb.addValue(rec)
+		if err != nil {
+			return err
+		}
 		words = words[:0]
 		for _, sn := range r.Name.Surnames {
 			if slices.Contains(words, sn) {
@@ -387,9 +402,10 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			}
 			words = append(words, sn)
 			key = robinson.AppendKey(append(key[:0], 'r'), r.Address.Postcode, r.Address.HouseNumber, sn)
-			if err := p.kb.add(key, rec); err != nil {
+			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
+			p.filterN += len(sigs) - 1
 		}
 		return nil
 	})
@@ -401,8 +417,27 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		Encoding: stats.Encoding, PublishedFromHeader: stats.PublishedFromHeader,
 		Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous, Rejected: stats.Rejected,
+		Filter: filterSignatures, FilterWildcards: wildcards,
 	}
 	return err
+}
+
+// robinsonFilterKeys returns a filterKeysFunc that adds the signature keys
+// (robinson.RecordSignatures) of every record stored under a key: the
+// filter then rules out not only blocking keys without records but also
+// records that cannot match the contact.
+func robinsonFilterKeys() filterKeysFunc {
+	var rec robinson.Record
+	var sigs, buf []byte
+	return func(key, val []byte, add func([]byte)) error {
+		return eachRecord(val, string(val), &rec, func(r *robinson.Record) {
+			sigs, _ = robinson.RecordSignatures(sigs[:0], r)
+			for _, g := range sigs[1:] {
+				buf = robinson.AppendSignatureKey(buf[:0], key, sigs[0], g)
+				add(buf)
+			}
+		})
+	}
 }
 
 // mergeRecords joins the encoded records stored under one blocking key,

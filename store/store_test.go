@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bits-and-blooms/bloom/v3"
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
@@ -85,7 +86,7 @@ func lookup(t testing.TB, s *Store, postcode, house, surname string) []robinson.
 		t.Fatal("no Robinson list serving")
 	}
 	var got []robinson.Record
-	err := snap.Robinson.Candidates(robinson.AppendKey(nil, postcode, house, surname), func(r *robinson.Record) {
+	err := snap.Robinson.Candidates(robinson.AppendKey(nil, postcode, house, surname), nil, func(r *robinson.Record) {
 		c := *r
 		c.Name.Surnames = append([]string(nil), r.Name.Surnames...)
 		got = append(got, c)
@@ -138,6 +139,28 @@ func TestLoadRobinsonAndLookup(t *testing.T) {
 	}
 }
 
+// candidates returns the records the serving list hands the engine for a
+// contact's name and address under one surname word's blocking key.
+func candidates(t testing.TB, s *Store, name, address, surname string) []robinson.Record {
+	t.Helper()
+	n, err := robinson.ParseContactName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := robinson.ParseAddress(address)
+	probe := robinson.NewProbe(n, a)
+	snap, release := s.Acquire()
+	defer release()
+	var got []robinson.Record
+	err = snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, surname), &probe, func(r *robinson.Record) {
+		got = append(got, *r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 func TestBloomKeepsMissesAwayFromBadger(t *testing.T) {
 	src, dir := t.TempDir(), t.TempDir()
 	s := openStore(t, dir)
@@ -147,16 +170,82 @@ func TestBloomKeepsMissesAwayFromBadger(t *testing.T) {
 	d := s.serving[screening.KindRobinson]
 	before := d.reads.Load()
 	for i := 0; i < 10000; i++ {
-		if got := lookup(t, s, "2100", fmt.Sprint(100+i%800), fmt.Sprintf("nobody%d", i)); len(got) != 0 {
+		name := fmt.Sprintf("Søren Nobody%d", i)
+		addr := fmt.Sprintf("Fiktivvej %d, 2100 København Ø", 100+i%800)
+		if got := candidates(t, s, name, addr, fmt.Sprintf("nobody%d", i)); len(got) != 0 {
 			t.Fatalf("phantom candidates %v", got)
 		}
 	}
 	if reads := d.reads.Load() - before; reads > 50 {
 		t.Errorf("%d of 10000 misses reached Badger; the Bloom filter should stop ~0.1 %%", reads)
 	}
-	lookup(t, s, "2100", "12", "testesen")
+	if got := candidates(t, s, "Søren Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
+		t.Errorf("a listed contact got %d candidates, want 1", len(got))
+	}
 	if d.reads.Load() == before {
 		t.Error("a hit did not read Badger")
+	}
+}
+
+// TestSignaturesKeepNonMatchesAwayFromBadger: a contact sharing a blocking
+// key with records that cannot match it (another street, another given
+// name) costs no Badger read; a contact one of them may match does.
+func TestSignaturesKeepNonMatchesAwayFromBadger(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Filter != filterSignatures || man.FilterWildcards {
+		t.Fatalf("manifest filter %q, wildcards %v; want %q without wildcards", man.Filter, man.FilterWildcards, filterSignatures)
+	}
+	d := s.serving[screening.KindRobinson]
+	tests := []struct {
+		name, contact, address, surname string
+		reads                           bool
+		records                         int
+	}{
+		{"listed", "Mette Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", true, 2},
+		{"initial", "M. Hansen", "Dronn. Louises V. 15, 2200 København N", "hansen", true, 2},
+		{"other given name", "Karen Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", false, 0},
+		{"other street", "Mette Hansen", "Vestergade 15, 2200 København N", "hansen", false, 0},
+		{"surname only", "Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", false, 0},
+		// A street the probe cannot sign reads every record under the key.
+		{"unsigned street", "Mette Hansen", "& Co Vej 15, 2200 København N", "hansen", true, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := d.reads.Load()
+			got := candidates(t, s, tt.contact, tt.address, tt.surname)
+			if read := d.reads.Load() > before; read != tt.reads {
+				t.Errorf("Badger read = %v, want %v", read, tt.reads)
+			}
+			if len(got) != tt.records {
+				t.Errorf("%d candidates, want %d", len(got), tt.records)
+			}
+		})
+	}
+}
+
+// TestSignatureWildcards: a record whose street signs as AnySignature is
+// still handed to every contact that shares its blocking key.
+func TestSignatureWildcards(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	es := []cprfmt.RobinsonEntry{{Name: "Hansen,Mette", Address: "& Co Vej 7", PostDist: "2200 København N", HouseNumber: "007"}}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, es), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !man.FilterWildcards {
+		t.Fatal("manifest does not record the wildcard signature")
+	}
+	if got := candidates(t, s, "Mette Hansen", "Vestergade 7, 2200 København N", "hansen"); len(got) != 1 {
+		t.Errorf("%d candidates for a contact under a wildcard record's key, want 1", len(got))
+	}
+	if got := candidates(t, s, "Karen Hansen", "Vestergade 7, 2200 København N", "hansen"); len(got) != 0 {
+		t.Errorf("%d candidates for another given name, want 0", len(got))
 	}
 }
 
@@ -336,7 +425,7 @@ func TestReopenAndReload(t *testing.T) {
 	}
 	// The old snapshot still answers from the old version.
 	n := 0
-	if err := old.Robinson.Candidates(robinson.AppendKey(nil, "2200", "15", "hansen"), func(*robinson.Record) { n++ }); err != nil || n != 2 {
+	if err := old.Robinson.Candidates(robinson.AppendKey(nil, "2200", "15", "hansen"), nil, func(*robinson.Record) { n++ }); err != nil || n != 2 {
 		t.Errorf("in-flight snapshot after reload: %d records, err %v; want 2 from the old version", n, err)
 	}
 	release()
@@ -401,5 +490,31 @@ func TestConcurrentLoadOfSameKind(t *testing.T) {
 	close(proceed)
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifyFilterFindsMisses: a filter that does not hold what the
+// database holds is refused, for a signature filter and a key filter.
+func TestVerifyFilterFindsMisses(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	if _, err := s.LoadRobinson(ctx, robinsonFile(t, src, entries), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LoadCPR(ctx, cprFile(t, src, true), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
+		d := s.serving[kind]
+		if err := d.verifyFilter(); err != nil {
+			t.Fatalf("%s: the loaded filter fails verification: %v", kind, err)
+		}
+		saved := d.filter
+		d.filter = bloom.NewWithEstimates(100, bloomFPRate)
+		if err := d.verifyFilter(); err == nil {
+			t.Errorf("%s: an empty filter passes verification", kind)
+		}
+		d.filter = saved
 	}
 }

@@ -44,6 +44,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -106,8 +107,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		listKeys := fs.String("list-keys", "", "list keys file for the floor measurement (optional)")
 		threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the parallel run")
 		noCPR := fs.Bool("no-cpr", false, "ignore the contacts' personal numbers")
+		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the screening passes to this file")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		out, err = inproc(*dir, *contacts, *listKeys, *threads, *noCPR)
 	default:

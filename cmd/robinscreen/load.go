@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -18,6 +19,13 @@ import (
 )
 
 func load(args []string, stdout, stderr io.Writer) error {
+	// An offline load holds the whole parsed list until it is written, and
+	// the parser's short-lived garbage on top of it: collecting at 50 %
+	// growth instead of 100 % keeps a 6M-record load's peak RSS near
+	// 1.5 GB instead of 2 GB, for a few percent more CPU. GOGC overrides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "", "data directory (required; must not be in use by a server)")

@@ -1,0 +1,318 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/ristretto/v2/z"
+)
+
+var errTooLarge = errors.New("store: dataset too large for one load (over 4 GiB of keys or values)")
+
+// arenaChunk is the size of one arena chunk.
+const arenaChunk = 1 << 22
+
+// arena holds byte strings in fixed-size chunks. A string never straddles
+// two chunks, so growing never copies what is stored already: a load's
+// peak memory is what it holds, not twice that while a slice regrows.
+type arena struct{ chunks [][]byte }
+
+// add stores b and returns its reference. It returns errTooLarge when the
+// arena would pass 4 GiB or b is longer than a chunk.
+func (a *arena) add(b []byte) (uint32, error) {
+	n := len(a.chunks)
+	if n == 0 || len(a.chunks[n-1])+len(b) > arenaChunk {
+		if n == 1<<32/arenaChunk || len(b) > arenaChunk {
+			return 0, errTooLarge
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
+		n++
+	}
+	c := a.chunks[n-1]
+	ref := uint32((n-1)*arenaChunk + len(c))
+	a.chunks[n-1] = append(c, b...)
+	return ref, nil
+}
+
+// at returns the stored bytes from ref to the end of its chunk.
+func (a *arena) at(ref uint32) []byte {
+	return a.chunks[ref/arenaChunk][ref%arenaChunk:]
+}
+
+// kvBuilder collects key/value pairs, sorts them and writes them with
+// Badger's StreamWriter, building the Bloom filter from the same keys.
+// A value is stored once however many keys point at it (a Robinson record
+// under each of its surname words).
+type kvBuilder struct {
+	keys, vals arena
+	items      []kvItem
+	vbuf       []byte
+}
+
+// kvItem is one key and its value. prefix holds the key's first 8 bytes,
+// big-endian, so that most comparisons of the sort touch no arena.
+type kvItem struct {
+	prefix     uint64
+	kRef, vRef uint32
+	kLen       uint8
+}
+
+// grow makes room for about n items. Pages the estimate over-reserves are
+// never touched, so they cost address space, not memory.
+func (b *kvBuilder) grow(n int) { b.items = slices.Grow(b.items, n) }
+
+// len returns the number of pairs added so far.
+func (b *kvBuilder) len() int { return len(b.items) }
+
+// addValue stores a value for addKey. It returns errTooLarge past 4 GiB.
+func (b *kvBuilder) addValue(val []byte) (uint32, error) {
+	b.vbuf = binary.AppendUvarint(b.vbuf[:0], uint64(len(val)))
+	b.vbuf = append(b.vbuf, val...)
+	return b.vals.add(b.vbuf)
+}
+
+// addKey adds key with the value stored at vRef. It returns errTooLarge
+// past 4 GiB of keys or for a key longer than 255 bytes.
+func (b *kvBuilder) addKey(key []byte, vRef uint32) error {
+	if len(key) > 255 {
+		return errTooLarge
+	}
+	kRef, err := b.keys.add(key)
+	if err != nil {
+		return err
+	}
+	var p [8]byte
+	copy(p[:], key)
+	b.items = append(b.items, kvItem{prefix: binary.BigEndian.Uint64(p[:]), kRef: kRef, vRef: vRef, kLen: uint8(len(key))})
+	return nil
+}
+
+// add adds one pair.
+func (b *kvBuilder) add(key, val []byte) error {
+	ref, err := b.addValue(val)
+	if err != nil {
+		return err
+	}
+	return b.addKey(key, ref)
+}
+
+func (b *kvBuilder) key(it *kvItem) []byte { return b.keys.at(it.kRef)[:it.kLen] }
+
+func (b *kvBuilder) val(it *kvItem) []byte {
+	v := b.vals.at(it.vRef)
+	n, w := binary.Uvarint(v)
+	return v[w : w+int(n)]
+}
+
+// compare orders by key, then by insertion (vRef), so the order of the
+// values under one key is the order they were added in.
+func (b *kvBuilder) compare(x, y *kvItem) int {
+	if c := cmp.Compare(x.prefix, y.prefix); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(b.key(x), b.key(y)); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.vRef, y.vRef)
+}
+
+// sort sorts the items in two halves at once, one per core; merged then
+// walks them in order.
+func (b *kvBuilder) sort() {
+	mid := len(b.items) / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(b.items[:mid], func(x, y kvItem) int { return b.compare(&x, &y) }) })
+	slices.SortFunc(b.items[mid:], func(x, y kvItem) int { return b.compare(&x, &y) })
+	wg.Wait()
+}
+
+// merged returns an iterator over the items sorted by sort, in order; it
+// returns nil at the end.
+func (b *kvBuilder) merged() func() *kvItem {
+	mid := len(b.items) / 2
+	left, right := b.items[:mid], b.items[mid:]
+	return func() *kvItem {
+		switch {
+		case len(left) == 0 && len(right) == 0:
+			return nil
+		case len(right) == 0 || len(left) > 0 && b.compare(&left[0], &right[0]) <= 0:
+			it := &left[0]
+			left = left[1:]
+			return it
+		default:
+			it := &right[0]
+			right = right[1:]
+			return it
+		}
+	}
+}
+
+// filterKeysFunc calls add with the Bloom filter keys of one stored pair;
+// add must not keep the slice. Its error (a damaged value) fails the load.
+type filterKeysFunc func(key, val []byte, add func([]byte)) error
+
+// write sorts the pairs, merges the values of equal keys with merge, and
+// writes them into a new Badger database at dir plus the Bloom filter
+// beside it. The filter is built from what Badger holds once written, so
+// it cannot miss a stored pair: it holds the keys or, when filterKeys is
+// not nil, what filterKeys adds for each pair, sized for filterN entries.
+// It returns the number of distinct keys and the filter's SHA-256; its
+// errors are Badger's, the file system's and filterKeys'.
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc) (int, string, error) {
+	b.sort()
+	distinct := 0
+	next := b.merged()
+	var prev *kvItem
+	for it := next(); it != nil; it = next() {
+		if prev == nil || !bytes.Equal(b.key(it), b.key(prev)) {
+			distinct++
+		}
+		prev = it
+	}
+	if filterKeys == nil {
+		filterKeys = func(key, _ []byte, add func([]byte)) error { add(key); return nil }
+		filterN = distinct
+	}
+	// StreamWriter sizes its tables for the last level (BaseTableSize ×
+	// TableSizeMultiplier^(MaxLevels-2)): with the defaults that is one
+	// table for the whole dataset, built in memory. Multiplier 1 keeps
+	// the tables, and the memory of each builder, at BaseTableSize.
+	bopt := badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithBaseTableSize(8 << 20)
+	bopt.TableSizeMultiplier = 1
+	db, err := badger.Open(bopt)
+	if err != nil {
+		return 0, "", err
+	}
+	sw := db.NewStreamWriter()
+	if err := sw.Prepare(); err != nil {
+		db.Close()
+		return 0, "", err
+	}
+	buf := z.NewBuffer(32<<20, "robinscreen.load")
+	defer buf.Release()
+	var vals [][]byte
+	var merged []byte
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		merged = merge(merged[:0], vals)
+		key := b.key(prev)
+		badger.KVToBuffer(&pb.KV{Key: key, Value: merged, Version: 1}, buf)
+		vals = vals[:0]
+		if buf.LenNoPadding() > 16<<20 {
+			if err := sw.Write(buf); err != nil {
+				return err
+			}
+			buf.Reset()
+		}
+		return nil
+	}
+	next = b.merged()
+	prev = nil
+	for it := next(); ; it = next() {
+		if it == nil || prev != nil && !bytes.Equal(b.key(it), b.key(prev)) {
+			if err := flush(); err != nil {
+				sw.Cancel()
+				db.Close()
+				return 0, "", err
+			}
+		}
+		if it == nil {
+			break
+		}
+		vals = append(vals, b.val(it))
+		prev = it
+	}
+	if err := sw.Write(buf); err != nil {
+		sw.Cancel()
+		db.Close()
+		return 0, "", err
+	}
+	if err := sw.Flush(); err != nil {
+		db.Close()
+		return 0, "", err
+	}
+	filter, err := buildFilter(db, filterN, filterKeys)
+	if err != nil {
+		db.Close()
+		return 0, "", err
+	}
+	if err := db.Close(); err != nil {
+		return 0, "", err
+	}
+	var fb bytes.Buffer
+	if _, err := filter.WriteTo(&fb); err != nil {
+		return 0, "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, bloomFile), fb.Bytes(), 0o600); err != nil {
+		return 0, "", err
+	}
+	sum := sha256.Sum256(fb.Bytes())
+	return distinct, hex.EncodeToString(sum[:]), nil
+}
+
+// buildFilter returns a Bloom filter sized for n entries holding the filter
+// keys of every pair in db. One goroutine reads and decodes, another adds
+// to the filter (each add is about ten cache misses in a filter of tens of
+// megabytes). Its errors are Badger's and filterKeys'.
+func buildFilter(db *badger.DB, n int, filterKeys filterKeysFunc) (*bloom.BloomFilter, error) {
+	filter := bloom.NewWithEstimates(uint(max(n, 1)), bloomFPRate)
+	const nbuf, bufSize = 4, 1 << 20
+	free := make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, 0, bufSize)
+	}
+	full := make(chan []byte, nbuf)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for b := range full {
+			for off := 0; off < len(b); {
+				k, w := binary.Uvarint(b[off:])
+				off += w
+				filter.Add(b[off : off+int(k)])
+				off += int(k)
+			}
+			free <- b[:0]
+		}
+	})
+	cur := <-free
+	add := func(k []byte) {
+		cur = binary.AppendUvarint(cur, uint64(len(k)))
+		cur = append(cur, k...)
+		if len(cur) > bufSize-512 {
+			full <- cur
+			cur = <-free
+		}
+	}
+	err := db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			if err := item.Value(func(v []byte) error { return filterKeys(item.Key(), v, add) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	full <- cur
+	close(full)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return filter, nil
+}
