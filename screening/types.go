@@ -221,6 +221,8 @@ type CPRRegister interface {
 
 // Snapshot is one consistent view of the loaded datasets. CPR may be nil
 // when no CPR extract is loaded; Robinson nil means nothing can be screened.
+// A Snapshot may hold per-reader state (a store transaction): unless its
+// provider says otherwise, use it from one goroutine at a time.
 type Snapshot struct {
 	Robinson RobinsonList
 	CPR      CPRRegister

@@ -89,12 +89,14 @@ type dataset struct {
 // lookup), where decompressing a 4 KB block cost more than the read
 // itself, and without compression Badger reads blocks straight from the
 // memory-mapped table, so no block cache is needed. Badger requires one
-// for encrypted tables.
+// for encrypted tables. Badger's own per-table Bloom filters are off: our
+// filter in front lets through only keys that are almost always there.
 func badgerOptions(dir string, encKey []byte, log *slog.Logger) badger.Options {
 	o := badger.DefaultOptions(dir).
 		WithEncryptionKey(encKey).
 		WithLogger(badgerLogger{log}).
 		WithCompression(options.None).
+		WithBloomFalsePositive(0).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithBlockCacheSize(0).
@@ -151,39 +153,56 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 	return &dataset{dir: dir, man: m, db: db, filter: filter}, nil
 }
 
-// get calls fn with the value stored under key. It reports false without
-// touching Badger when the Bloom filter rules the key out: use it only for
-// a version whose filter holds its keys (Manifest.Filter empty).
-func (d *dataset) get(key []byte, fn func([]byte) error) (bool, error) {
-	if !d.filter.Test(key) {
-		return false, nil
-	}
-	return d.read(key, fn)
+// reader reads one dataset version inside one Badger read transaction,
+// begun at its first read and discarded by close: a screening snapshot
+// (one chunk or one request) pays for one transaction, not one per key.
+// A reader is for one goroutine at a time.
+type reader struct {
+	d   *dataset
+	txn *badger.Txn
 }
 
-// read calls fn with the value stored under key, from Badger.
-func (d *dataset) read(key []byte, fn func([]byte) error) (bool, error) {
+// get calls fn with the value stored under key. It reports false without
+// touching Badger when the Bloom filter rules the key out: use it only for
+// a version whose filter holds its keys (Manifest.Filter empty). Its
+// errors are those of read.
+func (r *reader) get(key []byte, fn func([]byte) error) (bool, error) {
+	if !r.d.filter.Test(key) {
+		return false, nil
+	}
+	return r.read(key, fn)
+}
+
+// read calls fn with the value stored under key, from Badger. It returns
+// a *ReadError for a failed read and fn's error.
+func (r *reader) read(key []byte, fn func([]byte) error) (bool, error) {
 	// Badger's Txn.Get lets key escape, which would put every caller's key
 	// buffer on the heap, also for the common Bloom negatives; copy it here
 	// instead, on the rarer path that reads Badger.
 	k := bytes.Clone(key)
-	d.reads.Add(1)
-	found := false
-	err := d.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(k)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return item.Value(fn)
-	})
-	if err != nil {
-		return found, &ReadError{Version: d.man.Version, err: err}
+	r.d.reads.Add(1)
+	if r.txn == nil {
+		r.txn = r.d.db.NewTransaction(false)
 	}
-	return found, nil
+	item, err := r.txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, &ReadError{Version: r.d.man.Version, err: err}
+	}
+	if err := item.Value(fn); err != nil {
+		return true, &ReadError{Version: r.d.man.Version, err: err}
+	}
+	return true, nil
+}
+
+// close discards the transaction; the reader may be used again.
+func (r *reader) close() {
+	if r.txn != nil {
+		r.txn.Discard()
+		r.txn = nil
+	}
 }
 
 // testSignature tests the signature key of key, street and given against

@@ -14,9 +14,9 @@ func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ")
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // robinsonList serves a Robinson dataset to the screening engine.
-type robinsonList struct{ d *dataset }
+type robinsonList struct{ r *reader }
 
-func (l robinsonList) Info() screening.DatasetInfo { return l.d.info() }
+func (l robinsonList) Info() screening.DatasetInfo { return l.r.d.info() }
 
 // Candidates implements screening.RobinsonList. The Bloom filter answers
 // for keys without records, and for most keys whose records cannot match
@@ -24,11 +24,12 @@ func (l robinsonList) Info() screening.DatasetInfo { return l.d.info() }
 func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
 	var kbuf [128]byte
 	k := append(append(kbuf[:0], 'r'), key...)
-	if l.d.man.Filter != filterSignatures {
-		if !l.d.filter.Test(k) {
+	d := l.r.d
+	if d.man.Filter != filterSignatures {
+		if !d.filter.Test(k) {
 			return nil
 		}
-	} else if probe != nil && !probe.MayMatch(k, l.d.man.FilterWildcards, l.d.testSignature) {
+	} else if probe != nil && !probe.MayMatch(k, d.man.FilterWildcards, d.testSignature) {
 		return nil
 	}
 	return l.readRecords(k, fn)
@@ -37,7 +38,7 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 // readRecords reads the records under k from Badger.
 func (l robinsonList) readRecords(k []byte, fn func(*robinson.Record)) error {
 	var rec robinson.Record
-	_, err := l.d.read(k, func(v []byte) error {
+	_, err := l.r.read(k, func(v []byte) error {
 		// One copy of the value; the records' strings are cut from it.
 		return eachRecord(v, string(v), &rec, fn)
 	})
@@ -70,11 +71,11 @@ func eachRecord(v []byte, sv string, rec *robinson.Record, fn func(*robinson.Rec
 
 // cprRegister serves a CPR dataset to the screening engine.
 type cprRegister struct {
-	d *dataset
+	r *reader
 	p *Pseudonymizer
 }
 
-func (r cprRegister) Info() screening.DatasetInfo { return r.d.info() }
+func (r cprRegister) Info() screening.DatasetInfo { return r.r.d.info() }
 
 // Lookup implements screening.CPRRegister.
 func (r cprRegister) Lookup(n cprcheck.Number) (cprcheck.Person, bool, error) {
@@ -83,7 +84,7 @@ func (r cprRegister) Lookup(n cprcheck.Number) (cprcheck.Person, bool, error) {
 	kbuf[0] = 'p'
 	copy(kbuf[1:], ps[:])
 	var person cprcheck.Person
-	found, err := r.d.get(kbuf[:], func(v []byte) error {
+	found, err := r.r.get(kbuf[:], func(v []byte) error {
 		var err error
 		person, err = decodePerson(v)
 		return err

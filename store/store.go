@@ -261,25 +261,30 @@ func (s *Store) Ready() bool {
 // Acquire returns a consistent snapshot of the serving datasets and a
 // release function that must be called when the snapshot is no longer
 // used. A version switch waits for released snapshots before closing the
-// old version, so a snapshot never sees a mix of versions.
+// old version, so a snapshot never sees a mix of versions. A snapshot reads
+// each dataset inside one Badger read transaction: it is for one goroutine
+// at a time (acquire one per goroutine).
 func (s *Store) Acquire() (screening.Snapshot, func()) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var snap screening.Snapshot
-	var held []*dataset
+	var held []*reader
 	if d := s.serving[screening.KindRobinson]; d != nil {
 		d.inflight.RLock()
-		held = append(held, d)
-		snap.Robinson = robinsonList{d}
+		r := &reader{d: d}
+		held = append(held, r)
+		snap.Robinson = robinsonList{r}
 	}
 	if d := s.serving[screening.KindCPR]; d != nil {
 		d.inflight.RLock()
-		held = append(held, d)
-		snap.CPR = cprRegister{d: d, p: s.pseud}
+		r := &reader{d: d}
+		held = append(held, r)
+		snap.CPR = cprRegister{r: r, p: s.pseud}
 	}
 	return snap, func() {
-		for _, d := range held {
-			d.inflight.RUnlock()
+		for _, r := range held {
+			r.close()
+			r.d.inflight.RUnlock()
 		}
 	}
 }

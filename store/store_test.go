@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -516,5 +518,57 @@ func TestVerifyFilterFindsMisses(t *testing.T) {
 			t.Errorf("%s: an empty filter passes verification", kind)
 		}
 		d.filter = saved
+	}
+}
+
+// TestKeyFilterVersionStillServes: a version written before signature
+// filters (its manifest names no filter, its Bloom filter holds the
+// blocking keys) is still read through its key filter: a probe must not
+// be tested against a filter that holds no signature keys, which would
+// hide every record.
+func TestKeyFilterVersionStillServes(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the version as an older build wrote it.
+	d := s.serving[screening.KindRobinson]
+	filter := bloom.NewWithEstimates(uint(man.Keys), bloomFPRate)
+	if err := d.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.DefaultIteratorOptions)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			filter.Add(it.Item().Key())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	vdir := d.dir
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var fb bytes.Buffer
+	if _, err := filter.WriteTo(&fb); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, vdir, bloomFile, fb.Bytes())
+	sum := sha256.Sum256(fb.Bytes())
+	old := *man
+	old.Filter, old.FilterWildcards, old.BloomSHA256 = "", false, hex.EncodeToString(sum[:])
+	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	if got := candidates(t, s, "Søren Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
+		t.Errorf("listed contact on a key-filter version: %d candidates, want 1", len(got))
+	}
+	if got := candidates(t, s, "Karen Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
+		t.Errorf("a key-filter version hands over every record under the key: got %d, want 1", len(got))
 	}
 }

@@ -467,8 +467,6 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 	res := &inprocOut{Contacts: len(cs)}
 	var eng screening.Engine
 	screenAll := func(n int) (runOut, error) {
-		snap, release := st.Acquire()
-		defer release()
 		var mu sync.Mutex
 		decs := map[string]int64{}
 		var wg sync.WaitGroup
@@ -479,6 +477,9 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A snapshot is for one goroutine: one each.
+				snap, release := st.Acquire()
+				defer release()
 				var local [4]int64
 				for i := w; i < len(cs); i += n {
 					r, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, &cs[i])
