@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	"context"
 
@@ -44,6 +45,10 @@ func validChannel(c pb.Channel) *requestError {
 	return nil
 }
 
+// scratchPool holds the engine's per-goroutine buffers between unary
+// calls, so that a call does not allocate them anew.
+var scratchPool = sync.Pool{New: func() any { return new(screening.Scratch) }}
+
 // ScreenContact screens one contact.
 func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenContactRequest) (*pb.ScreenContactResponse, error) {
 	if re := validChannel(req.GetChannel()); re != nil {
@@ -56,12 +61,14 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 	defer release()
 	var c screening.Contact
 	fromContact(req.GetContact(), &c)
-	var sc screening.Scratch
-	res, err := s.engine.ScreenInto(&sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
+	sc := scratchPool.Get().(*screening.Scratch)
+	res, err := s.engine.ScreenInto(sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
 	if err != nil {
+		scratchPool.Put(sc)
 		return nil, toStatus(s.log, err)
 	}
-	out := toResult(res)
+	out := toResult(res) // copies what it keeps: the scratch can go back
+	scratchPool.Put(sc)
 	s.audit.Screened(ctx, pb.ScreeningService_ScreenContact_FullMethodName, []*pb.ScreeningResult{out})
 	return &pb.ScreenContactResponse{Result: out}, nil
 }
