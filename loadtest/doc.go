@@ -18,7 +18,10 @@
 // load generator's own garbage collector to a soft memory limit
 // (--client-mem-limit, 1 GiB; 0, GOGC or GOMEMLIMIT keep Go's defaults):
 // at 10 000 requests/s its collections otherwise stall its scheduler by
-// milliseconds, and that stall lands in the measured tail.
+// milliseconds, and that stall lands in the measured tail. With --health
+// they call grpc.health.v1.Health/Check instead: the same schedule and
+// connections with no screening work, the floor set by the client, gRPC
+// and the machine.
 //
 // batch sends the whole contact file through ScreenContacts in chunks of
 // --chunk contacts over --streams concurrent streams (one connection each),

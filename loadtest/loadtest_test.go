@@ -133,6 +133,27 @@ func TestUnary(t *testing.T) {
 	}
 }
 
+// TestUnaryHealth: --health calls the health service on the same
+// schedule; every call succeeds and no screening decision is counted.
+func TestUnaryHealth(t *testing.T) {
+	addr := startServer(t)
+	contacts := writeContacts(t, 1)
+	out := filepath.Join(t.TempDir(), "health.json")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"unary", "--health", "--addr", addr, "--contacts", contacts, "--rate", "200",
+		"--duration", "300ms", "--warmup", "0s", "--connections", "2", "--json", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	u := readReport(t, out).Unary[0]
+	if want := int64(u.Seconds * 200); u.OK != want || u.Errors != 0 {
+		t.Fatalf("ok %d, errors %d; want %d ok", u.OK, u.Errors, want)
+	}
+	if len(u.Decisions) != 0 {
+		t.Fatalf("health calls counted decisions %v", u.Decisions)
+	}
+}
+
 func TestBatch(t *testing.T) {
 	addr := startServer(t)
 	copies := 2500 // 10,000 contacts

@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		pause := fs.Duration("pause", 2*time.Second, "pause between rates (sweep)")
 		png := fs.String("png", "", "write the latency-vs-rate plot (PNG) to this file (sweep)")
 		title := fs.String("title", "robinscreen ScreenContact, open loop", "plot title (sweep)")
+		health := fs.Bool("health", false, "call grpc.health.v1.Health/Check instead of ScreenContact (the floor without screening work)")
 		memLimit := fs.Int64("client-mem-limit", 1<<30, "bytes: the load generator collects garbage only near this soft limit (0 = Go's defaults, GOGC and GOMEMLIMIT)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
@@ -110,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg := unaryConfig{Addr: cm.addr, Duration: *dur, Warmup: *warm, Connections: *conns, Channel: ch, Purpose: pu, MaxInflight: *maxIn, Timeout: *timeout}
+		cfg := unaryConfig{Addr: cm.addr, Duration: *dur, Warmup: *warm, Connections: *conns, Channel: ch, Purpose: pu, MaxInflight: *maxIn, Timeout: *timeout, Health: *health}
 		for i, r := range list {
 			if i > 0 && *pause > 0 {
 				time.Sleep(*pause)
