@@ -127,14 +127,15 @@ func NewProbe(name Name, addr Address) Probe {
 // read every record under the blocking key.
 func (p *Probe) Unknown() bool { return p.unknown }
 
-// MayMatch reports whether a record stored under key can match the
-// probe's contact, given test, which reports whether the signature key of
-// key, street and given (AppendSignatureKey) may be among the records'
-// (a Bloom filter's Test). false means Match gives
-// NoMatch for every record under key. wildcards says that some record's
+// MayMatch reports whether a record stored under a blocking key can match
+// the probe's contact, given test, which reports whether the signature key
+// of that blocking key, street and given (AppendSignatureKey) may be among
+// the records' (a Bloom filter's Test). false means Match gives NoMatch
+// for every record under the key. wildcards says that some record's
 // signature was AnySignature (RecordSignatures); the probe then also tests
-// those keys. An Unknown probe always gives true.
-func (p *Probe) MayMatch(key []byte, wildcards bool, test func(key []byte, street, given byte) bool) bool {
+// those keys. An Unknown probe always gives true. test receives no key, so
+// that a caller's key buffer does not escape through it.
+func (p *Probe) MayMatch(wildcards bool, test func(street, given byte) bool) bool {
 	if p.none {
 		return false
 	}
@@ -148,11 +149,11 @@ func (p *Probe) MayMatch(key []byte, wildcards bool, test func(key []byte, stree
 	}
 	for _, s := range streets[:ns] {
 		for _, g := range p.given[:p.ng] {
-			if test(key, s, g) {
+			if test(s, g) {
 				return true
 			}
 		}
-		if wildcards && test(key, s, AnySignature) {
+		if wildcards && test(s, AnySignature) {
 			return true
 		}
 	}

@@ -29,7 +29,9 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 		if !d.filter.Test(k) {
 			return nil
 		}
-	} else if probe != nil && !probe.MayMatch(k, d.man.FilterWildcards, d.testSignature) {
+	} else if probe != nil && !probe.MayMatch(d.man.FilterWildcards, func(street, given byte) bool {
+		return d.testSignature(k, street, given)
+	}) {
 		return nil
 	}
 	return l.readRecords(k, fn)
