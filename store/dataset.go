@@ -67,11 +67,41 @@ type Reject struct {
 const (
 	manifestFile = "manifest.json"
 	bloomFile    = "bloom.bin"
+	// sigBloomFile holds a signature filter. Its own name makes a binary
+	// that predates signature filters, which would test blocking keys
+	// against it and find none, fail to open the version instead.
+	sigBloomFile = "bloom-sig.bin"
 	badgerDir    = "badger"
 	bloomFPRate  = 0.001
 
 	filterSignatures = "signatures"
+
+	// formatKeyFilter versions have a Bloom filter of their keys;
+	// formatSignatures versions a Robinson signature filter.
+	formatKeyFilter  = 1
+	formatSignatures = 2
 )
+
+// filterFile returns the Bloom filter's file name for a manifest's filter.
+func filterFile(filter string) string {
+	if filter == filterSignatures {
+		return sigBloomFile
+	}
+	return bloomFile
+}
+
+// checkFormat refuses a manifest this binary cannot serve safely: an
+// unknown format or filter (a filter read the wrong way would hide
+// listed people).
+func checkFormat(m *Manifest) error {
+	switch {
+	case m.Format == formatKeyFilter && m.Filter == "":
+	case m.Format == formatSignatures && m.Filter == filterSignatures:
+	default:
+		return fmt.Errorf("store: version %s has format %d, filter %q, which this robinscreen does not know (written by a newer one?)", m.Version, m.Format, m.Filter)
+	}
+	return nil
+}
 
 // dataset is one opened, immutable dataset version.
 type dataset struct {
@@ -125,13 +155,17 @@ func readManifest(dir string) (Manifest, error) {
 }
 
 // openDataset opens a complete version directory. It returns an error when
-// the manifest, the Bloom filter or the Badger database cannot be read.
+// the manifest, the Bloom filter or the Badger database cannot be read, and
+// for a format or filter it does not know.
 func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) {
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, bloomFile))
+	if err := checkFormat(&m); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, filterFile(m.Filter)))
 	if err != nil {
 		return nil, err
 	}
@@ -262,48 +296,43 @@ func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
 
 // verifyFilter checks the version's Bloom filter, as read back from
-// disk, against its database: every key, or for a signature filter the
-// signature keys of the records under every 16th key, must test positive.
-// write builds the filter from the database itself, so a miss here means
-// the file does not hold the filter that was built: the version is
-// refused. It returns an error for the first miss and Badger's errors.
+// disk, against its database: every key, or for a signature filter every
+// signature key of every record, must test positive, and a record with a
+// wildcard signature needs FilterWildcards in the manifest. write builds
+// the filter from the database itself, so a miss here means the file does
+// not hold the filter that was built (or a bug in building it): the
+// version is refused. It returns an error for a miss, for a wildcard the
+// manifest does not record, and Badger's errors.
 func (d *dataset) verifyFilter() error {
-	errMiss := errors.New("store: bloom filter misses a stored key")
-	sigs := d.man.Filter == filterSignatures
-	var rec robinson.Record
-	var sig []byte
-	return d.db.View(func(txn *badger.Txn) error {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		it := txn.NewIterator(opt)
-		defer it.Close()
-		i := 0
-		for it.Rewind(); it.Valid(); it.Next() {
-			key := it.Item().Key()
-			i++
-			switch {
-			case !sigs:
-				if !d.filter.Test(key) {
-					return errMiss
+	keys := func(key, _ []byte, add func([]byte)) error { add(key); return nil }
+	var errWildcard error
+	if d.man.Filter == filterSignatures {
+		var rec robinson.Record
+		var sig, buf []byte
+		keys = func(key, val []byte, add func([]byte)) error {
+			return eachRecord(val, string(val), &rec, func(r *robinson.Record) {
+				var wild bool
+				sig, wild = robinson.RecordSignatures(sig[:0], r)
+				if wild && !d.man.FilterWildcards {
+					errWildcard = errors.New("store: a record has a wildcard signature the manifest does not record")
 				}
-			case i%16 == 1:
-				miss := false
-				err := it.Item().Value(func(v []byte) error {
-					return eachRecord(v, "", &rec, func(r *robinson.Record) {
-						sig, _ = robinson.RecordSignatures(sig[:0], r)
-						for _, g := range sig[1:] {
-							miss = miss || !d.testSignature(key, sig[0], g)
-						}
-					})
-				})
-				if err != nil {
-					return err
+				for _, g := range sig[1:] {
+					buf = robinson.AppendSignatureKey(buf[:0], key, sig[0], g)
+					add(buf)
 				}
-				if miss {
-					return errMiss
-				}
-			}
+			})
 		}
-		return nil
-	})
+	}
+	misses := 0
+	if err := pipeFilterKeys(d.db, keys, func(k []byte) {
+		if !d.filter.Test(k) {
+			misses++
+		}
+	}); err != nil {
+		return err
+	}
+	if misses > 0 {
+		return fmt.Errorf("store: bloom filter misses %d stored keys", misses)
+	}
+	return errWildcard
 }

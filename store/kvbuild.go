@@ -19,7 +19,7 @@ import (
 	"github.com/dgraph-io/ristretto/v2/z"
 )
 
-var errTooLarge = errors.New("store: dataset too large for one load (over 4 GiB of keys or values)")
+var errTooLarge = errors.New("store: dataset too large for one load (over 4 GiB of keys or values, or a value over 4 MiB)")
 
 // arenaChunk is the size of one arena chunk.
 const arenaChunk = 1 << 22
@@ -168,9 +168,10 @@ type filterKeysFunc func(key, val []byte, add func([]byte)) error
 // beside it. The filter is built from what Badger holds once written, so
 // it cannot miss a stored pair: it holds the keys or, when filterKeys is
 // not nil, what filterKeys adds for each pair, sized for filterN entries.
-// It returns the number of distinct keys and the filter's SHA-256; its
-// errors are Badger's, the file system's and filterKeys'.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc) (int, string, error) {
+// The filter goes to the file filterFile. It returns the number of
+// distinct keys and the filter's SHA-256; its errors are Badger's, the file
+// system's and filterKeys'.
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filterFile string) (int, string, error) {
 	b.sort()
 	distinct := 0
 	next := b.merged()
@@ -257,7 +258,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	if _, err := filter.WriteTo(&fb); err != nil {
 		return 0, "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, bloomFile), fb.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, filterFile), fb.Bytes(), 0o600); err != nil {
 		return 0, "", err
 	}
 	sum := sha256.Sum256(fb.Bytes())
@@ -265,11 +266,21 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 }
 
 // buildFilter returns a Bloom filter sized for n entries holding the filter
-// keys of every pair in db. One goroutine reads and decodes, another adds
-// to the filter (each add is about ten cache misses in a filter of tens of
-// megabytes). Its errors are Badger's and filterKeys'.
+// keys of every pair in db. Its errors are Badger's and filterKeys'.
 func buildFilter(db *badger.DB, n int, filterKeys filterKeysFunc) (*bloom.BloomFilter, error) {
 	filter := bloom.NewWithEstimates(uint(max(n, 1)), bloomFPRate)
+	if err := pipeFilterKeys(db, filterKeys, func(k []byte) { filter.Add(k) }); err != nil {
+		return nil, err
+	}
+	return filter, nil
+}
+
+// pipeFilterKeys calls consume with the filter keys of every pair in db.
+// One goroutine reads and decodes (filterKeys), another consumes: adding
+// to or testing a filter of tens of megabytes costs about ten cache misses
+// per key. consume must not keep the slice. Its errors are Badger's and
+// filterKeys'; consume sees every key even then, up to the failure.
+func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func([]byte)) error {
 	const nbuf, bufSize = 4, 1 << 20
 	free := make(chan []byte, nbuf)
 	for range nbuf {
@@ -282,7 +293,7 @@ func buildFilter(db *badger.DB, n int, filterKeys filterKeysFunc) (*bloom.BloomF
 			for off := 0; off < len(b); {
 				k, w := binary.Uvarint(b[off:])
 				off += w
-				filter.Add(b[off : off+int(k)])
+				consume(b[off : off+int(k)])
 				off += int(k)
 			}
 			free <- b[:0]
@@ -311,8 +322,5 @@ func buildFilter(db *badger.DB, n int, filterKeys filterKeysFunc) (*bloom.BloomF
 	full <- cur
 	close(full)
 	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	return filter, nil
+	return err
 }

@@ -25,15 +25,19 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 	var kbuf [128]byte
 	k := append(append(kbuf[:0], 'r'), key...)
 	d := l.r.d
-	if d.man.Filter != filterSignatures {
+	switch d.man.Filter {
+	case "": // a key filter
 		if !d.filter.Test(k) {
 			return nil
 		}
-	} else if probe != nil && !probe.MayMatch(d.man.FilterWildcards, func(street, given byte) bool {
-		return d.testSignature(k, street, given)
-	}) {
-		return nil
+	case filterSignatures:
+		if probe != nil && !probe.MayMatch(d.man.FilterWildcards, func(street, given byte) bool {
+			return d.testSignature(k, street, given)
+		}) {
+			return nil
+		}
 	}
+	// Any other filter (openDataset refuses them) reads Badger: fail closed.
 	return l.readRecords(k, fn)
 }
 

@@ -224,7 +224,10 @@ func (s *Store) versionName(kind string, now time.Time, sum string) string {
 // renames it to its version name, test-opens it and switches to it.
 func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, opt *LoadOptions) error {
 	opt.report(Progress{Phase: PhaseVerify, Lines: man.Lines, Bytes: man.SourceBytes})
-	man.Format = 1
+	man.Format = formatKeyFilter
+	if man.Filter == filterSignatures {
+		man.Format = formatSignatures
+	}
 	man.Kind = kind
 	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
 	if err := writeJSON(filepath.Join(build, manifestFile), man); err != nil {
@@ -342,7 +345,7 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 		return nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: p.man.Lines, Bytes: src.Size})
-	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter)
+	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter, filterFile(p.man.Filter))
 	p.kb = kvBuilder{} // the parsed pairs are in Badger now: let them go
 	if err != nil {
 		return nil, err
@@ -372,7 +375,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	wildcards := false
 	// About one pair per 100 bytes of list file (a record line is over 150
 	// bytes; a few records have two surname words).
-	p.kb.grow(int(min(src.Size/100, 1<<28)))
+	p.kb.grow(int(max(0, min(src.Size/100, 1<<25))))
 	ropt := robinson.Options{
 		Published:      opt.Published,
 		MaxRejectRatio: opt.MaxRejectRatio,

@@ -92,7 +92,7 @@ func TestDamagedBloomFilterRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	p := filepath.Join(dir, "robinson", man.Version, bloomFile)
+	p := filepath.Join(dir, "robinson", man.Version, filterFile(man.Filter))
 	b, _ := os.ReadFile(p)
 	for i := len(b) / 2; i < len(b); i++ {
 		b[i] = 0 // clear bits: the filter would answer "no candidate"

@@ -558,9 +558,10 @@ func TestKeyFilterVersionStillServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, vdir, bloomFile, fb.Bytes())
+	os.Remove(filepath.Join(vdir, sigBloomFile))
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
-	old.Filter, old.FilterWildcards, old.BloomSHA256 = "", false, hex.EncodeToString(sum[:])
+	old.Format, old.Filter, old.FilterWildcards, old.BloomSHA256 = formatKeyFilter, "", false, hex.EncodeToString(sum[:])
 	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
 		t.Fatal(err)
 	}
@@ -571,4 +572,72 @@ func TestKeyFilterVersionStillServes(t *testing.T) {
 	if got := candidates(t, s, "Karen Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
 		t.Errorf("a key-filter version hands over every record under the key: got %d, want 1", len(got))
 	}
+}
+
+// TestVersionFormatGuards: a signature version cannot be read as a key
+// filter. Its filter file has its own name (a binary from before signature
+// filters fails to open it instead of finding no key), and a version whose
+// format or filter this binary does not know is refused.
+func TestVersionFormatGuards(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vdir := s.serving[screening.KindRobinson].dir
+	s.Close()
+	if man.Format != formatSignatures {
+		t.Errorf("format %d, want %d", man.Format, formatSignatures)
+	}
+	if _, err := os.Stat(filepath.Join(vdir, bloomFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a signature version has %s (err %v): an older binary would read it as a key filter", bloomFile, err)
+	}
+	tests := []struct {
+		name   string
+		format int
+		filter string
+	}{
+		{"unknown filter", formatSignatures, "signatures2"},
+		{"newer format", formatSignatures + 1, filterSignatures},
+		{"signature filter under the old format", formatKeyFilter, filterSignatures},
+		{"key filter under the new format", formatSignatures, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := *man
+			m.Format, m.Filter = tt.format, tt.filter
+			if err := writeJSON(filepath.Join(vdir, manifestFile), &m); err != nil {
+				t.Fatal(err)
+			}
+			if s, err := Open(dir, Options{}); err == nil {
+				s.Close()
+				t.Fatal("opened a version with an unknown format or filter")
+			}
+		})
+	}
+}
+
+// TestVerifyFilterWildcardFlag: a record with a wildcard signature in a
+// version whose manifest does not record wildcards fails verification
+// (probes would skip the wildcard keys and miss the record).
+func TestVerifyFilterWildcardFlag(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	es := []cprfmt.RobinsonEntry{{Name: "Hansen,Mette", Address: "& Co Vej 7", PostDist: "2200 København N", HouseNumber: "007"}}
+	if _, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, es), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := s.serving[screening.KindRobinson]
+	if err := d.verifyFilter(); err != nil {
+		t.Fatalf("as loaded: %v", err)
+	}
+	d.man.FilterWildcards = false
+	if err := d.verifyFilter(); err == nil {
+		t.Error("a wildcard record passes verification without the manifest's flag")
+	}
+	d.man.FilterWildcards = true
 }
