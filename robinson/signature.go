@@ -81,40 +81,42 @@ func dupSignature(given []Given, s byte) bool {
 	return false
 }
 
-// Probe holds a contact's signatures for MayMatch; the zero Probe can
-// match nothing.
+// Probe holds a contact's signatures for MayMatch. The zero Probe rules
+// nothing out (MayMatch always reports true): a probe that was never built
+// can only cost a read, never hide a record.
 type Probe struct {
 	street byte
 	given  [8]byte
 	ng     int
-	// unknown: a signature of the contact is AnySignature, so signature
-	// keys cannot rule a record out.
-	unknown bool
+	// signed: the probe's signatures can rule records out. Not so when a
+	// signature of the contact is AnySignature, when it has more than
+	// eight given-name signatures, or for the zero Probe.
+	signed bool
 	// none: the contact can match no record (no street or no given name).
 	none bool
 }
 
 // NewProbe returns the probe of a contact's parsed name and address. A
-// contact whose given names start with more than eight different bytes
-// gets an Unknown probe.
+// contact with a wildcard signature, or whose given names start with more
+// than eight different bytes, gets a probe that rules nothing out.
 func NewProbe(name Name, addr Address) Probe {
-	p := Probe{street: StreetSignature(addr.Street)}
+	p := Probe{street: StreetSignature(addr.Street), signed: true}
 	switch {
 	case addr.Street == "" || len(name.Given) == 0:
 		// StreetsCompatible and NameAgreementOf give None: no match.
 		p.none = true
 		return p
 	case p.street == AnySignature:
-		p.unknown = true
+		p.signed = false
 	}
 	for _, g := range name.Given {
 		gs := GivenSignature(g.Word)
 		switch {
 		case gs == AnySignature:
-			p.unknown = true
+			p.signed = false
 		case slices.Contains(p.given[:p.ng], gs):
 		case p.ng == len(p.given):
-			p.unknown = true
+			p.signed = false
 		default:
 			p.given[p.ng] = gs
 			p.ng++
@@ -123,23 +125,19 @@ func NewProbe(name Name, addr Address) Probe {
 	return p
 }
 
-// Unknown reports that the probe cannot rule a record out: a caller must
-// read every record under the blocking key.
-func (p *Probe) Unknown() bool { return p.unknown }
-
 // MayMatch reports whether a record stored under a blocking key can match
 // the probe's contact, given test, which reports whether the signature key
 // of that blocking key, street and given (AppendSignatureKey) may be among
 // the records' (a Bloom filter's Test). false means Match gives NoMatch
 // for every record under the key. wildcards says that some record's
 // signature was AnySignature (RecordSignatures); the probe then also tests
-// those keys. An Unknown probe always gives true. test receives no key, so
-// that a caller's key buffer does not escape through it.
+// those keys. A probe that is not signed always gives true. test receives
+// no key, so that a caller's key buffer does not escape through it.
 func (p *Probe) MayMatch(wildcards bool, test func(street, given byte) bool) bool {
 	if p.none {
 		return false
 	}
-	if p.unknown {
+	if !p.signed {
 		return true
 	}
 	streets := [2]byte{p.street, AnySignature}

@@ -85,6 +85,19 @@ func TestSignatures(t *testing.T) {
 	}
 }
 
+// TestZeroProbeRulesNothingOut: a Probe that was never built must not hide
+// records (fail closed): MayMatch reports true whatever the filter says.
+func TestZeroProbeRulesNothingOut(t *testing.T) {
+	var p Probe
+	calls := 0
+	if !p.MayMatch(true, func(byte, byte) bool { calls++; return false }) {
+		t.Error("the zero Probe rules a record out")
+	}
+	if calls != 0 {
+		t.Errorf("the zero Probe tested %d signature keys", calls)
+	}
+}
+
 func TestProbeAllocs(t *testing.T) {
 	name, _ := ParseContactName("Hans Peter Jensen")
 	addr, _ := ParseAddress("Strandvejen 12A, 2. tv, 2900 Hellerup")
