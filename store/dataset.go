@@ -310,7 +310,7 @@ func (d *dataset) verifyFilter() error {
 		var rec robinson.Record
 		var sig, buf []byte
 		keys = func(key, val []byte, add func([]byte)) error {
-			return eachRecord(val, string(val), &rec, func(r *robinson.Record) {
+			return eachRecord(val, &rec, func(r *robinson.Record) {
 				var wild bool
 				sig, wild = robinson.RecordSignatures(sig[:0], r)
 				if wild && !d.man.FilterWildcards {

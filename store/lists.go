@@ -45,28 +45,23 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 func (l robinsonList) readRecords(k []byte, fn func(*robinson.Record)) error {
 	var rec robinson.Record
 	_, err := l.r.read(k, func(v []byte) error {
-		// One copy of the value; the records' strings are cut from it.
-		return eachRecord(v, string(v), &rec, fn)
+		return eachRecord(v, &rec, fn)
 	})
 	return err
 }
 
 // eachRecord decodes the records of a Robinson value into rec and calls
-// fn with each. When sv is not empty it holds the same bytes as v and the
-// records' strings are cut from it. It returns errCorrupt for a damaged
-// value.
-func eachRecord(v []byte, sv string, rec *robinson.Record, fn func(*robinson.Record)) error {
+// fn with each. The records' strings are cut from one copy of v. It
+// returns errCorrupt for a damaged value.
+func eachRecord(v []byte, rec *robinson.Record, fn func(*robinson.Record)) error {
+	sv := string(v)
 	for off := 0; off < len(v); {
 		n, w := binary.Uvarint(v[off:])
 		if w <= 0 || n > uint64(len(v)-off-w) {
 			return errCorrupt
 		}
 		start, end := off+w, off+w+int(n)
-		var s string
-		if sv != "" {
-			s = sv[start:end]
-		}
-		if _, err := decodeRecord(v[start:end], s, rec); err != nil {
+		if _, err := decodeRecord(v[start:end], sv[start:end], rec); err != nil {
 			return err
 		}
 		fn(rec)

@@ -433,7 +433,7 @@ func robinsonFilterKeys() filterKeysFunc {
 	var rec robinson.Record
 	var sigs, buf []byte
 	return func(key, val []byte, add func([]byte)) error {
-		return eachRecord(val, string(val), &rec, func(r *robinson.Record) {
+		return eachRecord(val, &rec, func(r *robinson.Record) {
 			sigs, _ = robinson.RecordSignatures(sigs[:0], r)
 			for _, g := range sigs[1:] {
 				buf = robinson.AppendSignatureKey(buf[:0], key, sigs[0], g)
