@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/robinscreen/robinscreen/internal/proccpu"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
@@ -92,7 +93,7 @@ func runBatch(ctx context.Context, cfg batchConfig, set *contactSet) (*BatchResu
 		errCode[status.Code(err).String()] += int64(contacts)
 		mu.Unlock()
 	}
-	cpu0 := cpuSeconds()
+	cpu0 := proccpu.Seconds()
 	start := time.Now()
 	for s := range cfg.Streams {
 		wg.Add(1)
@@ -180,7 +181,7 @@ func runBatch(ctx context.Context, cfg batchConfig, set *contactSet) (*BatchResu
 	}
 	wg.Wait()
 	el := time.Since(start)
-	res.ClientCPU = cpuSeconds() - cpu0
+	res.ClientCPU = proccpu.Seconds() - cpu0
 	res.Seconds = el.Seconds()
 	res.Results = results.Load()
 	res.Errors = failed.Load()

@@ -14,6 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/robinscreen/robinscreen/internal/proccpu"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
@@ -110,9 +111,9 @@ func runUnary(ctx context.Context, cfg unaryConfig, set *contactSet) (*UnaryResu
 	}
 	res := &UnaryResult{Mode: "unary", Addr: cfg.Addr, Rate: cfg.Rate, Seconds: cfg.Duration.Seconds(), Warmup: cfg.Warmup.Seconds(),
 		Connections: cfg.Connections, Channel: cfg.Channel.String()}
-	cpu0 := cpuSeconds()
+	cpu0 := proccpu.Seconds()
 	schedule(ctx, cfg, set, shards, cfg.Duration, next, true, res)
-	res.ClientCPU = cpuSeconds() - cpu0
+	res.ClientCPU = proccpu.Seconds() - cpu0
 	all := newHist()
 	res.ErrorsByCode = map[string]int64{}
 	for _, sh := range shards {

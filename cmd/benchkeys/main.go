@@ -47,11 +47,11 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/robinscreen/robinscreen/internal/proccpu"
 	"github.com/robinscreen/robinscreen/robinson"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/store"
@@ -439,15 +439,6 @@ type inprocOut struct {
 	Floor    *runOut `json:"floor,omitempty"`
 }
 
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
-}
-
 func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut, error) {
 	if dir == "" || contacts == "" {
 		return nil, errors.New("inproc: --data and --contacts are required")
@@ -472,7 +463,7 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 		var wg sync.WaitGroup
 		errc := make(chan error, n)
 		runtime.GC()
-		cpu0, t0 := cpuSeconds(), time.Now()
+		cpu0, t0 := proccpu.Seconds(), time.Now()
 		for w := range n {
 			wg.Add(1)
 			go func() {
@@ -501,7 +492,7 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 			}()
 		}
 		wg.Wait()
-		el, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+		el, cpu := time.Since(t0).Seconds(), proccpu.Seconds()-cpu0
 		close(errc)
 		if err := <-errc; err != nil {
 			return runOut{}, err
@@ -532,7 +523,7 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 		var buf []byte
 		var keys [][]byte
 		found := 0
-		cpu0, t0 := cpuSeconds(), time.Now()
+		cpu0, t0 := proccpu.Seconds(), time.Now()
 		for i := range cs {
 			var ok bool
 			buf, keys, ok = contactKeys(&cs[i], buf[:0], keys[:0])
@@ -546,7 +537,7 @@ func inproc(dir, contacts, listKeys string, threads int, noCPR bool) (*inprocOut
 				}
 			}
 		}
-		el, cpu := time.Since(t0).Seconds(), cpuSeconds()-cpu0
+		el, cpu := time.Since(t0).Seconds(), proccpu.Seconds()-cpu0
 		res.Floor = &runOut{Threads: 1, Seconds: el, ContactsPerSec: float64(len(cs)) / el, CPUSeconds: cpu,
 			CPUNsPerContact: cpu / float64(len(cs)) * 1e9, ListedKeyMatches: found}
 	}
