@@ -509,6 +509,7 @@ func fileParseLine(line string) (*Record, error) {
 	}
 
 	rec.Previous = strings.Contains(cols[fileColHistory], "*")
+	rec.Road = RoadID{Kommune: uint16(fileAtoi(cols[fileColKommune])), Vej: uint16(fileAtoi(cols[fileColVej]))}
 	return rec, nil
 }
 

@@ -297,3 +297,8 @@ func (w *normWriter) lit(r rune) {
 	w.space = false
 	w.b = utf8.AppendRune(w.b, r)
 }
+
+// NormalizeStreet returns a street name in the form ParseAddress gives
+// Address.Street, for street names that come without a house number (the
+// CPR road register's names).
+func NormalizeStreet(s string) string { return Normalize(s) }

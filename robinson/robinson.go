@@ -47,6 +47,9 @@ type Record struct {
 	Address Address
 	// Previous reports a previous address (history marker "*").
 	Previous bool
+	// Road is the record's Kommunekode and Vejkode, the key into the CPR
+	// road register; zero when the list line leaves them blank.
+	Road RoadID
 }
 
 // KeySeparator separates the parts of a blocking key.
@@ -63,4 +66,30 @@ func AppendKey(dst []byte, postcode, houseNumber, surname string) []byte {
 	dst = append(dst, KeySeparator)
 	dst = append(dst, surname...)
 	return dst
+}
+
+// RoadID identifies a road the way CPR does: Kommunekode plus Vejkode, as
+// both the Robinson list and the CPR road register carry them. The zero
+// RoadID means the road is not known.
+type RoadID struct {
+	Kommune uint16
+	Vej     uint16
+}
+
+// Known reports whether r names a road (both codes not zero).
+func (r RoadID) Known() bool { return r.Kommune != 0 && r.Vej != 0 }
+
+// Roads is the CPR road register as the matcher needs it (screening-rules.md
+// section 3.3). Implementations are read-only and safe for concurrent use.
+type Roads interface {
+	// RoadNames returns the normalised names (NormalizeStreet) the register
+	// holds for road: its addressing name, its full street name and every
+	// earlier name, without duplicates; nil for a road it does not know.
+	// The slice must not be modified.
+	RoadNames(road RoadID) []string
+	// RoadsAt returns the roads that have a postal-district record for
+	// postcode whose house-number range and parity hold number (the number
+	// part of a house number); nil when there are none. The slice must not
+	// be modified.
+	RoadsAt(postcode string, number int) []RoadID
 }

@@ -43,7 +43,9 @@ func appendRecord(b []byte, r *robinson.Record) []byte {
 		b = append(b, ini)
 		b = appendString(b, g.Word)
 	}
-	return b
+	// The road comes last: records written before it existed end here.
+	b = binary.AppendUvarint(b, uint64(r.Road.Kommune))
+	return binary.AppendUvarint(b, uint64(r.Road.Vej))
 }
 
 type decoder struct {
@@ -122,6 +124,11 @@ func decodeRecord(b []byte, s string, r *robinson.Record) ([]byte, error) {
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		ini := d.byte1() == 1
 		r.Name.Given = append(r.Name.Given, robinson.Given{Initial: ini, Word: d.string()})
+	}
+	r.Road = robinson.RoadID{}
+	if len(d.b) > 0 {
+		r.Road.Kommune = uint16(d.uvarint())
+		r.Road.Vej = uint16(d.uvarint())
 	}
 	return d.b, d.err
 }
