@@ -600,4 +600,3 @@ func TestVersionFormatGuards(t *testing.T) {
 		})
 	}
 }
-
