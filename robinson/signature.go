@@ -23,8 +23,8 @@ import (
 //     with anything.
 //   - NEAR-surname keys (no surname word agrees, so the blocking keys
 //     differ): postcode and house number, the street's first letter, a
-//     given name's first letter and one of the first two letters of a
-//     surname word of at least MinEditLetters letters. Then the street
+//     given name's first letter and two of the first three letters of a
+//     surname word of at least MinEditLetters letters (surnameSigs). Then the street
 //     agrees EQUAL, ABBREVIATED (both keep the first letter; every pair
 //     of the abbreviation table does) or REGISTER (the probe adds the first
 //     letters of the names of the roads the contact's street names, see
@@ -84,20 +84,43 @@ func givenFirstSigs(dst []byte, name *Name) []byte {
 	return dst
 }
 
-// surnameSigs appends the first two letters of every surname word that has
-// at least MinEditLetters letters, without duplicates, to dst.
+// surnameSigs appends the NEAR-surname signatures of every surname word
+// that has at least MinEditLetters letters to dst, each two bytes, without
+// duplicates: the three ways to delete one letter from the word's first
+// three letters ("han" -> "an", "hn", "ha"). Two words one edit apart
+// always share one of them: an edit after the third letter leaves the
+// first three alike; a letter replaced, inserted or deleted among them is
+// undone by deleting it on both sides; two neighbouring letters swapped
+// among them leave the two as the same pair once one of the two letters is
+// deleted, or, swapped across the third and fourth letters, share the
+// first two.
 func surnameSigs(dst []byte, name *Name) []byte {
 	for _, w := range name.Surnames {
 		if utf8.RuneCountInString(w) < MinEditLetters {
 			continue
 		}
-		a, b, n := firstSigs(w, true)
-		dst = appendSig(dst, a)
-		if n == 2 {
-			dst = appendSig(dst, b)
+		var p [3]byte
+		i := 0
+		for _, r := range w {
+			p[i] = runeSig(r)
+			if i++; i == 3 {
+				break
+			}
+		}
+		for _, pair := range [3][2]byte{{p[1], p[2]}, {p[0], p[2]}, {p[0], p[1]}} {
+			dst = appendSigPair(dst, pair)
 		}
 	}
 	return dst
+}
+
+func appendSigPair(dst []byte, pair [2]byte) []byte {
+	for i := 0; i+1 < len(dst); i += 2 {
+		if dst[i] == pair[0] && dst[i+1] == pair[1] {
+			return dst
+		}
+	}
+	return append(dst, pair[0], pair[1])
 }
 
 func appendSig(dst []byte, s byte) []byte {
@@ -145,11 +168,12 @@ func AppendAddressKey(dst []byte, postcode, houseNumber string) []byte {
 }
 
 // AppendNearSigKey appends the NEAR-surname signature key of an address
-// (AppendAddressKey), a street, a given-name and a surname signature.
-func AppendNearSigKey(dst, addrKey []byte, street, given, surname byte) []byte {
+// (AppendAddressKey), a street, a given-name and a surname signature (two
+// bytes of surnameSigs).
+func AppendNearSigKey(dst, addrKey []byte, street, given byte, surname []byte) []byte {
 	dst = append(dst, sigNear)
 	dst = append(dst, addrKey...)
-	return append(dst, street, given, surname)
+	return append(dst, street, given, surname[0], surname[1])
 }
 
 // RecordSigs holds one record's signatures for a store's filter.
@@ -157,8 +181,9 @@ type RecordSigs struct {
 	// Given: the exact-surname signatures (AppendExactSigKey).
 	Given []byte
 	// Street, First and Surname: the NEAR-surname signatures; a key for
-	// every First x Surname pair (AppendNearSigKey). Surname is empty when
-	// no surname word has MinEditLetters letters.
+	// every First x Surname pair (AppendNearSigKey; Surname holds two bytes
+	// a signature). Surname is empty when no surname word has
+	// MinEditLetters letters.
 	Street  byte
 	First   []byte
 	Surname []byte
@@ -192,7 +217,7 @@ type Probe struct {
 	nf      int
 	streets [maxProbeSigs]byte
 	nst     int
-	surname [maxProbeSigs]byte
+	surname [2 * maxProbeSigs]byte
 	nsn     int
 
 	// NEAR-surname lookups.
@@ -218,7 +243,11 @@ func NewProbe(name Name, addr Address, roads Roads) Probe {
 	var buf [4 * maxProbeSigs]byte
 	p.ng = setSigs(&p.given, givenSigs(buf[:0], &name), &p.all)
 	p.nf = setSigs(&p.first, givenFirstSigs(buf[:0], &name), &p.all)
-	p.nsn = setSigs(&p.surname, surnameSigs(buf[:0], &name), &p.all)
+	if sn := surnameSigs(buf[:0], &name); len(sn) > len(p.surname) {
+		p.all = true
+	} else {
+		p.nsn = copy(p.surname[:], sn)
+	}
 	streets := appendSig(buf[:0], StreetSignature(addr.Street))
 	if roads != nil {
 		if n, ok := HouseNumberValue(addr.HouseNumber); ok {
@@ -256,11 +285,17 @@ func setSigs(dst *[maxProbeSigs]byte, sigs []byte, overflow *bool) int {
 // None reports that the contact can match no record: lookups are useless.
 func (p *Probe) None() bool { return p.built && p.none }
 
+// Filter is what a probe tests signature keys against: a store's filter,
+// whose Test reports whether a key may be in it.
+type Filter interface {
+	Test(key []byte) bool
+}
+
 // MayMatchExact reports whether a record stored under the blocking key key
-// can match the probe's contact, given test, which reports whether a
-// signature key (AppendExactSigKey of key) may be in the store's filter.
-// false means Matcher.Match gives NoMatch for every record under key.
-func (p *Probe) MayMatchExact(key []byte, buf []byte, test func([]byte) bool) bool {
+// can match the probe's contact, given f, which holds the signature keys
+// (AppendExactSigKey of key) of the records. false means Matcher.Match
+// gives NoMatch for every record under key. buf is scratch space.
+func (p *Probe) MayMatchExact(key []byte, buf []byte, f Filter) bool {
 	if !p.built || p.all {
 		return true
 	}
@@ -268,7 +303,7 @@ func (p *Probe) MayMatchExact(key []byte, buf []byte, test func([]byte) bool) bo
 		return false
 	}
 	for _, g := range p.given[:p.ng] {
-		if test(AppendExactSigKey(buf[:0], key, g)) {
+		if f.Test(AppendExactSigKey(buf[:0], key, g)) {
 			return true
 		}
 	}
@@ -277,8 +312,9 @@ func (p *Probe) MayMatchExact(key []byte, buf []byte, test func([]byte) bool) bo
 
 // MayMatchNear reports whether a record at the probe's address whose
 // surname is one edit from the contact's can match the probe's contact,
-// given test as in MayMatchExact for NEAR-surname keys (AppendNearSigKey).
-func (p *Probe) MayMatchNear(buf []byte, test func([]byte) bool) bool {
+// given f as in MayMatchExact, holding NEAR-surname keys
+// (AppendNearSigKey).
+func (p *Probe) MayMatchNear(buf []byte, f Filter) bool {
 	if !p.built || p.all {
 		return true
 	}
@@ -288,8 +324,8 @@ func (p *Probe) MayMatchNear(buf []byte, test func([]byte) bool) bool {
 	ak := p.addrKey[:p.nak]
 	for _, s := range p.streets[:p.nst] {
 		for _, g := range p.first[:p.nf] {
-			for _, n := range p.surname[:p.nsn] {
-				if test(AppendNearSigKey(buf[:0], ak, s, g, n)) {
+			for i := 0; i+1 < p.nsn; i += 2 {
+				if f.Test(AppendNearSigKey(buf[:0], ak, s, g, p.surname[i:i+2])) {
 					return true
 				}
 			}

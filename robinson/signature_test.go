@@ -26,14 +26,19 @@ func (s *sigSet) addRecord(rec *Record) {
 			s.keys[string(AppendExactSigKey(nil, key, g))] = true
 		}
 		for _, g := range sigs.First {
-			for _, n := range sigs.Surname {
-				s.keys[string(AppendNearSigKey(nil, ak, sigs.Street, g, n))] = true
+			for i := 0; i+1 < len(sigs.Surname); i += 2 {
+				s.keys[string(AppendNearSigKey(nil, ak, sigs.Street, g, sigs.Surname[i:i+2]))] = true
 			}
 		}
 	}
 }
 
-func (s *sigSet) test(k []byte) bool { return s.keys[string(k)] }
+func (s *sigSet) Test(k []byte) bool { return s.keys[string(k)] }
+
+// filterFunc adapts a function to Filter.
+type filterFunc func([]byte) bool
+
+func (f filterFunc) Test(k []byte) bool { return f(k) }
 
 // candidates returns the records a store would hand the matcher for the
 // contact: the exact-surname keys the probe lets through and, through the
@@ -44,14 +49,14 @@ func (s *sigSet) candidates(name Name, addr Address, roads Roads) []*Record {
 	var buf [256]byte
 	for _, sn := range name.Surnames {
 		key := AppendKey(nil, addr.Postcode, addr.HouseNumber, sn)
-		if p.MayMatchExact(key, buf[:0], s.test) {
+		if p.MayMatchExact(key, buf[:0], s) {
 			out = append(out, s.records[string(key)]...)
 		}
 	}
-	if p.MayMatchNear(buf[:0], s.test) {
+	if p.MayMatchNear(buf[:0], s) {
 		ak := string(p.AddressKey())
 		for k, recs := range s.records {
-			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), buf[:0], s.test) {
+			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), buf[:0], s) {
 				out = append(out, recs...)
 			}
 		}
@@ -127,7 +132,7 @@ func TestSignatures(t *testing.T) {
 func TestZeroProbeRulesNothingOut(t *testing.T) {
 	var p Probe
 	calls := 0
-	test := func([]byte) bool { calls++; return false }
+	test := filterFunc(func([]byte) bool { calls++; return false })
 	if !p.MayMatchExact([]byte("k"), nil, test) || !p.MayMatchNear(nil, test) {
 		t.Error("the zero Probe rules a record out")
 	}
@@ -144,7 +149,7 @@ func TestProbeAllocs(t *testing.T) {
 	addr, _ := ParseAddress("Strandvejen 12A, 2. tv, 2900 Hellerup")
 	key := AppendKey(nil, addr.Postcode, addr.HouseNumber, "jensen")
 	var buf [128]byte
-	test := func(k []byte) bool { return len(k) == 0 }
+	test := filterFunc(func(k []byte) bool { return len(k) == 0 })
 	if n := testing.AllocsPerRun(100, func() {
 		p := NewProbe(name, addr, nil)
 		p.MayMatchExact(key, buf[:0], test)

@@ -288,7 +288,7 @@ func BenchmarkFloor(b *testing.B) {
 				continue
 			}
 			k := robinson.AppendKey(append(kbuf[:0], 'r'), addr.Postcode, addr.HouseNumber, sn)
-			if probe.MayMatchExact(k, sbuf[:0], d.filter.Test) {
+			if probe.MayMatchExact(k, sbuf[:0], d.filter) {
 				if _, ok := keys[string(k)]; ok {
 					found++
 				}

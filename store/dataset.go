@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bits-and-blooms/bloom/v3"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 
@@ -129,7 +128,7 @@ type dataset struct {
 	dir      string
 	man      Manifest
 	db       *badger.DB
-	filter   *bloom.BloomFilter
+	filter   keyFilter
 	family   robinson.FamilySet // a Robinson list's family-type words
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
@@ -196,9 +195,9 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != m.BloomSHA256 {
 		return nil, fmt.Errorf("store: bloom filter in %s does not match its manifest", dir)
 	}
-	filter := &bloom.BloomFilter{}
-	if _, err := filter.ReadFrom(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("store: bloom filter in %s: %w", dir, err)
+	filter, err := readFilter(m.Filter, raw)
+	if err != nil {
+		return nil, fmt.Errorf("store: filter in %s: %w", dir, err)
 	}
 
 	// Versions are immutable once built: serving opens them read-only, so
@@ -249,6 +248,9 @@ func readFamilyTypes(db *badger.DB, m *Manifest) (robinson.FamilySet, error) {
 type reader struct {
 	d   *dataset
 	txn *badger.Txn
+	// it is a key-only iterator for prefix reads, made at the first one
+	// and kept until close: making an iterator costs far more than a seek.
+	it *badger.Iterator
 }
 
 // get calls fn with the value stored under key. It reports false without
@@ -294,19 +296,23 @@ func (r *reader) keysWithPrefix(prefix []byte, fn func(key []byte)) error {
 	if r.txn == nil {
 		r.txn = r.d.db.NewTransaction(false)
 	}
-	opt := badger.DefaultIteratorOptions
-	opt.PrefetchValues = false
-	opt.Prefix = bytes.Clone(prefix)
-	it := r.txn.NewIterator(opt)
-	defer it.Close()
-	for it.Seek(opt.Prefix); it.ValidForPrefix(opt.Prefix); it.Next() {
-		fn(it.Item().Key())
+	if r.it == nil {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		r.it = r.txn.NewIterator(opt)
+	}
+	for r.it.Seek(prefix); r.it.ValidForPrefix(prefix); r.it.Next() {
+		fn(r.it.Item().Key())
 	}
 	return nil
 }
 
 // close discards the transaction; the reader may be used again.
 func (r *reader) close() {
+	if r.it != nil {
+		r.it.Close()
+		r.it = nil
+	}
 	if r.txn != nil {
 		r.txn.Discard()
 		r.txn = nil

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/bits-and-blooms/bloom/v3"
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/ristretto/v2/z"
@@ -168,10 +167,11 @@ type filterKeysFunc func(key, val []byte, add func([]byte)) error
 // beside it. The filter is built from what Badger holds once written, so
 // it cannot miss a stored pair: it holds the keys or, when filterKeys is
 // not nil, what filterKeys adds for each pair, sized for filterN entries.
-// The filter goes to the file filterFile. It returns the number of
-// distinct keys and the filter's SHA-256; its errors are Badger's, the file
-// system's and filterKeys'.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filterFile string) (int, string, error) {
+// The filter, of the kind the manifest's filter names (newFilter), goes to
+// the file filterFile(filter). It returns the number of distinct keys and
+// the filter's SHA-256; its errors are Badger's, the file system's and
+// filterKeys'.
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filter string) (int, string, error) {
 	b.sort()
 	distinct := 0
 	next := b.merged()
@@ -246,7 +246,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		db.Close()
 		return 0, "", err
 	}
-	filter, err := buildFilter(db, filterN, filterKeys)
+	f, err := buildFilter(db, newFilter(filter, filterN), filterKeys)
 	if err != nil {
 		db.Close()
 		return 0, "", err
@@ -255,21 +255,20 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		return 0, "", err
 	}
 	var fb bytes.Buffer
-	if _, err := filter.WriteTo(&fb); err != nil {
+	if _, err := f.WriteTo(&fb); err != nil {
 		return 0, "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, filterFile), fb.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, filterFile(filter)), fb.Bytes(), 0o600); err != nil {
 		return 0, "", err
 	}
 	sum := sha256.Sum256(fb.Bytes())
 	return distinct, hex.EncodeToString(sum[:]), nil
 }
 
-// buildFilter returns a Bloom filter sized for n entries holding the filter
-// keys of every pair in db. Its errors are Badger's and filterKeys'.
-func buildFilter(db *badger.DB, n int, filterKeys filterKeysFunc) (*bloom.BloomFilter, error) {
-	filter := bloom.NewWithEstimates(uint(max(n, 1)), bloomFPRate)
-	if err := pipeFilterKeys(db, filterKeys, func(k []byte) { filter.Add(k) }); err != nil {
+// buildFilter adds the filter keys of every pair in db to filter and
+// returns it. Its errors are Badger's and filterKeys'.
+func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (keyFilter, error) {
+	if err := pipeFilterKeys(db, filterKeys, filter.Add); err != nil {
 		return nil, err
 	}
 	return filter, nil

@@ -32,7 +32,7 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 			return nil
 		}
 	case filterSignaturesV2:
-		if probe != nil && !probe.MayMatchExact(k, sbuf[:0], d.filter.Test) {
+		if probe != nil && !probe.MayMatchExact(k, sbuf[:0], d.filter) {
 			return nil
 		}
 	}
@@ -52,7 +52,7 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 	}
 	var pbuf, sbuf [160]byte
 	d := l.r.d
-	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(sbuf[:0], d.filter.Test) {
+	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(sbuf[:0], d.filter) {
 		return nil
 	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)

@@ -264,7 +264,7 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 		os.RemoveAll(final)
 		return fmt.Errorf("store: new version does not open: %w", err)
 	}
-	if d.man.SourceSHA256 != man.SourceSHA256 || d.filter.ApproximatedSize() == 0 && man.Keys > 0 {
+	if d.man.SourceSHA256 != man.SourceSHA256 || d.filter.empty() && man.Keys > 0 {
 		d.close()
 		os.RemoveAll(final)
 		return errors.New("store: new version does not agree with its manifest")
@@ -357,7 +357,7 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 		return nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: p.man.Lines, Bytes: src.Size})
-	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter, filterFile(p.man.Filter))
+	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter, p.man.Filter)
 	p.kb = kvBuilder{} // the parsed pairs are in Badger now: let them go
 	if err != nil {
 		return nil, err
@@ -423,7 +423,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
-			p.filterN += len(sigs.Given) + len(sigs.First)*len(sigs.Surname)
+			p.filterN += len(sigs.Given) + len(sigs.First)*len(sigs.Surname)/2
 		}
 		return nil
 	})
@@ -472,8 +472,8 @@ func robinsonFilterKeys() filterKeysFunc {
 			}
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			for _, g := range sigs.First {
-				for _, n := range sigs.Surname {
-					add(robinson.AppendNearSigKey(buf[:0], ak, sigs.Street, g, n))
+				for i := 0; i+1 < len(sigs.Surname); i += 2 {
+					add(robinson.AppendNearSigKey(buf[:0], ak, sigs.Street, g, sigs.Surname[i:i+2]))
 				}
 			}
 		})

@@ -552,7 +552,7 @@ func TestVerifyFilterFindsMisses(t *testing.T) {
 			t.Fatalf("%s: the loaded filter fails verification: %v", kind, err)
 		}
 		saved := d.filter
-		d.filter = bloom.NewWithEstimates(100, bloomFPRate)
+		d.filter = newFilter(d.man.Filter, 100)
 		if err := d.verifyFilter(); err == nil {
 			t.Errorf("%s: an empty filter passes verification", kind)
 		}
@@ -597,7 +597,7 @@ func TestKeyFilterVersionStillServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, vdir, bloomFile, fb.Bytes())
-	os.Remove(filepath.Join(vdir, sigBloomFile))
+	os.Remove(filepath.Join(vdir, sigBloomFileV2))
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
 	old.Format, old.Filter, old.FilterWildcards, old.BloomSHA256 = formatKeyFilter, "", false, hex.EncodeToString(sum[:])

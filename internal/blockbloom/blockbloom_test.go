@@ -1,0 +1,119 @@
+package blockbloom
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestNoFalseNegatives(t *testing.T) {
+	for _, n := range []int{1, 10, 1000, 100000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			f := New(n, 12)
+			for i := range n {
+				f.Add([]byte(fmt.Sprintf("key-%d", i)))
+			}
+			for i := range n {
+				if !f.Test([]byte(fmt.Sprintf("key-%d", i))) {
+					t.Fatalf("key-%d added but tests false", i)
+				}
+			}
+			if f.Keys() != uint64(n) {
+				t.Errorf("Keys = %d, want %d", f.Keys(), n)
+			}
+		})
+	}
+}
+
+func TestFalsePositiveRate(t *testing.T) {
+	const n = 200000
+	f := New(n, 12)
+	for i := range n {
+		f.Add([]byte(fmt.Sprintf("in-%d", i)))
+	}
+	fp := 0
+	for i := range n {
+		if f.Test([]byte(fmt.Sprintf("out-%d", i))) {
+			fp++
+		}
+	}
+	if rate := float64(fp) / n; rate > 0.01 {
+		t.Errorf("false-positive rate %.4f at 12 bits per key, want under 1 %%", rate)
+	} else {
+		t.Logf("false-positive rate %.4f", rate)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	f := New(1000, 12)
+	for i := range 1000 {
+		f.Add([]byte{byte(i), byte(i >> 8)})
+	}
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadFrom(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Keys() != f.Keys() || g.Bytes() != f.Bytes() {
+		t.Fatalf("read back %d keys %d bytes, want %d, %d", g.Keys(), g.Bytes(), f.Keys(), f.Bytes())
+	}
+	for i := range 1000 {
+		if !g.Test([]byte{byte(i), byte(i >> 8)}) {
+			t.Fatalf("key %d lost in the round trip", i)
+		}
+	}
+	raw := b.Bytes()
+	for name, bad := range map[string][]byte{
+		"empty":     nil,
+		"magic":     append([]byte("XXXXXXXX"), raw[8:]...),
+		"truncated": raw[:len(raw)-1],
+		"longer":    append(append([]byte(nil), raw...), 0),
+		"header":    raw[:24],
+	} {
+		if _, err := ReadFrom(bad); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: ReadFrom err = %v, want ErrFormat", name, err)
+		}
+	}
+}
+
+func TestZeroFilter(t *testing.T) {
+	var f Filter
+	f.Add([]byte("x"))
+	if f.Test([]byte("x")) {
+		t.Error("the zero Filter tests true")
+	}
+}
+
+func FuzzReadFrom(f *testing.F) {
+	var b bytes.Buffer
+	New(10, 12).WriteTo(&b)
+	f.Add(b.Bytes())
+	f.Add([]byte(magic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := ReadFrom(data)
+		if err != nil {
+			return
+		}
+		g.Test(data)
+		var out bytes.Buffer
+		if _, err := g.WriteTo(&out); err != nil || !bytes.Equal(out.Bytes(), data) {
+			t.Fatalf("round trip differs (err %v)", err)
+		}
+	})
+}
+
+func BenchmarkTest(b *testing.B) {
+	f := New(1<<24, 12) // 24 MiB: larger than the caches
+	key := []byte("r2900\x1f12A\x1fhansen\x00h")
+	for i := range 1 << 20 {
+		f.Add(fmt.Appendf(nil, "k%d", i))
+	}
+	for b.Loop() {
+		key[len(key)-1]++
+		f.Test(key)
+	}
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	"github.com/bits-and-blooms/bloom/v3"
+
+	"github.com/robinscreen/robinscreen/internal/blockbloom"
+)
+
+// keyFilter is a version's filter in front of Badger: Test false means no
+// stored key (or, for a signature filter, no record) answers.
+type keyFilter interface {
+	Add(key []byte)
+	Test(key []byte) bool
+	WriteTo(w io.Writer) (int64, error)
+	// empty reports a filter that holds no key.
+	empty() bool
+}
+
+// classicBloom is bits-and-blooms' filter: key filters (format 1) and the
+// first signature filter (format 2).
+type classicBloom struct{ *bloom.BloomFilter }
+
+func (c classicBloom) Add(key []byte) { c.BloomFilter.Add(key) }
+func (c classicBloom) empty() bool    { return c.ApproximatedSize() == 0 }
+
+// blocked is a blocked Bloom filter: format 3 signature filters, where a
+// contact tests several signature keys and each test must cost one memory
+// access.
+type blocked struct{ *blockbloom.Filter }
+
+func (b blocked) empty() bool { return b.Keys() == 0 }
+
+// blockedBitsPerKey gives about 0.5 % false positives.
+const blockedBitsPerKey = 12
+
+// newFilter returns an empty filter of the kind a manifest's filter names,
+// sized for n keys.
+func newFilter(filter string, n int) keyFilter {
+	if filter == filterSignaturesV2 {
+		return blocked{blockbloom.New(n, blockedBitsPerKey)}
+	}
+	return classicBloom{bloom.NewWithEstimates(uint(max(n, 1)), bloomFPRate)}
+}
+
+// readFilter parses a filter file of the kind a manifest's filter names.
+func readFilter(filter string, raw []byte) (keyFilter, error) {
+	if filter == filterSignaturesV2 {
+		f, err := blockbloom.ReadFrom(raw)
+		if err != nil {
+			return nil, err
+		}
+		return blocked{f}, nil
+	}
+	f := &bloom.BloomFilter{}
+	if _, err := f.ReadFrom(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("bloom filter: %w", err)
+	}
+	return classicBloom{f}, nil
+}
