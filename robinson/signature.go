@@ -58,15 +58,93 @@ func firstSigs(w string, two bool) (a, b byte, n int) {
 	return a, b, n
 }
 
-// givenSigs appends the given-name signatures of name (the first two
-// letters of every given name, the first of an initial), without
-// duplicates, to dst.
-func givenSigs(dst []byte, name *Name) []byte {
+// Given-name signature kinds (the first of a signature's three bytes).
+const (
+	givenInitial = 'I' // a record's initial; a contact's full name tests its first letter
+	givenWord    = 'W' // a record's full name's first letter; a contact's initial tests it
+	givenPair    = 'D' // two of a full name's first three letters (prefixPairs)
+)
+
+// prefixPairs returns the signatures of a word's first three letters with
+// one letter deleted ("han" -> "an", "hn", "ha"), or, for a word of one or
+// two letters, the word itself: n pairs in out. Two words one edit apart
+// whose shorter has at least three letters always share a pair: an edit
+// after the third letter leaves the first three alike; a letter replaced,
+// inserted or deleted among them is undone by deleting it on both sides;
+// two neighbouring letters swapped among them are alike once one of the
+// two is deleted, or, swapped across the third and fourth letters, leave
+// the first two alike. Equal words share all their pairs.
+func prefixPairs(w string) (out [3][2]byte, n int) {
+	var p [3]byte
+	i := 0
+	for _, r := range w {
+		p[i] = runeSig(r)
+		if i++; i == 3 {
+			break
+		}
+	}
+	if i < 3 {
+		out[0] = [2]byte{p[0], p[1]}
+		return out, 1
+	}
+	return [3][2]byte{{p[1], p[2]}, {p[0], p[2]}, {p[0], p[1]}}, 3
+}
+
+// appendSig3 appends the three-byte signature {kind, a, b} to dst unless
+// it is there.
+func appendSig3(dst []byte, kind, a, b byte) []byte {
+	for i := 0; i+2 < len(dst); i += 3 {
+		if dst[i] == kind && dst[i+1] == a && dst[i+2] == b {
+			return dst
+		}
+	}
+	return append(dst, kind, a, b)
+}
+
+// recordGivenSigs appends the exact-surname signatures of a list name,
+// three bytes each, to dst: an initial gives {givenInitial, letter}; a full
+// name gives {givenWord, first letter} and its prefix pairs.
+func recordGivenSigs(dst []byte, name *Name) []byte {
 	for _, g := range name.Given {
-		a, b, n := firstSigs(g.Word, !g.Initial)
-		dst = appendSig(dst, a)
-		if n == 2 {
-			dst = appendSig(dst, b)
+		a, _, n := firstSigs(g.Word, false)
+		if n == 0 {
+			continue
+		}
+		if g.Initial {
+			dst = appendSig3(dst, givenInitial, a, 0)
+			continue
+		}
+		dst = appendSig3(dst, givenWord, a, 0)
+		pairs, np := prefixPairs(g.Word)
+		for _, pr := range pairs[:np] {
+			dst = appendSig3(dst, givenPair, pr[0], pr[1])
+		}
+	}
+	return dst
+}
+
+// contactGivenSigs appends the signatures a contact's given names test,
+// three bytes each, to dst. A record whose given names agree with the
+// contact's (FULL, INITIAL or NEAR) has one of them among its
+// recordGivenSigs: a shared full name or a NEAR pair shares a prefix pair
+// (a NEAR pair's shorter word has at least five letters); a contact's
+// initial fits a record's full name ({givenWord}) or initial
+// ({givenInitial}); a record's initial fits the contact's full name
+// ({givenInitial} of its first letter).
+func contactGivenSigs(dst []byte, name *Name) []byte {
+	for _, g := range name.Given {
+		a, _, n := firstSigs(g.Word, false)
+		if n == 0 {
+			continue
+		}
+		dst = appendSig3(dst, givenInitial, a, 0)
+		if g.Initial {
+			dst = appendSig3(dst, givenWord, a, 0)
+			continue
+		}
+		pairs, np := prefixPairs(g.Word)
+		for _, pr := range pairs[:np] {
+			dst = appendSig3(dst, givenPair, pr[0], pr[1])
 		}
 	}
 	return dst
@@ -86,28 +164,15 @@ func givenFirstSigs(dst []byte, name *Name) []byte {
 
 // surnameSigs appends the NEAR-surname signatures of every surname word
 // that has at least MinEditLetters letters to dst, each two bytes, without
-// duplicates: the three ways to delete one letter from the word's first
-// three letters ("han" -> "an", "hn", "ha"). Two words one edit apart
-// always share one of them: an edit after the third letter leaves the
-// first three alike; a letter replaced, inserted or deleted among them is
-// undone by deleting it on both sides; two neighbouring letters swapped
-// among them leave the two as the same pair once one of the two letters is
-// deleted, or, swapped across the third and fourth letters, share the
-// first two.
+// duplicates: the word's prefix pairs (prefixPairs), one of which two
+// words one edit apart always share.
 func surnameSigs(dst []byte, name *Name) []byte {
 	for _, w := range name.Surnames {
 		if utf8.RuneCountInString(w) < MinEditLetters {
 			continue
 		}
-		var p [3]byte
-		i := 0
-		for _, r := range w {
-			p[i] = runeSig(r)
-			if i++; i == 3 {
-				break
-			}
-		}
-		for _, pair := range [3][2]byte{{p[1], p[2]}, {p[0], p[2]}, {p[0], p[1]}} {
+		pairs, n := prefixPairs(w)
+		for _, pair := range pairs[:n] {
 			dst = appendSigPair(dst, pair)
 		}
 	}
@@ -142,20 +207,18 @@ func StreetSignature(street string) byte {
 	return 0
 }
 
-// Signature key kinds: the byte after a blocking key, and the first byte of
-// a NEAR-surname key.
-const (
-	sigExact = 0x00
-	sigNear  = 'n'
-)
+// sigNear starts a NEAR-surname group; blocking keys start with a
+// postcode (and, in a store, its own prefix).
+const sigNear = 'n'
 
-// AppendExactSigKey appends the exact-surname signature key of a blocking
-// key (AppendKey, with any prefix the store gives it) and a given-name
-// signature to dst.
-func AppendExactSigKey(dst, key []byte, given byte) []byte {
-	dst = append(dst, key...)
-	return append(dst, sigExact, given)
-}
+// A signature key is a group and a key in it: the store's filter keeps
+// all keys of one group in one block, so that the several signatures a
+// contact tests for a group cost one memory access. Exact-surname
+// signatures are grouped under the blocking key (AppendKey, with any prefix
+// the store gives it) and keyed by a given-name signature (three bytes of
+// RecordSigs.Given); NEAR-surname signatures are grouped under
+// AppendNearGroup and keyed by a surname signature (two bytes of
+// RecordSigs.Surname).
 
 // AppendAddressKey appends the key of an address, postcode and house
 // number, to dst: the records of an address are stored under keys that
@@ -167,21 +230,21 @@ func AppendAddressKey(dst []byte, postcode, houseNumber string) []byte {
 	return append(dst, KeySeparator)
 }
 
-// AppendNearSigKey appends the NEAR-surname signature key of an address
-// (AppendAddressKey), a street, a given-name and a surname signature (two
-// bytes of surnameSigs).
-func AppendNearSigKey(dst, addrKey []byte, street, given byte, surname []byte) []byte {
+// AppendNearGroup appends the group of NEAR-surname signatures of an
+// address (AppendAddressKey), a street signature and a given-name
+// signature to dst.
+func AppendNearGroup(dst, addrKey []byte, street, given byte) []byte {
 	dst = append(dst, sigNear)
 	dst = append(dst, addrKey...)
-	return append(dst, street, given, surname[0], surname[1])
+	return append(dst, street, given)
 }
 
 // RecordSigs holds one record's signatures for a store's filter.
 type RecordSigs struct {
-	// Given: the exact-surname signatures (AppendExactSigKey).
+	// Given: the exact-surname signatures, three bytes each.
 	Given []byte
 	// Street, First and Surname: the NEAR-surname signatures; a key for
-	// every First x Surname pair (AppendNearSigKey; Surname holds two bytes
+	// every First x Surname pair (AppendNearGroup; Surname holds two bytes
 	// a signature). Surname is empty when no surname word has
 	// MinEditLetters letters.
 	Street  byte
@@ -191,7 +254,7 @@ type RecordSigs struct {
 
 // Signatures fills s with rec's signatures, reusing its slices.
 func (s *RecordSigs) Signatures(rec *Record) {
-	s.Given = givenSigs(s.Given[:0], &rec.Name)
+	s.Given = recordGivenSigs(s.Given[:0], &rec.Name)
 	s.Street = StreetSignature(rec.Address.Street)
 	s.First = givenFirstSigs(s.First[:0], &rec.Name)
 	s.Surname = surnameSigs(s.Surname[:0], &rec.Name)
@@ -211,7 +274,7 @@ type Probe struct {
 	// all: a signature set overflowed; rule nothing out.
 	all bool
 
-	given   [maxProbeSigs]byte
+	given   [3 * maxProbeSigs]byte
 	ng      int
 	first   [maxProbeSigs]byte
 	nf      int
@@ -223,6 +286,7 @@ type Probe struct {
 	// NEAR-surname lookups.
 	addrKey [32]byte
 	nak     int
+	group   [40]byte // scratch for MayMatchNear's groups
 	name    Name
 }
 
@@ -240,8 +304,12 @@ func NewProbe(name Name, addr Address, roads Roads) Probe {
 		return p
 	}
 	p.nak = len(AppendAddressKey(p.addrKey[:0], addr.Postcode, addr.HouseNumber))
-	var buf [4 * maxProbeSigs]byte
-	p.ng = setSigs(&p.given, givenSigs(buf[:0], &name), &p.all)
+	var buf [4 * 3 * maxProbeSigs]byte
+	if g := contactGivenSigs(buf[:0], &name); len(g) > len(p.given) {
+		p.all = true
+	} else {
+		p.ng = copy(p.given[:], g)
+	}
 	p.nf = setSigs(&p.first, givenFirstSigs(buf[:0], &name), &p.all)
 	if sn := surnameSigs(buf[:0], &name); len(sn) > len(p.surname) {
 		p.all = true
@@ -286,24 +354,24 @@ func setSigs(dst *[maxProbeSigs]byte, sigs []byte, overflow *bool) int {
 func (p *Probe) None() bool { return p.built && p.none }
 
 // Filter is what a probe tests signature keys against: a store's filter,
-// whose Test reports whether a key may be in it.
+// whose TestIn reports whether key may be in group.
 type Filter interface {
-	Test(key []byte) bool
+	TestIn(group, key []byte) bool
 }
 
 // MayMatchExact reports whether a record stored under the blocking key key
-// can match the probe's contact, given f, which holds the signature keys
-// (AppendExactSigKey of key) of the records. false means Matcher.Match
-// gives NoMatch for every record under key. buf is scratch space.
-func (p *Probe) MayMatchExact(key []byte, buf []byte, f Filter) bool {
+// can match the probe's contact, given f, which holds the records'
+// exact-surname signatures (RecordSigs.Given) in the group key. false
+// means Matcher.Match gives NoMatch for every record under key.
+func (p *Probe) MayMatchExact(key []byte, f Filter) bool {
 	if !p.built || p.all {
 		return true
 	}
 	if p.none {
 		return false
 	}
-	for _, g := range p.given[:p.ng] {
-		if f.Test(AppendExactSigKey(buf[:0], key, g)) {
+	for i := 0; i+2 < p.ng; i += 3 {
+		if f.TestIn(key, p.given[i:i+3]) {
 			return true
 		}
 	}
@@ -312,9 +380,9 @@ func (p *Probe) MayMatchExact(key []byte, buf []byte, f Filter) bool {
 
 // MayMatchNear reports whether a record at the probe's address whose
 // surname is one edit from the contact's can match the probe's contact,
-// given f as in MayMatchExact, holding NEAR-surname keys
-// (AppendNearSigKey).
-func (p *Probe) MayMatchNear(buf []byte, f Filter) bool {
+// given f as in MayMatchExact, holding the records' NEAR-surname
+// signatures (RecordSigs.Surname) in their groups (AppendNearGroup).
+func (p *Probe) MayMatchNear(f Filter) bool {
 	if !p.built || p.all {
 		return true
 	}
@@ -324,8 +392,9 @@ func (p *Probe) MayMatchNear(buf []byte, f Filter) bool {
 	ak := p.addrKey[:p.nak]
 	for _, s := range p.streets[:p.nst] {
 		for _, g := range p.first[:p.nf] {
+			group := AppendNearGroup(p.group[:0], ak, s, g)
 			for i := 0; i+1 < p.nsn; i += 2 {
-				if f.Test(AppendNearSigKey(buf[:0], ak, s, g, p.surname[i:i+2])) {
+				if f.TestIn(group, p.surname[i:i+2]) {
 					return true
 				}
 			}

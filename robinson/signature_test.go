@@ -22,23 +22,24 @@ func (s *sigSet) addRecord(rec *Record) {
 	for _, sn := range rec.Name.Surnames {
 		key := AppendKey(nil, rec.Address.Postcode, rec.Address.HouseNumber, sn)
 		s.records[string(key)] = append(s.records[string(key)], rec)
-		for _, g := range sigs.Given {
-			s.keys[string(AppendExactSigKey(nil, key, g))] = true
+		for i := 0; i+2 < len(sigs.Given); i += 3 {
+			s.keys[string(key)+"|"+string(sigs.Given[i:i+3])] = true
 		}
 		for _, g := range sigs.First {
+			group := AppendNearGroup(nil, ak, sigs.Street, g)
 			for i := 0; i+1 < len(sigs.Surname); i += 2 {
-				s.keys[string(AppendNearSigKey(nil, ak, sigs.Street, g, sigs.Surname[i:i+2]))] = true
+				s.keys[string(group)+"|"+string(sigs.Surname[i:i+2])] = true
 			}
 		}
 	}
 }
 
-func (s *sigSet) Test(k []byte) bool { return s.keys[string(k)] }
+func (s *sigSet) TestIn(group, k []byte) bool { return s.keys[string(group)+"|"+string(k)] }
 
 // filterFunc adapts a function to Filter.
-type filterFunc func([]byte) bool
+type filterFunc func(group, key []byte) bool
 
-func (f filterFunc) Test(k []byte) bool { return f(k) }
+func (f filterFunc) TestIn(group, k []byte) bool { return f(group, k) }
 
 // candidates returns the records a store would hand the matcher for the
 // contact: the exact-surname keys the probe lets through and, through the
@@ -46,17 +47,16 @@ func (f filterFunc) Test(k []byte) bool { return f(k) }
 func (s *sigSet) candidates(name Name, addr Address, roads Roads) []*Record {
 	p := NewProbe(name, addr, roads)
 	var out []*Record
-	var buf [256]byte
 	for _, sn := range name.Surnames {
 		key := AppendKey(nil, addr.Postcode, addr.HouseNumber, sn)
-		if p.MayMatchExact(key, buf[:0], s) {
+		if p.MayMatchExact(key, s) {
 			out = append(out, s.records[string(key)]...)
 		}
 	}
-	if p.MayMatchNear(buf[:0], s) {
+	if p.MayMatchNear(s) {
 		ak := string(p.AddressKey())
 		for k, recs := range s.records {
-			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), buf[:0], s) {
+			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), s) {
 				out = append(out, recs...)
 			}
 		}
@@ -132,8 +132,8 @@ func TestSignatures(t *testing.T) {
 func TestZeroProbeRulesNothingOut(t *testing.T) {
 	var p Probe
 	calls := 0
-	test := filterFunc(func([]byte) bool { calls++; return false })
-	if !p.MayMatchExact([]byte("k"), nil, test) || !p.MayMatchNear(nil, test) {
+	test := filterFunc(func(_, _ []byte) bool { calls++; return false })
+	if !p.MayMatchExact([]byte("k"), test) || !p.MayMatchNear(test) {
 		t.Error("the zero Probe rules a record out")
 	}
 	if calls != 0 {
@@ -148,12 +148,15 @@ func TestProbeAllocs(t *testing.T) {
 	name, _ := ParseContactName("Hans Peter Jensen")
 	addr, _ := ParseAddress("Strandvejen 12A, 2. tv, 2900 Hellerup")
 	key := AppendKey(nil, addr.Postcode, addr.HouseNumber, "jensen")
-	var buf [128]byte
-	test := filterFunc(func(k []byte) bool { return len(k) == 0 })
+
+	test := filterFunc(func(g, k []byte) bool { return len(k) == 0 })
+	// The probe lives in the caller's reused state (as in the screening
+	// engine): building and testing it must not allocate.
+	p := new(Probe)
 	if n := testing.AllocsPerRun(100, func() {
-		p := NewProbe(name, addr, nil)
-		p.MayMatchExact(key, buf[:0], test)
-		p.MayMatchNear(buf[:0], test)
+		*p = NewProbe(name, addr, nil)
+		p.MayMatchExact(key, test)
+		p.MayMatchNear(test)
 	}); n != 0 {
 		t.Errorf("NewProbe + MayMatch: %v allocs, want 0", n)
 	}

@@ -258,7 +258,7 @@ type reader struct {
 // a version whose filter holds its keys (Manifest.Filter empty). Its
 // errors are those of read.
 func (r *reader) get(key []byte, fn func([]byte) error) (bool, error) {
-	if !r.d.filter.Test(key) {
+	if !r.d.filter.TestIn(nil, key) {
 		return false, nil
 	}
 	return r.read(key, fn)
@@ -375,7 +375,7 @@ func (badgerLogger) Debugf(string, ...any) {}
 // hold the filter that was built (or a bug in building it): the version is
 // refused. It returns an error for a miss, and Badger's errors.
 func (d *dataset) verifyFilter() error {
-	keys := func(key, _ []byte, add func([]byte)) error { add(key); return nil }
+	keys := func(key, _ []byte, add func(group, key []byte)) error { add(nil, key); return nil }
 	switch d.man.Filter {
 	case filterSignaturesV2:
 		keys = robinsonFilterKeys()
@@ -385,8 +385,8 @@ func (d *dataset) verifyFilter() error {
 		return nil
 	}
 	misses := 0
-	if err := pipeFilterKeys(d.db, keys, func(k []byte) {
-		if !d.filter.Test(k) {
+	if err := pipeFilterKeys(d.db, keys, func(g, k []byte) {
+		if !d.filter.TestIn(g, k) {
 			misses++
 		}
 	}); err != nil {

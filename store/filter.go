@@ -13,8 +13,10 @@ import (
 // keyFilter is a version's filter in front of Badger: Test false means no
 // stored key (or, for a signature filter, no record) answers.
 type keyFilter interface {
-	Add(key []byte)
-	Test(key []byte) bool
+	// AddIn adds key to group; TestIn reports whether it may be there.
+	// A filter of plain keys takes group nil.
+	AddIn(group, key []byte)
+	TestIn(group, key []byte) bool
 	WriteTo(w io.Writer) (int64, error)
 	// empty reports a filter that holds no key.
 	empty() bool
@@ -22,10 +24,24 @@ type keyFilter interface {
 
 // classicBloom is bits-and-blooms' filter: key filters (format 1) and the
 // first signature filter (format 2).
+// Its keys are ungrouped: a group is prefixed to the key.
 type classicBloom struct{ *bloom.BloomFilter }
 
-func (c classicBloom) Add(key []byte) { c.BloomFilter.Add(key) }
-func (c classicBloom) empty() bool    { return c.ApproximatedSize() == 0 }
+func (c classicBloom) AddIn(group, key []byte) {
+	if len(group) > 0 {
+		key = append(append([]byte(nil), group...), key...)
+	}
+	c.Add(key)
+}
+
+func (c classicBloom) TestIn(group, key []byte) bool {
+	if len(group) > 0 {
+		key = append(append([]byte(nil), group...), key...)
+	}
+	return c.Test(key)
+}
+
+func (c classicBloom) empty() bool { return c.ApproximatedSize() == 0 }
 
 // blocked is a blocked Bloom filter: format 3 signature filters, where a
 // contact tests several signature keys and each test must cost one memory

@@ -160,7 +160,7 @@ func (b *kvBuilder) merged() func() *kvItem {
 
 // filterKeysFunc calls add with the Bloom filter keys of one stored pair;
 // add must not keep the slice. Its error (a damaged value) fails the load.
-type filterKeysFunc func(key, val []byte, add func([]byte)) error
+type filterKeysFunc func(key, val []byte, add func(group, key []byte)) error
 
 // write sorts the pairs, merges the values of equal keys with merge, and
 // writes them into a new Badger database at dir plus the Bloom filter
@@ -183,7 +183,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		prev = it
 	}
 	if filterKeys == nil {
-		filterKeys = func(key, _ []byte, add func([]byte)) error { add(key); return nil }
+		filterKeys = func(key, _ []byte, add func(group, key []byte)) error { add(nil, key); return nil }
 		filterN = distinct
 	}
 	// StreamWriter sizes its tables for the last level (BaseTableSize ×
@@ -268,7 +268,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 // buildFilter adds the filter keys of every pair in db to filter and
 // returns it. Its errors are Badger's and filterKeys'.
 func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (keyFilter, error) {
-	if err := pipeFilterKeys(db, filterKeys, filter.Add); err != nil {
+	if err := pipeFilterKeys(db, filterKeys, filter.AddIn); err != nil {
 		return nil, err
 	}
 	return filter, nil
@@ -279,7 +279,7 @@ func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (ke
 // to or testing a filter of tens of megabytes costs about ten cache misses
 // per key. consume must not keep the slice. Its errors are Badger's and
 // filterKeys'; consume sees every key even then, up to the failure.
-func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func([]byte)) error {
+func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func(group, key []byte)) error {
 	const nbuf, bufSize = 4, 1 << 20
 	free := make(chan []byte, nbuf)
 	for range nbuf {
@@ -290,16 +290,22 @@ func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func([]byt
 	wg.Go(func() {
 		for b := range full {
 			for off := 0; off < len(b); {
+				g, w := binary.Uvarint(b[off:])
+				off += w
+				group := b[off : off+int(g)]
+				off += int(g)
 				k, w := binary.Uvarint(b[off:])
 				off += w
-				consume(b[off : off+int(k)])
+				consume(group, b[off:off+int(k)])
 				off += int(k)
 			}
 			free <- b[:0]
 		}
 	})
 	cur := <-free
-	add := func(k []byte) {
+	add := func(group, k []byte) {
+		cur = binary.AppendUvarint(cur, uint64(len(group)))
+		cur = append(cur, group...)
 		cur = binary.AppendUvarint(cur, uint64(len(k)))
 		cur = append(cur, k...)
 		if len(cur) > bufSize-512 {

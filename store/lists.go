@@ -23,16 +23,16 @@ func (l robinsonList) Info() screening.DatasetInfo { return l.r.d.info() }
 // for keys without records, and for most keys whose records cannot match
 // the probe's contact, so such a lookup never touches Badger.
 func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
-	var kbuf, sbuf [160]byte
+	var kbuf [160]byte
 	k := append(append(kbuf[:0], 'r'), key...)
 	d := l.r.d
 	switch d.man.Filter {
 	case "": // a key filter
-		if !d.filter.Test(k) {
+		if !d.filter.TestIn(nil, k) {
 			return nil
 		}
 	case filterSignaturesV2:
-		if probe != nil && !probe.MayMatchExact(k, sbuf[:0], d.filter) {
+		if probe != nil && !probe.MayMatchExact(k, d.filter) {
 			return nil
 		}
 	}
@@ -50,9 +50,9 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 	if probe == nil || probe.None() || len(probe.AddressKey()) == 0 {
 		return nil
 	}
-	var pbuf, sbuf [160]byte
+	var pbuf [160]byte
 	d := l.r.d
-	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(sbuf[:0], d.filter) {
+	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(d.filter) {
 		return nil
 	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)

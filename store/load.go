@@ -423,7 +423,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
-			p.filterN += len(sigs.Given) + len(sigs.First)*len(sigs.Surname)/2
+			p.filterN += len(sigs.Given)/3 + len(sigs.First)*len(sigs.Surname)/2
 		}
 		return nil
 	})
@@ -461,19 +461,20 @@ func robinsonFilterKeys() filterKeysFunc {
 	var rec robinson.Record
 	var sigs robinson.RecordSigs
 	var buf, ak []byte
-	return func(key, val []byte, add func([]byte)) error {
+	return func(key, val []byte, add func(group, key []byte)) error {
 		if len(key) == 0 || key[0] != 'r' {
 			return nil
 		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
-			for _, g := range sigs.Given {
-				add(robinson.AppendExactSigKey(buf[:0], key, g))
+			for i := 0; i+2 < len(sigs.Given); i += 3 {
+				add(key, sigs.Given[i:i+3])
 			}
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			for _, g := range sigs.First {
+				buf = robinson.AppendNearGroup(buf[:0], ak, sigs.Street, g)
 				for i := 0; i+1 < len(sigs.Surname); i += 2 {
-					add(robinson.AppendNearSigKey(buf[:0], ak, sigs.Street, g, sigs.Surname[i:i+2]))
+					add(buf, sigs.Surname[i:i+2])
 				}
 			}
 		})

@@ -34,21 +34,39 @@ func New(n, bitsPerKey int) *Filter {
 	return &Filter{blocks: make([]uint64, nb*blockWords)}
 }
 
-// locate returns the block offset and the two 9-bit-step hashes of key.
-func (f *Filter) locate(key []byte) (block int, h1, h2 uint32) {
-	h := xxhash.Sum64(key)
+// locate returns the block offset and the two 9-bit-step hashes of key in
+// group: the group's hash picks the block, the key's hash (mixed with the
+// group's, so that equal keys of two groups in one block differ) the bits.
+func (f *Filter) locate(group, key []byte) (block int, h1, h2 uint32) {
+	gh := xxhash.Sum64(group)
+	h := gh
+	if len(group) == 0 || len(key) > 0 {
+		h = xxhash.Sum64(key) ^ (gh * 0x9e3779b97f4a7c15)
+	}
 	nb := uint64(len(f.blocks) / blockWords)
-	hi, _ := bits.Mul64(h, nb)
+	hi, _ := bits.Mul64(gh, nb)
+	if len(group) == 0 {
+		hi, _ = bits.Mul64(h, nb)
+	}
 	h1, h2 = uint32(h), uint32(h>>32)|1
 	return int(hi) * blockWords, h1, h2
 }
 
-// Add adds key.
-func (f *Filter) Add(key []byte) {
+// Add adds key, in a block of its own hash.
+func (f *Filter) Add(key []byte) { f.AddIn(nil, key) }
+
+// Test reports whether key, added with Add, may be in the filter.
+func (f *Filter) Test(key []byte) bool { return f.TestIn(nil, key) }
+
+// AddIn adds key to group: every key of one group lands in the block the
+// group's hash picks, so that testing several keys of one group costs one
+// memory access. A group with many keys fills its block and tests
+// positive more often; it never loses a key.
+func (f *Filter) AddIn(group, key []byte) {
 	if len(f.blocks) == 0 {
 		return
 	}
-	b, h1, h2 := f.locate(key)
+	b, h1, h2 := f.locate(group, key)
 	blk := f.blocks[b : b+blockWords : b+blockWords]
 	for i := uint32(0); i < K; i++ {
 		p := (h1 + i*h2) & 511
@@ -57,12 +75,13 @@ func (f *Filter) Add(key []byte) {
 	f.n++
 }
 
-// Test reports whether key may have been added; false means it was not.
-func (f *Filter) Test(key []byte) bool {
+// TestIn reports whether key may have been added to group with AddIn;
+// false means it was not.
+func (f *Filter) TestIn(group, key []byte) bool {
 	if len(f.blocks) == 0 {
 		return false
 	}
-	b, h1, h2 := f.locate(key)
+	b, h1, h2 := f.locate(group, key)
 	blk := f.blocks[b : b+blockWords : b+blockWords]
 	for i := uint32(0); i < K; i++ {
 		p := (h1 + i*h2) & 511

@@ -117,3 +117,33 @@ func BenchmarkTest(b *testing.B) {
 		f.Test(key)
 	}
 }
+
+func TestGroups(t *testing.T) {
+	f := New(10000, 12)
+	for g := range 1000 {
+		for k := range 10 {
+			f.AddIn(fmt.Appendf(nil, "group-%d", g), []byte{byte(k)})
+		}
+	}
+	for g := range 1000 {
+		for k := range 10 {
+			if !f.TestIn(fmt.Appendf(nil, "group-%d", g), []byte{byte(k)}) {
+				t.Fatalf("group %d key %d lost", g, k)
+			}
+		}
+	}
+	fp := 0
+	for g := range 1000 {
+		for k := 10; k < 20; k++ {
+			if f.TestIn(fmt.Appendf(nil, "group-%d", g), []byte{byte(k)}) {
+				fp++
+			}
+		}
+	}
+	if rate := float64(fp) / 10000; rate > 0.05 {
+		t.Errorf("false-positive rate %.4f for absent keys of present groups", rate)
+	}
+	if f.TestIn([]byte("group-1"), nil) || f.TestIn(nil, []byte("group-1")) {
+		t.Log("(a group without key, or a key without group, may test positive by chance)")
+	}
+}
