@@ -18,6 +18,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 
+	"github.com/robinscreen/robinscreen/roads"
 	"github.com/robinscreen/robinscreen/robinson"
 )
 
@@ -43,12 +44,18 @@ type Manifest struct {
 	Previous            int       `json:"previous,omitempty"`
 	Persons             int       `json:"persons,omitempty"`
 	Protections         int       `json:"protections,omitempty"`
-	Rejected            int       `json:"rejected"`
-	Rejects             []Reject  `json:"rejects,omitempty"`
-	Keys                int       `json:"keys"`
-	BloomFPRate         float64   `json:"bloom_fp_rate"`
-	KeyFingerprint      string    `json:"key_fingerprint,omitempty"`
-	BloomSHA256         string    `json:"bloom_sha256"`
+	// A road register's counts: roads (Records), postal-district (004)
+	// and earlier-name (016) records, and postcodes with a district.
+	Roads           int      `json:"roads,omitempty"`
+	PostalDistricts int      `json:"postal_districts,omitempty"`
+	EarlierNames    int      `json:"earlier_names,omitempty"`
+	Postcodes       int      `json:"postcodes,omitempty"`
+	Rejected        int      `json:"rejected"`
+	Rejects         []Reject `json:"rejects,omitempty"`
+	Keys            int      `json:"keys"`
+	BloomFPRate     float64  `json:"bloom_fp_rate"`
+	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
+	BloomSHA256     string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
 	// Robinson list, "signatures" (robinson.RecordSignatures under each
 	// key). FilterWildcards: some record has an AnySignature.
@@ -109,6 +116,7 @@ type dataset struct {
 	man      Manifest
 	db       *badger.DB
 	filter   *bloom.BloomFilter
+	roads    *roads.Register // a road register, read into memory at open
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
