@@ -71,3 +71,53 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+// RoadEntry is one road of a register file, unpadded.
+type RoadEntry struct {
+	Kommunekode, Vejkode string
+	// AddressingName (at most 20 characters) and the full Name.
+	AddressingName, Name string
+	// Earlier holds earlier names as "addressing=full" or one name for
+	// both.
+	Earlier   []string
+	Districts []DistrictEntry
+}
+
+// DistrictEntry is one postal district of a road.
+type DistrictEntry struct {
+	From, To string // "0001", "012B"
+	Parity   string // "L", "U" or ""
+	Postcode string
+	Town     string
+}
+
+// RoadsFile returns a whole road register: a 000 header dated produced,
+// each road's 001, 016 and 004 records, a 999 trailer; CRLF line ends,
+// ISO 8859-1.
+func RoadsFile(produced time.Time, es []RoadEntry) ([]byte, error) {
+	var b strings.Builder
+	n := 0
+	line := func(s string) {
+		b.WriteString(s)
+		b.WriteString("\r\n")
+		n++
+	}
+	line(RoadsStart(produced))
+	stamp := produced.AddDate(-1, 0, 0)
+	for _, e := range es {
+		line(RoadRecord(e.Kommunekode, e.Vejkode, stamp, e.AddressingName, e.Name))
+		for i, en := range e.Earlier {
+			addressing, full, ok := strings.Cut(en, "=")
+			if !ok {
+				full = addressing
+			}
+			end := produced.AddDate(-2-i, 0, 0)
+			line(EarlierRecord(e.Kommunekode, e.Vejkode, stamp, end.AddDate(-20, 0, 0), end, addressing, full))
+		}
+		for _, d := range e.Districts {
+			line(DistrictRecord(e.Kommunekode, e.Vejkode, d.From, d.To, d.Parity, stamp, d.Postcode, d.Town))
+		}
+	}
+	line(RoadsEnd(n + 1))
+	return Latin1(b.String())
+}
