@@ -1,12 +1,14 @@
 package cprcheck
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"time"
+	"unicode/utf8"
+
+	"github.com/robinscreen/robinscreen/ingest"
 )
 
 // ProtectionType is the 4-digit protection type of a 015 record.
@@ -140,6 +142,7 @@ var (
 	ErrBadDate        = errors.New("not a real date in 1900-9999")
 	ErrDuplicateStart = errors.New("second 000 start record")
 	ErrAfterEnd       = errors.New("data after the 999 end record")
+	ErrLineTooLong    = fmt.Errorf("line longer than %d bytes", ingest.DefaultMaxLineBytes)
 )
 
 // Field-specific wrappers, preallocated.
@@ -153,17 +156,8 @@ var (
 )
 
 // LineError is a rejected extract line: its 1-based number and the reason.
-// It never contains the line's content.
-type LineError struct {
-	Line int
-	Err  error
-}
-
-// Error returns e.g. "line 12: status not 2 digits".
-func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-
-// Unwrap returns Err.
-func (e *LineError) Unwrap() error { return e.Err }
+// It never contains the line's content. It is the shared ingest.LineError.
+type LineError = ingest.LineError
 
 // File-level errors of [ParseExtract]. They are wrapped with %w together with
 // line numbers.
@@ -171,41 +165,25 @@ var (
 	ErrEmpty          = errors.New("cprcheck: empty extract")
 	ErrTruncated      = errors.New("cprcheck: truncated extract (no 999 end record)")
 	ErrNoStart        = errors.New("cprcheck: no production date (no valid 000 start record and no override)")
-	ErrTooManyRejects = errors.New("cprcheck: too many rejected lines")
+	ErrTooManyRejects = ingest.ErrTooManyRejects
 )
 
 // RejectError refuses an extract whose rejected lines exceed the threshold.
-// errors.Is(err, ErrTooManyRejects) is true for it.
-type RejectError struct {
-	Rejected   int          // rejected lines
-	Considered int          // accepted person and protection lines + rejected lines
-	Ratio      float64      // Rejected / Considered
-	Threshold  float64      // the effective ExtractOptions.MaxRejectRatio
-	First      []*LineError // the first rejected lines (at most 100)
-}
-
-// Error summarises the refusal with the first rejected line.
-func (e *RejectError) Error() string {
-	s := fmt.Sprintf("cprcheck: extract refused: %d of %d lines rejected (%.4g%% > %.4g%%)",
-		e.Rejected, e.Considered, e.Ratio*100, e.Threshold*100)
-	if len(e.First) > 0 {
-		s += "; first: " + e.First[0].Error()
-	}
-	return s
-}
-
-// Unwrap returns [ErrTooManyRejects].
-func (e *RejectError) Unwrap() error { return ErrTooManyRejects }
+// It is the shared refusal of every dataset, ingest.RejectError: Considered
+// counts the accepted person and protection lines plus the rejected lines,
+// Threshold is the effective ExtractOptions.MaxRejectRatio, and
+// errors.Is(err, ErrTooManyRejects) holds.
+type RejectError = ingest.RejectError
 
 // DefaultMaxRejectRatio is the reject threshold used when
 // ExtractOptions.MaxRejectRatio is 0.
-const DefaultMaxRejectRatio = 0.001
+const DefaultMaxRejectRatio = ingest.DefaultMaxRejectRatio
 
 // MaxRecordedRejects is how many rejected lines ExtractStats.Rejects keeps.
-const MaxRecordedRejects = 100
+const MaxRecordedRejects = ingest.DefaultKeepRejects
 
 // ProgressInterval is how often (in lines) ExtractOptions.Progress is called.
-const ProgressInterval = 1 << 16
+const ProgressInterval = ingest.DefaultProgressEvery
 
 // ExtractOptions configures [ParseExtract].
 type ExtractOptions struct {
@@ -218,7 +196,8 @@ type ExtractOptions struct {
 	// error and not a rejected line.
 	ProductionDate time.Time
 	// Progress, when set, is called with the number of lines read every
-	// ProgressInterval lines and once at the end of input.
+	// ProgressInterval lines and once at the end of input (unless that
+	// count was just reported).
 	Progress func(lines int)
 }
 
@@ -234,22 +213,25 @@ type ExtractStats struct {
 	Rejects        []*LineError // the first MaxRecordedRejects rejected lines
 }
 
-// maxKeep bounds how much of an over-long line is kept (fields end at 56).
-const maxKeep = 256
-
-// readBufSize is the bufio buffer size: lines up to this length are read
-// without copying; longer lines are cut to their first maxKeep bytes.
-const readBufSize = 1 << 20
-
 // ParseExtract reads a CPR extract from r and calls emit (which may be nil)
 // for every accepted person (001) and protection (015) line, in file order.
 // Other record types are skipped; malformed person/protection lines, a
-// malformed or second 000 line, lines not starting with a 3-digit record type
-// and non-blank lines after 999 are rejected (counted and listed in
-// ExtractStats.Rejects, never emitted).
+// malformed or second 000 line, lines not starting with a 3-digit record
+// type, lines longer than ingest.DefaultMaxLineBytes and non-blank lines
+// after 999 are rejected (counted and listed in ExtractStats.Rejects, never
+// emitted).
+//
+// Like every CPR file, the extract is ISO 8859-1, or UTF-8 when all of it
+// is valid UTF-8 (a BOM is stripped): r is read once to decide that for
+// the whole file (ingest.Open), then sought back to where it was and
+// parsed. Positions count characters, so a line re-saved as UTF-8 keeps
+// its fields in place.
 //
 // The stats are returned in every case. The error is
-//   - a read error of r, wrapped with the line number;
+//   - an *ingest.EncodingError (errors.Is ingest.ErrDamagedEncoding) when
+//     the extract is partly UTF-8 and partly not, before any line is parsed;
+//   - a read or seek error of r, wrapped (with the line number while
+//     parsing);
 //   - an error returned by emit, wrapped with the line number (reading stops);
 //   - [ErrEmpty] when the input holds no non-blank line;
 //   - [ErrTruncated] when there is no 999 end record (wrapped with the last
@@ -259,127 +241,127 @@ const readBufSize = 1 << 20
 //
 // The last three are decided after the whole input was read, so emit has
 // already seen the entries: stage them and discard them on error.
-func ParseExtract(r io.Reader, opt ExtractOptions, emit func(Entry) error) (ExtractStats, error) {
+func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (ExtractStats, error) {
 	var st ExtractStats
-	threshold := opt.MaxRejectRatio
-	if threshold == 0 {
-		threshold = DefaultMaxRejectRatio
-	} else if threshold < 0 {
-		threshold = 0
-	}
 	override := !opt.ProductionDate.IsZero()
 	if override {
 		st.ProductionDate = opt.ProductionDate
 	}
+	var iopt ingest.Options
+	if opt.Progress != nil {
+		iopt.Progress = func(lines int, _ int64) { opt.Progress(lines) }
+	}
+	lines, err := ingest.Open(r, iopt)
+	if err != nil {
+		var ee *ingest.EncodingError
+		if errors.As(err, &ee) {
+			return st, err
+		}
+		return st, fmt.Errorf("cprcheck: %w", err)
+	}
 
-	br := bufio.NewReaderSize(r, readBufSize)
 	var (
-		keep     [maxKeep]byte
-		lineNo   int
+		rejects  ingest.Rejects
+		pos      []byte // a non-ASCII line, one byte per character
 		nonBlank int
 		sawStart bool
 		sawEnd   bool
 		in       = make(interner)
 	)
 	reject := func(le *LineError) {
-		st.Rejected++
-		if len(st.Rejects) < MaxRecordedRejects {
-			st.Rejects = append(st.Rejects, le)
-		}
+		rejects.Add(le.Line, le)
+		st.Rejected, st.Rejects = rejects.Count(), rejects.First()
 	}
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			// Over-long line: keep its head, drop the rest.
-			n := copy(keep[:], line)
-			for err == bufio.ErrBufferFull {
-				_, err = br.ReadSlice('\n')
-			}
-			line = keep[:n]
-		}
-		if err != nil && err != io.EOF {
-			return st, fmt.Errorf("cprcheck: reading line %d: %w", lineNo+1, err)
-		}
-		if len(line) == 0 && err == io.EOF {
-			break
-		}
-		lineNo++
+	for lines.Next() {
+		lineNo := lines.Number()
 		st.Lines = lineNo
-		if opt.Progress != nil && lineNo%ProgressInterval == 0 {
-			opt.Progress(lineNo)
+		var (
+			rec  Record
+			lerr *LineError
+		)
+		if lines.TooLong() {
+			rec, lerr = Record{Kind: RecordInvalid}, &LineError{Line: lineNo, Err: ErrLineTooLong}
+		} else {
+			line := lines.Bytes()
+			if !lines.ASCII() {
+				pos = positional(pos[:0], line)
+				line = pos
+			}
+			rec, lerr = parseLine(line, lineNo, in)
 		}
-		if lineNo == 1 {
-			line = bytes.TrimPrefix(line, []byte("\xEF\xBB\xBF"))
-		}
-		rec, lerr := parseLine(line, lineNo, in)
 		if rec.Kind == RecordBlank {
 			st.Blank++
-		} else {
-			nonBlank++
-			switch {
-			case sawEnd:
-				reject(&LineError{Line: lineNo, Err: ErrAfterEnd})
-			case rec.Kind == RecordStart && override:
-				sawStart = true // operator override wins; the record is not checked
-			case lerr != nil:
-				reject(lerr)
-			default:
-				switch rec.Kind {
-				case RecordStart:
-					if sawStart {
-						reject(&LineError{Line: lineNo, Err: ErrDuplicateStart})
-						break
-					}
-					sawStart = true
-					st.ProductionDate = rec.ProductionDate
-				case RecordEnd:
-					sawEnd = true
-				case RecordOther:
-					st.Skipped++
-				case RecordPerson, RecordProtection:
-					if rec.Kind == RecordPerson {
-						st.Persons++
-					} else {
-						st.Protections++
-					}
-					if emit != nil {
-						if eerr := emit(rec.Entry); eerr != nil {
-							return st, fmt.Errorf("cprcheck: line %d: %w", lineNo, eerr)
-						}
+			continue
+		}
+		nonBlank++
+		switch {
+		case sawEnd:
+			reject(&LineError{Line: lineNo, Err: ErrAfterEnd})
+		case rec.Kind == RecordStart && override:
+			sawStart = true // operator override wins; the record is not checked
+		case lerr != nil:
+			reject(lerr)
+		default:
+			switch rec.Kind {
+			case RecordStart:
+				if sawStart {
+					reject(&LineError{Line: lineNo, Err: ErrDuplicateStart})
+					break
+				}
+				sawStart = true
+				st.ProductionDate = rec.ProductionDate
+			case RecordEnd:
+				sawEnd = true
+			case RecordOther:
+				st.Skipped++
+			case RecordPerson, RecordProtection:
+				if rec.Kind == RecordPerson {
+					st.Persons++
+				} else {
+					st.Protections++
+				}
+				if emit != nil {
+					if eerr := emit(rec.Entry); eerr != nil {
+						return st, fmt.Errorf("cprcheck: line %d: %w", lineNo, eerr)
 					}
 				}
 			}
 		}
-		if err == io.EOF {
-			break
-		}
 	}
-	if opt.Progress != nil {
-		opt.Progress(lineNo)
+	if err := lines.Err(); err != nil {
+		return st, fmt.Errorf("cprcheck: %w", err)
 	}
 
 	switch {
 	case nonBlank == 0:
 		return st, ErrEmpty
 	case !sawEnd:
-		return st, fmt.Errorf("%w: input ends after line %d", ErrTruncated, lineNo)
+		return st, fmt.Errorf("%w: input ends after line %d", ErrTruncated, st.Lines)
 	case !override && st.ProductionDate.IsZero():
 		return st, ErrNoStart
 	}
-	considered := st.Persons + st.Protections + st.Rejected
-	if st.Rejected > 0 {
-		ratio := float64(st.Rejected) / float64(considered)
-		if ratio > threshold {
-			return st, &RejectError{
-				Rejected:   st.Rejected,
-				Considered: considered,
-				Ratio:      ratio,
-				Threshold:  threshold,
-				First:      st.Rejects,
-			}
-		}
+	if err := rejects.Check(st.Persons+st.Protections+st.Rejected, opt.MaxRejectRatio); err != nil {
+		return st, err
 	}
 	return st, nil
+}
+
+// positional appends line (valid UTF-8) to dst with every non-ASCII
+// character replaced by one SUB byte (0x1A), so that byte offsets are the
+// layout's character positions. The fields this layout reads are ASCII, so
+// a replaced character in one makes it invalid, as the original did.
+func positional(dst, line []byte) []byte {
+	for i := 0; i < len(line); {
+		if c := line[i]; c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRune(line[i:])
+		dst = append(dst, 0x1A)
+		i += size
+	}
+	return dst
 }
 
 // ParseExtractLine classifies and parses one extract line (a trailing LF or

@@ -7,8 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
+
+	"github.com/robinscreen/robinscreen/ingest"
 )
 
 // fld is a field value placed at a 1-based byte position.
@@ -331,10 +332,12 @@ func TestParseExtract(t *testing.T) {
 		Err:     ErrTooManyRejects,
 		Rejects: []rejectWant{{4, ErrAfterEnd}},
 	}, {
-		Name:  "OverlongLine",
-		Input: file(startRec("20240301"), protRec(n1, "0003", "2020-01-01", "2030-01-01")+strings.Repeat("x", 3<<20), mkLine("002", fld{4, strings.Repeat("y", 2<<20)}), endRec),
-		Want:  []string{"2 protection 0101010001 type=0003 auth=0101 reg=2023-01-02T10:30 start=2020-01-01 end=2030-01-01"},
-		Stats: &ExtractStats{ProductionDate: date(2024, 3, 1), Lines: 4, Protections: 1, Skipped: 1},
+		Name:    "OverlongLine",
+		Input:   file(startRec("20240301"), protRec(n1, "0003", "2020-01-01", "2030-01-01")+strings.Repeat("x", 3<<20), mkLine("002", fld{4, strings.Repeat("y", 2<<20)}), personRec(n2, "01"), endRec),
+		Opt:     ExtractOptions{MaxRejectRatio: 0.9},
+		Want:    []string{"4 person " + n2 + " status=01"},
+		Rejects: []rejectWant{{2, ErrLineTooLong}, {3, ErrLineTooLong}},
+		Stats:   &ExtractStats{ProductionDate: date(2024, 3, 1), Lines: 5, Persons: 1, Rejected: 2},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.Name, func(t *testing.T) {
@@ -435,13 +438,95 @@ func TestParseExtractEmitError(t *testing.T) {
 	}
 }
 
+// failSecondPass reads its text, but fails at the end of the second pass
+// (the parse after the encoding pass).
+type failSecondPass struct {
+	*strings.Reader
+	err    error
+	passes int
+}
+
+func (f *failSecondPass) Seek(off int64, whence int) (int64, error) {
+	if off == 0 && whence == io.SeekStart {
+		f.passes++
+	}
+	return f.Reader.Seek(off, whence)
+}
+
+func (f *failSecondPass) Read(p []byte) (int, error) {
+	n, err := f.Reader.Read(p)
+	if err == io.EOF && f.passes >= 2 {
+		return n, f.err
+	}
+	return n, err
+}
+
 func TestParseExtractReadError(t *testing.T) {
 	boom := errors.New("boom")
-	r := io.MultiReader(strings.NewReader(file(startRec("20240301"), personRec(n1, "01"))), iotest.ErrReader(boom))
-	_, err := ParseExtract(r, ExtractOptions{}, nil)
+	text := file(startRec("20240301"), personRec(n1, "01"))
+	_, err := ParseExtract(&failSecondPass{Reader: strings.NewReader(text), err: boom}, ExtractOptions{}, nil)
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "line 3") {
 		t.Errorf("err = %v", err)
 	}
+	// In the encoding pass.
+	_, err = ParseExtract(&failSecondPass{Reader: strings.NewReader(text), err: boom, passes: 1}, ExtractOptions{}, nil)
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestParseExtractEncoding: the extract follows the encoding rule of every
+// CPR file. A Latin-1 or a UTF-8 extract parses the same, positions count
+// characters in both, and one that mixes the two is refused naming the
+// lines of each kind.
+func TestParseExtractEncoding(t *testing.T) {
+	// A 002 name record (skipped) with Danish letters, and a person record
+	// whose filler before the status holds a letter: the status stays at
+	// position 36 counted in characters.
+	name := mkLine("002", fld{4, n1}, fld{14, "Testesen,Søren Ærø"})
+	person := strings.Replace(mkLine("001", fld{4, n2}, fld{14, "A"}, fld{36, "90"}), "A", "Å", 1)
+	utf := file(startRec("20240301"), name, person, endRec)
+	lat := latin1(t, utf)
+	want := []string{"3 person " + n2 + " status=90"}
+	for _, tc := range []struct{ name, in string }{{"UTF8", utf}, {"Latin1", lat}, {"UTF8BOM", "\uFEFF" + utf}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			st, err := ParseExtract(strings.NewReader(tc.in), ExtractOptions{}, func(e Entry) error {
+				got = append(got, entryString(e))
+				return nil
+			})
+			if err != nil || !reflect.DeepEqual(got, want) || st.Skipped != 1 || st.Rejected != 0 {
+				t.Errorf("entries %q, stats %+v, err %v; want %q", got, st, err, want)
+			}
+		})
+	}
+	mixed := latin1(t, file(startRec("20240301"), name)) + file(person, name) + latin1(t, file(name, endRec))
+	called := false
+	_, err := ParseExtract(strings.NewReader(mixed), ExtractOptions{}, func(Entry) error { called = true; return nil })
+	var ee *ingest.EncodingError
+	if !errors.As(err, &ee) || called {
+		t.Fatalf("mixed extract: err %v, emit called %v", err, called)
+	}
+	if !reflect.DeepEqual(ee.UTF8Lines, []int{3, 4}) || !reflect.DeepEqual(ee.InvalidLines, []int{2, 5}) {
+		t.Errorf("EncodingError %+v", ee)
+	}
+	checkNoDigits(t, err.Error())
+	if strings.Contains(err.Error(), "Testesen") {
+		t.Errorf("error %q carries file content", err)
+	}
+}
+
+// latin1 encodes s (runes up to U+00FF) as ISO 8859-1.
+func latin1(t *testing.T, s string) string {
+	t.Helper()
+	var b []byte
+	for _, r := range s {
+		if r > 0xFF {
+			t.Fatalf("%U not in ISO 8859-1", r)
+		}
+		b = append(b, byte(r))
+	}
+	return string(b)
 }
 
 func TestParseExtractRejectsCapped(t *testing.T) {

@@ -1,8 +1,6 @@
 package robinson
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,34 +8,29 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/charmap"
+	"github.com/robinscreen/robinscreen/ingest"
 )
 
 // Encoding names reported in Stats.Encoding.
 const (
-	EncodingLatin1 = "ISO-8859-1"
-	EncodingUTF8   = "UTF-8"
+	EncodingLatin1 = "ISO-8859-1" // ingest.Latin1.String()
+	EncodingUTF8   = "UTF-8"      // ingest.UTF8.String()
 )
 
 // DefaultMaxRejectRatio is the reject threshold used when
 // Options.MaxRejectRatio is zero: 0.1 % of the data lines.
-const DefaultMaxRejectRatio = 0.001
+const DefaultMaxRejectRatio = ingest.DefaultMaxRejectRatio
 
 // MaxLineBytes is the longest physical line Parse accepts. A published line
 // is 162 bytes; a longer line than this is a reject (or a header line when
 // it comes before the first data record) and is never held in memory whole.
-const MaxLineBytes = 64 << 10
+const MaxLineBytes = ingest.DefaultMaxLineBytes
 
 const (
-	fileMaxRejectsKept = 100     // Stats.Rejects and RejectError.First
-	fileProgressEvery  = 1 << 16 // lines between Progress calls
-	fileReadBufferSize = 1 << 20
-	fileRejectsInError = 5 // line numbers named by RejectError.Error
-	fileMinDateYear    = 1900
-	fileMaxDateYear    = 2999
+	fileProgressEvery = ingest.DefaultProgressEvery // lines between Progress calls
+	fileMinDateYear   = 1900
+	fileMaxDateYear   = 2999
 )
-
-var fileUTF8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // Errors returned by Parse for a file that is refused as a whole.
 var (
@@ -113,61 +106,18 @@ type Stats struct {
 	Rejects []*LineError
 }
 
-// LineError reports a rejected line. Err never contains text from the line.
-type LineError struct {
-	// Line is the 1-based physical line number.
-	Line int
-	// Err is the reason.
-	Err error
-}
-
-// Error returns "line N: reason".
-func (e *LineError) Error() string {
-	return fmt.Sprintf("line %d: %v", e.Line, e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *LineError) Unwrap() error { return e.Err }
+// LineError reports a rejected line: its 1-based physical line number and
+// the reason, which never contains text from the line. It is the shared
+// ingest.LineError.
+type LineError = ingest.LineError
 
 // RejectError is returned by Parse when the share of rejected data lines is
-// above the threshold; the file must then be refused as a whole.
-type RejectError struct {
-	// Rejected counts the rejected data lines.
-	Rejected int
-	// Considered counts the data lines: accepted + rejected.
-	Considered int
-	// Ratio is Rejected / Considered.
-	Ratio float64
-	// Threshold is the ratio that was exceeded.
-	Threshold float64
-	// First holds the first rejected lines (at most 100) in file order.
-	First []*LineError
-}
-
-// Error names the count, the ratio, the threshold and the first line numbers.
-func (e *RejectError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "robinson: %d of %d data lines rejected (%.4f %%), above the threshold of %.4f %%",
-		e.Rejected, e.Considered, 100*e.Ratio, 100*max(e.Threshold, 0))
-	if len(e.First) > 0 {
-		b.WriteString("; first at line")
-		if len(e.First) > 1 {
-			b.WriteString("s")
-		}
-		for i, le := range e.First {
-			if i == fileRejectsInError {
-				b.WriteString(", ...")
-				break
-			}
-			if i > 0 {
-				b.WriteString(",")
-			}
-			fmt.Fprintf(&b, " %d", le.Line)
-		}
-		fmt.Fprintf(&b, " (%v)", e.First[0].Err)
-	}
-	return b.String()
-}
+// above the threshold; the file must then be refused as a whole. It is the
+// shared refusal of every dataset, ingest.RejectError: Considered counts
+// the data lines (accepted + rejected), First holds the first rejected
+// lines (at most 100) in file order, and errors.Is(err,
+// ingest.ErrTooManyRejects) holds.
+type RejectError = ingest.RejectError
 
 // fileHiddenError carries another error for errors.Is/As but prints only msg,
 // so that text from the parsed line never reaches an error message.
@@ -182,16 +132,19 @@ func (e *fileHiddenError) Unwrap() error { return e.err }
 // Parse reads a Robinson list file and calls emit for every accepted data
 // record, in file order. emit may be nil.
 //
-// The file is read twice: a first pass decides the encoding for the whole
-// file (UTF-8 when all of it is valid UTF-8, a leading BOM stripped;
-// otherwise ISO 8859-1), then r is sought back to where it was and parsed
-// line by line. Lines before the first valid data record are header lines;
-// the first date in them (dd.mm.yyyy, dd-mm-yyyy, yyyy-mm-dd or ddmmyyyy) is
-// the publication date unless opt.Published is set. After the first record
+// The file is read twice (ingest.Open): a first pass decides the encoding
+// for the whole file (UTF-8 when all of it is valid UTF-8, a leading BOM
+// stripped; ISO 8859-1 when it holds no UTF-8 sequence; otherwise it is
+// refused), then r is sought back to where it was and parsed line by line.
+// Lines before the first valid data record are header lines; the first
+// date in them (dd.mm.yyyy, dd-mm-yyyy, yyyy-mm-dd or ddmmyyyy) is the
+// publication date unless opt.Published is set. After the first record
 // every non-blank line that is not a valid record is rejected.
 //
 // Parse returns Stats filled as far as it got and one of:
 //   - nil: the file is accepted;
+//   - *ingest.EncodingError (errors.Is ingest.ErrDamagedEncoding) for a
+//     file that is partly UTF-8 and partly not, before any line is parsed;
 //   - ErrEmpty, ErrNoRecords, ErrNoPublicationDate (the latter wrapped, and
 //     returned at the first data record before emit is called);
 //   - *RejectError when the reject ratio exceeds the threshold, after the
@@ -203,75 +156,32 @@ func (e *fileHiddenError) Unwrap() error { return e.err }
 // them transactionally and discard them unless Parse returns nil.
 func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error) {
 	var st Stats
-	start, err := r.Seek(0, io.SeekCurrent)
+	iopt := ingest.Options{MaxLineBytes: MaxLineBytes}
+	if opt.Progress != nil {
+		iopt.Progress = func(lines int, _ int64) { opt.Progress(lines) }
+	}
+	lines, err := ingest.Open(r, iopt)
 	if err != nil {
-		return st, fmt.Errorf("robinson: seek: %w", err)
+		var ee *ingest.EncodingError
+		if errors.As(err, &ee) {
+			return st, err
+		}
+		return st, fmt.Errorf("robinson: %w", err)
 	}
-	end, err := r.Seek(0, io.SeekEnd)
-	if err != nil {
-		return st, fmt.Errorf("robinson: seek: %w", err)
-	}
-	if _, err := r.Seek(start, io.SeekStart); err != nil {
-		return st, fmt.Errorf("robinson: seek: %w", err)
-	}
-	// A buffer larger than the file never fills, so small files need no
-	// megabyte buffers; large files never use more than one.
-	bufSize := fileReadBufferSize
-	if size := end - start; size >= 0 && size < int64(bufSize)-16 {
-		bufSize = int(size) + 16
-	}
-	buf := make([]byte, bufSize)
-	isUTF8, err := fileValidUTF8(r, buf)
-	if err != nil {
-		return st, fmt.Errorf("robinson: reading (encoding pass): %w", err)
-	}
-	if _, err := r.Seek(start, io.SeekStart); err != nil {
-		return st, fmt.Errorf("robinson: seek: %w", err)
-	}
-	st.Encoding = EncodingLatin1
-	if isUTF8 {
-		st.Encoding = EncodingUTF8
-	}
+	st.Encoding = lines.Encoding().String()
 
-	threshold := opt.MaxRejectRatio
-	if threshold == 0 {
-		threshold = DefaultMaxRejectRatio
-	}
-
-	lr := fileLineReader{br: bufio.NewReaderSize(r, bufSize)}
-	var dec []byte // scratch for Latin-1 decoding
+	var rejects ingest.Rejects
 	started := false
-	for {
-		raw, tooLong, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st, fmt.Errorf("robinson: reading line %d: %w", st.Lines+1, err)
-		}
+	for lines.Next() {
 		st.Lines++
-		lineNo := st.Lines
-		if opt.Progress != nil && lineNo%fileProgressEvery == 0 {
-			opt.Progress(lineNo)
-		}
-		if n := len(raw); n > 0 && raw[n-1] == '\r' {
-			raw = raw[:n-1]
-		}
-		if lineNo == 1 && isUTF8 {
-			raw = bytes.TrimPrefix(raw, fileUTF8BOM)
-		}
+		lineNo := lines.Number()
 
 		var rec *Record
 		var perr error
-		if tooLong {
-			perr = &LineError{Line: lineNo, Err: errLineTooLong}
+		if lines.TooLong() {
+			perr = errLineTooLong
 		} else {
-			var line string
-			if isUTF8 {
-				line = string(raw)
-			} else {
-				line, dec = fileDecodeLatin1(raw, dec)
-			}
+			line := lines.Text()
 			if fileIsBlank(line) {
 				st.Blank++
 				continue
@@ -303,14 +213,8 @@ func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error
 		}
 
 		if perr != nil {
-			st.Rejected++
-			if len(st.Rejects) < fileMaxRejectsKept {
-				var le *LineError
-				if !errors.As(perr, &le) {
-					le = &LineError{Line: lineNo, Err: perr}
-				}
-				st.Rejects = append(st.Rejects, le)
-			}
+			rejects.Add(lineNo, perr)
+			st.Rejected, st.Rejects = rejects.Count(), rejects.First()
 			continue
 		}
 		st.Records++
@@ -325,8 +229,8 @@ func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error
 			}
 		}
 	}
-	if opt.Progress != nil && (st.Lines == 0 || st.Lines%fileProgressEvery != 0) {
-		opt.Progress(st.Lines)
+	if err := lines.Err(); err != nil {
+		return st, fmt.Errorf("robinson: %w", err)
 	}
 
 	if st.Lines == st.Blank {
@@ -335,20 +239,8 @@ func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error
 	if !started {
 		return st, fmt.Errorf("%w (%d header lines)", ErrNoRecords, st.HeaderLines)
 	}
-	if st.Rejected > 0 {
-		considered := st.Records + st.Rejected
-		ratio := float64(st.Rejected) / float64(considered)
-		if ratio > threshold {
-			first := make([]*LineError, len(st.Rejects))
-			copy(first, st.Rejects)
-			return st, &RejectError{
-				Rejected:   st.Rejected,
-				Considered: considered,
-				Ratio:      ratio,
-				Threshold:  threshold,
-				First:      first,
-			}
-		}
+	if err := rejects.Check(st.Records+st.Rejected, opt.MaxRejectRatio); err != nil {
+		return st, err
 	}
 	return st, nil
 }
@@ -556,90 +448,6 @@ func fileIsBlank(s string) bool {
 		}
 	}
 	return true
-}
-
-// fileDecodeLatin1 decodes an ISO 8859-1 line, using scratch for non-ASCII
-// lines, and returns the string and the (possibly grown) scratch buffer.
-func fileDecodeLatin1(b, scratch []byte) (string, []byte) {
-	ascii := true
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return string(b), scratch
-	}
-	out := scratch[:0]
-	for _, c := range b {
-		out = utf8.AppendRune(out, charmap.ISO8859_1.DecodeByte(c))
-	}
-	return string(out), out
-}
-
-// fileValidUTF8 reads r to the end, or to the first invalid byte, and reports
-// whether it is valid UTF-8. buf is the read buffer (at least 4 bytes); a
-// rune split across two reads is carried over to the next.
-func fileValidUTF8(r io.Reader, buf []byte) (bool, error) {
-	carry := 0
-	for {
-		n, err := r.Read(buf[carry:])
-		data := buf[:carry+n]
-		if err == io.EOF {
-			return utf8.Valid(data), nil
-		}
-		if err != nil {
-			return false, err
-		}
-		cut := len(data)
-		for i := len(data) - 1; i >= 0 && i >= len(data)-utf8.UTFMax+1; i-- {
-			if utf8.RuneStart(data[i]) {
-				if !utf8.FullRune(data[i:]) {
-					cut = i
-				}
-				break
-			}
-		}
-		if !utf8.Valid(data[:cut]) {
-			return false, nil
-		}
-		carry = copy(buf, data[cut:])
-	}
-}
-
-// fileLineReader returns physical lines without the "\n", never holding more
-// than the bufio buffer of one line.
-type fileLineReader struct {
-	br *bufio.Reader
-}
-
-// next returns the next line (valid until the following call), whether it
-// was longer than MaxLineBytes (then line is nil), and io.EOF at the end.
-func (lr *fileLineReader) next() (line []byte, tooLong bool, err error) {
-	line, err = lr.br.ReadSlice('\n')
-	switch {
-	case err == nil:
-		line = line[:len(line)-1]
-	case errors.Is(err, bufio.ErrBufferFull):
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = lr.br.ReadSlice('\n')
-		}
-		if err != nil && err != io.EOF {
-			return nil, false, err
-		}
-		return nil, true, nil
-	case err == io.EOF:
-		if len(line) == 0 {
-			return nil, false, io.EOF
-		}
-	default:
-		return nil, false, err
-	}
-	if len(line) > MaxLineBytes {
-		return nil, true, nil
-	}
-	return line, false, nil
 }
 
 // fileFindDate returns the first date in s, scanning left to right, written

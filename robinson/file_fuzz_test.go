@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/robinscreen/robinscreen/ingest"
 )
 
 func FuzzParseLine(f *testing.F) {
@@ -95,6 +97,13 @@ func FuzzParse(f *testing.F) {
 			lastLine = r.Line
 			return nil
 		})
+		if errors.Is(err, ingest.ErrDamagedEncoding) {
+			// Partly UTF-8, partly not: refused before the first line.
+			if utf8.Valid(data) || st.Encoding != "" || st.Lines != 0 || lastLine != 0 {
+				t.Fatalf("damaged-encoding refusal of valid UTF-8 or after reading: %+v", st)
+			}
+			return
+		}
 		if st.Encoding != EncodingUTF8 && st.Encoding != EncodingLatin1 {
 			t.Fatalf("Encoding %q", st.Encoding)
 		}

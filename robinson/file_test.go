@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/iotest"
 	"time"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/robinscreen/robinscreen/ingest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -594,7 +595,7 @@ func listCheckCounts(t testing.TB, st Stats) {
 	if sum := st.HeaderLines + st.Blank + st.Records + st.Rejected; sum != st.Lines {
 		t.Errorf("HeaderLines+Blank+Records+Rejected = %d, Lines = %d", sum, st.Lines)
 	}
-	if len(st.Rejects) > fileMaxRejectsKept || len(st.Rejects) > st.Rejected {
+	if len(st.Rejects) > ingest.DefaultKeepRejects || len(st.Rejects) > st.Rejected {
 		t.Errorf("%d Rejects kept for %d rejected", len(st.Rejects), st.Rejected)
 	}
 }
@@ -659,47 +660,49 @@ func TestParseLatin1ByteFarIntoFile(t *testing.T) {
 	}
 }
 
-func TestValidUTF8(t *testing.T) {
+// TestParseMixedEncoding: a list that is partly UTF-8 and partly Latin-1
+// is refused before any record is emitted, naming the lines of each kind
+// and nothing from them (data-formats.md section 1).
+func TestParseMixedEncoding(t *testing.T) {
+	utf := func(lines ...string) string { return listFile("\n", lines...) }
+	lat := func(lines ...string) string { return string(listLatin1(t, listFile("\n", lines...))) }
 	tests := []struct {
-		name string
-		data string
-		want bool
+		name          string
+		data          string
+		utf8, invalid []int
 	}{
-		{"Empty", "", true},
-		{"ASCII", "Hansen,Mette#Vestergade 1", true},
-		{"TwoByte", strings.Repeat("Søren Ærø Åbenrå ", 50), true},
-		{"ThreeByte", strings.Repeat("€ab", 40), true},
-		{"FourByte", strings.Repeat("x😀", 40), true},
-		{"Latin1Oe", "S\xf8ren", false},
-		{"Latin1AtEnd", strings.Repeat("a", 100) + "\xf8", false},
-		{"TruncatedRuneAtEnd", strings.Repeat("a", 100) + "\xc3", false},
-		{"TruncatedThreeByteAtEnd", strings.Repeat("a", 100) + "\xe2\x82", false},
-		{"LoneContinuation", "ab\x80cd", false},
-		{"Surrogate", "\xed\xa0\x80", false},
-		{"Overlong", "\xc0\xaf", false},
+		{
+			name: "UTF8ListWithOneLatin1Line",
+			data: utf(listHdrDate, listHdrCols, listSoren.line(), listMette.line()) + lat(listOld.line(), listSoren.line()) + utf(listMette.line()),
+			// The column header (line 2) has "ø"; listOld has no letter
+			// outside ASCII, listSoren (line 6) has.
+			utf8: []int{2, 3, 4, 7}, invalid: []int{6},
+		},
+		{
+			name: "Latin1ListWithSomeUTF8Lines",
+			data: lat(listHdrDate, listHdrCols, listSoren.line()) + utf(listMette.line(), listSoren.line()) + lat(listMette.line()),
+			utf8: []int{4, 5}, invalid: []int{2, 3, 6},
+		},
 	}
 	for _, tt := range tests {
-		for _, size := range []int{4, 5, 7, 16, 4096} {
-			for _, rd := range []struct {
-				name string
-				wrap func(io.Reader) io.Reader
-			}{
-				{"Plain", func(r io.Reader) io.Reader { return r }},
-				{"OneByte", iotest.OneByteReader},
-				{"Half", iotest.HalfReader},
-				{"DataErr", iotest.DataErrReader},
-			} {
-				t.Run(fmt.Sprintf("%s/buf%d/%s", tt.name, size, rd.name), func(t *testing.T) {
-					got, err := fileValidUTF8(rd.wrap(strings.NewReader(tt.data)), make([]byte, size))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if got != tt.want {
-						t.Errorf("fileValidUTF8 = %v, want %v", got, tt.want)
-					}
-				})
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := Parse(strings.NewReader(tt.data), Options{}, func(*Record) error {
+				t.Fatal("emit called for a damaged file")
+				return nil
+			})
+			var ee *ingest.EncodingError
+			if !errors.As(err, &ee) || !errors.Is(err, ingest.ErrDamagedEncoding) {
+				t.Fatalf("Parse error = %v, want an *ingest.EncodingError", err)
 			}
-		}
+			if fmt.Sprint(ee.UTF8Lines) != fmt.Sprint(tt.utf8) || fmt.Sprint(ee.InvalidLines) != fmt.Sprint(tt.invalid) {
+				t.Errorf("lines UTF-8 %v, invalid %v; want %v, %v", ee.UTF8Lines, ee.InvalidLines, tt.utf8, tt.invalid)
+			}
+			if st.Records != 0 || st.Lines != 0 || st.Encoding != "" {
+				t.Errorf("stats %+v", st)
+			}
+			listAssertNoPersonalData(t, err, listSoren.line())
+			listAssertNoPersonalData(t, err, listMette.line())
+		})
 	}
 }
 
@@ -786,10 +789,7 @@ func TestRejectThreshold(t *testing.T) {
 			if !errors.As(err, &re) {
 				t.Fatalf("Parse error = %v, want *RejectError", err)
 			}
-			wantMax := tt.max
-			if wantMax == 0 {
-				wantMax = DefaultMaxRejectRatio
-			}
+			wantMax := ingest.Threshold(tt.max) // 0.1 % for 0, 0 for negative
 			if re.Rejected != tt.bad || re.Considered != tt.good+tt.bad || re.Threshold != wantMax ||
 				re.Ratio != float64(tt.bad)/float64(tt.good+tt.bad) || len(re.First) != tt.bad {
 				t.Errorf("RejectError = %+v", re)
@@ -810,8 +810,10 @@ func TestRejectErrorMessage(t *testing.T) {
 	for i := range 7 {
 		e.First = append(e.First, &LineError{Line: 10 + i, Err: errLinePostcode})
 	}
-	want := "robinson: 7 of 1000 data lines rejected (0.7000 %), above the threshold of 0.1000 %; " +
-		"first at lines 10, 11, 12, 13, 14, ... (postcode not 4 digits)"
+	// The one refusal format of every dataset (ingest.RejectError).
+	want := "7 of 1000 lines rejected (0.70 %), over the 0.10 % limit; first: " +
+		"line 10: postcode not 4 digits; line 11: postcode not 4 digits; line 12: postcode not 4 digits; " +
+		"line 13: postcode not 4 digits; line 14: postcode not 4 digits; ..."
 	if got := e.Error(); got != want {
 		t.Errorf("Error()\n got %q\nwant %q", got, want)
 	}
@@ -841,7 +843,7 @@ func TestParseRejectsKept(t *testing.T) {
 
 func TestParseLongLines(t *testing.T) {
 	long := strings.Repeat("x", MaxLineBytes+1)
-	huge := strings.Repeat("y", 3*fileReadBufferSize+17) // beyond the bufio buffer
+	huge := strings.Repeat("y", 3<<20+17) // beyond the bufio buffer
 	data := listLatin1(t, listFile("\n", listHdrDate, long, listSoren.line(), long, listMette.line(), huge, listOld.line()))
 	st, recs, err := listParseAll(t, data, Options{MaxRejectRatio: 0.9})
 	if err != nil {

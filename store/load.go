@@ -167,28 +167,37 @@ func (s *Store) beginLoad(kind string) (func(), error) {
 	}, nil
 }
 
-// hashingReader hashes what is read through it until the first Seek, so
-// the source file's checksum costs no extra pass (the parsers read the
-// whole file once before seeking back).
+// hashingReader hashes what is read through it while the reads run on
+// contiguously from the start of the file, so the source file's checksum
+// costs no extra pass: the parsers (ingest.Open) query the size with Seek,
+// read the whole file once to decide its encoding, then seek back. The
+// source is read from offset 0.
 type hashingReader struct {
 	f       io.ReadSeeker
 	h       hash.Hash
-	n       int64
+	n       int64 // bytes hashed: the file's first n bytes
+	pos     int64 // the current offset
 	hashing bool
 }
 
 func (r *hashingReader) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
-	if r.hashing {
+	if r.hashing && r.pos == r.n {
 		r.h.Write(p[:n])
 		r.n += int64(n)
 	}
+	r.pos += int64(n)
 	return n, err
 }
 
 func (r *hashingReader) Seek(off int64, whence int) (int64, error) {
-	r.hashing = false
-	return r.f.Seek(off, whence)
+	pos, err := r.f.Seek(off, whence)
+	if err != nil {
+		r.hashing = false // the offset is unknown now
+		return pos, err
+	}
+	r.pos = pos
+	return pos, nil
 }
 
 // sum returns the file's SHA-256, reading it again if the first pass did
@@ -278,9 +287,9 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 
 // LoadRobinson loads a Robinson list file as a new version and switches to
 // it. On any error — a refused file (*LoadError wrapping the parser's
-// error, e.g. *robinson.RejectError, robinson.ErrEmpty,
-// robinson.ErrNoPublicationDate), ErrLoadInProgress, I/O — the serving
-// version is left untouched.
+// error, e.g. *ingest.EncodingError, *robinson.RejectError,
+// robinson.ErrEmpty, robinson.ErrNoPublicationDate), ErrLoadInProgress,
+// I/O — the serving version is left untouched.
 func (s *Store) LoadRobinson(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
 	src, f, err := openSource(path, &opt)
 	if err != nil {
@@ -455,7 +464,8 @@ func mergeRecords(dst []byte, vals [][]byte) []byte {
 
 // LoadCPR loads a CPR extract as a new version and switches to it. Personal
 // numbers are stored only as pseudonyms. On any error — a refused file
-// (*LoadError wrapping e.g. cprcheck.ErrTruncated, *cprcheck.RejectError),
+// (*LoadError wrapping e.g. *ingest.EncodingError, cprcheck.ErrTruncated,
+// *cprcheck.RejectError),
 // ErrLoadInProgress, I/O — the serving version is left untouched.
 func (s *Store) LoadCPR(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
 	src, f, err := openSource(path, &opt)
@@ -473,8 +483,8 @@ func (s *Store) loadCPR(ctx context.Context, src Source, display string, opt Loa
 // parseCPR folds the extract's entries per person under the person's
 // pseudonym; the personal number itself is never kept.
 func (s *Store) parseCPR(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
-	h := sha256.New()
-	p.sum = func() (string, error) { return hex.EncodeToString(h.Sum(nil)), nil }
+	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
+	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
 	persons := map[[PseudonymSize]byte]*cprcheck.Person{}
 	copt := cprcheck.ExtractOptions{
@@ -484,7 +494,7 @@ func (s *Store) parseCPR(ctx context.Context, src Source, opt *LoadOptions, p *p
 			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: src.Size})
 		},
 	}
-	stats, err := cprcheck.ParseExtract(io.TeeReader(src.R, h), copt, func(e cprcheck.Entry) error {
+	stats, err := cprcheck.ParseExtract(hr, copt, func(e cprcheck.Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
 	"github.com/robinscreen/robinscreen/robinson"
 	"github.com/robinscreen/robinscreen/screening"
@@ -357,6 +359,20 @@ func TestRefusedFileLeavesServingVersion(t *testing.T) {
 			_, err := s.LoadRobinson(ctx, writeFile(t, src, "bad.txt", bad), LoadOptions{})
 			return err
 		}, &robinson.RejectError{}},
+		{"robinson partly re-saved as UTF-8", func() error {
+			mixed := append(append([]byte(nil), mustRobinson(t, entries)...), "Søren\r\n"...)
+			_, err := s.LoadRobinson(ctx, writeFile(t, src, "mixed.txt", mixed), LoadOptions{})
+			return err
+		}, ingest.ErrDamagedEncoding},
+		{"cpr partly re-saved as UTF-8", func() error {
+			b, err := os.ReadFile(cprFile(t, src, true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mixed := append([]byte("002"+numbers[2]+"Sønder Vej 1\n002"+numbers[2]+"S\xf8nder Vej 1\n"), b...)
+			_, err = s.LoadCPR(ctx, writeFile(t, src, "mixed-cpr.txt", mixed), LoadOptions{})
+			return err
+		}, ingest.ErrDamagedEncoding},
 		{"cpr without 999", func() error {
 			_, err := s.LoadCPR(ctx, cprFile(t, src, false), LoadOptions{})
 			return err
@@ -379,6 +395,9 @@ func TestRefusedFileLeavesServingVersion(t *testing.T) {
 			} else if !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
+			if errors.Is(err, ingest.ErrDamagedEncoding) && !regexp.MustCompile(`\(lines? \d`).MatchString(err.Error()) {
+				t.Errorf("encoding refusal names no line: %v", err)
+			}
 			st := s.Status(time.Now())
 			if len(st) != 2 || st[0].Version != good.Version || st[1].Version != goodCPR.Version {
 				t.Errorf("serving changed: %+v", st)
@@ -391,6 +410,47 @@ func TestRefusedFileLeavesServingVersion(t *testing.T) {
 	builds, _ := filepath.Glob(filepath.Join(dir, "*", ".build-*"))
 	if len(builds) != 0 {
 		t.Errorf("half-built versions left behind: %v", builds)
+	}
+}
+
+// TestSourceSHA256 checks the manifests' source checksums, and that the
+// checksum is taken in the parsers' encoding pass, not in a pass of its own.
+func TestSourceSHA256(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	rp, cp := robinsonFile(t, src, entries), cprFile(t, src, true)
+	rm, err := s.LoadRobinson(ctx, rp, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := s.LoadCPR(ctx, cp, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, got string
+	}{{rp, rm.SourceSHA256}, {cp, cm.SourceSHA256}} {
+		b, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != c.got {
+			t.Errorf("%s: manifest SHA-256 %s, want %x", c.path, c.got, sum)
+		}
+		hr := &hashingReader{f: bytes.NewReader(b), h: sha256.New(), hashing: true}
+		lines, err := ingest.Open(hr, ingest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for lines.Next() {
+		}
+		if hr.n != int64(len(b)) {
+			t.Errorf("%s: hashed %d of %d bytes in the encoding pass", c.path, hr.n, len(b))
+		}
+		if got, _ := hr.sum(int64(len(b))); got != c.got {
+			t.Errorf("%s: hashingReader sum %s, want %s", c.path, got, c.got)
+		}
 	}
 }
 

@@ -13,9 +13,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/robinscreen/robinscreen/cprcheck"
-	"github.com/robinscreen/robinscreen/roads"
-	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/store"
 )
 
@@ -109,25 +107,15 @@ func printRejects(w io.Writer, rs []store.Reject) {
 	}
 }
 
-// describeLoadError adds the first rejected lines to a refusal.
+// describeLoadError adds the first rejected lines to a refusal. A damaged
+// encoding names its lines in the error itself.
 func describeLoadError(err error) error {
 	var b strings.Builder
 	b.WriteString(err.Error())
 	var lines []string
-	var rr *robinson.RejectError
-	var cr *cprcheck.RejectError
-	var sr *roads.RejectError
-	switch {
-	case errors.As(err, &rr):
-		for _, le := range rr.First {
-			lines = append(lines, le.Error())
-		}
-	case errors.As(err, &cr):
-		for _, le := range cr.First {
-			lines = append(lines, le.Error())
-		}
-	case errors.As(err, &sr):
-		for _, le := range sr.First {
+	var re *ingest.RejectError // also robinson's, cprcheck's and roads' RejectError
+	if errors.As(err, &re) {
+		for _, le := range re.First {
 			lines = append(lines, le.Error())
 		}
 	}
