@@ -3,8 +3,8 @@ package roads
 import (
 	"errors"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/robinson"
 )
 
@@ -150,98 +150,39 @@ var (
 
 // Reasons for rejecting a line. They never contain text from the line.
 var (
-	errType       = errors.New("record type not 3 digits")
-	errKommune    = errors.New("Kommunekode not 4 digits (or 0000)")
-	errVej        = errors.New("Vejkode not 4 digits (or 0000)")
-	errNoName     = errors.New("no addressing name and no street name")
-	errFrom       = errors.New("house number from not a house number (4 characters: digits and an optional letter)")
-	errTo         = errors.New("house number to not a house number (4 characters: digits and an optional letter)")
-	errRange      = errors.New("house number from above house number to")
-	errParity     = errors.New("even/odd not L, U or blank")
-	errPostcode   = errors.New("postcode not 4 digits")
-	errLineLength = errors.New("line too long")
+	errType     = errors.New("record type not 3 digits")
+	errKommune  = errors.New("Kommunekode not 4 digits (or 0000)")
+	errVej      = errors.New("Vejkode not 4 digits (or 0000)")
+	errNoName   = errors.New("no addressing name and no street name")
+	errFrom     = errors.New("house number from not a house number (4 characters: digits and an optional letter)")
+	errTo       = errors.New("house number to not a house number (4 characters: digits and an optional letter)")
+	errRange    = errors.New("house number from above house number to")
+	errParity   = errors.New("even/odd not L, U or blank")
+	errPostcode = errors.New("postcode not 4 digits")
 )
 
-// MaxLineRunes is the longest line ParseLine accepts: a register line is
-// at most 111 characters in the fields it reads; longer lines carry fields
-// it ignores, up to this bound.
-const MaxLineRunes = 4096
-
-// cols holds a line as characters, so that positions count characters
-// whether the file was ISO 8859-1 or UTF-8.
-type cols struct {
-	s     string
-	ascii bool
-	runes []rune
-}
-
-func newCols(s string, buf []rune) cols {
-	c := cols{s: s, ascii: true}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			c.ascii = false
-			break
-		}
-	}
-	if !c.ascii {
-		c.runes = buf[:0]
-		for _, r := range s {
-			c.runes = append(c.runes, r)
-		}
-	}
-	return c
-}
-
-func (c *cols) n() int {
-	if c.ascii {
-		return len(c.s)
-	}
-	return len(c.runes)
-}
-
-// get returns the field, cut short (or empty) where the line ends: a
-// line's trailing blanks may have been trimmed.
-func (c *cols) get(f field) string {
-	lo, hi := f.pos-1, f.pos-1+f.len
-	n := c.n()
-	if lo >= n {
-		return ""
-	}
-	hi = min(hi, n)
-	if c.ascii {
-		return c.s[lo:hi]
-	}
-	return string(c.runes[lo:hi])
-}
-
-// ParseLine parses one line of the road register (without its line end,
-// already decoded to UTF-8). Positions count characters. A line may be
-// shorter than its record's full width (trailing blanks trimmed): missing
-// fields are blank. It returns an error (never quoting the line) for a
-// malformed line: a record type that is not 3 digits, a road record whose
-// Kommunekode or Vejkode is not 4 digits, a road or earlier-name record
-// without a name, a district record with a bad house number, range,
-// parity or postcode. Records of other types are KindSkipped without
-// looking further.
-func ParseLine(line string) (Entry, error) {
-	var buf [128]rune
-	return parseLine(line, buf[:0])
-}
-
-func parseLine(line string, buf []rune) (Entry, error) {
+// ParseLine parses one line of the road register, decoded to UTF-8 and
+// without its line end (ingest.Lines yields such lines). Positions count
+// characters, so a file re-saved as UTF-8 reads as its ISO 8859-1
+// original. A line may be shorter than its record's full width (trailing
+// blanks trimmed): missing fields are blank, and characters after the
+// fields read are ignored. It returns an error (never quoting the line)
+// for a malformed line: a record type that is not 3 digits; a 001, 004 or
+// 016 record whose Kommunekode or Vejkode is not 4 digits or is 0000; a
+// 001 or 016 record without a name; a 004 record with a bad house number,
+// range, parity or postcode. Records of other types are KindSkipped
+// without looking further.
+func ParseLine(line []byte) (Entry, error) {
 	var e Entry
-	if utf8.RuneCountInString(line) > MaxLineRunes {
-		return e, errLineLength
-	}
-	c := newCols(line, buf)
-	e.Type = c.get(fType)
+	get := func(f field) string { return string(ingest.Field(line, f.pos, f.len)) }
+	e.Type = get(fType)
 	if !allDigits(e.Type, 3) {
 		return e, errType
 	}
 	switch e.Type {
 	case TypeHeader:
 		e.Kind = KindHeader
-		e.Date = findDate(c.s)
+		e.Date = findDate(line)
 		return e, nil
 	case TypeTrailer:
 		e.Kind = KindTrailer
@@ -251,11 +192,11 @@ func parseLine(line string, buf []rune) (Entry, error) {
 		e.Kind = KindSkipped
 		return e, nil
 	}
-	k, ok := code(c.get(fKommune))
+	k, ok := code(get(fKommune))
 	if !ok {
 		return e, errKommune
 	}
-	v, ok := code(c.get(fVej))
+	v, ok := code(get(fVej))
 	if !ok {
 		return e, errVej
 	}
@@ -263,25 +204,25 @@ func parseLine(line string, buf []rune) (Entry, error) {
 	switch e.Type {
 	case TypeRoad:
 		e.Kind = KindRoad
-		e.AddressingName = trim(c.get(fRoadAddressing))
-		e.Name = trim(c.get(fRoadName))
+		e.AddressingName = trim(get(fRoadAddressing))
+		e.Name = trim(get(fRoadName))
 	case TypeEarlier:
 		e.Kind = KindEarlier
-		e.AddressingName = trim(c.get(fEarlierAddressing))
-		e.Name = trim(c.get(fEarlierName))
+		e.AddressingName = trim(get(fEarlierAddressing))
+		e.Name = trim(get(fEarlierName))
 	case TypeDistrict:
 		e.Kind = KindDistrict
 		d := &e.District
-		if d.From, ok = houseNumber(c.get(fDistFrom)); !ok {
+		if d.From, ok = houseNumber(get(fDistFrom)); !ok {
 			return e, errFrom
 		}
-		if d.To, ok = houseNumber(c.get(fDistTo)); !ok {
+		if d.To, ok = houseNumber(get(fDistTo)); !ok {
 			return e, errTo
 		}
 		if d.From.Number > d.To.Number {
 			return e, errRange
 		}
-		switch c.get(fDistParity) {
+		switch get(fDistParity) {
 		case "L", "l":
 			d.Parity = Even
 		case "U", "u":
@@ -291,11 +232,11 @@ func parseLine(line string, buf []rune) (Entry, error) {
 		default:
 			return e, errParity
 		}
-		d.Postcode = c.get(fDistPostcode)
+		d.Postcode = get(fDistPostcode)
 		if !allDigits(d.Postcode, 4) {
 			return e, errPostcode
 		}
-		d.Name = trim(c.get(fDistName))
+		d.Name = trim(get(fDistName))
 		return e, nil
 	}
 	if e.AddressingName == "" && e.Name == "" {
@@ -360,9 +301,9 @@ func houseNumber(s string) (HouseNumber, bool) {
 
 // findDate returns the first yyyymmdd date (a year 1900-2999 and a real
 // day) in a header line after its record type, or the zero Date.
-func findDate(s string) Date {
+func findDate(s []byte) Date {
 	for i := 3; i+8 <= len(s); i++ {
-		if !allDigits(s[i:i+8], 8) {
+		if !allDigits(string(s[i:i+8]), 8) {
 			continue
 		}
 		y := atoi(s[i : i+4])
@@ -375,7 +316,7 @@ func findDate(s string) Date {
 	return Date{}
 }
 
-func atoi(s string) int {
+func atoi(s []byte) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		n = n*10 + int(s[i]-'0')

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
 	"github.com/robinscreen/robinscreen/robinson"
 )
@@ -105,6 +106,7 @@ func TestParseRefused(t *testing.T) {
 		err      error
 		rejected int
 		lineNos  []int
+		raw      []byte // appended to the encoded file
 	}{
 		{name: "empty file", lines: nil, err: ErrNoRoads},
 		{name: "header and trailer only", lines: []string{cprfmt.RoadsStart(stamp), cprfmt.RoadsEnd(0)}, err: ErrNoRoads},
@@ -115,10 +117,11 @@ func TestParseRefused(t *testing.T) {
 		{name: "one bad line in 1001, no rejects allowed", lines: many(1000, "004010120010x01"), opt: Options{MaxRejectRatio: -1}, err: &RejectError{}, rejected: 1},
 		{name: "one bad line in ten, threshold raised", lines: append(slices.Clone(good), "VEJ"), opt: Options{MaxRejectRatio: 0.2}, rejected: 1, lineNos: []int{13}},
 		{name: "too long line", lines: append(many(2000, "001"+strings.Repeat("x", MaxLineBytes+10)), "xx"), rejected: 2, lineNos: []int{2001, 2002}},
+		{name: "partly re-saved as UTF-8", lines: append(slices.Clone(good), "004010120010001"), raw: []byte("016010120011\xc3\xb8\r\n"), err: ingest.ErrDamagedEncoding},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, st, err := Parse(bytes.NewReader(file(tt.lines, true)), tt.opt)
+			_, st, err := Parse(bytes.NewReader(append(file(tt.lines, true), tt.raw...)), tt.opt)
 			switch want := tt.err.(type) {
 			case nil:
 				if err != nil {
@@ -156,7 +159,7 @@ func TestRejectErrorNamesLinesNotContent(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, "13, 14") || strings.Contains(msg, "Hemmelig") {
+	if !strings.Contains(msg, "line 13:") || !strings.Contains(msg, "line 14:") || strings.Contains(msg, "Hemmelig") {
 		t.Errorf("error %q: want the line numbers, not the content", msg)
 	}
 }

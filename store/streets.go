@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -24,7 +25,7 @@ const streetsKeyPrefix = 's'
 // new version and switches to it. Its date is opt.Published when set,
 // else the first date in a 000 header, else the load day. On any error —
 // a refused file (*LoadError wrapping e.g. roads.ErrNoRoads,
-// *roads.RejectError), ErrLoadInProgress, I/O — the serving version is
+// *ingest.EncodingError, *roads.RejectError), ErrLoadInProgress, I/O — the serving version is
 // left untouched.
 func (s *Store) LoadStreets(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
 	src, f, err := openSource(path, &opt)
@@ -42,10 +43,11 @@ func (s *Store) loadStreets(ctx context.Context, src Source, display string, opt
 // parseStreets reads the whole register into memory (roads.Parse) and
 // adds a pair per road.
 func (s *Store) parseStreets(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
-	p.sum = func() (string, error) { return readerSHA256(src.R) }
+	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
+	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
 	failpoint(FailpointReading)
-	reg, st, err := roads.Parse(src.R, roads.Options{
+	reg, st, err := roads.Parse(hr, roads.Options{
 		MaxRejectRatio: opt.MaxRejectRatio,
 		Progress: func(lines int) {
 			opt.report(Progress{Phase: PhaseReading, Lines: lines, Bytes: src.Size})

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -40,9 +43,13 @@ func TestLoadStreets(t *testing.T) {
 	}
 	release()
 
-	man, err := s.LoadStreets(context.Background(), streetsFile(t, t.TempDir(), "vejregister.txt", published, testRoads), LoadOptions{})
+	path := streetsFile(t, t.TempDir(), "vejregister.txt", published, testRoads)
+	man, err := s.LoadStreets(context.Background(), path, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if raw, _ := os.ReadFile(path); man.SourceSHA256 != fmt.Sprintf("%x", sha256.Sum256(raw)) || man.Encoding != "ISO-8859-1" {
+		t.Errorf("manifest sha256 %s, encoding %s", man.SourceSHA256, man.Encoding)
 	}
 	if man.Kind != screening.KindStreets || man.Roads != 2 || man.Records != 2 || man.PostalDistricts != 3 || man.EarlierNames != 1 ||
 		man.Postcodes != 1 || man.Rejected != 0 || man.HeaderLines != 2 || !man.Published.Equal(published) || !man.PublishedFromHeader {
