@@ -106,7 +106,7 @@ func ParseAddress(line string) (Address, error) {
 				break
 			}
 		}
-		a.Street = addrJoin(n, toks[:end])
+		a.Street = canonWords(addrJoin(n, toks[:end]))
 		for k := 0; k < len(toks); k++ {
 			if t := tok(k); addrIsPostcode(t) {
 				a.Postcode = t
@@ -152,7 +152,7 @@ func ParseAddress(line string) (Address, error) {
 			}
 		}
 	}
-	a.Street = addrJoin(n, toks[ss:se])
+	a.Street = canonWords(addrJoin(n, toks[ss:se]))
 
 	// Unit pieces up to the postcode.
 	var pb [12]string

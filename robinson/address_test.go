@@ -62,7 +62,7 @@ func TestParseAddress(t *testing.T) {
 		{Name: "TilHoejreASCII", Input: "Vestergade 7, 3. til hoejre",
 			Want: Address{Street: "vestergade", HouseNumber: "7", Floor: "3", Door: "th"}},
 		{Name: "DottedStreet", Input: "H.C. Andersens Boulevard 012",
-			Want: Address{Street: "h.c. andersens boulevard", HouseNumber: "12"}},
+			Want: Address{Street: "h. c. andersens boulevard", HouseNumber: "12"}},
 		{Name: "AccentStreet", Input: "Allégade 5, 1620 København V",
 			Want: Address{Postcode: "1620", Street: "allegade", HouseNumber: "5"}},
 		{Name: "DoorNumber", Input: "Bredgade 20, 4. 3",

@@ -4,119 +4,41 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
-// StreetAgreement says how two normalised street names agree, from no
-// agreement to exact equality.
+// StreetAgreement says how a contact's street agrees with a list record's
+// (screening-rules.md section 3.3).
 type StreetAgreement uint8
 
 const (
-	// StreetNone: the streets are not compatible (or one is empty).
+	// StreetNone: the streets do not agree (or one is empty).
 	StreetNone StreetAgreement = iota
-	// StreetEqual: the normalised streets are equal.
-	StreetEqual
-	// StreetCompact: equal after removing all blanks and punctuation
+	// StreetEqual: equal after removing all blanks and punctuation
 	// ("h.c. andersens boulevard" = "h c andersens boulevard").
+	StreetEqual
+	// StreetCompact is no longer produced: compact equality is
+	// StreetEqual. The value stays so that numbering does not change.
 	StreetCompact
 	// StreetAbbreviated: the same number of words, and each pair is equal
-	// or one word is written abbreviated with a trailing dot and is a
-	// prefix of the other ("dronn. louises v." = "dronning louises vej").
+	// or one word abbreviates the other (a dotted prefix or a pair of the
+	// abbreviation table).
 	StreetAbbreviated
+	// StreetRegister: the agreement was found only through a name the
+	// CPR road register holds for the record's road.
+	StreetRegister
+	// StreetNear: no agreement above, but the names differ in one word by
+	// a definite ending or by one edit.
+	StreetNear
 )
 
-var streetNames = [...]string{"NONE", "EQUAL", "COMPACT", "ABBREVIATED"}
+var streetNames = [...]string{"NONE", "EQUAL", "COMPACT", "ABBREVIATED", "REGISTER", "NEAR"}
 
-// String returns "NONE", "EQUAL", "COMPACT" or "ABBREVIATED".
+// String returns "NONE", "EQUAL", "ABBREVIATED", "REGISTER" or "NEAR".
 func (s StreetAgreement) String() string {
 	if int(s) < len(streetNames) {
 		return streetNames[s]
 	}
 	return "StreetAgreement(" + strconv.Itoa(int(s)) + ")"
-}
-
-// StreetsCompatible reports how the normalised streets a and b agree (see
-// StreetAgreement); the strongest applicable form is returned in the order
-// StreetEqual, StreetCompact, StreetAbbreviated. Both must come from
-// Normalize or ParseAddress. An empty street is compatible with nothing.
-func StreetsCompatible(a, b string) StreetAgreement {
-	if a == "" || b == "" {
-		return StreetNone
-	}
-	if a == b {
-		return StreetEqual
-	}
-	if streetCompactEqual(a, b) {
-		return StreetCompact
-	}
-	if streetAbbreviated(a, b) {
-		return StreetAbbreviated
-	}
-	return StreetNone
-}
-
-// streetSkip reports bytes dropped by the compact comparison: blanks and
-// ASCII punctuation. Non-ASCII bytes (letters of other scripts) are kept.
-func streetSkip(c byte) bool {
-	switch {
-	case c >= utf8.RuneSelf:
-		return false
-	case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
-		return false
-	}
-	return true
-}
-
-// streetCompactEqual compares a and b ignoring blanks and punctuation; an
-// all-punctuation string equals nothing.
-func streetCompactEqual(a, b string) bool {
-	i, j, n := 0, 0, 0
-	for {
-		for i < len(a) && streetSkip(a[i]) {
-			i++
-		}
-		for j < len(b) && streetSkip(b[j]) {
-			j++
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b) && n > 0
-		}
-		if a[i] != b[j] {
-			return false
-		}
-		i++
-		j++
-		n++
-	}
-}
-
-// streetAbbreviated implements the word-by-word abbreviation rule.
-func streetAbbreviated(a, b string) bool {
-	for {
-		var wa, wb string
-		wa, a, _ = strings.Cut(a, " ")
-		wb, b, _ = strings.Cut(b, " ")
-		if wa == "" || wb == "" {
-			return wa == "" && wb == ""
-		}
-		if !streetWordsAgree(wa, wb) {
-			return false
-		}
-	}
-}
-
-// streetWordsAgree: equal, or one ends with a dot and its stem is a prefix
-// of the other word (without its own trailing dot).
-func streetWordsAgree(wa, wb string) bool {
-	if wa == wb {
-		return true
-	}
-	sa, abbrA := strings.CutSuffix(wa, ".")
-	sb, abbrB := strings.CutSuffix(wb, ".")
-	if sa == "" || sb == "" {
-		return false
-	}
-	return abbrA && strings.HasPrefix(sb, sa) || abbrB && strings.HasPrefix(sa, sb)
 }
 
 // Level is the strength of a Robinson match; a higher value is stronger.
@@ -143,24 +65,30 @@ func (l Level) String() string {
 	return "Level(" + strconv.Itoa(int(l)) + ")"
 }
 
-// NameAgreement says how a contact's name agrees with a list name.
+// NameAgreement says how a contact's name agrees with a list name
+// (screening-rules.md section 3.4). Higher values are stronger.
 type NameAgreement uint8
 
 const (
 	// NameNone: the surnames do not agree, or no given name agrees.
 	NameNone NameAgreement = iota
-	// NameInitial: the surname agrees, no full given name agrees, and an
-	// initial on one side is the start of a given name (or the same
-	// initial) on the other side.
+	// NameNear: one NEAR in the name: the surname is one edit from a list
+	// surname word (and the given names agree FULL or INITIAL), or the
+	// surname agrees and a given name is one edit from one on the other
+	// side.
+	NameNear
+	// NameInitial: the surname agrees, no FULL, and an initial fits a given
+	// name on the other side, or the shared given-part words are all
+	// family-type.
 	NameInitial
 	// NameFull: the surname agrees and a given name of two or more letters
-	// appears on both sides.
+	// that is not family-type appears on both sides.
 	NameFull
 )
 
-var nameAgreementNames = [...]string{"NONE", "INITIAL", "FULL"}
+var nameAgreementNames = [...]string{"NONE", "NEAR", "INITIAL", "FULL"}
 
-// String returns "NONE", "INITIAL" or "FULL".
+// String returns "NONE", "NEAR", "INITIAL" or "FULL".
 func (n NameAgreement) String() string {
 	if int(n) < len(nameAgreementNames) {
 		return nameAgreementNames[n]
@@ -231,20 +159,48 @@ func (o Outcome) String() string {
 	return string(b)
 }
 
+// FamilyTypes tells which given-part words are family-type
+// (screening-rules.md section 3.4): words the loaded list itself uses more
+// often as a surname word than as a given name.
+type FamilyTypes interface {
+	FamilyType(word string) bool
+}
+
+// Matcher compares contacts with list records following
+// screening-rules.md section 3. The zero Matcher knows no family-type
+// words and no road register. A Matcher is read-only and safe for
+// concurrent use when its Family and Roads are.
+type Matcher struct {
+	// Family tells family-type given names; nil: none is.
+	Family FamilyTypes
+	// Roads is the CPR road register; nil: not loaded (REGISTER cannot
+	// agree, and NEAR is never vetoed by another road).
+	Roads Roads
+}
+
+// Match compares with the zero Matcher: no family-type words, no road
+// register.
+func Match(name Name, addr Address, rec *Record) Outcome {
+	var m Matcher
+	return m.Match(name, addr, rec)
+}
+
 // Match compares a contact (name and parsed address) with one list record
-// following screening-rules.md section 3:
+// following screening-rules.md section 3.5:
 //
-//   - the postcodes must be equal and not empty, the house numbers equal and
-//     not empty, and the streets compatible (StreetsCompatible); otherwise
-//     the Level is NoMatch;
-//   - the name agreement is computed by NameAgreementOf;
-//   - NameFull and no unit conflict -> Matched; NameFull with a conflicting
-//     floor or door -> Possible; NameInitial without conflict -> Possible;
-//     anything else -> NoMatch.
+//   - the postcodes must be equal and not empty, and the house numbers
+//     equal and not empty; otherwise the Level is NoMatch;
+//   - the street agreement (Street) and the name agreement (Name) are
+//     computed as sections 3.3 and 3.4 say;
+//   - street EQUAL, ABBREVIATED or REGISTER with a FULL name and no floor
+//     or door conflict -> Matched; FULL with a conflict -> Possible;
+//     INITIAL without a conflict -> Possible;
+//   - exactly one NEAR (street, surname or given name) where those rows
+//     would give Matched or Possible -> Possible; two NEARs -> NoMatch.
 //
 // Previous and Line are always copied from rec. A nil rec gives NoMatch.
-// Match does not allocate and never fails.
-func Match(name Name, addr Address, rec *Record) Outcome {
+// Match never fails.
+func (m *Matcher) Match(name Name, addr Address, rec *Record) Outcome {
 	if rec == nil {
 		return Outcome{}
 	}
@@ -254,21 +210,172 @@ func Match(name Name, addr Address, rec *Record) Outcome {
 		addr.HouseNumber == "" || addr.HouseNumber != ra.HouseNumber {
 		return o
 	}
-	o.Street = StreetsCompatible(addr.Street, ra.Street)
+	o.Street = m.streetAgreement(addr, rec)
 	if o.Street == StreetNone {
 		return o
 	}
 	o.Unit = UnitsAgree(addr, *ra)
-	o.Name = NameAgreementOf(name, rec.Name)
-	switch {
-	case o.Name == NameFull && o.Unit != UnitConflict:
-		o.Level = Matched
-	case o.Name == NameFull:
-		o.Level = Possible
-	case o.Name == NameInitial && o.Unit != UnitConflict:
-		o.Level = Possible
+	e := m.evalName(name, rec.Name)
+	nears := 0
+	if o.Street == StreetNear {
+		nears++
 	}
+	if e.surnameNear {
+		nears++
+	}
+	// Each way the given names agree is tried; the strongest outcome wins,
+	// and of equal ones the one with fewer NEARs.
+	best, bestNears := NoMatch, 3
+	for _, c := range [...]struct {
+		ok    bool
+		full  bool // a FULL-like row (FULL, or given NEAR standing in for it)
+		near  int
+		agree NameAgreement
+	}{
+		{e.full, true, 0, NameFull},
+		{e.initial, false, 0, NameInitial},
+		{e.givenNear && !e.surnameNear, true, 1, NameNear},
+	} {
+		if !c.ok {
+			continue
+		}
+		lv := NoMatch
+		switch {
+		case c.full && o.Unit != UnitConflict:
+			lv = Matched
+		case c.full, o.Unit != UnitConflict:
+			lv = Possible
+		}
+		n := nears + c.near
+		switch {
+		case n >= 2:
+			lv = NoMatch
+		case n == 1 && lv > Possible:
+			lv = Possible
+		}
+		if o.Name == NameNone || lv > best || lv == best && n < bestNears {
+			best, bestNears = lv, n
+			o.Name = c.agree
+			if e.surnameNear {
+				o.Name = NameNear
+			}
+		}
+	}
+	o.Level = best
 	return o
+}
+
+// streetAgreement compares the contact's street with every name of the
+// record's street: its Standardadresse street and, with the road register,
+// the names the register holds for its road.
+func (m *Matcher) streetAgreement(addr Address, rec *Record) StreetAgreement {
+	if a := StreetsCompatible(addr.Street, rec.Address.Street); a != StreetNone {
+		return a
+	}
+	var names []string
+	if m.Roads != nil && rec.Road.Known() {
+		names = m.Roads.RoadNames(rec.Road)
+		for _, n := range names {
+			if StreetsCompatible(addr.Street, n) != StreetNone {
+				return StreetRegister
+			}
+		}
+	}
+	near := streetNear(addr.Street, rec.Address.Street)
+	for i := 0; i < len(names) && !near; i++ {
+		near = streetNear(addr.Street, names[i])
+	}
+	if !near || m.livesOnOtherRoad(addr, rec.Road) {
+		return StreetNone
+	}
+	return StreetNear
+}
+
+// livesOnOtherRoad reports whether the contact's street as written agrees
+// (EQUAL, ABBREVIATED or through a register name) with a road other than
+// road that has a postal district for the contact's postcode holding the
+// contact's house number: the contact then lives on that road.
+func (m *Matcher) livesOnOtherRoad(addr Address, road RoadID) bool {
+	if m.Roads == nil {
+		return false
+	}
+	n, ok := HouseNumberValue(addr.HouseNumber)
+	if !ok {
+		return false
+	}
+	for _, r := range m.Roads.RoadsAt(addr.Postcode, n) {
+		if r == road {
+			continue
+		}
+		for _, name := range m.Roads.RoadNames(r) {
+			if StreetsCompatible(addr.Street, name) != StreetNone {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HouseNumberValue returns the number part of a normalised house number
+// ("12A" -> 12).
+func HouseNumberValue(h string) (int, bool) {
+	n, i := 0, 0
+	for ; i < len(h) && h[i] >= '0' && h[i] <= '9'; i++ {
+		n = n*10 + int(h[i]-'0')
+		if n > 1e6 {
+			return 0, false
+		}
+	}
+	return n, i > 0
+}
+
+// nameEval is how a contact's name relates to a list name.
+type nameEval struct {
+	surnameNear bool // no surname word agrees, but one is one edit away
+	full        bool // FULL given-name agreement
+	initial     bool // INITIAL given-name agreement
+	givenNear   bool // a given name one edit from one on the other side
+}
+
+// evalName evaluates the name clauses of section 3.4. When neither the
+// surname agrees nor is NEAR, nothing else is evaluated.
+func (m *Matcher) evalName(contact, list Name) nameEval {
+	var e nameEval
+	if !nameSurnameAgrees(contact.Surnames, list.Surnames) {
+		if !nameSurnameNear(contact.Surnames, list.Surnames) {
+			return e
+		}
+		e.surnameNear = true
+	}
+	shared, sharedFamily := false, true
+	for _, c := range contact.Given {
+		for _, l := range list.Given {
+			switch {
+			case !c.Initial && !l.Initial:
+				if c.Word == l.Word {
+					if nameHasTwoLetters(c.Word) && !m.familyType(c.Word) {
+						e.full = true
+					}
+					shared = true
+					sharedFamily = sharedFamily && m.familyType(c.Word)
+				} else if !e.givenNear && OneEdit(c.Word, l.Word) && !m.familyType(c.Word) && !m.familyType(l.Word) {
+					e.givenNear = true
+				}
+			case c.Initial:
+				e.initial = e.initial || strings.HasPrefix(l.Word, c.Word)
+			default:
+				e.initial = e.initial || strings.HasPrefix(c.Word, l.Word)
+			}
+		}
+	}
+	if shared && sharedFamily {
+		e.initial = true
+	}
+	return e
+}
+
+func (m *Matcher) familyType(w string) bool {
+	return m.Family != nil && m.Family.FamilyType(w)
 }
 
 // UnitsAgree compares floor and door of a and b (see UnitAgreement).
@@ -286,35 +393,24 @@ func UnitsAgree(a, b Address) UnitAgreement {
 	return u
 }
 
-// NameAgreementOf compares a contact's name with a list name. The surname
-// agrees when any of the contact's surname words is one of the list's
-// surname words. NameFull: the surname agrees and a given name of two or
-// more letters that is not an Initial appears on both sides. NameInitial:
-// the surname agrees, not NameFull, and an Initial on one side is the
-// start of a given name on the other side, or equals an Initial there.
+// NameAgreementOf compares a contact's name with a list name with no
+// family-type words (see Matcher.Match for the rules): NameFull,
+// NameInitial, NameNear (a given name or the surname one edit away) or
+// NameNone.
 func NameAgreementOf(contact, list Name) NameAgreement {
-	if !nameSurnameAgrees(contact.Surnames, list.Surnames) {
+	var m Matcher
+	e := m.evalName(contact, list)
+	switch {
+	case e.surnameNear && (e.full || e.initial):
+		return NameNear
+	case e.surnameNear:
 		return NameNone
-	}
-	initial := false
-	for _, c := range contact.Given {
-		for _, l := range list.Given {
-			switch {
-			case !c.Initial && !l.Initial:
-				if c.Word == l.Word && nameHasTwoLetters(c.Word) {
-					return NameFull
-				}
-			case c.Initial && l.Initial:
-				initial = initial || c.Word == l.Word
-			case c.Initial:
-				initial = initial || strings.HasPrefix(l.Word, c.Word)
-			default:
-				initial = initial || strings.HasPrefix(c.Word, l.Word)
-			}
-		}
-	}
-	if initial {
+	case e.full:
+		return NameFull
+	case e.initial:
 		return NameInitial
+	case e.givenNear:
+		return NameNear
 	}
 	return NameNone
 }
@@ -323,6 +419,17 @@ func nameSurnameAgrees(contact, list []string) bool {
 	for _, c := range contact {
 		for _, l := range list {
 			if c == l {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func nameSurnameNear(contact, list []string) bool {
+	for _, c := range contact {
+		for _, l := range list {
+			if OneEdit(c, l) {
 				return true
 			}
 		}

@@ -203,7 +203,9 @@ func nameBuild(sur, giv string) (Name, error) {
 		if w == "" {
 			break
 		}
-		n.Surnames = append(n.Surnames, w)
+		if w = stripPunct(w); w != "" {
+			n.Surnames = append(n.Surnames, w)
+		}
 		i = next
 	}
 	for i := 0; ; {
@@ -211,8 +213,33 @@ func nameBuild(sur, giv string) (Name, error) {
 		if w == "" {
 			break
 		}
-		n.Given = append(n.Given, Given{Word: w, Initial: nameIsInitial(w)})
+		if w = stripPunct(w); w != "" {
+			n.Given = append(n.Given, Given{Word: w, Initial: nameIsInitial(w)})
+		}
 		i = next
 	}
 	return n, nil
+}
+
+// stripPunct removes punctuation and symbols from a name word
+// (screening-rules.md section 3.1: "IX's" = "IXs"); it returns w itself
+// when it holds none.
+func stripPunct(w string) string {
+	clean := true
+	for _, r := range w {
+		if r != '.' && canonPunct(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return w
+	}
+	b := make([]byte, 0, len(w))
+	for _, r := range w {
+		if r == '.' || !canonPunct(r) {
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return string(b)
 }

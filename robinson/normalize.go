@@ -300,5 +300,7 @@ func (w *normWriter) lit(r rune) {
 
 // NormalizeStreet returns a street name in the form ParseAddress gives
 // Address.Street, for street names that come without a house number (the
-// CPR road register's names).
-func NormalizeStreet(s string) string { return Normalize(s) }
+// CPR road register's names): Normalize, then words as section 3.1
+// compares them (a dot followed by a letter ends a word, other punctuation
+// inside a word is removed, a word's trailing dot is kept).
+func NormalizeStreet(s string) string { return canonWords(Normalize(s)) }

@@ -235,9 +235,14 @@ func (s *screener) listChecks() error {
 	}
 	if nameErr == nil && addr.Postcode != "" && addr.HouseNumber != "" {
 		verifiable = true
-		best, err := s.match.bestMatch(rl, name, addr)
+		best, err := s.match.bestMatch(rl, s.snap.Streets, name, addr)
 		if err != nil {
 			return err
+		}
+		// The road register was consulted when a list record was compared
+		// with it loaded: it can have made the street agree, or not.
+		if s.snap.Streets != nil && s.match.compared > 0 {
+			s.use(s.snap.Streets.Info())
 		}
 		s.robinsonFinding(best, info.Version)
 	} else {
@@ -276,32 +281,51 @@ func describe(prefix string, o robinson.Outcome) string {
 // callback escape through the RobinsonList interface, so they live here,
 // allocated once per Scratch rather than once per contact.
 type matchState struct {
-	key   [96]byte
-	name  robinson.Name
-	addr  robinson.Address
-	best  robinson.Outcome
-	probe robinson.Probe
-	visit func(*robinson.Record)
+	key      [96]byte
+	name     robinson.Name
+	addr     robinson.Address
+	best     robinson.Outcome
+	probe    robinson.Probe
+	matcher  robinson.Matcher
+	compared int // list records compared with the contact
+	visit    func(*robinson.Record)
 }
 
-// bestMatch returns the strongest outcome over every candidate record of
-// every surname word of the contact.
-func (m *matchState) bestMatch(rl RobinsonList, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
+// bestMatch returns the strongest outcome over every candidate record: the
+// records under the blocking key of every surname word of the contact and,
+// when none of them gave a match, the records at the contact's address
+// whose surname is one edit from the contact's (a NEAR surname can give at
+// most POSSIBLE, so it is not looked for once POSSIBLE is found).
+func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
 	if m.visit == nil {
 		m.visit = func(rec *robinson.Record) {
-			if o := robinson.Match(m.name, m.addr, rec); better(o, m.best) {
+			m.compared++
+			if o := m.matcher.Match(m.name, m.addr, rec); better(o, m.best) {
 				m.best = o
 			}
 		}
 	}
-	m.name, m.addr, m.best = name, addr, robinson.Outcome{}
-	m.probe = robinson.NewProbe(name, addr)
+	m.name, m.addr, m.best, m.compared = name, addr, robinson.Outcome{}, 0
+	m.matcher.Family = rl.FamilyTypes()
+	m.matcher.Roads = nil
+	if roads != nil {
+		m.matcher.Roads = roads
+	}
+	m.probe = robinson.NewProbe(name, addr, m.matcher.Roads)
+	if m.probe.None() {
+		return m.best, nil
+	}
 	for i, sn := range name.Surnames {
 		if dup(name.Surnames[:i], sn) {
 			continue
 		}
 		key := robinson.AppendKey(m.key[:0], addr.Postcode, addr.HouseNumber, sn)
 		if err := rl.Candidates(key, &m.probe, m.visit); err != nil {
+			return m.best, err
+		}
+	}
+	if m.best.Level == robinson.NoMatch {
+		if err := rl.NearCandidates(&m.probe, m.visit); err != nil {
 			return m.best, err
 		}
 	}

@@ -217,11 +217,20 @@ type RobinsonList interface {
 	Info() DatasetInfo
 	// Candidates calls fn for the records stored under the blocking key
 	// (robinson.AppendKey) that may match the contact of probe: it may
-	// leave out a record only when probe.MayMatch rules it out, so that
-	// robinson.Match would give NoMatch for it. A nil probe asks for every
-	// record. The record is only valid during the call. It returns storage
-	// errors; a key without records is not an error.
+	// leave out a record only when probe.MayMatchExact rules it out, so
+	// that robinson.Matcher.Match would give NoMatch for it. A nil probe
+	// asks for every record. The record is only valid during the call. It
+	// returns storage errors; a key without records is not an error.
 	Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error
+	// NearCandidates calls fn for the records at the probe's address whose
+	// surname word is one edit from the contact's (probe.NearSurname) and
+	// equal to none of its words, leaving out only records that
+	// probe.MayMatchNear or probe.MayMatchExact rule out. It returns
+	// storage errors.
+	NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error
+	// FamilyTypes returns the list's family-type given names
+	// (screening-rules.md section 3.4); nil when it has none.
+	FamilyTypes() robinson.FamilyTypes
 }
 
 // CPRRegister is a loaded CPR extract.
@@ -249,5 +258,6 @@ type StreetRegister interface {
 type Snapshot struct {
 	Robinson RobinsonList
 	CPR      CPRRegister
-	Streets  StreetRegister
+	// Streets is the CPR road register; nil when none is loaded.
+	Streets StreetRegister
 }

@@ -78,6 +78,7 @@ var sources = [...]pb.Source{
 
 var nameAgreements = [...]pb.NameAgreement{
 	robinson.NameNone:    pb.NameAgreement_NAME_AGREEMENT_UNSPECIFIED,
+	robinson.NameNear:    pb.NameAgreement_NAME_AGREEMENT_NEAR,
 	robinson.NameInitial: pb.NameAgreement_NAME_AGREEMENT_INITIAL,
 	robinson.NameFull:    pb.NameAgreement_NAME_AGREEMENT_FULL,
 }
@@ -87,6 +88,8 @@ var streetAgreements = [...]pb.StreetAgreement{
 	robinson.StreetEqual:       pb.StreetAgreement_STREET_AGREEMENT_EQUAL,
 	robinson.StreetCompact:     pb.StreetAgreement_STREET_AGREEMENT_COMPACT,
 	robinson.StreetAbbreviated: pb.StreetAgreement_STREET_AGREEMENT_ABBREVIATED,
+	robinson.StreetRegister:    pb.StreetAgreement_STREET_AGREEMENT_REGISTER,
+	robinson.StreetNear:        pb.StreetAgreement_STREET_AGREEMENT_NEAR,
 }
 
 var unitAgreements = [...]pb.UnitAgreement{

@@ -57,10 +57,16 @@ type Manifest struct {
 	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
 	BloomSHA256     string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
-	// Robinson list, "signatures" (robinson.RecordSignatures under each
-	// key). FilterWildcards: some record has an AnySignature.
+	// Robinson list, "signatures-v2" (robinson.RecordSigs: exact- and
+	// NEAR-surname signature keys). "signatures" versions (format 2, the
+	// first matching rules) are still served, but their filter cannot
+	// answer for NEAR agreements and is not consulted. FilterWildcards:
+	// such a version has a record with a wildcard signature.
 	Filter          string `json:"filter,omitempty"`
 	FilterWildcards bool   `json:"filter_wildcards,omitempty"`
+	// FamilyTypes counts the family-type given names (screening-rules.md
+	// section 3.4) of a Robinson list, kept under familyKeyPrefix keys.
+	FamilyTypes int `json:"family_types,omitempty"`
 	// Synthetic marks the bundled demo dataset (invented people).
 	Synthetic bool `json:"synthetic,omitempty"`
 }
@@ -81,18 +87,32 @@ const (
 	badgerDir    = "badger"
 	bloomFPRate  = 0.001
 
-	filterSignatures = "signatures"
+	// sigBloomFileV2 holds a signature filter of the second matching
+	// rules; a binary that predates them refuses format 3 anyway.
+	sigBloomFileV2 = "bloom-sig2.bin"
+	// familyKeyPrefix starts the key of each family-type word of a
+	// Robinson version (format 3); blocking keys start with 'r'.
+	familyKeyPrefix = 'f'
+
+	filterSignatures   = "signatures"
+	filterSignaturesV2 = "signatures-v2"
 
 	// formatKeyFilter versions have a Bloom filter of their keys;
-	// formatSignatures versions a Robinson signature filter.
-	formatKeyFilter  = 1
-	formatSignatures = 2
+	// formatSignatures versions the first Robinson signature filter;
+	// formatSignaturesV2 versions the NEAR-aware signature filter and the
+	// family-type words.
+	formatKeyFilter    = 1
+	formatSignatures   = 2
+	formatSignaturesV2 = 3
 )
 
 // filterFile returns the Bloom filter's file name for a manifest's filter.
 func filterFile(filter string) string {
-	if filter == filterSignatures {
+	switch filter {
+	case filterSignatures:
 		return sigBloomFile
+	case filterSignaturesV2:
+		return sigBloomFileV2
 	}
 	return bloomFile
 }
@@ -104,6 +124,7 @@ func checkFormat(m *Manifest) error {
 	switch {
 	case m.Format == formatKeyFilter && m.Filter == "":
 	case m.Format == formatSignatures && m.Filter == filterSignatures:
+	case m.Format == formatSignaturesV2 && m.Filter == filterSignaturesV2:
 	default:
 		return fmt.Errorf("store: version %s has format %d, filter %q, which this robinscreen does not know (written by a newer one?)", m.Version, m.Format, m.Filter)
 	}
@@ -116,7 +137,8 @@ type dataset struct {
 	man      Manifest
 	db       *badger.DB
 	filter   *bloom.BloomFilter
-	roads    *roads.Register // a road register, read into memory at open
+	family   robinson.FamilySet // a Robinson list's family-type words
+	roads    *roads.Register    // a road register, read into memory at open
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
@@ -186,13 +208,46 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 	if _, err := filter.ReadFrom(bytes.NewReader(raw)); err != nil {
 		return nil, fmt.Errorf("store: bloom filter in %s: %w", dir, err)
 	}
+
 	// Versions are immutable once built: serving opens them read-only, so
 	// a crash while serving can never change one.
 	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithReadOnly(true))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	return &dataset{dir: dir, man: m, db: db, filter: filter}, nil
+	d := &dataset{dir: dir, man: m, db: db, filter: filter}
+	if m.Format == formatSignaturesV2 {
+		if d.family, err = readFamilyTypes(db, &m); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// readFamilyTypes reads the family-type words of a Robinson version and
+// checks their number against the manifest. It returns an error for a
+// different number and Badger's errors.
+func readFamilyTypes(db *badger.DB, m *Manifest) (robinson.FamilySet, error) {
+	set := robinson.FamilySet{}
+	err := db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.PrefetchValues = false
+		opt.Prefix = []byte{familyKeyPrefix}
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.ValidForPrefix(opt.Prefix); it.Next() {
+			set[string(it.Item().Key()[1:])] = struct{}{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reading the family-type words of version %s failed", m.Version)
+	}
+	if len(set) != m.FamilyTypes {
+		return nil, fmt.Errorf("store: version %s holds %d family-type words, its manifest %d", m.Version, len(set), m.FamilyTypes)
+	}
+	return set, nil
 }
 
 // reader reads one dataset version inside one Badger read transaction,
@@ -239,19 +294,31 @@ func (r *reader) read(key []byte, fn func([]byte) error) (bool, error) {
 	return true, nil
 }
 
+// keysWithPrefix calls fn with every key that starts with prefix, in
+// order, without reading values; fn must not keep the slice. It returns a
+// *ReadError for a failed read.
+func (r *reader) keysWithPrefix(prefix []byte, fn func(key []byte)) error {
+	r.d.reads.Add(1)
+	if r.txn == nil {
+		r.txn = r.d.db.NewTransaction(false)
+	}
+	opt := badger.DefaultIteratorOptions
+	opt.PrefetchValues = false
+	opt.Prefix = bytes.Clone(prefix)
+	it := r.txn.NewIterator(opt)
+	defer it.Close()
+	for it.Seek(opt.Prefix); it.ValidForPrefix(opt.Prefix); it.Next() {
+		fn(it.Item().Key())
+	}
+	return nil
+}
+
 // close discards the transaction; the reader may be used again.
 func (r *reader) close() {
 	if r.txn != nil {
 		r.txn.Discard()
 		r.txn = nil
 	}
-}
-
-// testSignature tests the signature key of key, street and given against
-// the Bloom filter of a version whose filter holds signature keys.
-func (d *dataset) testSignature(key []byte, street, given byte) bool {
-	var buf [160]byte
-	return d.filter.Test(robinson.AppendSignatureKey(buf[:0], key, street, given))
 }
 
 // ReadError is a failed read of a dataset version. Its text never includes
@@ -305,31 +372,19 @@ func (badgerLogger) Debugf(string, ...any) {}
 
 // verifyFilter checks the version's Bloom filter, as read back from
 // disk, against its database: every key, or for a signature filter every
-// signature key of every record, must test positive, and a record with a
-// wildcard signature needs FilterWildcards in the manifest. write builds
-// the filter from the database itself, so a miss here means the file does
-// not hold the filter that was built (or a bug in building it): the
-// version is refused. It returns an error for a miss, for a wildcard the
-// manifest does not record, and Badger's errors.
+// signature key of every record, must test positive. write builds the
+// filter from the database itself, so a miss here means the file does not
+// hold the filter that was built (or a bug in building it): the version is
+// refused. It returns an error for a miss, and Badger's errors.
 func (d *dataset) verifyFilter() error {
 	keys := func(key, _ []byte, add func([]byte)) error { add(key); return nil }
-	var errWildcard error
-	if d.man.Filter == filterSignatures {
-		var rec robinson.Record
-		var sig, buf []byte
-		keys = func(key, val []byte, add func([]byte)) error {
-			return eachRecord(val, &rec, func(r *robinson.Record) {
-				var wild bool
-				sig, wild = robinson.RecordSignatures(sig[:0], r)
-				if wild && !d.man.FilterWildcards {
-					errWildcard = errors.New("store: a record has a wildcard signature the manifest does not record")
-				}
-				for _, g := range sig[1:] {
-					buf = robinson.AppendSignatureKey(buf[:0], key, sig[0], g)
-					add(buf)
-				}
-			})
-		}
+	switch d.man.Filter {
+	case filterSignaturesV2:
+		keys = robinsonFilterKeys()
+	case filterSignatures:
+		// The first signature filter is not consulted (lists.go): there
+		// is nothing of it to verify.
+		return nil
 	}
 	misses := 0
 	if err := pipeFilterKeys(d.db, keys, func(k []byte) {
@@ -342,5 +397,5 @@ func (d *dataset) verifyFilter() error {
 	if misses > 0 {
 		return fmt.Errorf("store: bloom filter misses %d stored keys", misses)
 	}
-	return errWildcard
+	return nil
 }

@@ -171,7 +171,7 @@ type filterKeysFunc func(key, val []byte, add func([]byte)) error
 // The filter goes to the file filterFile. It returns the number of
 // distinct keys and the filter's SHA-256; its errors are Badger's, the file
 // system's and filterKeys'.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filterFile string) (int, string, error) {
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filterFile string) (int, string, error) {
 	b.sort()
 	distinct := 0
 	next := b.merged()
@@ -209,8 +209,8 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		if len(vals) == 0 {
 			return nil
 		}
-		merged = merge(merged[:0], vals)
 		key := b.key(prev)
+		merged = merge(key, merged[:0], vals)
 		badger.KVToBuffer(&pb.KV{Key: key, Value: merged, Version: 1}, buf)
 		vals = vals[:0]
 		if buf.LenNoPadding() > 16<<20 {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 
@@ -22,7 +23,7 @@ func (l robinsonList) Info() screening.DatasetInfo { return l.r.d.info() }
 // for keys without records, and for most keys whose records cannot match
 // the probe's contact, so such a lookup never touches Badger.
 func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
-	var kbuf [128]byte
+	var kbuf, sbuf [160]byte
 	k := append(append(kbuf[:0], 'r'), key...)
 	d := l.r.d
 	switch d.man.Filter {
@@ -30,16 +31,50 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 		if !d.filter.Test(k) {
 			return nil
 		}
-	case filterSignatures:
-		if probe != nil && !probe.MayMatch(d.man.FilterWildcards, func(street, given byte) bool {
-			return d.testSignature(k, street, given)
-		}) {
+	case filterSignaturesV2:
+		if probe != nil && !probe.MayMatchExact(k, sbuf[:0], d.filter.Test) {
 			return nil
 		}
 	}
-	// Any other filter (openDataset refuses them) reads Badger: fail closed.
+	// The first signature filter cannot answer for NEAR agreements, and
+	// any other filter (openDataset refuses them) is unknown: read Badger.
 	return l.readRecords(k, fn)
 }
+
+// NearCandidates implements screening.RobinsonList: when the filter says a
+// record at the probe's address may match with a NEAR surname, it reads
+// the surname words stored at the address (the blocking keys that start
+// with the address key) and the records of each word one edit from the
+// contact's surname.
+func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error {
+	if probe == nil || probe.None() || len(probe.AddressKey()) == 0 {
+		return nil
+	}
+	var pbuf, sbuf [160]byte
+	d := l.r.d
+	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(sbuf[:0], d.filter.Test) {
+		return nil
+	}
+	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)
+	var near [][]byte
+	err := l.r.keysWithPrefix(prefix, func(k []byte) {
+		if probe.NearSurname(string(k[len(prefix):])) {
+			near = append(near, bytes.Clone(k))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range near {
+		if err := l.Candidates(k[1:], probe, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FamilyTypes implements screening.RobinsonList.
+func (l robinsonList) FamilyTypes() robinson.FamilyTypes { return l.r.d.family }
 
 // readRecords reads the records under k from Badger.
 func (l robinsonList) readRecords(k []byte, fn func(*robinson.Record)) error {

@@ -234,8 +234,11 @@ func (s *Store) versionName(kind string, now time.Time, sum string) string {
 func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, opt *LoadOptions) error {
 	opt.report(Progress{Phase: PhaseVerify, Lines: man.Lines, Bytes: man.SourceBytes})
 	man.Format = formatKeyFilter
-	if man.Filter == filterSignatures {
+	switch man.Filter {
+	case filterSignatures:
 		man.Format = formatSignatures
+	case filterSignaturesV2:
+		man.Format = formatSignaturesV2
 	}
 	man.Kind = kind
 	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
@@ -306,7 +309,7 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 // parsed is what a kind's parser hands the common load path.
 type parsed struct {
 	kb        kvBuilder
-	merge     func(dst []byte, vals [][]byte) []byte
+	merge     func(key, dst []byte, vals [][]byte) []byte
 	filter    filterKeysFunc // nil: the filter holds the keys
 	filterN   int            // entries the filter is sized for, with filter
 	published time.Time
@@ -373,15 +376,19 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 }
 
 // parseRobinson stores each record under the blocking key of every
-// distinct surname word of its list name.
+// distinct surname word of its list name (robinson.AppendKey), so that the
+// blocking keys of one address are neighbours (NEAR-surname lookups read
+// them by prefix). It counts the family-type words of the list into the
+// version (familyKeyPrefix keys).
 func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = mergeRecords
 	p.filter = robinsonFilterKeys()
-	var rec, key, sigs []byte
+	var rec, key []byte
 	var words []string
-	wildcards := false
+	var sigs robinson.RecordSigs
+	var family robinson.FamilyCounter
 	// About one pair per 100 bytes of list file (a record line is over 150
 	// bytes; a few records have two surname words).
 	p.kb.grow(int(max(0, min(src.Size/100, 1<<25))))
@@ -399,10 +406,9 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		if p.kb.len() == 0 {
 			failpoint(FailpointReading)
 		}
+		family.Add(r)
 		rec = appendRecord(rec[:0], r)
-		var wild bool
-		sigs, wild = robinson.RecordSignatures(sigs[:0], r)
-		wildcards = wildcards || wild
+		sigs.Signatures(r)
 		vRef, err := p.kb.addValue(rec)
 		if err != nil {
 			return err
@@ -417,7 +423,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
-			p.filterN += len(sigs) - 1
+			p.filterN += len(sigs.Given) + len(sigs.First)*len(sigs.Surname)
 		}
 		return nil
 	})
@@ -429,32 +435,53 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		Encoding: stats.Encoding, PublishedFromHeader: stats.PublishedFromHeader,
 		Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous, Rejected: stats.Rejected,
-		Filter: filterSignatures, FilterWildcards: wildcards,
+		Filter: filterSignaturesV2,
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The family-type words live in Badger (encrypted at rest like the
+	// records: they are surnames), one key each.
+	set := family.Set()
+	for w := range set {
+		if err := p.kb.add(append([]byte{familyKeyPrefix}, w...), nil); err != nil {
+			return err
+		}
+	}
+	p.man.FamilyTypes = len(set)
+	return nil
 }
 
-// robinsonFilterKeys returns a filterKeysFunc that adds the signature keys
-// (robinson.RecordSignatures) of every record stored under a key: the
-// filter then rules out not only blocking keys without records but also
-// records that cannot match the contact.
+// robinsonFilterKeys returns a filterKeysFunc that adds, for every record
+// stored under a blocking key, its exact-surname signature keys under that
+// key and its NEAR-surname signature keys (robinson.RecordSigs): the filter
+// then rules out not only blocking keys without records but also records
+// that cannot match the contact.
 func robinsonFilterKeys() filterKeysFunc {
 	var rec robinson.Record
-	var sigs, buf []byte
+	var sigs robinson.RecordSigs
+	var buf, ak []byte
 	return func(key, val []byte, add func([]byte)) error {
+		if len(key) == 0 || key[0] != 'r' {
+			return nil
+		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
-			sigs, _ = robinson.RecordSignatures(sigs[:0], r)
-			for _, g := range sigs[1:] {
-				buf = robinson.AppendSignatureKey(buf[:0], key, sigs[0], g)
-				add(buf)
+			sigs.Signatures(r)
+			for _, g := range sigs.Given {
+				add(robinson.AppendExactSigKey(buf[:0], key, g))
+			}
+			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
+			for _, g := range sigs.First {
+				for _, n := range sigs.Surname {
+					add(robinson.AppendNearSigKey(buf[:0], ak, sigs.Street, g, n))
+				}
 			}
 		})
 	}
 }
 
-// mergeRecords joins the encoded records stored under one blocking key,
-// each prefixed with its length.
-func mergeRecords(dst []byte, vals [][]byte) []byte {
+// mergeRecords joins values, each prefixed with its length.
+func mergeRecords(_, dst []byte, vals [][]byte) []byte {
 	for _, v := range vals {
 		dst = binary.AppendUvarint(dst, uint64(len(v)))
 		dst = append(dst, v...)
@@ -485,7 +512,7 @@ func (s *Store) loadCPR(ctx context.Context, src Source, display string, opt Loa
 func (s *Store) parseCPR(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
-	p.merge = func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
+	p.merge = func(_, dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
 	persons := map[[PseudonymSize]byte]*cprcheck.Person{}
 	copt := cprcheck.ExtractOptions{
 		ProductionDate: opt.Published,

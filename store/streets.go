@@ -45,7 +45,7 @@ func (s *Store) loadStreets(ctx context.Context, src Source, display string, opt
 func (s *Store) parseStreets(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
-	p.merge = func(dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
+	p.merge = func(_, dst []byte, vals [][]byte) []byte { return append(dst, vals[0]...) }
 	failpoint(FailpointReading)
 	reg, st, err := roads.Parse(hr, roads.Options{
 		MaxRejectRatio: opt.MaxRejectRatio,

@@ -391,8 +391,12 @@ const (
 	NameAgreement_NAME_AGREEMENT_UNSPECIFIED NameAgreement = 0
 	// Surname and a full given name agree.
 	NameAgreement_NAME_AGREEMENT_FULL NameAgreement = 1
-	// Surname agrees and an initial fits a given name.
+	// Surname agrees and an initial fits a given name, or the shared given
+	// names are all family-type (used more often as surnames in the list).
 	NameAgreement_NAME_AGREEMENT_INITIAL NameAgreement = 2
+	// One NEAR in the name: the surname one edit from a list surname word,
+	// or a given name one edit from one on the other side.
+	NameAgreement_NAME_AGREEMENT_NEAR NameAgreement = 3
 )
 
 // Enum value maps for NameAgreement.
@@ -401,11 +405,13 @@ var (
 		0: "NAME_AGREEMENT_UNSPECIFIED",
 		1: "NAME_AGREEMENT_FULL",
 		2: "NAME_AGREEMENT_INITIAL",
+		3: "NAME_AGREEMENT_NEAR",
 	}
 	NameAgreement_value = map[string]int32{
 		"NAME_AGREEMENT_UNSPECIFIED": 0,
 		"NAME_AGREEMENT_FULL":        1,
 		"NAME_AGREEMENT_INITIAL":     2,
+		"NAME_AGREEMENT_NEAR":        3,
 	}
 )
 
@@ -441,12 +447,18 @@ type StreetAgreement int32
 
 const (
 	StreetAgreement_STREET_AGREEMENT_UNSPECIFIED StreetAgreement = 0
-	// Equal after normalisation.
-	StreetAgreement_STREET_AGREEMENT_EQUAL StreetAgreement = 1
 	// Equal after removing blanks and punctuation.
+	StreetAgreement_STREET_AGREEMENT_EQUAL StreetAgreement = 1
+	// No longer sent: compact equality is STREET_AGREEMENT_EQUAL.
 	StreetAgreement_STREET_AGREEMENT_COMPACT StreetAgreement = 2
-	// Equal word by word with abbreviated words.
+	// Equal word by word with abbreviated words (a dotted prefix or the
+	// table of addressing abbreviations).
 	StreetAgreement_STREET_AGREEMENT_ABBREVIATED StreetAgreement = 3
+	// Agreement found only through a name the CPR road register holds for
+	// the record's road (its full, addressing or an earlier name).
+	StreetAgreement_STREET_AGREEMENT_REGISTER StreetAgreement = 4
+	// One word differs by a definite ending or by one edit.
+	StreetAgreement_STREET_AGREEMENT_NEAR StreetAgreement = 5
 )
 
 // Enum value maps for StreetAgreement.
@@ -456,12 +468,16 @@ var (
 		1: "STREET_AGREEMENT_EQUAL",
 		2: "STREET_AGREEMENT_COMPACT",
 		3: "STREET_AGREEMENT_ABBREVIATED",
+		4: "STREET_AGREEMENT_REGISTER",
+		5: "STREET_AGREEMENT_NEAR",
 	}
 	StreetAgreement_value = map[string]int32{
 		"STREET_AGREEMENT_UNSPECIFIED": 0,
 		"STREET_AGREEMENT_EQUAL":       1,
 		"STREET_AGREEMENT_COMPACT":     2,
 		"STREET_AGREEMENT_ABBREVIATED": 3,
+		"STREET_AGREEMENT_REGISTER":    4,
+		"STREET_AGREEMENT_NEAR":        5,
 	}
 )
 
@@ -1316,16 +1332,19 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\vAddressKind\x12\x1c\n" +
 	"\x18ADDRESS_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ADDRESS_KIND_CURRENT\x10\x01\x12\x19\n" +
-	"\x15ADDRESS_KIND_PREVIOUS\x10\x02*d\n" +
+	"\x15ADDRESS_KIND_PREVIOUS\x10\x02*}\n" +
 	"\rNameAgreement\x12\x1e\n" +
 	"\x1aNAME_AGREEMENT_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13NAME_AGREEMENT_FULL\x10\x01\x12\x1a\n" +
-	"\x16NAME_AGREEMENT_INITIAL\x10\x02*\x8f\x01\n" +
+	"\x16NAME_AGREEMENT_INITIAL\x10\x02\x12\x17\n" +
+	"\x13NAME_AGREEMENT_NEAR\x10\x03*\xc9\x01\n" +
 	"\x0fStreetAgreement\x12 \n" +
 	"\x1cSTREET_AGREEMENT_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREET_AGREEMENT_EQUAL\x10\x01\x12\x1c\n" +
 	"\x18STREET_AGREEMENT_COMPACT\x10\x02\x12 \n" +
-	"\x1cSTREET_AGREEMENT_ABBREVIATED\x10\x03*\x82\x01\n" +
+	"\x1cSTREET_AGREEMENT_ABBREVIATED\x10\x03\x12\x1d\n" +
+	"\x19STREET_AGREEMENT_REGISTER\x10\x04\x12\x19\n" +
+	"\x15STREET_AGREEMENT_NEAR\x10\x05*\x82\x01\n" +
 	"\rUnitAgreement\x12\x1e\n" +
 	"\x1aUNIT_AGREEMENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14UNIT_AGREEMENT_EQUAL\x10\x01\x12\x1a\n" +

@@ -1,0 +1,373 @@
+package robinson
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// canonWords rewrites a Normalize'd name or street into words as
+// screening-rules.md section 3.1 compares them: a dot directly followed by
+// a letter or digit ends a word ("b.thriges" -> "b. thriges"), other ASCII
+// punctuation inside a word is removed ("ix's" -> "ixs"), a word's
+// trailing dot is kept (it marks an abbreviation), and a word left with no
+// letter or digit is dropped. Words are separated by single blanks. It
+// returns s itself, without allocating, when nothing changes.
+func canonWords(s string) string {
+	if canonIsCanonical(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+4)
+	word := 0 // bytes of the current word (letters, digits, non-ASCII)
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		switch {
+		case r == ' ':
+			word = 0
+		case r == '.':
+			// A dot ends the word; it is kept when the word has content.
+			if word > 0 {
+				b = append(b, '.')
+			}
+			word = 0
+		case canonPunct(r):
+			// dropped
+		default:
+			if word == 0 && len(b) > 0 {
+				b = append(b, ' ')
+			}
+			b = append(b, s[i:i+size]...)
+			word += size
+		}
+		i += size
+	}
+	return string(b)
+}
+
+// canonPunct reports punctuation and symbols that are removed from words:
+// every ASCII rune that is not a letter, digit, blank or dot, and every
+// other rune of Unicode's punctuation or symbol classes.
+func canonPunct(r rune) bool {
+	switch {
+	case r >= utf8.RuneSelf:
+		return unicode.IsPunct(r) || unicode.IsSymbol(r)
+	case r == ' ', r == '.':
+		return false
+	case 'a' <= r && r <= 'z', '0' <= r && r <= '9', 'A' <= r && r <= 'Z':
+		return false
+	}
+	return true
+}
+
+// canonIsCanonical reports whether canonWords(s) == s.
+func canonIsCanonical(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[0] == '.' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if canonPunct(r) {
+				return false
+			}
+			i += size - 1
+		case c == ' ':
+			if s[i+1] == ' ' || s[i+1] == '.' {
+				return false
+			}
+		case c == '.':
+			if i+1 < len(s) && s[i+1] != ' ' {
+				return false
+			}
+		case canonPunct(rune(c)):
+			return false
+		}
+	}
+	return true
+}
+
+// abbreviations is the table of addressing abbreviations of
+// screening-rules.md section 3.3, normalised (Normalize): each written form
+// and the words it stands for. Both sides of a match may use either form,
+// with or without the dot.
+var abbreviations = map[string][]string{
+	"gl":    {"gammel", "gamle"},
+	"ll":    {"lille"},
+	"ndr":   {"nordre"},
+	"nr":    {"noerre"},
+	"sdr":   {"soender", "soendre"},
+	"skt":   {"sankt"},
+	"sct":   {"sankt"},
+	"st":    {"sankt", "store"},
+	"v":     {"vester", "vestre", "vej"},
+	"oe":    {"oester", "oestre"},
+	"kgs":   {"kongens"},
+	"blvd":  {"boulevard"},
+	"boul":  {"boulevard"},
+	"chr":   {"christian", "christians"},
+	"fr":    {"frederik", "frederiks"},
+	"frs":   {"frederik", "frederiks"},
+	"dr":    {"dronning", "dronningens", "doktor"},
+	"dronn": {"dronning", "dronningens", "doktor"},
+	"vilh":  {"vilhelm"},
+	"pl":    {"plads"},
+	"gd":    {"gade"},
+}
+
+// AbbreviationPairs returns the table of addressing abbreviations as
+// written form -> the normalised words it stands for. The map is a copy.
+func AbbreviationPairs() map[string][]string {
+	out := make(map[string][]string, len(abbreviations))
+	for k, v := range abbreviations {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// tableAbbreviates reports whether short (without its dot) is a written
+// form in the table that stands for long (without its dot).
+func tableAbbreviates(short, long string) bool {
+	for _, w := range abbreviations[short] {
+		if w == long {
+			return true
+		}
+	}
+	return false
+}
+
+// StreetsCompatible reports how the normalised streets a and b agree
+// without the road register: StreetEqual (equal after removing all blanks
+// and punctuation), StreetAbbreviated (word by word, see
+// streetWordsAgree), or StreetNone. Both must come from ParseAddress or
+// NormalizeStreet. An empty street is compatible with nothing.
+func StreetsCompatible(a, b string) StreetAgreement {
+	if a == "" || b == "" {
+		return StreetNone
+	}
+	if a == b || streetCompactEqual(a, b) {
+		return StreetEqual
+	}
+	if streetAbbreviated(a, b) {
+		return StreetAbbreviated
+	}
+	return StreetNone
+}
+
+// streetSkip reports bytes dropped by the compact comparison: blanks and
+// ASCII punctuation. Non-ASCII bytes (letters of other scripts) are kept.
+func streetSkip(c byte) bool {
+	switch {
+	case c >= utf8.RuneSelf:
+		return false
+	case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 'A' && c <= 'Z':
+		return false
+	}
+	return true
+}
+
+// streetCompactEqual compares a and b ignoring blanks and punctuation; an
+// all-punctuation string equals nothing.
+func streetCompactEqual(a, b string) bool {
+	i, j, n := 0, 0, 0
+	for {
+		for i < len(a) && streetSkip(a[i]) {
+			i++
+		}
+		for j < len(b) && streetSkip(b[j]) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b) && n > 0
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i++
+		j++
+		n++
+	}
+}
+
+// streetAbbreviated implements the word-by-word abbreviation rule.
+func streetAbbreviated(a, b string) bool {
+	for {
+		var wa, wb string
+		wa, a, _ = strings.Cut(a, " ")
+		wb, b, _ = strings.Cut(b, " ")
+		if wa == "" || wb == "" {
+			return wa == "" && wb == ""
+		}
+		if !streetWordsAgree(wa, wb) {
+			return false
+		}
+	}
+}
+
+// streetWordsAgree reports whether two street words are equal (ignoring a
+// trailing dot), or one abbreviates the other: a word written with a
+// trailing dot whose stem is a prefix of the other word, or a pair of the
+// abbreviation table, with or without the dot.
+func streetWordsAgree(wa, wb string) bool {
+	if wa == wb {
+		return true
+	}
+	sa, abbrA := strings.CutSuffix(wa, ".")
+	sb, abbrB := strings.CutSuffix(wb, ".")
+	if sa == "" || sb == "" {
+		return false
+	}
+	if sa == sb {
+		return true
+	}
+	if abbrA && strings.HasPrefix(sb, sa) || abbrB && strings.HasPrefix(sa, sb) {
+		return true
+	}
+	return tableAbbreviates(sa, sb) || tableAbbreviates(sb, sa)
+}
+
+// definiteEndings are the Danish definite endings a NEAR street's last
+// word may add ("ringvej" / "ringvejen", "torv" / "torvet").
+var definiteEndings = [...]string{"en", "et", "n", "t"}
+
+// streetNear reports whether the normalised streets a and b are NEAR
+// (screening-rules.md section 3.3): the same number of words, all word
+// pairs equal but one, and that pair either differs by a definite ending
+// on the last word or is one edit apart with the shorter word at least 5
+// letters long. Words with a trailing dot (abbreviations) are never
+// edited: an edit is never combined with an abbreviation.
+func streetNear(a, b string) bool {
+	if a == "" || b == "" || a == b {
+		return false
+	}
+	diff := 0
+	for {
+		var wa, wb string
+		wa, a, _ = strings.Cut(a, " ")
+		wb, b, _ = strings.Cut(b, " ")
+		if wa == "" || wb == "" {
+			return wa == "" && wb == "" && diff == 1
+		}
+		if wa == wb {
+			continue
+		}
+		diff++
+		if diff > 1 {
+			return false
+		}
+		last := a == "" && b == ""
+		if !wordsNear(wa, wb, last) {
+			return false
+		}
+	}
+}
+
+// wordsNear reports a NEAR word pair: one edit apart with the shorter at
+// least 5 letters, or (when last) one is the other plus a definite ending.
+func wordsNear(wa, wb string, last bool) bool {
+	if strings.HasSuffix(wa, ".") || strings.HasSuffix(wb, ".") {
+		return false
+	}
+	if last {
+		long, short := wa, wb
+		if len(long) < len(short) {
+			long, short = short, long
+		}
+		if rest, ok := strings.CutPrefix(long, short); ok && short != "" {
+			for _, e := range definiteEndings {
+				if rest == e {
+					return true
+				}
+			}
+		}
+	}
+	return OneEdit(wa, wb)
+}
+
+// MinEditLetters is the length in letters the shorter of two words must
+// have for a one-edit difference to count as NEAR.
+const MinEditLetters = 5
+
+// OneEdit reports whether the normalised words a and b are exactly one
+// edit apart (a letter inserted, deleted or replaced, or two neighbouring
+// letters swapped) and the shorter has at least MinEditLetters letters.
+// Equal words are not one edit apart. It does not allocate for ASCII words.
+func OneEdit(a, b string) bool {
+	if a == b {
+		return false
+	}
+	if !isASCII(a) || !isASCII(b) {
+		return oneEditRunes([]rune(a), []rune(b))
+	}
+	la, lb := len(a), len(b)
+	if min(la, lb) < MinEditLetters || la-lb > 1 || lb-la > 1 {
+		return false
+	}
+	i := 0
+	for i < la && i < lb && a[i] == b[i] {
+		i++
+	}
+	switch {
+	case la == lb:
+		if a[i+1:] == b[i+1:] {
+			return true // replaced
+		}
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
+	case la > lb:
+		return a[i+1:] == b[i:]
+	default:
+		return b[i+1:] == a[i:]
+	}
+}
+
+func oneEditRunes(a, b []rune) bool {
+	la, lb := len(a), len(b)
+	if min(la, lb) < MinEditLetters || la-lb > 1 || lb-la > 1 {
+		return false
+	}
+	i := 0
+	for i < la && i < lb && a[i] == b[i] {
+		i++
+	}
+	eq := func(x, y []rune) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for k := range x {
+			if x[k] != y[k] {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case la == lb:
+		if i == la {
+			return false
+		}
+		if eq(a[i+1:], b[i+1:]) {
+			return true
+		}
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && eq(a[i+2:], b[i+2:])
+	case la > lb:
+		return eq(a[i+1:], b[i:])
+	default:
+		return eq(b[i+1:], a[i:])
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
