@@ -167,6 +167,8 @@ type Result struct {
 const (
 	KindRobinson = "robinson"
 	KindCPR      = "cpr"
+	// KindStreets is the CPR road register (data-formats.md section 5).
+	KindStreets = "streets"
 )
 
 // DatasetInfo describes a loaded dataset version.
@@ -184,16 +186,27 @@ type DatasetInfo struct {
 const (
 	DefaultRobinsonMaxAge = 100 * 24 * time.Hour
 	DefaultCPRMaxAge      = 100 * 24 * time.Hour
+	// DefaultStreetsMaxAge is how long after its date (the 000 header's,
+	// the operator's or the load day) a road register is fresh.
+	DefaultStreetsMaxAge = 100 * 24 * time.Hour
 )
+
+// DefaultMaxAge returns the default maximum age of a dataset kind.
+func DefaultMaxAge(kind string) time.Duration {
+	switch kind {
+	case KindCPR:
+		return DefaultCPRMaxAge
+	case KindStreets:
+		return DefaultStreetsMaxAge
+	}
+	return DefaultRobinsonMaxAge
+}
 
 // Stale reports whether the dataset is older than its maximum age at now.
 func (i DatasetInfo) Stale(now time.Time) bool {
 	max := i.MaxAge
 	if max <= 0 {
-		max = DefaultRobinsonMaxAge
-		if i.Kind == KindCPR {
-			max = DefaultCPRMaxAge
-		}
+		max = DefaultMaxAge(i.Kind)
 	}
 	// A date in the future is an error in the data: never fresh.
 	return now.Sub(i.Published) > max || i.Published.After(now.Add(24*time.Hour))
@@ -220,12 +233,6 @@ type RobinsonList interface {
 	FamilyTypes() robinson.FamilyTypes
 }
 
-// StreetRegister is a loaded CPR road register.
-type StreetRegister interface {
-	Info() DatasetInfo
-	robinson.Roads
-}
-
 // CPRRegister is a loaded CPR extract.
 type CPRRegister interface {
 	Info() DatasetInfo
@@ -234,8 +241,18 @@ type CPRRegister interface {
 	Lookup(n cprcheck.Number) (cprcheck.Person, bool, error)
 }
 
+// StreetRegister is a loaded CPR road register (data-formats.md section
+// 5): the names of a list record's road and the roads at a contact's
+// address (screening-rules.md section 3.3). It is held in memory, safe for
+// concurrent use, and never fails.
+type StreetRegister interface {
+	Info() DatasetInfo
+	robinson.Roads
+}
+
 // Snapshot is one consistent view of the loaded datasets. CPR may be nil
-// when no CPR extract is loaded; Robinson nil means nothing can be screened.
+// when no CPR extract is loaded, Streets when no road register is loaded;
+// Robinson nil means nothing can be screened.
 // A Snapshot may hold per-reader state (a store transaction): unless its
 // provider says otherwise, use it from one goroutine at a time.
 type Snapshot struct {

@@ -63,13 +63,14 @@ func NewDatasetService(admin DatasetAdmin, audit Auditor, log *slog.Logger, chan
 var kindNames = map[pb.DatasetKind]string{
 	pb.DatasetKind_DATASET_KIND_ROBINSON: screening.KindRobinson,
 	pb.DatasetKind_DATASET_KIND_CPR:      screening.KindCPR,
+	pb.DatasetKind_DATASET_KIND_STREETS:  screening.KindStreets,
 }
 
 func kindOf(k pb.DatasetKind) (string, *requestError) {
 	if name, ok := kindNames[k]; ok {
 		return name, nil
 	}
-	return "", badRequest("kind", "must be DATASET_KIND_ROBINSON or DATASET_KIND_CPR")
+	return "", badRequest("kind", "must be DATASET_KIND_ROBINSON, DATASET_KIND_CPR or DATASET_KIND_STREETS")
 }
 
 func kindProto(kind string) pb.DatasetKind {
@@ -273,6 +274,7 @@ func (s *DatasetService) version(v store.VersionInfo) *pb.DatasetVersion {
 		SourceBytes: v.SourceBytes, Published: timestamppb.New(v.Published), LoadedAt: timestamppb.New(v.LoadedAt),
 		Records: int64(v.Records), Lines: int64(v.Lines), RejectedLines: int64(v.Rejected),
 		CurrentRecords: int64(v.Current), PreviousRecords: int64(v.Previous), Persons: int64(v.Persons), Protections: int64(v.Protections),
+		PostalDistricts: int64(v.PostalDistricts), EarlierNames: int64(v.EarlierNames),
 		Serving: v.Serving, Age: durationpb.New(v.Age), Stale: v.Stale, MaxAge: durationpb.New(v.MaxAge),
 	}
 	out.Rejects = rejects(v.Rejects)

@@ -16,20 +16,22 @@ import (
 
 // Errors of the administrative operations.
 var (
-	// ErrUnknownKind means the dataset kind is not robinson or cpr.
+	// ErrUnknownKind means the dataset kind is not robinson, cpr or
+	// streets.
 	ErrUnknownKind = errors.New("store: unknown dataset kind")
 	// ErrNoPrevious means there is no previous version to roll back to.
 	ErrNoPrevious = errors.New("store: no previous version to roll back to")
 )
 
 // Kinds lists the dataset kinds in display order.
-var Kinds = []string{screening.KindRobinson, screening.KindCPR}
+var Kinds = []string{screening.KindRobinson, screening.KindCPR, screening.KindStreets}
 
 func validKind(kind string) error {
-	if kind != screening.KindRobinson && kind != screening.KindCPR {
-		return fmt.Errorf("%w %q", ErrUnknownKind, kind)
+	switch kind {
+	case screening.KindRobinson, screening.KindCPR, screening.KindStreets:
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w %q", ErrUnknownKind, kind)
 }
 
 // Loading reports whether a load or rollback of kind is running.
@@ -58,10 +60,7 @@ func (s *Store) versionInfo(man Manifest, serving bool, now time.Time) VersionIn
 	info := screening.DatasetInfo{Kind: man.Kind, Published: man.Published, MaxAge: s.maxAge(man.Kind)}
 	max := info.MaxAge
 	if max <= 0 {
-		max = screening.DefaultRobinsonMaxAge
-		if man.Kind == screening.KindCPR {
-			max = screening.DefaultCPRMaxAge
-		}
+		max = screening.DefaultMaxAge(man.Kind)
 	}
 	return VersionInfo{Manifest: man, Serving: serving, Age: now.Sub(man.Published), Stale: info.Stale(now), MaxAge: max}
 }

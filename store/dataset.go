@@ -17,6 +17,7 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 
+	"github.com/robinscreen/robinscreen/roads"
 	"github.com/robinscreen/robinscreen/robinson"
 )
 
@@ -42,12 +43,18 @@ type Manifest struct {
 	Previous            int       `json:"previous,omitempty"`
 	Persons             int       `json:"persons,omitempty"`
 	Protections         int       `json:"protections,omitempty"`
-	Rejected            int       `json:"rejected"`
-	Rejects             []Reject  `json:"rejects,omitempty"`
-	Keys                int       `json:"keys"`
-	BloomFPRate         float64   `json:"bloom_fp_rate"`
-	KeyFingerprint      string    `json:"key_fingerprint,omitempty"`
-	BloomSHA256         string    `json:"bloom_sha256"`
+	// A road register's counts: roads (Records), postal-district (004)
+	// and earlier-name (016) records, and postcodes with a district.
+	Roads           int      `json:"roads,omitempty"`
+	PostalDistricts int      `json:"postal_districts,omitempty"`
+	EarlierNames    int      `json:"earlier_names,omitempty"`
+	Postcodes       int      `json:"postcodes,omitempty"`
+	Rejected        int      `json:"rejected"`
+	Rejects         []Reject `json:"rejects,omitempty"`
+	Keys            int      `json:"keys"`
+	BloomFPRate     float64  `json:"bloom_fp_rate"`
+	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
+	BloomSHA256     string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
 	// Robinson list, "signatures-v2" (robinson.RecordSigs: exact- and
 	// NEAR-surname signature keys). "signatures" versions (format 2, the
@@ -130,6 +137,7 @@ type dataset struct {
 	db       *badger.DB
 	filter   keyFilter
 	family   robinson.FamilySet // a Robinson list's family-type words
+	roads    *roads.Register    // a road register, read into memory at open
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes

@@ -589,8 +589,8 @@ type Source struct {
 	Name string
 }
 
-// LoadSource loads src as a new version of kind, like LoadRobinson and
-// LoadCPR (which it shares its errors with). The server uses it to load an
+// LoadSource loads src as a new version of kind, like LoadRobinson,
+// LoadCPR and LoadStreets (which it shares its errors with). The server uses it to load an
 // upload staged encrypted.
 func (s *Store) LoadSource(ctx context.Context, kind string, src Source, opt LoadOptions) (*Manifest, error) {
 	switch kind {
@@ -598,6 +598,8 @@ func (s *Store) LoadSource(ctx context.Context, kind string, src Source, opt Loa
 		return s.loadRobinson(ctx, src, src.Name, opt)
 	case screening.KindCPR:
 		return s.loadCPR(ctx, src, src.Name, opt)
+	case screening.KindStreets:
+		return s.loadStreets(ctx, src, src.Name, opt)
 	}
 	return nil, validKind(kind)
 }

@@ -35,9 +35,10 @@ var (
 type Options struct {
 	// KeyFile is the pseudonym key file; empty means DefaultKeyFile(dir).
 	KeyFile string
-	// RobinsonMaxAge and CPRMaxAge are the maximum ages after publication;
-	// zero means the defaults of package screening.
-	RobinsonMaxAge, CPRMaxAge time.Duration
+	// RobinsonMaxAge, CPRMaxAge and StreetsMaxAge are the maximum ages
+	// after publication (a road register's date); zero means the defaults
+	// of package screening.
+	RobinsonMaxAge, CPRMaxAge, StreetsMaxAge time.Duration
 	// EncryptionKey, when set (16, 24 or 32 bytes), encrypts every dataset
 	// at rest with Badger's AES encryption. A data directory loaded with a
 	// key cannot be opened without it.
@@ -105,7 +106,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	os.RemoveAll(s.IncomingDir()) // uploads of an interrupted load
-	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
+	for _, kind := range Kinds {
 		s.removeBuilds(kind)
 		d, err := s.openCurrent(kind)
 		if err != nil {
@@ -206,12 +207,22 @@ func (s *Store) openVersion(kind, version string) (*dataset, error) {
 		return nil, fmt.Errorf("%w (key file %s)", ErrKeyMismatch, s.opts.KeyFile)
 	}
 	d.maxAge = s.maxAge(kind)
+	if kind == screening.KindStreets {
+		// A road register is served from memory: build it once here.
+		if err := d.openRoads(); err != nil {
+			d.close()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 
 func (s *Store) maxAge(kind string) time.Duration {
-	if kind == screening.KindCPR {
+	switch kind {
+	case screening.KindCPR:
 		return s.opts.CPRMaxAge
+	case screening.KindStreets:
+		return s.opts.StreetsMaxAge
 	}
 	return s.opts.RobinsonMaxAge
 }
@@ -281,6 +292,11 @@ func (s *Store) Acquire() (screening.Snapshot, func()) {
 		held = append(held, r)
 		snap.CPR = cprRegister{r: r, p: s.pseud}
 	}
+	if d := s.serving[screening.KindStreets]; d != nil {
+		// Served from memory: no reader to hold, and the register stays
+		// valid after the version is retired.
+		snap.Streets = streetRegister{info: d.info(), Register: d.roads}
+	}
 	return snap, func() {
 		for _, r := range held {
 			r.close()
@@ -296,12 +312,12 @@ type Status struct {
 	Stale bool
 }
 
-// Status returns the serving versions, Robinson first.
+// Status returns the serving versions in the order of Kinds.
 func (s *Store) Status(now time.Time) []Status {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []Status
-	for _, kind := range []string{screening.KindRobinson, screening.KindCPR} {
+	for _, kind := range Kinds {
 		d := s.serving[kind]
 		if d == nil {
 			continue

@@ -1,14 +1,18 @@
 // Command robingen writes synthetic robinscreen data sets: a Robinson list,
-// a CPR extract and CRM contact lists, deterministic by seed.
+// a CPR extract, a CPR road register and CRM contact lists, deterministic
+// by seed.
 //
 // Usage:
 //
 //	robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
 //	robingen cpr -n N [-seed S] [-protected 0.05] [-deceased 0.01] [-published YYYY-MM-DD] -o FILE
+//	robingen streets [-published YYYY-MM-DD] -o FILE
 //	robingen contacts -n N -listed 0.1 [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
 //
 // For contacts, -seed and -list-n (and -published) must be those of the
-// list the contacts refer to. -o - writes to standard output. The default
+// list the contacts refer to. The road register covers every synthetic
+// street (the Kommunekode and Vejkode the list's records carry), whatever
+// the list's seed and size; -published dates its 000 header. -o - writes to standard output. The default
 // publication date is today (UTC), so give -published for byte-identical
 // output across days.
 package main
@@ -34,6 +38,7 @@ func main() {
 const usage = `usage:
   robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
   robingen cpr -n N [-seed S] [-protected F] [-deceased F] [-published YYYY-MM-DD] -o FILE
+  robingen streets [-published YYYY-MM-DD] -o FILE
   robingen contacts -n N -listed F [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE`
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -53,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		contactSeed                 *uint64
 	)
 	switch cmd {
-	case "robinson":
+	case "robinson", "streets":
 	case "cpr":
 		protected = fs.Float64("protected", 0.05, "share of persons with an active marketing protection (0003)")
 		deceased = fs.Float64("deceased", 0.01, "share of deceased persons (status 90)")
@@ -98,6 +103,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		case "cpr":
 			return synth.NewGenerator(cfg).WriteCPRExtract(w, *n, *protected, *deceased)
+		case "streets":
+			_, err := synth.NewGenerator(cfg).WriteStreets(w)
+			return err
 		default:
 			cfg.Records = *listN
 			cs := *seed

@@ -19,6 +19,7 @@ func TestRun(t *testing.T) {
 	}{
 		{"robinson", []string{"robinson", "-n", "50", "-seed", "2", "-published", "2026-02-03"}, "ROBINSONLISTEN  Dato: 03.02.2026\r\n", false},
 		{"cpr", []string{"cpr", "-n", "50", "-published", "2026-02-03"}, "000000000" + "20260203", false},
+		{"streets", []string{"streets", "-published", "2026-02-03"}, "000" + "00000000" + "202602030000\r\n001", false},
 		{"contacts", []string{"contacts", "-n", "50", "-listed", "0.5", "-list-n", "100"}, "ref;name;address;postal_code;cpr;expected_listed\n", false},
 		{"unknown", []string{"frob"}, "", true},
 		{"no output", []string{"robinson", "-n", "5"}, "", true},

@@ -19,11 +19,11 @@ import (
 )
 
 const adminUsage = `usage:
-  robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--published YYYY-MM-DD]
-                             [--cpr-produced YYYY-MM-DD] [--max-reject-ratio R] [--import]
+  robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
+                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--import]
   robinscreen admin status   --addr ADDR
-  robinscreen admin versions --addr ADDR --kind robinson|cpr
-  robinscreen admin rollback --addr ADDR --kind robinson|cpr
+  robinscreen admin versions --addr ADDR --kind robinson|cpr|streets
+  robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets
 connection flags: --ca, --cert, --key, --token, --token-file, --insecure
 `
 
@@ -42,11 +42,13 @@ func admin(args []string, stdout, stderr io.Writer) error {
 	case "load":
 		robinsonFile := fs.String("robinson", "", "Robinson list file to upload")
 		cprFile := fs.String("cpr", "", "CPR extract file to upload")
+		streetsFile := fs.String("streets", "", "CPR road register file to upload")
 		published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
 		produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
+		streetsDate := fs.String("streets-date", "", "override the road register's date (YYYY-MM-DD)")
 		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
-		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" {
+		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" && *streetsFile == "" {
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
 		}
@@ -60,7 +62,8 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			file string
 			date string
 			flag string
-		}{{pb.DatasetKind_DATASET_KIND_ROBINSON, *robinsonFile, *published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, *cprFile, *produced, "cpr-produced"}} {
+		}{{pb.DatasetKind_DATASET_KIND_ROBINSON, *robinsonFile, *published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, *cprFile, *produced, "cpr-produced"},
+			{pb.DatasetKind_DATASET_KIND_STREETS, *streetsFile, *streetsDate, "streets-date"}} {
 			if job.file == "" {
 				continue
 			}
@@ -96,13 +99,13 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		printStatus(stdout, resp)
 		return nil
 	case "versions", "rollback":
-		kind := fs.String("kind", "", "robinson or cpr")
+		kind := fs.String("kind", "", "robinson, cpr or streets")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 			return errUsage
 		}
-		k, ok := map[string]pb.DatasetKind{"robinson": pb.DatasetKind_DATASET_KIND_ROBINSON, "cpr": pb.DatasetKind_DATASET_KIND_CPR}[*kind]
+		k, ok := map[string]pb.DatasetKind{"robinson": pb.DatasetKind_DATASET_KIND_ROBINSON, "cpr": pb.DatasetKind_DATASET_KIND_CPR, "streets": pb.DatasetKind_DATASET_KIND_STREETS}[*kind]
 		if !ok {
-			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr is required")
+			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr|streets is required")
 			return errUsage
 		}
 		c, done, err := adminClient(&cf)

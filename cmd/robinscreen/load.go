@@ -30,16 +30,18 @@ func load(args []string, stdout, stderr io.Writer) error {
 	dir := fs.String("data", "", "data directory (required; must not be in use by a server)")
 	robinsonFile := fs.String("robinson", "", "Robinson list file (CPR's published layout, ISO 8859-1 or UTF-8)")
 	cprFile := fs.String("cpr", "", "CPR extract file (000/001/015/999 records)")
+	streetsFile := fs.String("streets", "", "CPR road register file (vejregister: 001/004/016 records)")
 	published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
 	produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
+	streetsDate := fs.String("streets-date", "", "override the road register's date (default: its 000 header's, else today)")
 	ratio := fs.Float64("max-reject-ratio", 0, "refuse a file when more than this share of its data lines is rejected (default 0.001)")
 	var sf storeFlags
 	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *dir == "" || (*robinsonFile == "" && *cprFile == "") || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "robinscreen load: --data and at least one of --robinson, --cpr are required")
+	if *dir == "" || (*robinsonFile == "" && *cprFile == "" && *streetsFile == "") || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "robinscreen load: --data and at least one of --robinson, --cpr, --streets are required")
 		fs.Usage()
 		return errUsage
 	}
@@ -48,6 +50,10 @@ func load(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	prod, err := parseDate("cpr-produced", *produced)
+	if err != nil {
+		return err
+	}
+	sdate, err := parseDate("streets-date", *streetsDate)
 	if err != nil {
 		return err
 	}
@@ -82,6 +88,16 @@ func load(args []string, stdout, stderr io.Writer) error {
 			man.Version, man.Persons, man.Protections, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
 		printRejects(stdout, man.Rejects)
 	}
+	if *streetsFile != "" {
+		man, err := st.LoadStreets(ctx, *streetsFile, store.LoadOptions{Published: sdate, MaxRejectRatio: *ratio, Progress: bar.update("streets")})
+		bar.done()
+		if err != nil {
+			return describeLoadError(err)
+		}
+		fmt.Fprintf(stdout, "streets: loaded version %s: %d roads, %d postal districts, %d earlier names, %d skipped lines, %d rejected lines, dated %s, sha256 %s\n",
+			man.Version, man.Roads, man.PostalDistricts, man.EarlierNames, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+		printRejects(stdout, man.Rejects)
+	}
 	return nil
 }
 
@@ -97,7 +113,7 @@ func describeLoadError(err error) error {
 	var b strings.Builder
 	b.WriteString(err.Error())
 	var lines []string
-	var re *ingest.RejectError // also robinson.RejectError, cprcheck.RejectError
+	var re *ingest.RejectError // also robinson's, cprcheck's and roads' RejectError
 	if errors.As(err, &re) {
 		for _, le := range re.First {
 			lines = append(lines, le.Error())

@@ -1,10 +1,10 @@
 // Command robinscreen serves and loads the robinscreen screening datasets.
 //
 //	robinscreen serve [--data DIR] [--listen ADDR] [--demo]
-//	robinscreen load --data DIR [--robinson FILE] [--cpr FILE]
+//	robinscreen load --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE]
 //
 // The command only wires packages together: parsing and matching live in
-// robinson and cprcheck, decisions in screening, storage in store and the
+// robinson, cprcheck and roads, decisions in screening, storage in store and the
 // gRPC adapter in server.
 package main
 
@@ -22,8 +22,8 @@ const usage = `usage:
                     [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--insecure]
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
-  robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--published YYYY-MM-DD]
-                    [--cpr-produced YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
+  robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
+                    [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
                     [--encryption-key-file FILE]
   robinscreen admin load|status|versions|rollback --addr ADDR ...
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE

@@ -1,7 +1,7 @@
 // Package demo builds the bundled, clearly synthetic demo dataset that
 // `robinscreen serve --demo` loads into an empty data directory: a small
-// Robinson list and CPR extract of invented people at invented addresses.
-// No real person's data is in it.
+// Robinson list, CPR extract and CPR road register of invented people at
+// invented addresses on invented roads. No real person's data is in it.
 package demo
 
 import (
@@ -24,6 +24,34 @@ var Robinson = []cprfmt.RobinsonEntry{
 	{Name: "Fiktiv,Hans Peter", Address: "Gl. Testvej 3 st tv", PostDist: "5000 Odense C", Previous: true, Kommunekode: "0461", Vejkode: "0778"},
 	{Name: "Testesen,Søren", Address: "Fiktivvej 12, 2. tv", PostDist: "2100 København Ø", Kommunekode: "0101", Vejkode: "4242", HouseNumber: "012", Floor: "02", Door: "tv"},
 	{Name: "Ålykke,Ærbødige Øjvind", Address: "Åbenrå Testgade 86B", PostDist: "6200 Aabenraa", Kommunekode: "0580", Vejkode: "0086", HouseNumber: "086B"},
+	// Listed under the road's abbreviated addressing name, which the list
+	// prints; contacts write the full name "Borgmester Fiktivsens Gade",
+	// which only the road register ties to it.
+	{Name: "Registersen,Bodil", Address: "Borgm Fiktivsensg 7, st. th", PostDist: "8000 Aarhus C", Kommunekode: "0751", Vejkode: "2345", HouseNumber: "007", Floor: "st", Door: "th"},
+}
+
+// Streets is the demo road register: every road of the demo list, with
+// its postal districts, plus "Fiktivvejen", a second road in 2100 one
+// letter-ending away from "Fiktivvej" (a contact on Fiktivvejen lives on
+// that road, not near Fiktivvej). "Opdigtet Allé" was "Opdigtet Vej"
+// before (an earlier name, 016).
+var Streets = []cprfmt.RoadEntry{
+	{Kommunekode: "0101", Vejkode: "2001", AddressingName: "Dronn. Louises V.", Name: "Dronning Louises Vej",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0035", Parity: "U", Postcode: "2200", Town: "København N"}, {From: "0002", To: "0036", Parity: "L", Postcode: "2200", Town: "København N"}}},
+	{Kommunekode: "0101", Vejkode: "4242", AddressingName: "Fiktivvej", Name: "Fiktivvej",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0040", Postcode: "2100", Town: "København Ø"}}},
+	{Kommunekode: "0101", Vejkode: "4243", AddressingName: "Fiktivvejen", Name: "Fiktivvejen",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0099", Postcode: "2100", Town: "København Ø"}}},
+	{Kommunekode: "0461", Vejkode: "0777", AddressingName: "Opdigtet Allé", Name: "Opdigtet Allé", Earlier: []string{"Opdigtet Vej"},
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0029", Parity: "U", Postcode: "5000", Town: "Odense C"}, {From: "0002", To: "0030", Parity: "L", Postcode: "5000", Town: "Odense C"}}},
+	{Kommunekode: "0461", Vejkode: "0778", AddressingName: "Gl. Testvej", Name: "Gammel Testvej",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0020", Postcode: "5000", Town: "Odense C"}}},
+	{Kommunekode: "0580", Vejkode: "0086", AddressingName: "Åbenrå Testgade", Name: "Åbenrå Testgade",
+		Districts: []cprfmt.DistrictEntry{{From: "0002", To: "120Z", Parity: "L", Postcode: "6200", Town: "Aabenraa"}}},
+	{Kommunekode: "0751", Vejkode: "1234", AddressingName: "Prøvestien", Name: "Prøvestien",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0010", Postcode: "8000", Town: "Aarhus C"}}},
+	{Kommunekode: "0751", Vejkode: "2345", AddressingName: "Borgm Fiktivsensg", Name: "Borgmester Fiktivsens Gade",
+		Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0049", Parity: "U", Postcode: "8000", Town: "Aarhus C"}, {From: "0002", To: "0048", Parity: "L", Postcode: "8000", Town: "Aarhus C"}}},
 }
 
 // The demo CPR extract's people; the numbers are synthetic.
@@ -56,13 +84,18 @@ func Files(today time.Time) (robinson, cpr []byte, err error) {
 	return robinson, []byte(strings.Join(lines, "\r\n") + "\r\n"), nil
 }
 
+// StreetsFile returns the demo road register (ISO 8859-1), dated today.
+func StreetsFile(today time.Time) ([]byte, error) {
+	return cprfmt.RoadsFile(today, Streets)
+}
+
 // Loader is the part of the store that Load needs.
 type Loader interface {
 	LoadSource(ctx context.Context, kind string, src store.Source, opt store.LoadOptions) (*store.Manifest, error)
 }
 
-// Load loads the demo Robinson list and CPR extract, dated today, from
-// memory. With synthetic set they are marked as the synthetic demo dataset
+// Load loads the demo Robinson list, CPR extract and road register, dated
+// today, from memory. With synthetic set they are marked as the synthetic demo dataset
 // (what serve --demo does); tests that use the demo people as ordinary
 // data leave it unset. It returns the store's load errors.
 func Load(ctx context.Context, st Loader, today time.Time, synthetic bool) error {
@@ -70,11 +103,15 @@ func Load(ctx context.Context, st Loader, today time.Time, synthetic bool) error
 	if err != nil {
 		return err
 	}
+	streets, err := StreetsFile(today)
+	if err != nil {
+		return err
+	}
 	opt := store.LoadOptions{Synthetic: synthetic}
 	for _, f := range []struct {
 		kind, name string
 		data       []byte
-	}{{screening.KindRobinson, "robinson-demo.txt", rob}, {screening.KindCPR, "cpr-demo.txt", cpr}} {
+	}{{screening.KindRobinson, "robinson-demo.txt", rob}, {screening.KindCPR, "cpr-demo.txt", cpr}, {screening.KindStreets, "streets-demo.txt", streets}} {
 		src := store.Source{R: bytes.NewReader(f.data), Size: int64(len(f.data)), Name: f.name}
 		if _, err := st.LoadSource(ctx, f.kind, src, opt); err != nil {
 			return err

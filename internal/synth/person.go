@@ -282,14 +282,15 @@ func drawAddress(r *rng, pc int) Address {
 		pc = postcodeW.draw(r)
 	}
 	p := &postcodes[pc]
-	st := p.streets[r.n(len(p.streets))]
+	k := r.n(len(p.streets))
+	st := p.streets[k]
 	s := &streets[st]
 	u := r.r.Float64()
 	a := Address{
 		Street: s.full, StreetAbbrev: s.abbrev,
 		HouseNumber: 1 + int(250*u*u),
 		Postcode:    p.code, Town: p.town, Kommunekode: p.kommune,
-		Vejkode: vejkode(p.kommune, st),
+		Vejkode: p.vejkodes[k],
 		pc:      uint16(pc), st: st,
 	}
 	if r.pct(8) {
@@ -322,9 +323,40 @@ func drawAddress(r *rng, pc int) Address {
 	return a
 }
 
-func vejkode(kommune string, st uint16) string {
-	k, _ := strconv.Atoi(kommune)
-	v := 1 + mix64(uint64(k)<<16|uint64(st))%9899
-	s := strconv.FormatUint(v, 10)
-	return strings.Repeat("0", 4-len(s)) + s
+// vejkodes assigns every street of every postcode its Vejkode: a street
+// has one code in its kommune (shared by the kommune's postcodes), and no
+// two streets of a kommune share one (the road register ties a code to
+// one road). The first choice is a hash of kommune and street; a code
+// already taken moves on to the next free one, in table order, so the
+// assignment is deterministic.
+func vejkodes() {
+	type road struct {
+		kommune string
+		st      uint16
+	}
+	codes := map[road]string{}
+	used := map[string]map[uint64]bool{}
+	for pi := range postcodes {
+		p := &postcodes[pi]
+		p.vejkodes = make([]string, len(p.streets))
+		for i, st := range p.streets {
+			key := road{p.kommune, st}
+			c, ok := codes[key]
+			if !ok {
+				k, _ := strconv.Atoi(p.kommune)
+				v := 1 + mix64(uint64(k)<<16|uint64(st))%9899
+				if used[p.kommune] == nil {
+					used[p.kommune] = map[uint64]bool{}
+				}
+				for used[p.kommune][v] {
+					v = v%9899 + 1
+				}
+				used[p.kommune][v] = true
+				s := strconv.FormatUint(v, 10)
+				c = strings.Repeat("0", 4-len(s)) + s
+				codes[key] = c
+			}
+			p.vejkodes[i] = c
+		}
+	}
 }

@@ -41,6 +41,7 @@ type postcode struct {
 	weight              int
 	city                bool // central Copenhagen/Frederiksberg
 	streets             []uint16
+	vejkodes            []string // the Vejkode of each of streets
 }
 
 // Tables, built once at package initialisation.
@@ -59,6 +60,7 @@ var (
 	postcodes      []postcode
 	postcodeW      weighted
 	localities     []string
+	earlierNames   []street
 )
 
 func init() {
@@ -150,6 +152,14 @@ func init() {
 		pw = append(pw, w*w)
 	}
 	postcodeW = newWeighted(pw)
+	vejkodes()
+	for _, f := range strings.Split(earlierStreetData, "|") {
+		full, abbrev, ok := strings.Cut(f, "=")
+		if !ok {
+			abbrev = full
+		}
+		earlierNames = append(earlierNames, street{full: full, abbrev: abbrev})
+	}
 	localities = strings.Split(localityData, "|")
 	// The packed keys (nameParts.key, Address.addrKey) have these widths.
 	if len(surnames) > 511 || len(givenNames) > 1022 || len(streets) > 511 || len(postcodes) > 1023 {
