@@ -87,7 +87,7 @@ func orcDamerauLevenshtein(a, b string) int {
 // orcOneEdit: "one edit apart (a letter inserted, deleted or replaced, or
 // two neighbouring letters swapped) and the shorter has at least 5
 // letters".
-func orcOneEdit(a, b string) bool {
+func orcOneEdit(a, b string, o orcOpts) bool {
 	if orcDamerauLevenshtein(a, b) != 1 {
 		return false
 	}
@@ -96,7 +96,22 @@ func orcOneEdit(a, b string) bool {
 	if len(sb) < len(sa) {
 		short = b
 	}
+	if o.editRunes {
+		return len([]rune(short)) >= 5
+	}
 	return orcLetters(short) >= 5
+}
+
+// orcOpts emulate known implementation bugs (see TestOracleKnownBugs), so
+// that a disagreement can be attributed to one of them; the zero orcOpts
+// is the rule text.
+type orcOpts struct {
+	// oneWayInitials: when both given names are initials, only "the list
+	// name starts with the contact's initial" is tried.
+	oneWayInitials bool
+	// editRunes: "the shorter has at least 5 letters" counts runes
+	// (digits too).
+	editRunes bool
 }
 
 // ---------------------------------------------------------------------
@@ -217,7 +232,7 @@ func orcDefinite(a, b string) bool {
 // which is a definite ending on the last word or one edit; never combined
 // with an abbreviation (every other pair is identical, and a word written
 // with a trailing dot, an abbreviation, is never edited).
-func orcStreetNear(a, b string) bool {
+func orcStreetNear(a, b string, o orcOpts) bool {
 	wa, wb := strings.Fields(a), strings.Fields(b)
 	if len(wa) == 0 || len(wa) != len(wb) {
 		return false
@@ -241,7 +256,7 @@ func orcStreetNear(a, b string) bool {
 	if diff == len(wa)-1 && orcDefinite(x, y) {
 		return true
 	}
-	return orcOneEdit(x, y)
+	return orcOneEdit(x, y, o)
 }
 
 // orcHouseNumberValue is the number part of a house number.
@@ -259,7 +274,7 @@ func orcHouseNumberValue(h string) (int, bool) {
 
 // orcStreet returns the street agreement of the contact's address with
 // rec under m.
-func orcStreet(m *Matcher, addr Address, rec *Record) StreetAgreement {
+func orcStreet(m *Matcher, addr Address, rec *Record, o orcOpts) StreetAgreement {
 	c := addr.Street
 	if a := orcStreetAgrees(c, rec.Address.Street); a != StreetNone {
 		return a
@@ -273,9 +288,9 @@ func orcStreet(m *Matcher, addr Address, rec *Record) StreetAgreement {
 			return StreetRegister
 		}
 	}
-	near := orcStreetNear(c, rec.Address.Street)
+	near := orcStreetNear(c, rec.Address.Street, o)
 	for _, n := range regNames {
-		near = near || orcStreetNear(c, n)
+		near = near || orcStreetNear(c, n, o)
 	}
 	if !near {
 		return StreetNone
@@ -324,11 +339,7 @@ func orcFamily(m *Matcher, w string) bool {
 
 // orcGivenReadings returns which given-name clauses hold (ignoring the
 // surname): FULL, INITIAL, given NEAR.
-//
-// oneWayInitials emulates a known implementation bug (see
-// TestOracleKnownBugs): when both given names are initials, only "the list
-// name starts with the contact's initial" is tried.
-func orcGivenReadings(m *Matcher, c, l []Given, oneWayInitials bool) (full, initial, near bool) {
+func orcGivenReadings(m *Matcher, c, l []Given, o orcOpts) (full, initial, near bool) {
 	twoLetters := func(g Given) bool { return !g.Initial && orcLetters(g.Word) >= 2 }
 	for _, x := range c {
 		for _, y := range l {
@@ -344,7 +355,7 @@ func orcGivenReadings(m *Matcher, c, l []Given, oneWayInitials bool) (full, init
 	// the other side.
 	for _, x := range c {
 		for _, y := range l {
-			if oneWayInitials && x.Initial && y.Initial {
+			if o.oneWayInitials && x.Initial && y.Initial {
 				initial = initial || strings.HasPrefix(y.Word, x.Word)
 				continue
 			}
@@ -379,7 +390,7 @@ func orcGivenReadings(m *Matcher, c, l []Given, oneWayInitials bool) (full, init
 	// Given NEAR.
 	for _, x := range c {
 		for _, y := range l {
-			if !orcFamily(m, x.Word) && !orcFamily(m, y.Word) && orcOneEdit(x.Word, y.Word) {
+			if !orcFamily(m, x.Word) && !orcFamily(m, y.Word) && orcOneEdit(x.Word, y.Word, o) {
 				near = true
 			}
 		}
@@ -417,16 +428,16 @@ func orcApplyNears(base Level, nears int) Level {
 
 // orcMatch is the oracle: the outcome of contact (name, addr) against rec.
 func orcMatch(m *Matcher, name Name, addr Address, rec *Record) oracleResult {
-	return orcMatchOpt(m, name, addr, rec, false)
+	return orcMatchOpt(m, name, addr, rec, orcOpts{})
 }
 
-func orcMatchOpt(m *Matcher, name Name, addr Address, rec *Record, oneWayInitials bool) oracleResult {
+func orcMatchOpt(m *Matcher, name Name, addr Address, rec *Record, o orcOpts) oracleResult {
 	var r oracleResult
 	if addr.Postcode == "" || addr.HouseNumber == "" ||
 		addr.Postcode != rec.Address.Postcode || addr.HouseNumber != rec.Address.HouseNumber {
 		return r
 	}
-	r.Street = orcStreet(m, addr, rec)
+	r.Street = orcStreet(m, addr, rec, o)
 	r.Unit = orcUnits(addr, rec.Address)
 	// Surname.
 	for _, s := range name.Surnames {
@@ -439,7 +450,7 @@ func orcMatchOpt(m *Matcher, name Name, addr Address, rec *Record, oneWayInitial
 	if !r.SurnameAgrees {
 		for _, s := range name.Surnames {
 			for _, t := range rec.Name.Surnames {
-				if orcOneEdit(s, t) {
+				if orcOneEdit(s, t, o) {
 					r.SurnameNear = true
 				}
 			}
@@ -448,7 +459,7 @@ func orcMatchOpt(m *Matcher, name Name, addr Address, rec *Record, oneWayInitial
 	if r.Street == StreetNone || !r.SurnameAgrees && !r.SurnameNear {
 		return r
 	}
-	full, initial, gnear := orcGivenReadings(m, name.Given, rec.Name.Given, oneWayInitials)
+	full, initial, gnear := orcGivenReadings(m, name.Given, rec.Name.Given, o)
 	nears := 0
 	if r.Street == StreetNear {
 		nears++
