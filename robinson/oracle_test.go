@@ -117,12 +117,12 @@ type orcOpts struct {
 // ---------------------------------------------------------------------
 // 3.3 Streets.
 
-// orcCompact removes all blanks and punctuation: only letters and digits
-// stay.
+// orcCompact removes all blanks and punctuation (symbols too: 3.1 removes
+// them from words anyway).
 func orcCompact(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if !unicode.IsSpace(r) && !unicode.IsPunct(r) && !unicode.IsSymbol(r) && !unicode.IsControl(r) {
 			b.WriteRune(r)
 		}
 	}
