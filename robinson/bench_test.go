@@ -80,3 +80,23 @@ func BenchmarkScreenContact(b *testing.B) {
 		benchAddr, _ = ParseAddress("Nørregade 12A, 2. tv, 8000 Aarhus C")
 	}
 }
+
+// BenchmarkMatchNeighbour is the common candidate that does not match: the
+// same surname at the same house number of another street, another given
+// name.
+func BenchmarkMatchNeighbour(b *testing.B) {
+	ln, _ := ParseListName("Jensen,Karen Marie")
+	la, _ := ParseAddress("Skovbrynet 12A, 2. tv")
+	la.Postcode = "2100"
+	rec := &Record{Line: 1, Name: ln, Address: la}
+	name, _ := ParseContactName("Peter Jensen")
+	addr, _ := ParseAddress("Dronning Louises Vej 12A, 2. tv, 2100 København Ø")
+	m := Matcher{Family: FamilySet{"jensen": {}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		benchOut = m.Match(name, addr, rec)
+	}
+	if benchOut.Level != NoMatch {
+		b.Fatalf("Match = %v, want NO_MATCH", benchOut)
+	}
+}

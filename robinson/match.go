@@ -361,6 +361,10 @@ func (m *Matcher) evalName(contact, list Name) nameEval {
 				} else if !e.givenNear && OneEdit(c.Word, l.Word) && !m.familyType(c.Word) && !m.familyType(l.Word) {
 					e.givenNear = true
 				}
+			case c.Initial && l.Initial:
+				// Either initial, as a given name, starts with the other
+				// ("aa" for Å. starts with "a" for A.).
+				e.initial = e.initial || strings.HasPrefix(l.Word, c.Word) || strings.HasPrefix(c.Word, l.Word)
 			case c.Initial:
 				e.initial = e.initial || strings.HasPrefix(l.Word, c.Word)
 			default:

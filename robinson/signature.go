@@ -8,28 +8,27 @@ import (
 // Signatures let a store rule out, with a Bloom filter and without reading
 // them, the records that cannot match a contact. Every record that
 // Matcher.Match can give more than NoMatch shares at least one signature
-// key with the contact, whatever NEAR, abbreviation or road-register name
-// made it agree (screening-rules.md section 3.5 allows at most one NEAR):
+// with the contact, whatever NEAR, abbreviation or road-register name made
+// it agree (screening-rules.md section 3.5 allows at most one NEAR). The
+// street never takes part: a REGISTER street (an earlier name of the road,
+// a name the register holds for a road outside any postal district) or a
+// NEAR street can start with anything, and the road register may be
+// loaded, replaced or absent independently of the list.
 //
-//   - Exact-surname keys (a contact surname word equals a list surname
-//     word, so both are under one blocking key, AppendKey): the blocking
-//     key plus a given-name signature. A given name's signatures are the
-//     first two letters of the word (one for an initial). A FULL name
-//     shares a word; an INITIAL shares the first letter (an initial fits a
-//     name that starts with it; shared family-type words are shared
-//     words); a NEAR given name is one edit from the other, and two words
-//     one edit apart always share one of their first two letters as a
-//     set. The street is left out: a REGISTER or NEAR street can start
-//     with anything.
-//   - NEAR-surname keys (no surname word agrees, so the blocking keys
-//     differ): postcode and house number, the street's first letter, a
-//     given name's first letter and two of the first three letters of a
-//     surname word of at least MinEditLetters letters (surnameSigs). Then the street
-//     agrees EQUAL, ABBREVIATED (both keep the first letter; every pair
-//     of the abbreviation table does) or REGISTER (the probe adds the first
-//     letters of the names of the roads the contact's street names, see
-//     NewProbe), and the given names FULL or INITIAL, since a second NEAR
-//     gives no match.
+//   - Exact-surname signatures (a contact surname word equals a list
+//     surname word, so both are under one blocking key, AppendKey), grouped
+//     under the blocking key: for a full given name its first letter and
+//     its prefix pairs (prefixPairs), for an initial its letter. A FULL name
+//     shares a word, so all its pairs; a NEAR given name (one edit, the
+//     shorter at least five letters) shares a prefix pair; an INITIAL
+//     shares a first letter (contactGivenSigs); shared family-type words
+//     are shared words.
+//   - NEAR-surname signatures (no surname word agrees, so the blocking keys
+//     differ), grouped under the address (postcode and house number) and a
+//     given name's first letter: the prefix pairs of every surname word of
+//     at least MinEditLetters letters. A second NEAR gives no match, so
+//     the given names agree FULL or INITIAL and share a first letter; the
+//     surnames, one edit apart, share a prefix pair.
 //
 // A "letter" here is a rune folded to one byte (runeSig): distinct runes
 // may share a signature, which only costs a read.
@@ -195,18 +194,6 @@ func appendSig(dst []byte, s byte) []byte {
 	return append(dst, s)
 }
 
-// StreetSignature returns the first byte of a normalised street that the
-// compact comparison keeps (not a blank or ASCII punctuation), or 0 when
-// there is none.
-func StreetSignature(street string) byte {
-	for i := 0; i < len(street); i++ {
-		if !streetSkip(street[i]) {
-			return street[i]
-		}
-	}
-	return 0
-}
-
 // sigNear starts a NEAR-surname group; blocking keys start with a
 // postcode (and, in a store, its own prefix).
 const sigNear = 'n'
@@ -231,23 +218,21 @@ func AppendAddressKey(dst []byte, postcode, houseNumber string) []byte {
 }
 
 // AppendNearGroup appends the group of NEAR-surname signatures of an
-// address (AppendAddressKey), a street signature and a given-name
-// signature to dst.
-func AppendNearGroup(dst, addrKey []byte, street, given byte) []byte {
+// address (AppendAddressKey) and a given-name signature to dst.
+func AppendNearGroup(dst, addrKey []byte, given byte) []byte {
 	dst = append(dst, sigNear)
 	dst = append(dst, addrKey...)
-	return append(dst, street, given)
+	return append(dst, given)
 }
 
 // RecordSigs holds one record's signatures for a store's filter.
 type RecordSigs struct {
 	// Given: the exact-surname signatures, three bytes each.
 	Given []byte
-	// Street, First and Surname: the NEAR-surname signatures; a key for
-	// every First x Surname pair (AppendNearGroup; Surname holds two bytes
-	// a signature). Surname is empty when no surname word has
+	// First and Surname: the NEAR-surname signatures; a Surname key in
+	// the group of every First (AppendNearGroup; Surname holds two bytes a
+	// signature). Surname is empty when no surname word has
 	// MinEditLetters letters.
-	Street  byte
 	First   []byte
 	Surname []byte
 }
@@ -255,7 +240,6 @@ type RecordSigs struct {
 // Signatures fills s with rec's signatures, reusing its slices.
 func (s *RecordSigs) Signatures(rec *Record) {
 	s.Given = recordGivenSigs(s.Given[:0], &rec.Name)
-	s.Street = StreetSignature(rec.Address.Street)
 	s.First = givenFirstSigs(s.First[:0], &rec.Name)
 	s.Surname = surnameSigs(s.Surname[:0], &rec.Name)
 }
@@ -278,8 +262,6 @@ type Probe struct {
 	ng      int
 	first   [maxProbeSigs]byte
 	nf      int
-	streets [maxProbeSigs]byte
-	nst     int
 	surname [2 * maxProbeSigs]byte
 	nsn     int
 
@@ -290,13 +272,8 @@ type Probe struct {
 	name    Name
 }
 
-// NewProbe returns the probe of a contact's parsed name and address. roads
-// is the loaded road register or nil; with it, the street signatures also
-// hold the first letters of every name of each road that has a postal
-// district for the contact's postcode and house number and whose name the
-// contact's street agrees with (EQUAL or ABBREVIATED), so that a record on
-// that road is found when the contact writes an earlier or a full name.
-func NewProbe(name Name, addr Address, roads Roads) Probe {
+// NewProbe returns the probe of a contact's parsed name and address.
+func NewProbe(name Name, addr Address) Probe {
 	p := Probe{built: true, name: name}
 	if addr.Street == "" || len(name.Given) == 0 || addr.Postcode == "" || addr.HouseNumber == "" ||
 		len(addr.Postcode)+len(addr.HouseNumber)+2 > len(p.addrKey) {
@@ -316,28 +293,6 @@ func NewProbe(name Name, addr Address, roads Roads) Probe {
 	} else {
 		p.nsn = copy(p.surname[:], sn)
 	}
-	streets := appendSig(buf[:0], StreetSignature(addr.Street))
-	if roads != nil {
-		if n, ok := HouseNumberValue(addr.HouseNumber); ok {
-			for _, r := range roads.RoadsAt(addr.Postcode, n) {
-				names := roads.RoadNames(r)
-				agrees := false
-				for _, rn := range names {
-					if StreetsCompatible(addr.Street, rn) != StreetNone {
-						agrees = true
-						break
-					}
-				}
-				if !agrees {
-					continue
-				}
-				for _, rn := range names {
-					streets = appendSig(streets, StreetSignature(rn))
-				}
-			}
-		}
-	}
-	p.nst = setSigs(&p.streets, streets, &p.all)
 	return p
 }
 
@@ -353,10 +308,11 @@ func setSigs(dst *[maxProbeSigs]byte, sigs []byte, overflow *bool) int {
 // None reports that the contact can match no record: lookups are useless.
 func (p *Probe) None() bool { return p.built && p.none }
 
-// Filter is what a probe tests signature keys against: a store's filter,
-// whose TestIn reports whether key may be in group.
+// Filter is what a probe tests signatures against: a store's filter,
+// whose TestAnyIn reports whether any of keys (each width bytes, one after
+// the other) may be in group.
 type Filter interface {
-	TestIn(group, key []byte) bool
+	TestAnyIn(group, keys []byte, width int) bool
 }
 
 // MayMatchExact reports whether a record stored under the blocking key key
@@ -370,12 +326,7 @@ func (p *Probe) MayMatchExact(key []byte, f Filter) bool {
 	if p.none {
 		return false
 	}
-	for i := 0; i+2 < p.ng; i += 3 {
-		if f.TestIn(key, p.given[i:i+3]) {
-			return true
-		}
-	}
-	return false
+	return f.TestAnyIn(key, p.given[:p.ng], 3)
 }
 
 // MayMatchNear reports whether a record at the probe's address whose
@@ -390,14 +341,9 @@ func (p *Probe) MayMatchNear(f Filter) bool {
 		return false
 	}
 	ak := p.addrKey[:p.nak]
-	for _, s := range p.streets[:p.nst] {
-		for _, g := range p.first[:p.nf] {
-			group := AppendNearGroup(p.group[:0], ak, s, g)
-			for i := 0; i+1 < p.nsn; i += 2 {
-				if f.TestIn(group, p.surname[i:i+2]) {
-					return true
-				}
-			}
+	for _, g := range p.first[:p.nf] {
+		if f.TestAnyIn(AppendNearGroup(p.group[:0], ak, g), p.surname[:p.nsn], 2) {
+			return true
 		}
 	}
 	return false

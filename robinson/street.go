@@ -296,8 +296,10 @@ func wordsNear(wa, wb string, last bool) bool {
 const MinEditLetters = 5
 
 // OneEdit reports whether the normalised words a and b are exactly one
-// edit apart (a letter inserted, deleted or replaced, or two neighbouring
-// letters swapped) and the shorter has at least MinEditLetters letters.
+// edit apart (a character inserted, deleted or replaced, or two
+// neighbouring characters swapped) and the one with fewer letters has at
+// least MinEditLetters letters (digits are not letters: "10234" is never
+// one edit from "10235").
 // Equal words are not one edit apart. It does not allocate for ASCII words.
 func OneEdit(a, b string) bool {
 	if a == b {
@@ -307,7 +309,7 @@ func OneEdit(a, b string) bool {
 		return oneEditRunes([]rune(a), []rune(b))
 	}
 	la, lb := len(a), len(b)
-	if min(la, lb) < MinEditLetters || la-lb > 1 || lb-la > 1 {
+	if la-lb > 1 || lb-la > 1 || min(letters(a), letters(b)) < MinEditLetters {
 		return false
 	}
 	i := 0
@@ -329,7 +331,7 @@ func OneEdit(a, b string) bool {
 
 func oneEditRunes(a, b []rune) bool {
 	la, lb := len(a), len(b)
-	if min(la, lb) < MinEditLetters || la-lb > 1 || lb-la > 1 {
+	if la-lb > 1 || lb-la > 1 || min(letters(string(a)), letters(string(b))) < MinEditLetters {
 		return false
 	}
 	i := 0
@@ -361,6 +363,18 @@ func oneEditRunes(a, b []rune) bool {
 	default:
 		return eq(b[i+1:], a[i:])
 	}
+}
+
+// letters counts the letters of s (digits and other characters are not
+// letters).
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }
 
 func isASCII(s string) bool {

@@ -282,7 +282,7 @@ func BenchmarkFloor(b *testing.B) {
 		if err != nil || addr.Postcode == "" || addr.HouseNumber == "" {
 			b.Fatalf("contact %s not verifiable", c.Ref)
 		}
-		probe := robinson.NewProbe(name, addr, nil)
+		probe := robinson.NewProbe(name, addr)
 		for j, sn := range name.Surnames {
 			if dupWord(name.Surnames[:j], sn) {
 				continue

@@ -17,6 +17,9 @@ type keyFilter interface {
 	// A filter of plain keys takes group nil.
 	AddIn(group, key []byte)
 	TestIn(group, key []byte) bool
+	// TestAnyIn reports whether any of keys, width bytes each, may be in
+	// group (robinson.Filter).
+	TestAnyIn(group, keys []byte, width int) bool
 	WriteTo(w io.Writer) (int64, error)
 	// empty reports a filter that holds no key.
 	empty() bool
@@ -39,6 +42,15 @@ func (c classicBloom) TestIn(group, key []byte) bool {
 		key = append(append([]byte(nil), group...), key...)
 	}
 	return c.Test(key)
+}
+
+func (c classicBloom) TestAnyIn(group, keys []byte, width int) bool {
+	for i := 0; width > 0 && i+width <= len(keys); i += width {
+		if c.TestIn(group, keys[i:i+width]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c classicBloom) empty() bool { return c.ApproximatedSize() == 0 }

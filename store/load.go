@@ -472,7 +472,7 @@ func robinsonFilterKeys() filterKeysFunc {
 			}
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			for _, g := range sigs.First {
-				buf = robinson.AppendNearGroup(buf[:0], ak, sigs.Street, g)
+				buf = robinson.AppendNearGroup(buf[:0], ak, g)
 				for i := 0; i+1 < len(sigs.Surname); i += 2 {
 					add(buf, sigs.Surname[i:i+2])
 				}

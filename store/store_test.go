@@ -152,7 +152,7 @@ func candidates(t testing.TB, s *Store, name, address, surname string) []robinso
 		t.Fatal(err)
 	}
 	a, _ := robinson.ParseAddress(address)
-	probe := robinson.NewProbe(n, a, nil)
+	probe := robinson.NewProbe(n, a)
 	snap, release := s.Acquire()
 	defer release()
 	var got []robinson.Record

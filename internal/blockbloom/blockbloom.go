@@ -34,22 +34,52 @@ func New(n, bitsPerKey int) *Filter {
 	return &Filter{blocks: make([]uint64, nb*blockWords)}
 }
 
-// locate returns the block offset and the two 9-bit-step hashes of key in
-// group: the group's hash picks the block, the key's hash (mixed with the
-// group's, so that equal keys of two groups in one block differ) the bits.
-func (f *Filter) locate(group, key []byte) (block int, h1, h2 uint32) {
-	gh := xxhash.Sum64(group)
-	h := gh
-	if len(group) == 0 || len(key) > 0 {
-		h = xxhash.Sum64(key) ^ (gh * 0x9e3779b97f4a7c15)
+// mix64 is a 64-bit finaliser (MurmurHash3's): every input bit affects
+// every output bit.
+func mix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// blockOf returns the offset of the block that hash h picks.
+func (f *Filter) blockOf(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(f.blocks)/blockWords))
+	return int(hi) * blockWords
+}
+
+// keyHash returns the hash that picks a key's bits in the block of its
+// group, whose hash is gh. Keys of up to eight bytes (signatures) are
+// packed into a word and mixed with the group's hash, which costs less
+// than hashing them; longer keys are hashed.
+func keyHash(gh uint64, key []byte) uint64 {
+	if len(key) <= 8 {
+		var v uint64
+		for i, c := range key {
+			v |= uint64(c) << (8 * i)
+		}
+		return mix64(gh ^ (v+uint64(len(key))<<56)*0x9e3779b97f4a7c15)
 	}
-	nb := uint64(len(f.blocks) / blockWords)
-	hi, _ := bits.Mul64(gh, nb)
-	if len(group) == 0 {
-		hi, _ = bits.Mul64(h, nb)
+	return mix64(gh ^ xxhash.Sum64(key))
+}
+
+// bitsOf sets (set) or tests the K bits of hash h in the block at b; a
+// test reports whether all are set.
+func (f *Filter) bitsOf(b int, h uint64, set bool) bool {
+	blk := f.blocks[b : b+blockWords : b+blockWords]
+	h1, h2 := uint32(h), uint32(h>>32)|1
+	for i := uint32(0); i < K; i++ {
+		p := (h1 + i*h2) & 511
+		if set {
+			blk[p>>6] |= 1 << (p & 63)
+		} else if blk[p>>6]&(1<<(p&63)) == 0 {
+			return false
+		}
 	}
-	h1, h2 = uint32(h), uint32(h>>32)|1
-	return int(hi) * blockWords, h1, h2
+	return true
 }
 
 // Add adds key, in a block of its own hash.
@@ -60,19 +90,21 @@ func (f *Filter) Test(key []byte) bool { return f.TestIn(nil, key) }
 
 // AddIn adds key to group: every key of one group lands in the block the
 // group's hash picks, so that testing several keys of one group costs one
-// memory access. A group with many keys fills its block and tests
-// positive more often; it never loses a key.
+// memory access (TestAnyIn). A group with many keys fills its block and
+// tests positive more often; it never loses a key. A nil group puts the
+// key in a block of its own hash.
 func (f *Filter) AddIn(group, key []byte) {
 	if len(f.blocks) == 0 {
 		return
 	}
-	b, h1, h2 := f.locate(group, key)
-	blk := f.blocks[b : b+blockWords : b+blockWords]
-	for i := uint32(0); i < K; i++ {
-		p := (h1 + i*h2) & 511
-		blk[p>>6] |= 1 << (p & 63)
-	}
 	f.n++
+	if len(group) == 0 {
+		h := xxhash.Sum64(key)
+		f.bitsOf(f.blockOf(h), mix64(h), true)
+		return
+	}
+	gh := xxhash.Sum64(group)
+	f.bitsOf(f.blockOf(gh), keyHash(gh, key), true)
 }
 
 // TestIn reports whether key may have been added to group with AddIn;
@@ -81,15 +113,29 @@ func (f *Filter) TestIn(group, key []byte) bool {
 	if len(f.blocks) == 0 {
 		return false
 	}
-	b, h1, h2 := f.locate(group, key)
-	blk := f.blocks[b : b+blockWords : b+blockWords]
-	for i := uint32(0); i < K; i++ {
-		p := (h1 + i*h2) & 511
-		if blk[p>>6]&(1<<(p&63)) == 0 {
-			return false
+	if len(group) == 0 {
+		h := xxhash.Sum64(key)
+		return f.bitsOf(f.blockOf(h), mix64(h), false)
+	}
+	gh := xxhash.Sum64(group)
+	return f.bitsOf(f.blockOf(gh), keyHash(gh, key), false)
+}
+
+// TestAnyIn reports whether any of the keys, each width bytes long and
+// concatenated in keys, may have been added to group: one group hash and
+// one block for all of them. It reports false for no keys.
+func (f *Filter) TestAnyIn(group, keys []byte, width int) bool {
+	if len(f.blocks) == 0 || width <= 0 {
+		return false
+	}
+	gh := xxhash.Sum64(group)
+	b := f.blockOf(gh)
+	for i := 0; i+width <= len(keys); i += width {
+		if f.bitsOf(b, keyHash(gh, keys[i:i+width]), false) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // Keys returns the number of keys added.
