@@ -54,7 +54,22 @@ func (a *arena) at(ref uint32) []byte {
 // Badger's StreamWriter, building the Bloom filter from the same keys.
 // A value is stored once however many keys point at it (a Robinson record
 // under each of its surname words).
+// summarizer adds, right after the keys of each group of consecutive keys
+// (a group is a key prefix), one key that sums them up; the summary key
+// must sort after every key of its group and before the next group's.
+type summarizer interface {
+	// groupOf returns the group of key, or nil for a key in none.
+	groupOf(key []byte) []byte
+	// add records a key of the current group.
+	add(key []byte)
+	// flush returns the current group's summary (nil key: none) and
+	// starts the next group.
+	flush() (key, val []byte)
+}
+
 type kvBuilder struct {
+	// summary, when set, adds a summary key after each group of keys.
+	summary summarizer
 	keys, vals arena
 	items      []kvItem
 	vbuf       []byte
@@ -204,15 +219,9 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	buf := z.NewBuffer(32<<20, "robinscreen.load")
 	defer buf.Release()
 	var vals [][]byte
-	var merged []byte
-	flush := func() error {
-		if len(vals) == 0 {
-			return nil
-		}
-		key := b.key(prev)
-		merged = merge(key, merged[:0], vals)
-		badger.KVToBuffer(&pb.KV{Key: key, Value: merged, Version: 1}, buf)
-		vals = vals[:0]
+	var merged, group []byte
+	put := func(key, val []byte) error {
+		badger.KVToBuffer(&pb.KV{Key: key, Value: val, Version: 1}, buf)
 		if buf.LenNoPadding() > 16<<20 {
 			if err := sw.Write(buf); err != nil {
 				return err
@@ -220,6 +229,39 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 			buf.Reset()
 		}
 		return nil
+	}
+	// endGroup writes the summary of the group of keys just written.
+	endGroup := func() error {
+		if b.summary == nil || group == nil {
+			return nil
+		}
+		k, v := b.summary.flush()
+		group = nil
+		if k == nil {
+			return nil
+		}
+		distinct++
+		return put(k, v)
+	}
+	flush := func() error {
+		if len(vals) == 0 {
+			return nil
+		}
+		key := b.key(prev)
+		if b.summary != nil {
+			if g := b.summary.groupOf(key); !bytes.Equal(g, group) {
+				if err := endGroup(); err != nil {
+					return err
+				}
+				group = append(group[:0:0], g...)
+			}
+			if group != nil {
+				b.summary.add(key)
+			}
+		}
+		merged = merge(key, merged[:0], vals)
+		vals = vals[:0]
+		return put(key, merged)
 	}
 	next = b.merged()
 	prev = nil
@@ -236,6 +278,11 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		}
 		vals = append(vals, b.val(it))
 		prev = it
+	}
+	if err := endGroup(); err != nil {
+		sw.Cancel()
+		db.Close()
+		return 0, "", err
 	}
 	if err := sw.Write(buf); err != nil {
 		sw.Cancel()

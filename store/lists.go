@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 
@@ -43,9 +42,9 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 
 // NearCandidates implements screening.RobinsonList: when the filter says a
 // record at the probe's address may match with a NEAR surname, it reads
-// the surname words stored at the address (the blocking keys that start
-// with the address key) and the records of each word one edit from the
-// contact's surname.
+// the surname words stored at the address (its summary, or in versions
+// before summaries the blocking keys that start with the address key) and
+// the records of each word one edit from the contact's surname.
 func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error {
 	if probe == nil || probe.None() || len(probe.AddressKey()) == 0 {
 		return nil
@@ -57,11 +56,21 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)
 	var near [][]byte
-	err := l.r.keysWithPrefix(prefix, func(k []byte) {
-		if probe.NearSurname(string(k[len(prefix):])) {
-			near = append(near, bytes.Clone(k))
+	consider := func(w []byte) {
+		if probe.NearSurname(string(w)) {
+			near = append(near, append(append([]byte(nil), prefix...), w...))
 		}
-	})
+	}
+	var err error
+	if d.man.Filter == filterSignaturesV2 {
+		// One read: the address's summary of surname words.
+		_, err = l.r.read(append(prefix, addressSummaryMark), func(v []byte) error {
+			return eachWord(v, consider)
+		})
+	} else {
+		// Older versions have no summary: scan the address's keys.
+		err = l.r.keysWithPrefix(prefix, func(k []byte) { consider(k[len(prefix):]) })
+	}
 	if err != nil {
 		return err
 	}
@@ -69,6 +78,20 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 		if err := l.Candidates(k[1:], probe, fn); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// eachWord calls fn with each length-prefixed word of an address summary.
+// It returns errCorrupt for a damaged value.
+func eachWord(v []byte, fn func([]byte)) error {
+	for off := 0; off < len(v); {
+		n, w := binary.Uvarint(v[off:])
+		if w <= 0 || n > uint64(len(v)-off-w) {
+			return errCorrupt
+		}
+		fn(v[off+w : off+w+int(n)])
+		off += w + int(n)
 	}
 	return nil
 }

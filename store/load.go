@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
 	"github.com/robinscreen/robinscreen/robinson"
@@ -385,6 +387,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = mergeRecords
 	p.filter = robinsonFilterKeys()
+	p.kb.summary = &addressSummary{}
 	var rec, key []byte
 	var words []string
 	var sigs robinson.RecordSigs
@@ -462,7 +465,7 @@ func robinsonFilterKeys() filterKeysFunc {
 	var sigs robinson.RecordSigs
 	var buf, ak []byte
 	return func(key, val []byte, add func(group, key []byte)) error {
-		if len(key) == 0 || key[0] != 'r' {
+		if len(key) == 0 || key[0] != 'r' || key[len(key)-1] == addressSummaryMark {
 			return nil
 		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
@@ -479,6 +482,56 @@ func robinsonFilterKeys() filterKeysFunc {
 			}
 		})
 	}
+}
+
+// addressSummaryMark ends the key of an address summary: 'r', the address
+// key (robinson.AppendAddressKey) and this byte, which no surname word
+// holds (it is never part of valid UTF-8), so the summary sorts after
+// every blocking key of its address and before the next address's.
+const addressSummaryMark = 0xff
+
+// addressSummary sums up the blocking keys of one address: the summary
+// holds the address's surname words of at least robinson.MinEditLetters
+// letters, each prefixed with its length. A NEAR-surname lookup reads it
+// instead of scanning the address's keys.
+type addressSummary struct {
+	group []byte
+	words []byte
+}
+
+// groupOf returns 'r' and the address key of a blocking key.
+func (a *addressSummary) groupOf(key []byte) []byte {
+	if len(key) == 0 || key[0] != 'r' {
+		return nil
+	}
+	i := bytes.IndexByte(key[1:], robinson.KeySeparator)
+	if i < 0 {
+		return nil
+	}
+	j := bytes.IndexByte(key[2+i:], robinson.KeySeparator)
+	if j < 0 {
+		return nil
+	}
+	return key[:2+i+j+1]
+}
+
+func (a *addressSummary) add(key []byte) {
+	g := a.groupOf(key)
+	a.group = append(a.group[:0], g...)
+	if w := key[len(g):]; utf8.RuneCount(w) >= robinson.MinEditLetters {
+		a.words = binary.AppendUvarint(a.words, uint64(len(w)))
+		a.words = append(a.words, w...)
+	}
+}
+
+func (a *addressSummary) flush() (key, val []byte) {
+	if len(a.words) == 0 {
+		return nil, nil
+	}
+	key = append(append([]byte(nil), a.group...), addressSummaryMark)
+	val = append([]byte(nil), a.words...)
+	a.words = a.words[:0]
+	return key, val
 }
 
 // mergeRecords joins values, each prefixed with its length.
