@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -610,6 +611,116 @@ func TestKeyFilterVersionStillServes(t *testing.T) {
 	}
 	if got := candidates(t, s, "Karen Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
 		t.Errorf("a key-filter version hands over every record under the key: got %d, want 1", len(got))
+	}
+	// Without an address summary, NEAR-surname lookups scan the address.
+	if got := nearCandidates(t, s, "Søren Testessen", "Fiktivvej 12, 2100 København Ø"); len(got) != 1 {
+		t.Errorf("NEAR surname on a key-filter version: %d candidates, want 1", len(got))
+	}
+}
+
+// nearCandidates returns the records NearCandidates hands over for a
+// contact.
+func nearCandidates(t testing.TB, s *Store, name, address string) []robinson.Record {
+	t.Helper()
+	n, err := robinson.ParseContactName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := robinson.ParseAddress(address)
+	probe := robinson.NewProbe(n, a)
+	snap, release := s.Acquire()
+	defer release()
+	var got []robinson.Record
+	if err := snap.Robinson.NearCandidates(&probe, func(r *robinson.Record) { got = append(got, *r) }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestNearSurnameCandidates: a record whose surname is one edit from the
+// contact's is found through the address summary, and only such records.
+func TestNearSurnameCandidates(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	es := append([]cprfmt.RobinsonEntry{
+		{Name: "Hanssen,Peter", Address: "Strandvejen 7", PostDist: "2900 Hellerup", HouseNumber: "007"},
+		{Name: "Hansen,Karen", Address: "Strandvejen 7", PostDist: "2900 Hellerup", HouseNumber: "007"},
+		{Name: "Bech,Peter", Address: "Strandvejen 7", PostDist: "2900 Hellerup", HouseNumber: "007"},
+	}, entries...)
+	if _, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, es), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := s.serving[screening.KindRobinson]
+	tests := []struct {
+		name, contact, address string
+		want                   []string // surnames of the records handed over
+	}{
+		{"one edit", "Peter Hansen", "Strandvejen 7, 2900 Hellerup", []string{"hanssen"}},
+		{"one edit, other street", "Peter Hansen", "Vestergade 7, 2900 Hellerup", []string{"hanssen"}},
+		{"typo in first letter", "Peter Kanssen", "Strandvejen 7, 2900 Hellerup", []string{"hanssen"}},
+		{"other given initial", "Ole Hansen", "Strandvejen 7, 2900 Hellerup", nil},
+		{"exact surname is not near", "Karl Hanssen", "Strandvejen 7, 2900 Hellerup", []string{"hansen"}},
+		{"short surname never near", "Peter Bach", "Strandvejen 7, 2900 Hellerup", nil},
+		{"other address", "Peter Hansen", "Strandvejen 9, 2900 Hellerup", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, r := range nearCandidates(t, s, tt.contact, tt.address) {
+				got = append(got, r.Name.Surnames...)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("NEAR candidates %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// A contact with no NEAR candidate at its address reads nothing.
+	before := d.reads.Load()
+	for i := range 200 {
+		nearCandidates(t, s, "Mogens Nobodysen", fmt.Sprintf("Strandvejen %d, 2900 Hellerup", 100+i))
+	}
+	if reads := d.reads.Load() - before; reads > 10 {
+		t.Errorf("%d of 200 NEAR lookups without a candidate reached Badger", reads)
+	}
+}
+
+// TestFamilyTypesStored: the family-type words are counted over the loaded
+// list and kept in the version, checked against the manifest when it opens.
+func TestFamilyTypesStored(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	es := []cprfmt.RobinsonEntry{
+		{Name: "Rasmussen,René Andersen", Address: "Strandvejen 7", PostDist: "2900 Hellerup", HouseNumber: "007"},
+		{Name: "Andersen,Lone", Address: "Strandvejen 9", PostDist: "2900 Hellerup", HouseNumber: "009"},
+		{Name: "Andersen,Per", Address: "Strandvejen 11", PostDist: "2900 Hellerup", HouseNumber: "011"},
+		{Name: "Lund,Anne", Address: "Strandvejen 13", PostDist: "2900 Hellerup", HouseNumber: "013"},
+		{Name: "Anne,Lund", Address: "Strandvejen 15", PostDist: "2900 Hellerup", HouseNumber: "015"},
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, es), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, release := s.Acquire()
+	ft := snap.Robinson.FamilyTypes()
+	for w, want := range map[string]bool{"andersen": true, "rasmussen": true, "lund": false, "anne": false, "rene": false} {
+		if got := ft.FamilyType(w); got != want {
+			t.Errorf("FamilyType(%q) = %v, want %v", w, got, want)
+		}
+	}
+	release()
+	if man.FamilyTypes != 2 {
+		t.Errorf("manifest counts %d family-type words, want 2", man.FamilyTypes)
+	}
+	vdir := s.serving[screening.KindRobinson].dir
+	s.Close()
+	m := *man
+	m.FamilyTypes++
+	if err := writeJSON(filepath.Join(vdir, manifestFile), &m); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(dir, Options{}); err == nil {
+		s.Close()
+		t.Error("a version whose family-type words disagree with its manifest opened")
 	}
 }
 
