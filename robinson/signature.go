@@ -18,17 +18,17 @@ import (
 //   - Exact-surname signatures (a contact surname word equals a list
 //     surname word, so both are under one blocking key, AppendKey), grouped
 //     under the blocking key: for a full given name its first letter and
-//     its prefix pairs (prefixPairs), for an initial its letter. A FULL name
+//     its prefix signatures (prefixSigs), for an initial its letter. A FULL name
 //     shares a word, so all its pairs; a NEAR given name (one edit, the
-//     shorter at least five letters) shares a prefix pair; an INITIAL
+//     shorter at least five letters) shares a prefix signature; an INITIAL
 //     shares a first letter (contactGivenSigs); shared family-type words
 //     are shared words.
 //   - NEAR-surname signatures (no surname word agrees, so the blocking keys
 //     differ), grouped under the address (postcode and house number) and a
-//     given name's first letter: the prefix pairs of every surname word of
+//     given name's first letter: the prefix signatures of every surname word of
 //     at least MinEditLetters letters. A second NEAR gives no match, so
 //     the given names agree FULL or INITIAL and share a first letter; the
-//     surnames, one edit apart, share a prefix pair.
+//     surnames, one edit apart, share a prefix signature.
 //
 // A "letter" here is a rune folded to one byte (runeSig): distinct runes
 // may share a signature, which only costs a read.
@@ -61,48 +61,82 @@ func firstSigs(w string, two bool) (a, b byte, n int) {
 const (
 	givenInitial = 'I' // a record's initial; a contact's full name tests its first letter
 	givenWord    = 'W' // a record's full name's first letter; a contact's initial tests it
-	givenPair    = 'D' // two of a full name's first three letters (prefixPairs)
+	givenPair    = 'D' // three of a full name's first four letters (prefixSigs)
 )
 
-// prefixPairs returns the signatures of a word's first three letters with
-// one letter deleted ("han" -> "an", "hn", "ha"), or, for a word of one or
-// two letters, the word itself: n pairs in out. Two words one edit apart
-// whose shorter has at least three letters always share a pair: an edit
-// after the third letter leaves the first three alike; a letter replaced,
-// inserted or deleted among them is undone by deleting it on both sides;
-// two neighbouring letters swapped among them are alike once one of the
-// two is deleted, or, swapped across the third and fourth letters, leave
-// the first two alike. Equal words share all their pairs.
-func prefixPairs(w string) (out [3][2]byte, n int) {
-	var p [3]byte
+// prefixLetters is how many first letters of a word its prefix
+// signatures are made of. Three letters (pairs) kept more lookups out of
+// Badger than four (triples) on the synthetic 1-million-record list: four
+// letters give a word more signatures, and a fuller filter lets more
+// through than the longer signatures keep out.
+const prefixLetters = 3
+
+// Signature widths in bytes: a given-name signature is a kind byte and a
+// prefix signature; a surname signature is a prefix signature.
+const (
+	GivenSigWidth   = 1 + prefixLetters - 1
+	SurnameSigWidth = prefixLetters - 1
+)
+
+// prefixSigs returns the signatures of a word's first prefixLetters
+// letters with one letter deleted ("han" -> "an", "hn", "ha"), or, for a
+// shorter word, the word itself (padded with zeros): n signatures in out.
+// Two words one edit apart whose shorter has at least prefixLetters
+// letters always share one: an edit after those letters leaves them alike;
+// a letter replaced, inserted or deleted among them is undone by deleting
+// it on both sides; two neighbouring letters swapped among them are alike
+// once one of the two is deleted, or, swapped across the last of them and
+// the next, leave all but the last alike. Equal words share all their
+// signatures.
+func prefixSigs(w string) (out [prefixLetters][prefixLetters - 1]byte, n int) {
+	var p [prefixLetters]byte
 	i := 0
 	for _, r := range w {
 		p[i] = runeSig(r)
-		if i++; i == 3 {
+		if i++; i == prefixLetters {
 			break
 		}
 	}
-	if i < 3 {
-		out[0] = [2]byte{p[0], p[1]}
+	if i < prefixLetters {
+		copy(out[0][:], p[:i])
 		return out, 1
 	}
-	return [3][2]byte{{p[1], p[2]}, {p[0], p[2]}, {p[0], p[1]}}, 3
+	for d := range prefixLetters {
+		k := 0
+		for j := range prefixLetters {
+			if j != d {
+				out[d][k] = p[j]
+				k++
+			}
+		}
+	}
+	return out, prefixLetters
 }
 
-// appendSig3 appends the three-byte signature {kind, a, b} to dst unless
-// it is there.
-func appendSig3(dst []byte, kind, a, b byte) []byte {
-	for i := 0; i+2 < len(dst); i += 3 {
-		if dst[i] == kind && dst[i+1] == a && dst[i+2] == b {
+// appendSigN appends the signature sig to dst unless it is there; dst
+// holds signatures of len(sig) bytes each.
+func appendSigN(dst, sig []byte) []byte {
+	for i := 0; i+len(sig) <= len(dst); i += len(sig) {
+		if string(dst[i:i+len(sig)]) == string(sig) {
 			return dst
 		}
 	}
-	return append(dst, kind, a, b)
+	return append(dst, sig...)
+}
+
+// givenSig appends the given-name signature of kind and sig (padded) to
+// dst unless it is there.
+func givenSig(dst []byte, kind byte, sig ...byte) []byte {
+	var b [GivenSigWidth]byte
+	b[0] = kind
+	copy(b[1:], sig)
+	return appendSigN(dst, b[:])
 }
 
 // recordGivenSigs appends the exact-surname signatures of a list name,
-// three bytes each, to dst: an initial gives {givenInitial, letter}; a full
-// name gives {givenWord, first letter} and its prefix pairs.
+// GivenSigWidth bytes each, to dst: an initial gives {givenInitial,
+// letter}; a full name gives {givenWord, first letter} and its prefix
+// signatures.
 func recordGivenSigs(dst []byte, name *Name) []byte {
 	for _, g := range name.Given {
 		a, _, n := firstSigs(g.Word, false)
@@ -110,22 +144,22 @@ func recordGivenSigs(dst []byte, name *Name) []byte {
 			continue
 		}
 		if g.Initial {
-			dst = appendSig3(dst, givenInitial, a, 0)
+			dst = givenSig(dst, givenInitial, a)
 			continue
 		}
-		dst = appendSig3(dst, givenWord, a, 0)
-		pairs, np := prefixPairs(g.Word)
-		for _, pr := range pairs[:np] {
-			dst = appendSig3(dst, givenPair, pr[0], pr[1])
+		dst = givenSig(dst, givenWord, a)
+		sigs, ns := prefixSigs(g.Word)
+		for _, ps := range sigs[:ns] {
+			dst = givenSig(dst, givenPair, ps[:]...)
 		}
 	}
 	return dst
 }
 
 // contactGivenSigs appends the signatures a contact's given names test,
-// three bytes each, to dst. A record whose given names agree with the
+// GivenSigWidth bytes each, to dst. A record whose given names agree with the
 // contact's (FULL, INITIAL or NEAR) has one of them among its
-// recordGivenSigs: a shared full name or a NEAR pair shares a prefix pair
+// recordGivenSigs: a shared full name or a NEAR pair shares a prefix signature
 // (a NEAR pair's shorter word has at least five letters); a contact's
 // initial fits a record's full name ({givenWord}) or initial
 // ({givenInitial}); a record's initial fits the contact's full name
@@ -136,14 +170,14 @@ func contactGivenSigs(dst []byte, name *Name) []byte {
 		if n == 0 {
 			continue
 		}
-		dst = appendSig3(dst, givenInitial, a, 0)
+		dst = givenSig(dst, givenInitial, a)
 		if g.Initial {
-			dst = appendSig3(dst, givenWord, a, 0)
+			dst = givenSig(dst, givenWord, a)
 			continue
 		}
-		pairs, np := prefixPairs(g.Word)
-		for _, pr := range pairs[:np] {
-			dst = appendSig3(dst, givenPair, pr[0], pr[1])
+		sigs, ns := prefixSigs(g.Word)
+		for _, ps := range sigs[:ns] {
+			dst = givenSig(dst, givenPair, ps[:]...)
 		}
 	}
 	return dst
@@ -162,29 +196,21 @@ func givenFirstSigs(dst []byte, name *Name) []byte {
 }
 
 // surnameSigs appends the NEAR-surname signatures of every surname word
-// that has at least MinEditLetters letters to dst, each two bytes, without
-// duplicates: the word's prefix pairs (prefixPairs), one of which two
+// that has at least MinEditLetters letters to dst, SurnameSigWidth bytes
+// each, without
+// duplicates: the word's prefix signatures (prefixSigs), one of which two
 // words one edit apart always share.
 func surnameSigs(dst []byte, name *Name) []byte {
 	for _, w := range name.Surnames {
 		if utf8.RuneCountInString(w) < MinEditLetters {
 			continue
 		}
-		pairs, n := prefixPairs(w)
-		for _, pair := range pairs[:n] {
-			dst = appendSigPair(dst, pair)
+		sigs, n := prefixSigs(w)
+		for _, ps := range sigs[:n] {
+			dst = appendSigN(dst, ps[:])
 		}
 	}
 	return dst
-}
-
-func appendSigPair(dst []byte, pair [2]byte) []byte {
-	for i := 0; i+1 < len(dst); i += 2 {
-		if dst[i] == pair[0] && dst[i+1] == pair[1] {
-			return dst
-		}
-	}
-	return append(dst, pair[0], pair[1])
 }
 
 func appendSig(dst []byte, s byte) []byte {
@@ -227,11 +253,11 @@ func AppendNearGroup(dst, addrKey []byte, given byte) []byte {
 
 // RecordSigs holds one record's signatures for a store's filter.
 type RecordSigs struct {
-	// Given: the exact-surname signatures, three bytes each.
+	// Given: the exact-surname signatures, GivenSigWidth bytes each.
 	Given []byte
 	// First and Surname: the NEAR-surname signatures; a Surname key in
-	// the group of every First (AppendNearGroup; Surname holds two bytes a
-	// signature). Surname is empty when no surname word has
+	// the group of every First (AppendNearGroup; Surname holds SurnameSigWidth
+	// bytes a signature). Surname is empty when no surname word has
 	// MinEditLetters letters.
 	First   []byte
 	Surname []byte
@@ -258,11 +284,11 @@ type Probe struct {
 	// all: a signature set overflowed; rule nothing out.
 	all bool
 
-	given   [3 * maxProbeSigs]byte
+	given   [GivenSigWidth * maxProbeSigs]byte
 	ng      int
 	first   [maxProbeSigs]byte
 	nf      int
-	surname [2 * maxProbeSigs]byte
+	surname [SurnameSigWidth * maxProbeSigs]byte
 	nsn     int
 
 	// NEAR-surname lookups.
@@ -281,7 +307,7 @@ func NewProbe(name Name, addr Address) Probe {
 		return p
 	}
 	p.nak = len(AppendAddressKey(p.addrKey[:0], addr.Postcode, addr.HouseNumber))
-	var buf [4 * 3 * maxProbeSigs]byte
+	var buf [GivenSigWidth * maxProbeSigs]byte
 	if g := contactGivenSigs(buf[:0], &name); len(g) > len(p.given) {
 		p.all = true
 	} else {
@@ -326,7 +352,7 @@ func (p *Probe) MayMatchExact(key []byte, f Filter) bool {
 	if p.none {
 		return false
 	}
-	return f.TestAnyIn(key, p.given[:p.ng], 3)
+	return f.TestAnyIn(key, p.given[:p.ng], GivenSigWidth)
 }
 
 // MayMatchNear reports whether a record at the probe's address whose
@@ -342,7 +368,7 @@ func (p *Probe) MayMatchNear(f Filter) bool {
 	}
 	ak := p.addrKey[:p.nak]
 	for _, g := range p.first[:p.nf] {
-		if f.TestAnyIn(AppendNearGroup(p.group[:0], ak, g), p.surname[:p.nsn], 2) {
+		if f.TestAnyIn(AppendNearGroup(p.group[:0], ak, g), p.surname[:p.nsn], SurnameSigWidth) {
 			return true
 		}
 	}

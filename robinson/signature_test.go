@@ -22,13 +22,13 @@ func (s *sigSet) addRecord(rec *Record) {
 	for _, sn := range rec.Name.Surnames {
 		key := AppendKey(nil, rec.Address.Postcode, rec.Address.HouseNumber, sn)
 		s.records[string(key)] = append(s.records[string(key)], rec)
-		for i := 0; i+2 < len(sigs.Given); i += 3 {
-			s.keys[string(key)+"|"+string(sigs.Given[i:i+3])] = true
+		for i := 0; i+GivenSigWidth <= len(sigs.Given); i += GivenSigWidth {
+			s.keys[string(key)+"|"+string(sigs.Given[i:i+GivenSigWidth])] = true
 		}
 		for _, g := range sigs.First {
 			group := AppendNearGroup(nil, ak, g)
-			for i := 0; i+1 < len(sigs.Surname); i += 2 {
-				s.keys[string(group)+"|"+string(sigs.Surname[i:i+2])] = true
+			for i := 0; i+SurnameSigWidth <= len(sigs.Surname); i += SurnameSigWidth {
+				s.keys[string(group)+"|"+string(sigs.Surname[i:i+SurnameSigWidth])] = true
 			}
 		}
 	}

@@ -69,7 +69,7 @@ type summarizer interface {
 
 type kvBuilder struct {
 	// summary, when set, adds a summary key after each group of keys.
-	summary summarizer
+	summary    summarizer
 	keys, vals arena
 	items      []kvItem
 	vbuf       []byte

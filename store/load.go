@@ -426,7 +426,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
-			p.filterN += len(sigs.Given)/3 + len(sigs.First)*len(sigs.Surname)/2
+			p.filterN += len(sigs.Given)/robinson.GivenSigWidth + len(sigs.First)*len(sigs.Surname)/robinson.SurnameSigWidth
 		}
 		return nil
 	})
@@ -470,14 +470,14 @@ func robinsonFilterKeys() filterKeysFunc {
 		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
-			for i := 0; i+2 < len(sigs.Given); i += 3 {
-				add(key, sigs.Given[i:i+3])
+			for i := 0; i+robinson.GivenSigWidth <= len(sigs.Given); i += robinson.GivenSigWidth {
+				add(key, sigs.Given[i:i+robinson.GivenSigWidth])
 			}
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			for _, g := range sigs.First {
 				buf = robinson.AppendNearGroup(buf[:0], ak, g)
-				for i := 0; i+1 < len(sigs.Surname); i += 2 {
-					add(buf, sigs.Surname[i:i+2])
+				for i := 0; i+robinson.SurnameSigWidth <= len(sigs.Surname); i += robinson.SurnameSigWidth {
+					add(buf, sigs.Surname[i:i+robinson.SurnameSigWidth])
 				}
 			}
 		})
