@@ -202,6 +202,7 @@ func TestStreetsNear(t *testing.T) {
 		{"TwoWordsDiffer", "Stagionsvejen Nord", "Stationsvejen Syd", false},
 		{"WordCountDiffers", "Ringvej Nord", "Ringvejen", false},
 		{"NotWithAbbreviation", "Gl. Køge Landvej", "Gammel Køge Landevej", false},
+		{"DotOnlyIsTheSameWord", "Gl Torvet", "Gl. Torv", true},
 		{"AbbreviatedWordNeverEdited", "Stationsv.", "Stationsvej", false},
 		{"Equal", "Ringvej", "Ringvej", false},
 		{"TwoEdits", "Stagionsvejne", "Stationsvejen", false},

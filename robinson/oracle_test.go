@@ -230,8 +230,9 @@ func orcDefinite(a, b string) bool {
 
 // orcStreetNear: same number of words, exactly one differing word pair,
 // which is a definite ending on the last word or one edit; never combined
-// with an abbreviation (every other pair is identical, and a word written
-// with a trailing dot, an abbreviation, is never edited).
+// with an abbreviation (every other pair is the same word, with or without
+// its trailing dot, and a word written with a trailing dot, an
+// abbreviation, is never edited).
 func orcStreetNear(a, b string, o orcOpts) bool {
 	wa, wb := strings.Fields(a), strings.Fields(b)
 	if len(wa) == 0 || len(wa) != len(wb) {
@@ -239,7 +240,7 @@ func orcStreetNear(a, b string, o orcOpts) bool {
 	}
 	diff := -1
 	for i := range wa {
-		if wa[i] != wb[i] {
+		if strings.TrimSuffix(wa[i], ".") != strings.TrimSuffix(wb[i], ".") {
 			if diff >= 0 {
 				return false
 			}

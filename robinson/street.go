@@ -239,7 +239,7 @@ var definiteEndings = [...]string{"en", "et", "n", "t"}
 
 // streetNear reports whether the normalised streets a and b are NEAR
 // (screening-rules.md section 3.3): the same number of words, all word
-// pairs equal but one, and that pair either differs by a definite ending
+// pairs the same word (with or without a trailing dot) but one, and that pair either differs by a definite ending
 // on the last word or is one edit apart with the shorter word at least 5
 // letters long. Words with a trailing dot (abbreviations) are never
 // edited: an edit is never combined with an abbreviation.
@@ -255,8 +255,8 @@ func streetNear(a, b string) bool {
 		if wa == "" || wb == "" {
 			return wa == "" && wb == "" && diff == 1
 		}
-		if wa == wb {
-			continue
+		if wa == wb || strings.TrimSuffix(wa, ".") == strings.TrimSuffix(wb, ".") {
+			continue // the same word, with or without its dot
 		}
 		diff++
 		if diff > 1 {
