@@ -7,6 +7,9 @@
 #   - batch screening (loadtest batch, chunk 1000, 2 streams): contacts/s;
 #   - unary at a fixed rate (loadtest unary, 10 s): p50/p99;
 #   - the server's RSS after the batch.
+# The newer revision is measured twice: as the older one (the list alone)
+# and with a synthetic CPR road register loaded too ("new+streets"), when
+# its robingen writes one.
 # A benchmark, not a test: CI does not run it (docs/benchmarks-e2e.md).
 #
 #   scripts/bench-compare.sh [--old REV] [--new REV] [--list N] [--contacts N]
@@ -56,18 +59,24 @@ LIST=$WORK/list-$LIST_N.txt
 CONTACTS=$WORK/contacts-$CONTACTS_N-l$LIST_N.csv
 [ -s "$LIST" ] || { log "generating $LIST_N list records"; "$WORK/bin-new/robingen" robinson -n "$LIST_N" -published "$DAY" -o "$LIST"; }
 [ -s "$CONTACTS" ] || { log "generating $CONTACTS_N contacts"; "$WORK/bin-new/robingen" contacts -n "$CONTACTS_N" -listed 0.1 -list-n "$LIST_N" -published "$DAY" -o "$CONTACTS"; }
+STREETS=$WORK/streets-$LIST_N.txt
+WITH_STREETS=0
+if "$WORK/bin-new/robingen" streets -published "$DAY" -o "$STREETS" 2>/dev/null; then WITH_STREETS=1; fi
 
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK/data"' EXIT
 
-run() { # name round
-  local b=$WORK/bin-$1 tag=$1-$2
+run() { # name round [streets]
+  local b=$WORK/bin-$1 tag=$1${3:+-streets}-$2 name=$1${3:++streets}
   rm -rf "$WORK/data"
   log "$tag: load"
   local t0 t1
   t0=$(date +%s.%N)
   /usr/bin/time -v -o "$OUT/$tag-load.time" "$b/robinscreen" load --data "$WORK/data" --robinson "$LIST" > /dev/null 2> "$OUT/$tag-load.log"
   t1=$(date +%s.%N)
+  if [ -n "${3:-}" ]; then
+    "$b/robinscreen" load --data "$WORK/data" --streets "$STREETS" > /dev/null 2>> "$OUT/$tag-load.log"
+  fi
   local load_s rss
   load_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
   rss=$(awk -F': ' '/Maximum resident/{printf "%.0f", $2/1024}' "$OUT/$tag-load.time")
@@ -87,13 +96,14 @@ run() { # name round
   p50=$(grep -o '"p50_ms": *[0-9.]*' "$OUT/$tag-unary.json" | head -1 | grep -o '[0-9.]*$')
   p99=$(grep -o '"p99_ms": *[0-9.]*' "$OUT/$tag-unary.json" | head -1 | grep -o '[0-9.]*$')
   errs=$(grep -o '"errors": *[0-9]*' "$OUT/$tag-unary.json" | head -1 | grep -o '[0-9]*$')
-  echo "$1 $2 $load_s $rss $rate $p50 $p99 $serve_rss $errs" >> "$OUT/runs.txt"
+  echo "$name $2 $load_s $rss $rate $p50 $p99 $serve_rss $errs" >> "$OUT/runs.txt"
 }
 
 : > "$OUT/runs.txt"
 for r in $(seq "$ROUNDS"); do
   run old "$r"
   run new "$r"
+  [ "$WITH_STREETS" = 1 ] && run new "$r" streets
 done
 
 # Medians per revision, and new/old ratios.
@@ -104,13 +114,13 @@ col() { awk -v n="$1" -v c="$2" '$1==n{print $c}' "$OUT/runs.txt" | median; }
   echo
   sed 's/^/    /' "$OUT/revisions.txt"
   echo
-  echo "| median | old | new | new/old |"
-  echo "|---|---:|---:|---:|"
-  for spec in "load seconds:3" "load peak RSS MB:4" "batch contacts/s:5" "unary p50 ms:6" "unary p99 ms:7" "serving RSS MB:8" "unary errors:9"; do
+  echo "| median | old | new | new/old | new+streets | new+streets/old |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for spec in "load seconds (list):3" "load peak RSS MB:4" "batch contacts/s:5" "unary p50 ms:6" "unary p99 ms:7" "serving RSS MB:8" "unary errors:9"; do
     name=${spec%:*} c=${spec##*:}
-    o=$(col old "$c") n=$(col new "$c")
-    ratio=$(awk -v o="$o" -v n="$n" 'BEGIN{if(o>0)printf "%.2f", n/o; else print "-"}')
-    echo "| $name | $o | $n | $ratio |"
+    o=$(col old "$c") n=$(col new "$c") ns=$(col new+streets "$c")
+    ratio() { awk -v o="$1" -v n="$2" 'BEGIN{if(o>0&&n!="")printf "%.2f", n/o; else print "-"}'; }
+    echo "| $name | $o | $n | $(ratio "$o" "$n") | ${ns:--} | $(ratio "$o" "$ns") |"
   done
   echo
   echo "Runs (name round load_s load_rss_mb batch_rate p50_ms p99_ms serve_rss_mb unary_errors):"
