@@ -247,17 +247,9 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 	if override {
 		st.ProductionDate = opt.ProductionDate
 	}
-	var iopt ingest.Options
-	if opt.Progress != nil {
-		iopt.Progress = func(lines int, _ int64) { opt.Progress(lines) }
-	}
-	lines, err := ingest.Open(r, iopt)
+	lines, err := ingest.OpenLayout("cprcheck", r, 0, opt.Progress)
 	if err != nil {
-		var ee *ingest.EncodingError
-		if errors.As(err, &ee) {
-			return st, err
-		}
-		return st, fmt.Errorf("cprcheck: %w", err)
+		return st, err
 	}
 
 	var (

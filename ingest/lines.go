@@ -288,3 +288,23 @@ func Field(line []byte, pos, n int) []byte {
 	}
 	return nil
 }
+
+// OpenLayout is Open for the parser of one file layout, named name ("robinson",
+// "cprcheck", "roads"): an encoding refusal (*EncodingError) is returned as
+// it is, any other error wrapped as "name: ...". lineProgress, when not nil,
+// is called with the lines read so far, as Options.Progress would be.
+func OpenLayout(name string, r io.ReadSeeker, maxLineBytes int, lineProgress func(lines int)) (*Lines, error) {
+	opt := Options{MaxLineBytes: maxLineBytes}
+	if lineProgress != nil {
+		opt.Progress = func(lines int, _ int64) { lineProgress(lines) }
+	}
+	l, err := Open(r, opt)
+	if err != nil {
+		var ee *EncodingError
+		if errors.As(err, &ee) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return l, nil
+}

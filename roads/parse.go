@@ -85,17 +85,9 @@ type Stats struct {
 // threshold; a read or seek error of r, wrapped.
 func Parse(r io.ReadSeeker, opt Options) (*Register, Stats, error) {
 	var st Stats
-	iopt := ingest.Options{MaxLineBytes: MaxLineBytes}
-	if opt.Progress != nil {
-		iopt.Progress = func(lines int, _ int64) { opt.Progress(lines) }
-	}
-	lines, err := ingest.Open(r, iopt)
+	lines, err := ingest.OpenLayout("roads", r, MaxLineBytes, opt.Progress)
 	if err != nil {
-		var ee *ingest.EncodingError
-		if errors.As(err, &ee) {
-			return nil, st, err
-		}
-		return nil, st, fmt.Errorf("roads: %w", err)
+		return nil, st, err
 	}
 	st.Encoding = lines.Encoding().String()
 	var b Builder

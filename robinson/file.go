@@ -156,17 +156,9 @@ func (e *fileHiddenError) Unwrap() error { return e.err }
 // them transactionally and discard them unless Parse returns nil.
 func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error) {
 	var st Stats
-	iopt := ingest.Options{MaxLineBytes: MaxLineBytes}
-	if opt.Progress != nil {
-		iopt.Progress = func(lines int, _ int64) { opt.Progress(lines) }
-	}
-	lines, err := ingest.Open(r, iopt)
+	lines, err := ingest.OpenLayout("robinson", r, MaxLineBytes, opt.Progress)
 	if err != nil {
-		var ee *ingest.EncodingError
-		if errors.As(err, &ee) {
-			return st, err
-		}
-		return st, fmt.Errorf("robinson: %w", err)
+		return st, err
 	}
 	st.Encoding = lines.Encoding().String()
 
