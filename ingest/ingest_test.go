@@ -294,6 +294,28 @@ func TestOpen(t *testing.T) {
 	}
 }
 
+func TestOpenLayout(t *testing.T) {
+	_, err := OpenLayout("roads", strings.NewReader("ø\n"+latin1(t, "ø")), 0, nil)
+	var ee *EncodingError
+	if !errors.As(err, &ee) || strings.HasPrefix(err.Error(), "roads:") {
+		t.Errorf("damaged: %v, want the *EncodingError as it is", err)
+	}
+	_, err = OpenLayout("roads", &seekFails{ReadSeeker: strings.NewReader("abc")}, 0, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "roads: ") || !strings.Contains(err.Error(), "seek broke") {
+		t.Errorf("seek error: %v, want it named by the layout", err)
+	}
+	var got []int
+	l, err := OpenLayout("roads", strings.NewReader("a\nb\nc\n"), 0, func(n int) { got = append(got, n) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l.Next() {
+	}
+	if len(got) == 0 || got[len(got)-1] != 3 {
+		t.Errorf("line progress %v, want it to end at 3", got)
+	}
+}
+
 func TestField(t *testing.T) {
 	tests := []struct {
 		line   string
