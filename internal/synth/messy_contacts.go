@@ -102,7 +102,20 @@ func (g *Generator) messyListed(r, aux *rng, x *messyIndex) MessyContact {
 		tags = append(tags, "no-unit")
 	}
 	if r.pct(25) {
-		tags = append(tags, w.perturb(r)...)
+		// One perturbation that the rules still answer with REVIEW; one
+		// that leaves the person unrecoverable by rule (e.g. a dropped
+		// definite ending where the register knows "Strandvej" as another
+		// road, or a typo next to an abbreviation) is tried again.
+		for try := 0; try < 4; try++ {
+			w2 := w
+			pt := w2.perturb(r)
+			if len(pt) == 0 {
+				continue
+			}
+			if c := g.finish(r, x, w2, true, append(tags[:len(tags):len(tags)], pt...)); c.Expect != ExpectAllow {
+				return c
+			}
+		}
 	}
 	return g.finish(r, x, w, true, tags)
 }
