@@ -1,7 +1,10 @@
 package synth
 
 import (
+	"bufio"
+	"encoding/csv"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -508,4 +511,29 @@ func (g *Generator) finish(r *rng, x *messyIndex, w written, listed bool, tags [
 	ca := oAddr{pc: a.Postcode, street: norm31(w.street), house: houseString(w.num, w.letter), floor: w.floor, door: w.door}
 	c.Expect = x.expect(contactName(name), ca)
 	return c
+}
+
+// MessyContactsCSVHeader is the header line of WriteMessyContactsCSV.
+var MessyContactsCSVHeader = []string{"ref", "name", "address", "postal_code", "expected_listed", "expected", "class", "variant"}
+
+// WriteMessyContactsCSV writes n MessyContacts as semicolon-separated
+// UTF-8 CSV (MessyContactsCSVHeader; expected is ALLOW, REVIEW or BLOCK).
+func (g *Generator) WriteMessyContactsCSV(w io.Writer, n int, seed uint64) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	cw := csv.NewWriter(bw)
+	cw.Comma = ';'
+	if err := cw.Write(MessyContactsCSVHeader); err != nil {
+		return err
+	}
+	err := g.MessyContacts(n, seed, func(c MessyContact) error {
+		return cw.Write([]string{c.Ref, c.Name, c.Address, c.PostalCode, strconv.FormatBool(c.Listed), c.Expect.String(), c.Class(), c.Variant})
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
