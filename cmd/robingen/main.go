@@ -9,6 +9,12 @@
 //	robingen streets [-published YYYY-MM-DD] -o FILE
 //	robingen contacts -n N -listed 0.1 [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
 //
+// -messy (every command) writes the data matching v2 is about
+// (synth.Config.Messy); give it to robinson, streets and contacts alike.
+// robingen contacts -messy writes half listed contacts with the columns
+// ref;name;address;postal_code;expected_listed;expected;class;variant,
+// where expected is the outcome screening-rules.md section 3 prescribes.
+//
 // For contacts, -seed and -list-n (and -published) must be those of the
 // list the contacts refer to. The road register covers every synthetic
 // street (the Kommunekode and Vejkode the list's records carry), whatever
@@ -39,7 +45,8 @@ const usage = `usage:
   robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
   robingen cpr -n N [-seed S] [-protected F] [-deceased F] [-published YYYY-MM-DD] -o FILE
   robingen streets [-published YYYY-MM-DD] -o FILE
-  robingen contacts -n N -listed F [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE`
+  robingen contacts -n N -listed F [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
+  (every command takes -messy: the data of synth.Config.Messy; contacts -messy ignores -listed)`
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -52,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed")
 	published := fs.String("published", "", "publication/production date YYYY-MM-DD (default today, UTC)")
 	out := fs.String("o", "", "output file (- for standard output)")
+	messy := fs.Bool("messy", false, "messy data for matching v2 (synth.Config.Messy): give it to robinson, streets and contacts alike; contacts are then half listed, written the ways section 3 covers, with the rule-derived expected outcome")
 	var (
 		protected, deceased, listed *float64
 		listN                       *int
@@ -93,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		pub = t
 	}
-	cfg := synth.Config{Seed: *seed, Published: pub}
+	cfg := synth.Config{Seed: *seed, Published: pub, Messy: *messy}
 
 	return withOutput(*out, stdout, func(w io.Writer) error {
 		switch cmd {
@@ -111,6 +119,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			cs := *seed
 			if *contactSeed != 0 {
 				cs = *contactSeed
+			}
+			if *messy {
+				return synth.NewGenerator(cfg).WriteMessyContactsCSV(w, *n, cs)
 			}
 			return synth.NewGenerator(cfg).WriteContactsCSV(w, *n, *listed, cs)
 		}

@@ -40,6 +40,14 @@ type Config struct {
 	// (dd.mm.yyyy) and the CPR extract's production date; zero means
 	// DefaultPublished.
 	Published time.Time
+	// Messy adds what matching v2 (screening-rules.md section 3) is about
+	// to the list and the road register: extra roads (messyStreetData:
+	// every row of the abbreviation table, "Gl Havdrupvej" without its
+	// dot, "Thomas B.Thriges Gd.", and "Strandvej" beside an existing
+	// "Strandvejen" in the same postcode) that some persons live on, and
+	// family-type middle names ("Rasmussen,René Andersen"). Without it the
+	// output is unchanged. Use it with MessyContacts.
+	Messy bool
 }
 
 // Generator produces a synthetic Robinson list, CPR extract and contact
@@ -53,6 +61,9 @@ type Generator struct {
 
 	addrOnce sync.Once
 	addrIdx  []uint64 // sorted (address key << personBits | person)
+
+	messyOnce sync.Once
+	messy     *messyIndex
 }
 
 // NewGenerator returns a generator for cfg. It panics when cfg.Records is
@@ -124,6 +135,9 @@ func (g *Generator) person(r *rng, i int) Person {
 			}
 		}
 		p.Previous = &a
+	}
+	if g.cfg.Messy {
+		messyPerson(r, &p)
 	}
 	return p
 }

@@ -283,14 +283,20 @@ func drawAddress(r *rng, pc int) Address {
 	}
 	p := &postcodes[pc]
 	k := r.n(len(p.streets))
-	st := p.streets[k]
+	return fillAddress(r, pc, p.streets[k], p.vejkodes[k])
+}
+
+// fillAddress draws the rest of an address on street st (Vejkode vejkode)
+// of postcode pc.
+func fillAddress(r *rng, pc int, st uint16, vejkode string) Address {
+	p := &postcodes[pc]
 	s := &streets[st]
 	u := r.r.Float64()
 	a := Address{
 		Street: s.full, StreetAbbrev: s.abbrev,
 		HouseNumber: 1 + int(250*u*u),
 		Postcode:    p.code, Town: p.town, Kommunekode: p.kommune,
-		Vejkode: p.vejkodes[k],
+		Vejkode: vejkode,
 		pc:      uint16(pc), st: st,
 	}
 	if r.pct(8) {
@@ -329,7 +335,7 @@ func drawAddress(r *rng, pc int) Address {
 // one road). The first choice is a hash of kommune and street; a code
 // already taken moves on to the next free one, in table order, so the
 // assignment is deterministic.
-func vejkodes() {
+func vejkodes() map[string]map[uint64]bool {
 	type road struct {
 		kommune string
 		st      uint16
@@ -359,4 +365,21 @@ func vejkodes() {
 			p.vejkodes[i] = c
 		}
 	}
+	return used
+}
+
+// nextVejkode returns the first free Vejkode of kommune at or after the
+// hash of (kommune, st), and marks it used.
+func nextVejkode(used map[string]map[uint64]bool, kommune string, st uint16) string {
+	k, _ := strconv.Atoi(kommune)
+	v := 1 + mix64(uint64(k)<<16|uint64(st))%9899
+	if used[kommune] == nil {
+		used[kommune] = map[uint64]bool{}
+	}
+	for used[kommune][v] {
+		v = v%9899 + 1
+	}
+	used[kommune][v] = true
+	s := strconv.FormatUint(v, 10)
+	return strings.Repeat("0", 4-len(s)) + s
 }

@@ -43,6 +43,11 @@ func (g *Generator) WriteStreets(w io.Writer) (StreetsStats, error) {
 		for i, st := range p.streets {
 			all = append(all, pcRoad{p.kommune, p.vejkodes[i], st, pi})
 		}
+		if g.cfg.Messy {
+			for i, st := range p.messy {
+				all = append(all, pcRoad{p.kommune, p.messyVejkodes[i], st, pi})
+			}
+		}
 	}
 	slices.SortFunc(all, func(a, b pcRoad) int {
 		return cmp.Or(cmp.Compare(a.kommune, b.kommune), cmp.Compare(a.vejkode, b.vejkode), cmp.Compare(postcodes[a.pc].code, postcodes[b.pc].code))
@@ -64,12 +69,11 @@ func (g *Generator) WriteStreets(w io.Writer) (StreetsStats, error) {
 	for i, r := range all {
 		s := &streets[r.st]
 		k, _ := strconv.Atoi(r.kommune)
-		h := mix64(uint64(k)<<16 | uint64(r.st) ^ 0x57EE75)
+		h := roadHash(k, r.st)
 		if i == 0 || all[i-1].kommune != r.kommune || all[i-1].vejkode != r.vejkode {
 			st.Roads++
 			line(cprfmt.RoadRecord(r.kommune, r.vejkode, stamp, s.abbrev, s.full))
-			if h%12 == 0 {
-				e := &earlierNames[(h>>8)%uint64(len(earlierNames))]
+			if e := earlierOf(h); e != nil {
 				end := stamp.AddDate(-int(h>>16%30), 0, 0)
 				line(cprfmt.EarlierRecord(r.kommune, r.vejkode, stamp, end.AddDate(-40, 0, 0), end, e.abbrev, e.full))
 				st.EarlierNames++
@@ -102,4 +106,18 @@ func (g *Generator) WriteStreets(w io.Writer) (StreetsStats, error) {
 		return st, err
 	}
 	return st, bw.Flush()
+}
+
+// roadHash is the hash that decides a road's earlier name and districts.
+func roadHash(kommune int, st uint16) uint64 {
+	return mix64(uint64(kommune)<<16 | uint64(st) ^ 0x57EE75)
+}
+
+// earlierOf returns the earlier name (016) of the road with hash h, or nil:
+// about one road in twelve has one.
+func earlierOf(h uint64) *street {
+	if h%12 != 0 {
+		return nil
+	}
+	return &earlierNames[(h>>8)%uint64(len(earlierNames))]
 }

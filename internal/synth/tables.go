@@ -42,6 +42,10 @@ type postcode struct {
 	city                bool // central Copenhagen/Frederiksberg
 	streets             []uint16
 	vejkodes            []string // the Vejkode of each of streets
+	// messy and messyVejkodes are the extra roads of Config.Messy (see
+	// messyStreetData); they are not drawn from without it.
+	messy         []uint16
+	messyVejkodes []string
 }
 
 // Tables, built once at package initialisation.
@@ -152,7 +156,8 @@ func init() {
 		pw = append(pw, w*w)
 	}
 	postcodeW = newWeighted(pw)
-	vejkodes()
+	used := vejkodes()
+	initMessyStreets(used)
 	for _, f := range strings.Split(earlierStreetData, "|") {
 		full, abbrev, ok := strings.Cut(f, "=")
 		if !ok {
