@@ -383,7 +383,7 @@ func (badgerLogger) Debugf(string, ...any) {}
 // hold the filter that was built (or a bug in building it): the version is
 // refused. It returns an error for a miss, and Badger's errors.
 func (d *dataset) verifyFilter() error {
-	keys := func(key, _ []byte, add func(group, key []byte)) error { add(nil, key); return nil }
+	keys := func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
 	switch d.man.Filter {
 	case filterSignaturesV2:
 		keys = robinsonFilterKeys()
@@ -393,10 +393,8 @@ func (d *dataset) verifyFilter() error {
 		return nil
 	}
 	misses := 0
-	if err := pipeFilterKeys(d.db, keys, func(g, k []byte) {
-		if !d.filter.TestIn(g, k) {
-			misses++
-		}
+	if err := pipeFilterKeys(d.db, keys, func(g, k []byte, width int) {
+		misses += d.filter.CountMissingIn(g, k, width)
 	}); err != nil {
 		return err
 	}

@@ -17,6 +17,10 @@ type keyFilter interface {
 	// A filter of plain keys takes group nil.
 	AddIn(group, key []byte)
 	TestIn(group, key []byte) bool
+	// AddAllIn adds keys, width bytes each, to group; CountMissingIn
+	// counts those of them that test false.
+	AddAllIn(group, keys []byte, width int)
+	CountMissingIn(group, keys []byte, width int) int
 	// TestAnyIn reports whether any of keys, width bytes each, may be in
 	// group (robinson.Filter).
 	TestAnyIn(group, keys []byte, width int) bool
@@ -42,6 +46,22 @@ func (c classicBloom) TestIn(group, key []byte) bool {
 		key = append(append([]byte(nil), group...), key...)
 	}
 	return c.Test(key)
+}
+
+func (c classicBloom) AddAllIn(group, keys []byte, width int) {
+	for i := 0; width > 0 && i+width <= len(keys); i += width {
+		c.AddIn(group, keys[i:i+width])
+	}
+}
+
+func (c classicBloom) CountMissingIn(group, keys []byte, width int) int {
+	n := 0
+	for i := 0; width > 0 && i+width <= len(keys); i += width {
+		if !c.TestIn(group, keys[i:i+width]) {
+			n++
+		}
+	}
+	return n
 }
 
 func (c classicBloom) TestAnyIn(group, keys []byte, width int) bool {

@@ -175,7 +175,12 @@ func (b *kvBuilder) merged() func() *kvItem {
 
 // filterKeysFunc calls add with the Bloom filter keys of one stored pair;
 // add must not keep the slice. Its error (a damaged value) fails the load.
-type filterKeysFunc func(key, val []byte, add func(group, key []byte)) error
+type filterKeysFunc func(key, val []byte, add filterAdd) error
+
+// filterAdd takes filter keys of one group: keys holds them one after
+// the other, width bytes each. A filter of plain keys takes group nil and
+// one key of its own width.
+type filterAdd func(group, keys []byte, width int)
 
 // write sorts the pairs, merges the values of equal keys with merge, and
 // writes them into a new Badger database at dir plus the Bloom filter
@@ -198,7 +203,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		prev = it
 	}
 	if filterKeys == nil {
-		filterKeys = func(key, _ []byte, add func(group, key []byte)) error { add(nil, key); return nil }
+		filterKeys = func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
 		filterN = distinct
 	}
 	// StreamWriter sizes its tables for the last level (BaseTableSize ×
@@ -315,7 +320,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 // buildFilter adds the filter keys of every pair in db to filter and
 // returns it. Its errors are Badger's and filterKeys'.
 func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (keyFilter, error) {
-	if err := pipeFilterKeys(db, filterKeys, filter.AddIn); err != nil {
+	if err := pipeFilterKeys(db, filterKeys, filter.AddAllIn); err != nil {
 		return nil, err
 	}
 	return filter, nil
@@ -326,7 +331,7 @@ func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (ke
 // to or testing a filter of tens of megabytes costs about ten cache misses
 // per key. consume must not keep the slice. Its errors are Badger's and
 // filterKeys'; consume sees every key even then, up to the failure.
-func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func(group, key []byte)) error {
+func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume filterAdd) error {
 	const nbuf, bufSize = 4, 1 << 20
 	free := make(chan []byte, nbuf)
 	for range nbuf {
@@ -341,18 +346,21 @@ func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume func(group
 				off += w
 				group := b[off : off+int(g)]
 				off += int(g)
+				width, w := binary.Uvarint(b[off:])
+				off += w
 				k, w := binary.Uvarint(b[off:])
 				off += w
-				consume(group, b[off:off+int(k)])
+				consume(group, b[off:off+int(k)], int(width))
 				off += int(k)
 			}
 			free <- b[:0]
 		}
 	})
 	cur := <-free
-	add := func(group, k []byte) {
+	add := func(group, k []byte, width int) {
 		cur = binary.AppendUvarint(cur, uint64(len(group)))
 		cur = append(cur, group...)
+		cur = binary.AppendUvarint(cur, uint64(width))
 		cur = binary.AppendUvarint(cur, uint64(len(k)))
 		cur = append(cur, k...)
 		if len(cur) > bufSize-512 {

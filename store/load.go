@@ -464,21 +464,17 @@ func robinsonFilterKeys() filterKeysFunc {
 	var rec robinson.Record
 	var sigs robinson.RecordSigs
 	var buf, ak []byte
-	return func(key, val []byte, add func(group, key []byte)) error {
+	return func(key, val []byte, add filterAdd) error {
 		if len(key) == 0 || key[0] != 'r' || key[len(key)-1] == addressSummaryMark {
 			return nil
 		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
-			for i := 0; i+robinson.GivenSigWidth <= len(sigs.Given); i += robinson.GivenSigWidth {
-				add(key, sigs.Given[i:i+robinson.GivenSigWidth])
-			}
+			add(key, sigs.Given, robinson.GivenSigWidth)
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			for _, g := range sigs.First {
 				buf = robinson.AppendNearGroup(buf[:0], ak, g)
-				for i := 0; i+robinson.SurnameSigWidth <= len(sigs.Surname); i += robinson.SurnameSigWidth {
-					add(buf, sigs.Surname[i:i+robinson.SurnameSigWidth])
-				}
+				add(buf, sigs.Surname, robinson.SurnameSigWidth)
 			}
 		})
 	}

@@ -121,6 +121,53 @@ func (f *Filter) TestIn(group, key []byte) bool {
 	return f.bitsOf(f.blockOf(gh), keyHash(gh, key), false)
 }
 
+// AddAllIn adds each of keys, width bytes each and concatenated, to group
+// (AddIn), hashing the group once. Keys of a nil or empty group, which
+// AddIn places by their own hash, are added one by one.
+func (f *Filter) AddAllIn(group, keys []byte, width int) {
+	if len(f.blocks) == 0 || width <= 0 {
+		return
+	}
+	if len(group) == 0 {
+		for i := 0; i+width <= len(keys); i += width {
+			f.AddIn(nil, keys[i:i+width])
+		}
+		return
+	}
+	gh := xxhash.Sum64(group)
+	b := f.blockOf(gh)
+	for i := 0; i+width <= len(keys); i += width {
+		f.bitsOf(b, keyHash(gh, keys[i:i+width]), true)
+		f.n++
+	}
+}
+
+// CountMissingIn returns how many of keys, width bytes each and
+// concatenated, test false in group: zero for keys added with AddIn or
+// AddAllIn.
+func (f *Filter) CountMissingIn(group, keys []byte, width int) int {
+	if width <= 0 {
+		return 0
+	}
+	missing := 0
+	if len(group) == 0 || len(f.blocks) == 0 {
+		for i := 0; i+width <= len(keys); i += width {
+			if !f.TestIn(group, keys[i:i+width]) {
+				missing++
+			}
+		}
+		return missing
+	}
+	gh := xxhash.Sum64(group)
+	b := f.blockOf(gh)
+	for i := 0; i+width <= len(keys); i += width {
+		if !f.bitsOf(b, keyHash(gh, keys[i:i+width]), false) {
+			missing++
+		}
+	}
+	return missing
+}
+
 // TestAnyIn reports whether any of the keys, each width bytes long and
 // concatenated in keys, may have been added to group: one group hash and
 // one block for all of them. It reports false for no keys.

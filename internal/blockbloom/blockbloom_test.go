@@ -147,3 +147,27 @@ func TestGroups(t *testing.T) {
 		t.Log("(a group without key, or a key without group, may test positive by chance)")
 	}
 }
+
+func TestAllIn(t *testing.T) {
+	f := New(1000, 12)
+	keys := []byte("aabbccdd")
+	f.AddAllIn([]byte("g1"), keys, 2)
+	for i := 0; i < len(keys); i += 2 {
+		if !f.TestIn([]byte("g1"), keys[i:i+2]) {
+			t.Errorf("key %q of AddAllIn tests false with TestIn", keys[i:i+2])
+		}
+	}
+	if n := f.CountMissingIn([]byte("g1"), keys, 2); n != 0 {
+		t.Errorf("CountMissingIn = %d for added keys", n)
+	}
+	if n := f.CountMissingIn([]byte("g2"), keys, 2); n == 0 {
+		t.Error("CountMissingIn = 0 for another group (possible only by chance)")
+	}
+	f.AddAllIn(nil, []byte("xyz"), 3)
+	if !f.Test([]byte("xyz")) || f.CountMissingIn(nil, []byte("xyz"), 3) != 0 {
+		t.Error("an ungrouped key of AddAllIn is lost")
+	}
+	if f.Keys() != 5 {
+		t.Errorf("Keys = %d, want 5", f.Keys())
+	}
+}
