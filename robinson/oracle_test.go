@@ -10,6 +10,7 @@ package robinson
 
 import (
 	"strings"
+	"testing"
 	"unicode"
 )
 
@@ -533,4 +534,47 @@ func orcFamilySet(recs []*Record) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestFamilyCounterAgreesWithOracle: the loader's family-type count agrees
+// with the oracle's naive one over lists built from a pool of words used
+// both as surnames and as given names.
+func TestFamilyCounterAgreesWithOracle(t *testing.T) {
+	pool := []string{"Andersen", "Hansen", "Lund", "Anne", "Peter", "Holm", "Bo", "Mads", "Due", "Juul", "Kim"}
+	seed := uint64(7)
+	next := func(n int) int {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		return int(seed>>33) % n
+	}
+	for round := range 50 {
+		var recs []*Record
+		var c FamilyCounter
+		for range 1 + next(40) {
+			name := pool[next(len(pool))]
+			if next(3) == 0 {
+				name += " " + pool[next(len(pool))]
+			}
+			name += ","
+			for g := range 1 + next(3) {
+				if g > 0 {
+					name += " "
+				}
+				name += pool[next(len(pool))]
+			}
+			nm, err := ParseListName(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &Record{Name: nm}
+			recs = append(recs, rec)
+			c.Add(rec)
+		}
+		want, got := orcFamilySet(recs), c.Set()
+		for _, w := range pool {
+			w = Normalize(w)
+			if got.FamilyType(w) != want[w] {
+				t.Fatalf("round %d: FamilyType(%q) = %v, the oracle says %v", round, w, got.FamilyType(w), want[w])
+			}
+		}
+	}
 }
