@@ -187,6 +187,11 @@ collect:
 	if v, c := unitDoorAt(pieces, j); c > 0 {
 		a.Door = v
 	}
+	if a.Street == "" {
+		// The words before the house number were punctuation only: no
+		// street, so no house number either (as for a line without one).
+		return Address{Postcode: a.Postcode}, errAddrNoStreet
+	}
 	return a, nil
 }
 

@@ -218,6 +218,10 @@ func nameBuild(sur, giv string) (Name, error) {
 		}
 		i = next
 	}
+	if len(n.Surnames) == 0 {
+		// Every surname word was punctuation only.
+		return Name{}, errNameNoSurname
+	}
 	return n, nil
 }
 
