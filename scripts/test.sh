@@ -9,6 +9,10 @@ echo "== go vet"
 go vet ./...
 echo "== go test"
 go test -count=1 -timeout 20m ./...
+echo "== go test -race (packages with concurrency)"
+go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./clients/
+echo "== fuzz smoke"
+scripts/fuzz-smoke.sh 5
 for t in clients/*/test.sh; do
   [ -x "$t" ] || continue
   echo "== $t"
