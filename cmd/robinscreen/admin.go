@@ -20,7 +20,7 @@ import (
 
 const adminUsage = `usage:
   robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
-                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--import]
+                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--allow-shrink] [--import]
   robinscreen admin status   --addr ADDR
   robinscreen admin versions --addr ADDR --kind robinson|cpr|streets
   robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets
@@ -47,6 +47,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
 		streetsDate := fs.String("streets-date", "", "override the road register's date (YYYY-MM-DD)")
 		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
+		allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" && *streetsFile == "" {
 			fmt.Fprint(stderr, adminUsage)
@@ -71,7 +72,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio}
+			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio, AllowShrink: *allowShrink}
 			if !d.IsZero() {
 				start.Published = timestamppb.New(d)
 			}
