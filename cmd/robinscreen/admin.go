@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -206,6 +207,9 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 	defer bar.done()
 	for {
 		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil, errNoResult
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -216,15 +220,27 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 	}
 }
 
+// errNoResult: the server ended a load's stream without an error and
+// without the DONE message.
+var errNoResult = errors.New("the server ended the load without a result")
+
 // recvErr returns the server's status when a Send failed because the
-// server ended the stream.
+// server ended the stream (Send then returns io.EOF). The progress messages
+// the server sent before ending it (RECEIVING while the upload ran) are
+// read past: the status comes after them.
 func recvErr(stream pb.DatasetService_LoadDatasetClient, sendErr error) error {
-	if errors.Is(sendErr, io.EOF) {
-		if _, err := stream.Recv(); err != nil {
+	if !errors.Is(sendErr, io.EOF) {
+		return sendErr
+	}
+	for {
+		_, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return errNoResult
+		}
+		if err != nil {
 			return err
 		}
 	}
-	return sendErr
 }
 
 func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
@@ -251,11 +267,17 @@ func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
 }
 
 // describeRPCError turns a gRPC status into a one-line message with its
-// ErrorInfo reason.
+// code, ErrorInfo reason and message: "FailedPrecondition FILE_REFUSED:
+// cpr file x.txt refused: ...".
 func describeRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetReason() != "" {
+			return fmt.Errorf("%s %s: %s", st.Code(), ei.GetReason(), st.Message())
+		}
 	}
 	return fmt.Errorf("%s: %s", st.Code(), st.Message())
 }
