@@ -64,7 +64,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := store.Open(*dir, opts)
 	if err != nil {
-		return err
+		return storeOpenError(err, *dir, sf.keyFile)
 	}
 	defer st.Close()
 	ctx := context.Background()
