@@ -75,7 +75,6 @@ func (f *securityFlags) check(listen string) error {
 // tlsOn reports whether the server speaks TLS.
 func (f *securityFlags) tlsOn() bool { return f.tlsCert != "" }
 
-//
 // Every error names its flag and file or address (flagError) and is one
 // line. On error, what was started is stopped again: the deferred cleanup
 // runs the closers itself, so a failure never calls a nil cleanup (it did:
