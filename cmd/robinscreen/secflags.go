@@ -69,12 +69,13 @@ func (f *securityFlags) check(listen string) error {
 	return nil
 }
 
-// apply fills cfg's security, audit and metrics fields from the flags and
-// starts the metrics listener and the SIGHUP token reload. The returned
-// cleanup stops them and closes the audit log.
 // tlsOn reports whether the server speaks TLS.
 func (f *securityFlags) tlsOn() bool { return f.tlsCert != "" }
 
+// apply fills cfg's security, audit and metrics fields from the flags and
+// starts the metrics listener and the SIGHUP token reload. The returned
+// cleanup stops them and closes the audit log.
+//
 // Every error names its flag and file or address (flagError) and is one
 // line. On error, what was started is stopped again: the deferred cleanup
 // runs the closers itself, so a failure never calls a nil cleanup (it did:
