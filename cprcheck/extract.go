@@ -166,7 +166,64 @@ var (
 	ErrTruncated      = errors.New("cprcheck: truncated extract (no 999 end record)")
 	ErrNoStart        = errors.New("cprcheck: no production date (no valid 000 start record and no override)")
 	ErrTooManyRejects = ingest.ErrTooManyRejects
+	// ErrCounter: the 999 record's counter does not match the records in
+	// the extract (a *CounterError).
+	ErrCounter = errors.New("cprcheck: 999 record counter does not match the extract")
 )
+
+// CounterError refuses an extract whose 999 end record holds a counter
+// (Tæller, position 27, length 8) that is not a number or does not equal
+// the records in the extract: lines were lost or added. It never holds
+// line content. errors.Is(err, ErrCounter) holds.
+type CounterError struct {
+	Line      int  // the 999 record's line number
+	NotNumber bool // the counter field is neither blank nor digits
+	Counter   int  // the counter's value (when NotNumber is false)
+	// Between counts the records (non-blank lines) between the 000 and the
+	// 999 record; WithEnds counts those two as well. The counter must equal
+	// one of them.
+	Between, WithEnds int
+}
+
+func (e *CounterError) Error() string {
+	if e.NotNumber {
+		return fmt.Sprintf("cprcheck: the 999 record counter (line %d, position 27, length 8) is neither blank nor a number; the extract holds %d records between 000 and 999 (%d with them)",
+			e.Line, e.Between, e.WithEnds)
+	}
+	return fmt.Sprintf("cprcheck: the 999 record counter (line %d, position 27) says %d records, but the extract holds %d records between 000 and 999 (%d with them): lines were lost or added",
+		e.Line, e.Counter, e.Between, e.WithEnds)
+}
+
+// Is makes errors.Is(err, ErrCounter) hold.
+func (e *CounterError) Is(target error) bool { return target == ErrCounter }
+
+// Position of the 999 record's counter (Tæller): 1-based position 27,
+// length 8.
+const (
+	counterPos = 27
+	counterLen = 8
+)
+
+// endCounter reads the counter field of a 999 line (without its line end).
+// A field that is missing (the line ends before it) or blank is not set;
+// digits, possibly padded with blanks, give the value; anything else is
+// bad.
+func endCounter(line []byte) (n int, set, bad bool) {
+	if len(line) < counterPos {
+		return 0, false, false
+	}
+	f := bytes.Trim(line[counterPos-1:min(len(line), counterPos-1+counterLen)], " \t")
+	if len(f) == 0 {
+		return 0, false, false
+	}
+	if !allDigits(f) {
+		return 0, false, true
+	}
+	for _, c := range f {
+		n = n*10 + int(c-'0')
+	}
+	return n, true, false
+}
 
 // RejectError refuses an extract whose rejected lines exceed the threshold.
 // It is the shared refusal of every dataset, ingest.RejectError: Considered
@@ -236,6 +293,10 @@ type ExtractStats struct {
 //   - [ErrEmpty] when the input holds no non-blank line;
 //   - [ErrTruncated] when there is no 999 end record (wrapped with the last
 //     line number);
+//   - a [*CounterError] (errors.Is [ErrCounter]) when the 999 record's
+//     counter (position 27, length 8) holds digits that equal neither the
+//     records between 000 and 999 nor those plus the two, or holds
+//     something else than digits or blanks (a blank counter is not checked);
 //   - [ErrNoStart] when there is no valid 000 record and no override;
 //   - a [*RejectError] when the reject ratio exceeds the threshold.
 //
@@ -259,6 +320,11 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 		sawStart bool
 		sawEnd   bool
 		in       = make(interner)
+		// For the 999 counter: non-blank lines before the 999 record,
+		// whether a 000 record was among them, and the counter.
+		records  int
+		startRec bool
+		counter  *CounterError
 	)
 	reject := func(le *LineError) {
 		rejects.Add(le.Line, le)
@@ -270,11 +336,12 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 		var (
 			rec  Record
 			lerr *LineError
+			line []byte
 		)
 		if lines.TooLong() {
 			rec, lerr = Record{Kind: RecordInvalid}, &LineError{Line: lineNo, Err: ErrLineTooLong}
 		} else {
-			line := lines.Bytes()
+			line = lines.Bytes()
 			if !lines.ASCII() {
 				pos = positional(pos[:0], line)
 				line = pos
@@ -286,6 +353,12 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 			continue
 		}
 		nonBlank++
+		if !sawEnd && rec.Kind != RecordEnd {
+			records++
+			if rec.Kind == RecordStart && !startRec {
+				startRec = true
+			}
+		}
 		switch {
 		case sawEnd:
 			reject(&LineError{Line: lineNo, Err: ErrAfterEnd})
@@ -304,6 +377,9 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 				st.ProductionDate = rec.ProductionDate
 			case RecordEnd:
 				sawEnd = true
+				if n, set, bad := endCounter(trimEOL(line)); set || bad {
+					counter = &CounterError{Line: lineNo, NotNumber: bad, Counter: n}
+				}
 			case RecordOther:
 				st.Skipped++
 			case RecordPerson, RecordProtection:
@@ -329,7 +405,18 @@ func ParseExtract(r io.ReadSeeker, opt ExtractOptions, emit func(Entry) error) (
 		return st, ErrEmpty
 	case !sawEnd:
 		return st, fmt.Errorf("%w: input ends after line %d", ErrTruncated, st.Lines)
-	case !override && st.ProductionDate.IsZero():
+	}
+	if counter != nil {
+		counter.Between = records
+		if startRec {
+			counter.Between--
+		}
+		counter.WithEnds = records + 1
+		if counter.NotNumber || (counter.Counter != counter.Between && counter.Counter != counter.WithEnds) {
+			return st, counter
+		}
+	}
+	if !override && st.ProductionDate.IsZero() {
 		return st, ErrNoStart
 	}
 	if err := rejects.Check(st.Persons+st.Protections+st.Rejected, opt.MaxRejectRatio); err != nil {
@@ -408,13 +495,19 @@ func allDigits(b []byte) bool {
 	return true
 }
 
-func parseLine(line []byte, lineNo int, in interner) (Record, *LineError) {
+// trimEOL drops a trailing LF or CRLF.
+func trimEOL(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
+	return line
+}
+
+func parseLine(line []byte, lineNo int, in interner) (Record, *LineError) {
+	line = trimEOL(line)
 	if isBlank(line) {
 		return Record{Kind: RecordBlank}, nil
 	}

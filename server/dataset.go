@@ -118,7 +118,7 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 		return toStatus(s.log, err)
 	}
 	defer cleanup()
-	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start), Reserved: true}
+	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start), Reserved: true, AllowShrink: start.GetAllowShrink()}
 	if start.GetPublished() != nil {
 		opt.Published = start.GetPublished().AsTime().UTC()
 	}

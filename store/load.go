@@ -60,6 +60,10 @@ type LoadOptions struct {
 	// differs from the path's base name (an upload staged under a temporary
 	// name).
 	SourceName string
+	// AllowShrink accepts a version with fewer than ShrinkPercent % of the
+	// records of the serving version it replaces (the operator says the
+	// shrink is expected).
+	AllowShrink bool
 }
 
 func (o *LoadOptions) sourceName(path string) string {
@@ -105,6 +109,46 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // ErrFutureDate means a publication or production date lies in the future:
 // such a dataset would never become stale.
 var ErrFutureDate = errors.New("publication date lies in the future")
+
+// ShrinkPercent is the share of the serving version's records below which
+// a new version is refused without LoadOptions.AllowShrink: a file cut in
+// the middle, or the wrong file, would otherwise clear everyone it lost.
+const ShrinkPercent = 90
+
+// ErrShrink means a new version holds fewer than ShrinkPercent % of the
+// records of the serving version (a *ShrinkError).
+var ErrShrink = errors.New("store: far fewer records than the serving version")
+
+// ShrinkError refuses a version with fewer than ShrinkPercent % of the
+// records of the serving version it would replace. errors.Is(err,
+// ErrShrink) holds.
+type ShrinkError struct {
+	Records, Serving int    // records of the new file and of the serving version
+	Version          string // the serving version
+}
+
+func (e *ShrinkError) Error() string {
+	return fmt.Sprintf("%d records, fewer than %d %% of the %d records of the serving version %s; pass --allow-shrink if expected",
+		e.Records, ShrinkPercent, e.Serving, e.Version)
+}
+
+// Is makes errors.Is(err, ErrShrink) hold.
+func (e *ShrinkError) Is(target error) bool { return target == ErrShrink }
+
+// checkShrink refuses records (the new version's) when they are fewer than
+// ShrinkPercent % of the serving version's records of kind.
+func (s *Store) checkShrink(kind string, records int) error {
+	s.mu.RLock()
+	d := s.serving[kind]
+	s.mu.RUnlock()
+	if d == nil {
+		return nil
+	}
+	if int64(records)*100 < int64(d.man.Records)*ShrinkPercent {
+		return &ShrinkError{Records: records, Serving: d.man.Records, Version: d.man.Version}
+	}
+	return nil
+}
 
 // checkPublished refuses dates more than a day ahead of now.
 func checkPublished(published, now time.Time) error {
@@ -345,6 +389,9 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 	err = parse(ctx, src, &opt, &p)
 	if err == nil {
 		err = checkPublished(p.published, opt.now())
+	}
+	if err == nil && !opt.AllowShrink {
+		err = s.checkShrink(kind, p.man.Records)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, ctxErr // canceled by the caller: not a refusal of the file

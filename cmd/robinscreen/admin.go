@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -20,7 +21,7 @@ import (
 
 const adminUsage = `usage:
   robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
-                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--import]
+                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--allow-shrink] [--import]
   robinscreen admin status   --addr ADDR
   robinscreen admin versions --addr ADDR --kind robinson|cpr|streets
   robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets
@@ -47,6 +48,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
 		streetsDate := fs.String("streets-date", "", "override the road register's date (YYYY-MM-DD)")
 		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
+		allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" && *streetsFile == "" {
 			fmt.Fprint(stderr, adminUsage)
@@ -71,7 +73,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio}
+			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio, AllowShrink: *allowShrink}
 			if !d.IsZero() {
 				start.Published = timestamppb.New(d)
 			}
@@ -205,6 +207,9 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 	defer bar.done()
 	for {
 		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil, errNoResult
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -215,15 +220,27 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 	}
 }
 
+// errNoResult: the server ended a load's stream without an error and
+// without the DONE message.
+var errNoResult = errors.New("the server ended the load without a result")
+
 // recvErr returns the server's status when a Send failed because the
-// server ended the stream.
+// server ended the stream (Send then returns io.EOF). The progress messages
+// the server sent before ending it (RECEIVING while the upload ran) are
+// read past: the status comes after them.
 func recvErr(stream pb.DatasetService_LoadDatasetClient, sendErr error) error {
-	if errors.Is(sendErr, io.EOF) {
-		if _, err := stream.Recv(); err != nil {
+	if !errors.Is(sendErr, io.EOF) {
+		return sendErr
+	}
+	for {
+		_, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return errNoResult
+		}
+		if err != nil {
 			return err
 		}
 	}
-	return sendErr
 }
 
 func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
@@ -250,11 +267,17 @@ func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
 }
 
 // describeRPCError turns a gRPC status into a one-line message with its
-// ErrorInfo reason.
+// code, ErrorInfo reason and message: "FailedPrecondition FILE_REFUSED:
+// cpr file x.txt refused: ...".
 func describeRPCError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return err
+	}
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetReason() != "" {
+			return fmt.Errorf("%s %s: %s", st.Code(), ei.GetReason(), st.Message())
+		}
 	}
 	return fmt.Errorf("%s: %s", st.Code(), st.Message())
 }

@@ -35,6 +35,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 	produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
 	streetsDate := fs.String("streets-date", "", "override the road register's date (default: its 000 header's, else today)")
 	ratio := fs.Float64("max-reject-ratio", 0, "refuse a file when more than this share of its data lines is rejected (default 0.001)")
+	allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 	var sf storeFlags
 	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -63,13 +64,13 @@ func load(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := store.Open(*dir, opts)
 	if err != nil {
-		return err
+		return storeOpenError(err, *dir, sf.keyFile)
 	}
 	defer st.Close()
 	ctx := context.Background()
 	bar := newProgressBar(stderr)
 	if *robinsonFile != "" {
-		man, err := st.LoadRobinson(ctx, *robinsonFile, store.LoadOptions{Published: pub, MaxRejectRatio: *ratio, Progress: bar.update("robinson")})
+		man, err := st.LoadRobinson(ctx, *robinsonFile, store.LoadOptions{Published: pub, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("robinson")})
 		bar.done()
 		if err != nil {
 			return describeLoadError(err)
@@ -79,7 +80,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 		printRejects(stdout, man.Rejects)
 	}
 	if *cprFile != "" {
-		man, err := st.LoadCPR(ctx, *cprFile, store.LoadOptions{Published: prod, MaxRejectRatio: *ratio, Progress: bar.update("cpr")})
+		man, err := st.LoadCPR(ctx, *cprFile, store.LoadOptions{Published: prod, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("cpr")})
 		bar.done()
 		if err != nil {
 			return describeLoadError(err)
@@ -89,7 +90,7 @@ func load(args []string, stdout, stderr io.Writer) error {
 		printRejects(stdout, man.Rejects)
 	}
 	if *streetsFile != "" {
-		man, err := st.LoadStreets(ctx, *streetsFile, store.LoadOptions{Published: sdate, MaxRejectRatio: *ratio, Progress: bar.update("streets")})
+		man, err := st.LoadStreets(ctx, *streetsFile, store.LoadOptions{Published: sdate, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("streets")})
 		bar.done()
 		if err != nil {
 			return describeLoadError(err)

@@ -24,7 +24,7 @@ const usage = `usage:
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
   robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
                     [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
-                    [--encryption-key-file FILE]
+                    [--encryption-key-file FILE] [--allow-shrink]
   robinscreen admin load|status|versions|rollback --addr ADDR ...
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE
   robinscreen token [--role screen|admin] [--name NAME]

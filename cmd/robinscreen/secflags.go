@@ -69,33 +69,45 @@ func (f *securityFlags) check(listen string) error {
 	return nil
 }
 
-// apply fills cfg's security, audit and metrics fields from the flags and
-// starts the metrics listener and the SIGHUP token reload. The returned
-// cleanup stops them and closes the audit log.
 // tlsOn reports whether the server speaks TLS.
 func (f *securityFlags) tlsOn() bool { return f.tlsCert != "" }
 
-func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *server.Config, log *slog.Logger) (cleanup func(), err error) {
+// apply fills cfg's security, audit and metrics fields from the flags and
+// starts the metrics listener and the SIGHUP token reload. The returned
+// cleanup stops them and closes the audit log.
+//
+// Every error names its flag and file or address (flagError) and is one
+// line. On error, what was started is stopped again: the deferred cleanup
+// runs the closers itself, so a failure never calls a nil cleanup (it did:
+// the named result was nil on every error return, a nil-pointer panic for
+// every configuration error).
+func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *server.Config, log *slog.Logger) (func(), error) {
 	if err := f.check(listen); err != nil {
 		return nil, err
 	}
 	var closers []func()
-	cleanup = func() {
+	cleanup := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
+	ok := false
 	defer func() {
-		if err != nil {
+		if !ok {
 			cleanup()
 		}
 	}()
 	loopback := isLoopbackAddr(listen)
 
 	if f.tlsCert != "" {
+		// The key pair first, then the client CA, so that the error names
+		// the flag at fault.
+		if _, err := server.TLSConfig(f.tlsCert, f.tlsKey, ""); err != nil {
+			return nil, flagError(err, "--tls-cert", f.tlsCert, "--tls-key", f.tlsKey)
+		}
 		creds, err := server.TLSCredentials(f.tlsCert, f.tlsKey, f.clientCA)
 		if err != nil {
-			return nil, err
+			return nil, flagError(err, "--client-ca", f.clientCA)
 		}
 		cfg.ExtraOptions = append(cfg.ExtraOptions, grpc.Creds(creds))
 		log.Info("TLS 1.3", "mutual_tls", f.clientCA != "")
@@ -107,7 +119,7 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 	case f.tokenFile != "":
 		auth, err := server.LoadTokenFile(f.tokenFile)
 		if err != nil {
-			return nil, err
+			return nil, flagError(err, "--token-file", f.tokenFile)
 		}
 		cfg.Auth = auth
 		log.Info("bearer tokens required", "tokens", auth.Len())
@@ -147,7 +159,7 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 	if f.auditLog != "" {
 		al, err := server.OpenAuditLog(f.auditLog, log)
 		if err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
+			return nil, flagError(err, "--audit-log", f.auditLog)
 		}
 		closers = append(closers, func() {
 			if err := al.Close(); err != nil {
@@ -166,7 +178,7 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 		cfg.Metrics = m
 		lis, err := net.Listen("tcp", f.metricsListen)
 		if err != nil {
-			return nil, fmt.Errorf("metrics listener: %w", err)
+			return nil, flagError(err, "--metrics-listen", f.metricsListen)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
@@ -183,5 +195,6 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 		})
 		log.Info("metrics", "addr", "http://"+lis.Addr().String()+"/metrics")
 	}
+	ok = true
 	return cleanup, nil
 }

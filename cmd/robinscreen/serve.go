@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,7 +45,7 @@ func serve(args []string, stderr io.Writer) error {
 	opts.AllowSynthetic = *withDemo
 	st, err := store.Open(*dir, opts)
 	if err != nil {
-		return err
+		return storeOpenError(err, *dir, sf.keyFile)
 	}
 	defer st.Close()
 	if *withDemo && !st.Ready() {
@@ -61,7 +63,7 @@ func serve(args []string, stderr io.Writer) error {
 	srv := server.New(cfg)
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
-		return err
+		return flagError(err, "--listen", *listen)
 	}
 	if sec.tlsOn() {
 		// A client that forgot TLS gets UNAVAILABLE with an ErrorInfo
@@ -90,4 +92,18 @@ func serve(args []string, stderr io.Writer) error {
 		}
 	}()
 	return srv.GRPC.Serve(lis)
+}
+
+// storeOpenError names the flag behind a failed store.Open: --key-file for
+// the pseudonym key (its file, or a key that does not fit the CPR
+// dataset), else --data.
+func storeOpenError(err error, dir, keyFile string) error {
+	if keyFile == "" {
+		keyFile = store.DefaultKeyFile(dir)
+	}
+	var pe *os.PathError
+	if errors.Is(err, store.ErrKeyMismatch) || errors.As(err, &pe) && pe.Path == keyFile || strings.Contains(err.Error(), keyFile) {
+		return flagError(err, "--key-file", keyFile)
+	}
+	return flagError(err, "--data", dir)
 }

@@ -36,7 +36,7 @@ func (f *storeFlags) options(log *slog.Logger) (store.Options, error) {
 	if f.encKeyFile != "" {
 		key, err := store.ReadKey(f.encKeyFile)
 		if err != nil {
-			return o, err
+			return o, flagError(err, "--encryption-key-file", f.encKeyFile)
 		}
 		o.EncryptionKey = key
 	}

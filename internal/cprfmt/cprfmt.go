@@ -88,5 +88,7 @@ func CPRProtection(number, typ string, start, end time.Time) string {
 	return "015" + number + typ + "0000" + start.Format("200601021504") + start.Format("2006-01-02") + "001" + endS
 }
 
-// CPREnd is the 999 end record.
-func CPREnd(records int) string { return fmt.Sprintf("999%08d", records) }
+// CPREnd is the 999 end record with its counter (Tæller) at position 27:
+// records is the number of records between the 000 and the 999 record.
+// The sort field (positions 4-26) is blank.
+func CPREnd(records int) string { return fmt.Sprintf("999%23s%08d", "", records) }

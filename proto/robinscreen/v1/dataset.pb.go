@@ -247,7 +247,11 @@ type LoadDatasetStart struct {
 	// Overrides the reject threshold (default 0.001 = 0.1 %).
 	MaxRejectRatio float64 `protobuf:"fixed64,5,opt,name=max_reject_ratio,json=maxRejectRatio,proto3" json:"max_reject_ratio,omitempty"`
 	// Optional SHA-256 (hex) the received file must have.
-	Sha256        string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Sha256 string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// Accepts a version with fewer than 90 % of the records of the serving
+	// version it replaces (the operator says the shrink is expected); without
+	// it such a file is refused (FILE_REFUSED).
+	AllowShrink   bool `protobuf:"varint,7,opt,name=allow_shrink,json=allowShrink,proto3" json:"allow_shrink,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +326,13 @@ func (x *LoadDatasetStart) GetSha256() string {
 		return x.Sha256
 	}
 	return ""
+}
+
+func (x *LoadDatasetStart) GetAllowShrink() bool {
+	if x != nil {
+		return x.AllowShrink
+	}
+	return false
 }
 
 // LoadDatasetResponse reports progress; the last one carries the version.
@@ -1102,7 +1113,7 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x12LoadDatasetRequest\x128\n" +
 	"\x05start\x18\x01 \x01(\v2 .robinscreen.v1.LoadDatasetStartH\x00R\x05start\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x05\n" +
-	"\x03msg\"\xfd\x01\n" +
+	"\x03msg\"\xa0\x02\n" +
 	"\x10LoadDatasetStart\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\x12\x1f\n" +
 	"\vimport_path\x18\x02 \x01(\tR\n" +
@@ -1110,7 +1121,8 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\tfile_name\x18\x03 \x01(\tR\bfileName\x128\n" +
 	"\tpublished\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tpublished\x12(\n" +
 	"\x10max_reject_ratio\x18\x05 \x01(\x01R\x0emaxRejectRatio\x12\x16\n" +
-	"\x06sha256\x18\x06 \x01(\tR\x06sha256\"\x98\x02\n" +
+	"\x06sha256\x18\x06 \x01(\tR\x06sha256\x12!\n" +
+	"\fallow_shrink\x18\a \x01(\bR\vallowShrink\"\x98\x02\n" +
 	"\x13LoadDatasetResponse\x12/\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x19.robinscreen.v1.LoadPhaseR\x05phase\x12%\n" +
 	"\x0ebytes_received\x18\x02 \x01(\x03R\rbytesReceived\x12\x1d\n" +
