@@ -215,6 +215,9 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	d := &dataset{dir: dir, man: m, db: db, filter: filter}
+	if m.Format == formatSignatures && log != nil {
+		log.Warn("dataset version predates matching v2: served correctly, but every candidate key is read from disk; load the list again for speed", "kind", m.Kind, "version", m.Version)
+	}
 	if m.Format == formatSignaturesV2 {
 		if d.family, err = readFamilyTypes(db, &m); err != nil {
 			db.Close()
