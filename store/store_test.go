@@ -771,3 +771,43 @@ func TestVersionFormatGuards(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstSignatureVersionStillServes: a version written with the first
+// signature filter (format 2, before matching v2) opens and hands over
+// every record under a key and at an address: its filter cannot answer for
+// NEAR agreements and is not consulted.
+func TestFirstSignatureVersionStillServes(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vdir := s.serving[screening.KindRobinson].dir
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// An empty filter of the first kind: consulting it would hide everyone.
+	var fb bytes.Buffer
+	if _, err := bloom.NewWithEstimates(100, bloomFPRate).WriteTo(&fb); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, vdir, sigBloomFile, fb.Bytes())
+	os.Remove(filepath.Join(vdir, sigBloomFileV2))
+	sum := sha256.Sum256(fb.Bytes())
+	old := *man
+	old.Format, old.Filter, old.BloomSHA256 = formatSignatures, filterSignatures, hex.EncodeToString(sum[:])
+	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	if got := candidates(t, s, "Søren Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
+		t.Errorf("listed contact on a format-2 version: %d candidates, want 1", len(got))
+	}
+	if got := nearCandidates(t, s, "Søren Testessen", "Fiktivvej 12, 2100 København Ø"); len(got) != 1 {
+		t.Errorf("NEAR surname on a format-2 version: %d candidates, want 1", len(got))
+	}
+}
