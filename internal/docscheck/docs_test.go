@@ -176,13 +176,14 @@ func TestParse(t *testing.T) {
 		"---------------\n" +
 		"<a id=\"custom\"></a>\n" +
 		"[ref]: ref.md\n" +
+		"A [link over\ntwo lines](two.md) and `code over\n[a](line.md) break`.\n" +
 		"[https](https://example.com/x) [mail](mailto:a@b.c) [here](#title-1)\n"
 	d := Parse(text)
 	var got []string
 	for _, l := range d.Links {
 		got = append(got, l.Target)
 	}
-	want := []string{"a.md#x", "p.png", "b c.md", "yes.md", "ref.md", "https://example.com/x", "mailto:a@b.c", "#title-1"}
+	want := []string{"a.md#x", "p.png", "b c.md", "yes.md", "ref.md", "two.md", "https://example.com/x", "mailto:a@b.c", "#title-1"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("links = %q, want %q", got, want)
 	}

@@ -68,11 +68,29 @@ func Parse(text string) Doc {
 		prev      string // previous line, a candidate setext heading
 		prevPlain bool   // prev is a paragraph line that may be a setext heading
 	)
+	var (
+		para     []string // lines of the current paragraph
+		paraLine int      // line number of its first line
+	)
+	flush := func() {
+		if len(para) == 0 {
+			return
+		}
+		plain := stripCodeSpans(strings.Join(para, "\n"))
+		for _, m := range inlineLink.FindAllStringSubmatchIndex(plain, -1) {
+			d.Links = append(d.Links, Link{
+				Line:   paraLine + strings.Count(plain[:m[0]], "\n"),
+				Target: strings.Trim(plain[m[2]:m[3]], "<>"),
+			})
+		}
+		para = para[:0]
+	}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if m := fence.FindStringSubmatch(line); m != nil {
+			flush()
 			switch {
 			case inFence == "":
 				inFence = m[1]
@@ -99,14 +117,21 @@ func Parse(text string) Doc {
 			prev, prevPlain = trimmed, trimmed != "" && !strings.HasPrefix(trimmed, "|") &&
 				!strings.HasPrefix(trimmed, "- ") && !strings.HasPrefix(trimmed, "* ") && !strings.HasPrefix(trimmed, ">")
 		}
-		plain := stripCodeSpans(line)
-		if m := refDef.FindStringSubmatch(plain); m != nil {
+		if m := refDef.FindStringSubmatch(stripCodeSpans(line)); m != nil {
 			d.Links = append(d.Links, Link{Line: n, Target: strings.Trim(m[1], "<>")})
 		}
-		for _, m := range inlineLink.FindAllStringSubmatch(plain, -1) {
-			d.Links = append(d.Links, Link{Line: n, Target: strings.Trim(m[1], "<>")})
+		// Link text may run over several lines: links are looked for in
+		// whole paragraphs.
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
 		}
+		if len(para) == 0 {
+			paraLine = n
+		}
+		para = append(para, line)
 	}
+	flush()
 	return d
 }
 
@@ -260,6 +285,7 @@ func stripCodeSpans(line string) string {
 			i = j
 			continue
 		}
+		b.WriteString(strings.Repeat("\n", strings.Count(line[i:end], "\n")))
 		i = end
 	}
 	return b.String()
