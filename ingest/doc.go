@@ -1,7 +1,7 @@
 // Package ingest is the reading layer shared by every reference-data file
 // parser (the Robinson list, the CPR extract, the road register and the
 // files later datasets add). A parser keeps only its layout; this package
-// gives it, following shared/docs/data-formats.md:
+// gives it, following docs/data-formats.md (rules R1 and R2, section 1.5):
 //
 //   - the encoding decision over the whole file (DetectEncoding, Open):
 //     ISO 8859-1, or UTF-8 when the whole file is valid UTF-8 (a BOM is

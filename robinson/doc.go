@@ -1,6 +1,6 @@
 // Package robinson parses CPR's Robinson list (Robinsonlisten) and matches
 // contacts against it by name and address, following
-// shared/docs/screening-rules.md section 3 and data-formats.md section 1.
+// docs/screening-rules.md section 3 and docs/data-formats.md section 1.
 //
 // The package is plain Go: it imports no transport and no storage. It holds
 //

@@ -1,5 +1,5 @@
 // Package screening holds the decision rules of
-// shared/docs/screening-rules.md section 2: for one contact, a channel and a
+// docs/screening-rules.md section 2: for one contact, a channel and a
 // purpose it decides ALLOW, BLOCK or REVIEW with the reasons and findings
 // that produced the decision and the datasets consulted.
 //

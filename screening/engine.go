@@ -424,7 +424,7 @@ func (s *screener) finish(consent bool) error {
 			s.reason(f.Reason)
 		}
 	}
-	// Rule 7: an ALLOW that depended on a stale dataset becomes REVIEW.
+	// Rule 2.7: an ALLOW that depended on a stale dataset becomes REVIEW.
 	if res.Decision == Allow && s.usedStale {
 		res.Decision = Review
 		s.reason(ReasonStaleData)

@@ -65,7 +65,7 @@ func (d Decision) String() string {
 // Reason is one entry of the compact reason list.
 type Reason uint8
 
-// Reasons, as in shared/docs/api.md.
+// Reasons, as in docs/api.md section 1.3.
 const (
 	ReasonUnspecified Reason = iota
 	ReasonRobinsonList
@@ -182,7 +182,7 @@ type DatasetInfo struct {
 	MaxAge time.Duration
 }
 
-// Default maximum ages (screening-rules.md rule 7).
+// Default maximum ages (docs/screening-rules.md rule 2.7).
 const (
 	DefaultRobinsonMaxAge = 100 * 24 * time.Hour
 	DefaultCPRMaxAge      = 100 * 24 * time.Hour
