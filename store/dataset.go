@@ -19,6 +19,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/roads"
 	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
 )
 
 // Manifest describes one dataset version. It holds no personal data.
@@ -57,10 +58,10 @@ type Manifest struct {
 	BloomSHA256     string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
 	// Robinson list, "signatures-v2" (robinson.RecordSigs: exact- and
-	// NEAR-surname signature keys). "signatures" versions (format 2, the
-	// first matching rules) are still served, but their filter cannot
-	// answer for NEAR agreements and is not consulted. FilterWildcards:
-	// such a version has a record with a wildcard signature.
+	// NEAR-surname signature keys). Robinson versions of the first
+	// matching rules (format 1, a key filter, and format 2, "signatures")
+	// are not served (ErrOutdatedFormat). FilterWildcards: such a version
+	// has a record with a wildcard signature.
 	Filter          string `json:"filter,omitempty"`
 	FilterWildcards bool   `json:"filter_wildcards,omitempty"`
 	// FamilyTypes counts the family-type given names (screening-rules.md
@@ -118,11 +119,13 @@ func filterFile(filter string) string {
 
 // checkFormat refuses a manifest this binary cannot serve safely: an
 // unknown format or filter (a filter read the wrong way would hide
-// listed people).
+// listed people), and a Robinson version from before matching v2
+// (ErrOutdatedFormat).
 func checkFormat(m *Manifest) error {
 	switch {
+	case m.Kind == screening.KindRobinson && m.Format < formatSignaturesV2 && m.Format >= formatKeyFilter:
+		return fmt.Errorf("%w (version %s, format %d)", ErrOutdatedFormat, m.Version, m.Format)
 	case m.Format == formatKeyFilter && m.Filter == "":
-	case m.Format == formatSignatures && m.Filter == filterSignatures:
 	case m.Format == formatSignaturesV2 && m.Filter == filterSignaturesV2:
 	default:
 		return fmt.Errorf("store: version %s has format %d, filter %q, which this robinscreen does not know (written by a newer one?)", m.Version, m.Format, m.Filter)
@@ -215,9 +218,6 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
 	d := &dataset{dir: dir, man: m, db: db, filter: filter}
-	if m.Format == formatSignatures && log != nil {
-		log.Warn("dataset version predates matching v2: served correctly, but every candidate key is read from disk; load the list again for speed", "kind", m.Kind, "version", m.Version)
-	}
 	if m.Format == formatSignaturesV2 {
 		if d.family, err = readFamilyTypes(db, &m); err != nil {
 			db.Close()
@@ -259,9 +259,6 @@ func readFamilyTypes(db *badger.DB, m *Manifest) (robinson.FamilySet, error) {
 type reader struct {
 	d   *dataset
 	txn *badger.Txn
-	// it is a key-only iterator for prefix reads, made at the first one
-	// and kept until close: making an iterator costs far more than a seek.
-	it *badger.Iterator
 }
 
 // get calls fn with the value stored under key. It reports false without
@@ -299,31 +296,8 @@ func (r *reader) read(key []byte, fn func([]byte) error) (bool, error) {
 	return true, nil
 }
 
-// keysWithPrefix calls fn with every key that starts with prefix, in
-// order, without reading values; fn must not keep the slice. It returns a
-// *ReadError for a failed read.
-func (r *reader) keysWithPrefix(prefix []byte, fn func(key []byte)) error {
-	r.d.reads.Add(1)
-	if r.txn == nil {
-		r.txn = r.d.db.NewTransaction(false)
-	}
-	if r.it == nil {
-		opt := badger.DefaultIteratorOptions
-		opt.PrefetchValues = false
-		r.it = r.txn.NewIterator(opt)
-	}
-	for r.it.Seek(prefix); r.it.ValidForPrefix(prefix); r.it.Next() {
-		fn(r.it.Item().Key())
-	}
-	return nil
-}
-
 // close discards the transaction; the reader may be used again.
 func (r *reader) close() {
-	if r.it != nil {
-		r.it.Close()
-		r.it = nil
-	}
 	if r.txn != nil {
 		r.txn.Discard()
 		r.txn = nil

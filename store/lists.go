@@ -24,34 +24,24 @@ func (l robinsonList) Info() screening.DatasetInfo { return l.r.d.info() }
 func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
 	var kbuf [160]byte
 	k := append(append(kbuf[:0], 'r'), key...)
-	d := l.r.d
-	switch d.man.Filter {
-	case "": // a key filter
-		if !d.filter.TestIn(nil, k) {
-			return nil
-		}
-	case filterSignaturesV2:
-		if probe != nil && !probe.MayMatchExact(k, d.filter) {
-			return nil
-		}
+	// openDataset serves only signature-v2 Robinson versions
+	// (ErrOutdatedFormat).
+	if probe != nil && !probe.MayMatchExact(k, l.r.d.filter) {
+		return nil
 	}
-	// The first signature filter cannot answer for NEAR agreements, and
-	// any other filter (openDataset refuses them) is unknown: read Badger.
 	return l.readRecords(k, fn)
 }
 
 // NearCandidates implements screening.RobinsonList: when the filter says a
 // record at the probe's address may match with a NEAR surname, it reads
-// the surname words stored at the address (its summary, or in versions
-// before summaries the blocking keys that start with the address key) and
-// the records of each word one edit from the contact's surname.
+// the surname words stored at the address (its summary) and the records of
+// each word one edit from the contact's surname.
 func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error {
 	if probe == nil || probe.None() || len(probe.AddressKey()) == 0 {
 		return nil
 	}
 	var pbuf [160]byte
-	d := l.r.d
-	if d.man.Filter == filterSignaturesV2 && !probe.MayMatchNear(d.filter) {
+	if !probe.MayMatchNear(l.r.d.filter) {
 		return nil
 	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)
@@ -61,17 +51,10 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 			near = append(near, append(append([]byte(nil), prefix...), w...))
 		}
 	}
-	var err error
-	if d.man.Filter == filterSignaturesV2 {
-		// One read: the address's summary of surname words.
-		_, err = l.r.read(append(prefix, addressSummaryMark), func(v []byte) error {
-			return eachWord(v, consider)
-		})
-	} else {
-		// Older versions have no summary: scan the address's keys.
-		err = l.r.keysWithPrefix(prefix, func(k []byte) { consider(k[len(prefix):]) })
-	}
-	if err != nil {
+	// One read: the address's summary of surname words.
+	if _, err := l.r.read(append(prefix, addressSummaryMark), func(v []byte) error {
+		return eachWord(v, consider)
+	}); err != nil {
 		return err
 	}
 	for _, k := range near {

@@ -29,6 +29,12 @@ var (
 	// ErrKeyMismatch means the pseudonym key is not the one the CPR dataset
 	// was loaded with.
 	ErrKeyMismatch = errors.New("store: the pseudonym key does not match the loaded CPR dataset")
+	// ErrOutdatedFormat means a Robinson version was built by a robinscreen
+	// from before matching v2: its keys and names are normalised the old
+	// way (punctuation kept in names, "h.c." one word), so looking it up
+	// with today's rules would miss listed people. It is never served; load
+	// the list again.
+	ErrOutdatedFormat = errors.New("store: the Robinson list version predates matching v2 and must be loaded again")
 )
 
 // Options configure a Store.
@@ -109,6 +115,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	for _, kind := range Kinds {
 		s.removeBuilds(kind)
 		d, err := s.openCurrent(kind)
+		if errors.Is(err, ErrOutdatedFormat) {
+			// Not served (screening answers no dataset), but the store
+			// opens, so that the list can be loaded again.
+			s.log.Error("not serving the Robinson list: its version predates matching v2; load the list again", "kind", kind, "error", err.Error())
+			continue
+		}
 		if err != nil {
 			s.Close()
 			return nil, err

@@ -561,12 +561,12 @@ func TestVerifyFilterFindsMisses(t *testing.T) {
 	}
 }
 
-// TestKeyFilterVersionStillServes: a version written before signature
-// filters (its manifest names no filter, its Bloom filter holds the
-// blocking keys) is still read through its key filter: a probe must not
-// be tested against a filter that holds no signature keys, which would
-// hide every record.
-func TestKeyFilterVersionStillServes(t *testing.T) {
+// TestKeyFilterVersionNotServed: a Robinson version written before
+// signature filters (format 1: its manifest names no filter, its Bloom
+// filter holds the blocking keys) was normalised by the first matching
+// rules: it is not served (ErrOutdatedFormat), but the store opens, so the
+// list can be loaded again.
+func TestKeyFilterVersionNotServed(t *testing.T) {
 	src, dir := t.TempDir(), t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -605,17 +605,48 @@ func TestKeyFilterVersionStillServes(t *testing.T) {
 	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
 		t.Fatal(err)
 	}
-	s = openStore(t, dir)
+	checkOutdatedNotServed(t, dir, src)
+}
+
+// checkOutdatedNotServed opens the store at dir, whose serving Robinson
+// version is outdated: nothing is served for the kind, and loading the
+// list again serves it.
+func checkOutdatedNotServed(t *testing.T, dir, src string) {
+	t.Helper()
+	if _, err := openVersionDir(dir); !errors.Is(err, ErrOutdatedFormat) {
+		t.Errorf("opening the outdated version: %v, want ErrOutdatedFormat", err)
+	}
+	s := openStore(t, dir)
+	snap, release := s.Acquire()
+	served := snap.Robinson != nil
+	release()
+	if served {
+		t.Fatal("an outdated Robinson version is served")
+	}
+	if _, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{}); err != nil {
+		t.Fatalf("loading the list again: %v", err)
+	}
 	if got := candidates(t, s, "Søren Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
-		t.Errorf("listed contact on a key-filter version: %d candidates, want 1", len(got))
+		t.Errorf("after loading again: %d candidates, want 1", len(got))
 	}
-	if got := candidates(t, s, "Karen Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
-		t.Errorf("a key-filter version hands over every record under the key: got %d, want 1", len(got))
+}
+
+// openVersionDir opens the serving Robinson version of the data directory
+// dir directly.
+func openVersionDir(dir string) (*dataset, error) {
+	b, err := os.ReadFile(filepath.Join(dir, screening.KindRobinson, stateFile))
+	if err != nil {
+		return nil, err
 	}
-	// Without an address summary, NEAR-surname lookups scan the address.
-	if got := nearCandidates(t, s, "Søren Testessen", "Fiktivvej 12, 2100 København Ø"); len(got) != 1 {
-		t.Errorf("NEAR surname on a key-filter version: %d candidates, want 1", len(got))
+	var st kindState
+	if err := jsonUnmarshal(b, &st); err != nil {
+		return nil, err
 	}
+	d, err := openDataset(filepath.Join(dir, screening.KindRobinson, st.Current), nil, nil)
+	if err == nil {
+		d.close()
+	}
+	return d, err
 }
 
 // nearCandidates returns the records NearCandidates hands over for a
@@ -764,19 +795,25 @@ func TestVersionFormatGuards(t *testing.T) {
 			if err := writeJSON(filepath.Join(vdir, manifestFile), &m); err != nil {
 				t.Fatal(err)
 			}
-			if s, err := Open(dir, Options{}); err == nil {
-				s.Close()
-				t.Fatal("opened a version with an unknown format or filter")
+			s, err := Open(dir, Options{})
+			if err != nil {
+				return // refused
+			}
+			defer s.Close()
+			// An old format opens the store but is not served.
+			if snap, release := s.Acquire(); snap.Robinson != nil {
+				release()
+				t.Fatal("served a version with an unknown format or filter")
+			} else {
+				release()
 			}
 		})
 	}
 }
 
-// TestFirstSignatureVersionStillServes: a version written with the first
-// signature filter (format 2, before matching v2) opens and hands over
-// every record under a key and at an address: its filter cannot answer for
-// NEAR agreements and is not consulted.
-func TestFirstSignatureVersionStillServes(t *testing.T) {
+// TestFirstSignatureVersionNotServed: a version written with the first
+// signature filter (format 2, before matching v2) is not served either.
+func TestFirstSignatureVersionNotServed(t *testing.T) {
 	src, dir := t.TempDir(), t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {
@@ -803,11 +840,5 @@ func TestFirstSignatureVersionStillServes(t *testing.T) {
 	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
 		t.Fatal(err)
 	}
-	s = openStore(t, dir)
-	if got := candidates(t, s, "Søren Testesen", "Fiktivvej 12, 2100 København Ø", "testesen"); len(got) != 1 {
-		t.Errorf("listed contact on a format-2 version: %d candidates, want 1", len(got))
-	}
-	if got := nearCandidates(t, s, "Søren Testessen", "Fiktivvej 12, 2100 København Ø"); len(got) != 1 {
-		t.Errorf("NEAR surname on a format-2 version: %d candidates, want 1", len(got))
-	}
+	checkOutdatedNotServed(t, dir, src)
 }
