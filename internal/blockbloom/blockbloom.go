@@ -175,6 +175,15 @@ func (f *Filter) TestAnyIn(group, keys []byte, width int) bool {
 	if len(f.blocks) == 0 || width <= 0 {
 		return false
 	}
+	if len(group) == 0 {
+		// Ungrouped keys lie in blocks of their own hash (AddIn).
+		for i := 0; i+width <= len(keys); i += width {
+			if f.TestIn(nil, keys[i:i+width]) {
+				return true
+			}
+		}
+		return false
+	}
 	gh := xxhash.Sum64(group)
 	b := f.blockOf(gh)
 	for i := 0; i+width <= len(keys); i += width {

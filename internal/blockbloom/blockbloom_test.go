@@ -164,10 +164,17 @@ func TestAllIn(t *testing.T) {
 		t.Error("CountMissingIn = 0 for another group (possible only by chance)")
 	}
 	f.AddAllIn(nil, []byte("xyz"), 3)
-	if !f.Test([]byte("xyz")) || f.CountMissingIn(nil, []byte("xyz"), 3) != 0 {
+	if !f.Test([]byte("xyz")) || f.CountMissingIn(nil, []byte("xyz"), 3) != 0 || !f.TestAnyIn(nil, []byte("xyz"), 3) {
 		t.Error("an ungrouped key of AddAllIn is lost")
 	}
-	if f.Keys() != 5 {
-		t.Errorf("Keys = %d, want 5", f.Keys())
+	for i := range 200 {
+		k := fmt.Appendf(nil, "u%03d", i)
+		f.AddIn(nil, k)
+		if !f.TestAnyIn(nil, k, len(k)) {
+			t.Fatalf("ungrouped key %q of AddIn not found by TestAnyIn", k)
+		}
+	}
+	if f.Keys() != 205 {
+		t.Errorf("Keys = %d, want 205", f.Keys())
 	}
 }
