@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,8 +24,9 @@ const streetsKeyPrefix = 's'
 
 // LoadStreets loads a CPR road register (data-formats.md section 5) as a
 // new version and switches to it. Its date is opt.Published when set,
-// else the first date in a 000 header, else the load day. On any error —
-// a refused file (*LoadError wrapping e.g. roads.ErrNoRoads,
+// else the first date in a 000 header; without either the file is refused
+// (ErrNoStreetsDate). On any error —
+// a refused file (*LoadError wrapping e.g. roads.ErrNoRoads, ErrNoStreetsDate,
 // *ingest.EncodingError, *roads.RejectError), ErrLoadInProgress, I/O — the serving version is
 // left untouched.
 func (s *Store) LoadStreets(ctx context.Context, path string, opt LoadOptions) (*Manifest, error) {
@@ -39,6 +41,10 @@ func (s *Store) LoadStreets(ctx context.Context, path string, opt LoadOptions) (
 func (s *Store) loadStreets(ctx context.Context, src Source, display string, opt LoadOptions) (*Manifest, error) {
 	return s.load(ctx, screening.KindStreets, src, display, opt, s.parseStreets)
 }
+
+// ErrNoStreetsDate refuses a road register whose date is known neither
+// from a 000 header nor from the operator (--streets-date).
+var ErrNoStreetsDate = errors.New("the road register has no date in a 000 header record; give its date with --streets-date")
 
 // parseStreets reads the whole register into memory (roads.Parse) and
 // adds a pair per road.
@@ -60,15 +66,16 @@ func (s *Store) parseStreets(ctx context.Context, src Source, opt *LoadOptions, 
 		Encoding: st.Encoding, Lines: st.Lines, Blank: st.Blank, HeaderLines: st.Headers + st.Trailers,
 		Skipped: st.Skipped, Rejected: st.Rejected,
 	}
-	now := opt.now()
 	switch {
 	case !opt.Published.IsZero():
 		p.published = opt.Published
 	case !st.Date.IsZero():
 		p.published = time.Date(st.Date.Year, time.Month(st.Date.Month), st.Date.Day, 0, 0, 0, 0, time.UTC)
 		p.man.PublishedFromHeader = true
-	default:
-		p.published = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	case err == nil:
+		// A register of unknown age could never become stale (rule 2.7):
+		// refuse it, as a Robinson list without a date is refused.
+		err = ErrNoStreetsDate
 	}
 	if err != nil {
 		return err

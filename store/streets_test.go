@@ -112,13 +112,19 @@ func TestStreetsDate(t *testing.T) {
 		{name: "000 header", file: func(t *testing.T) string { return streetsFile(t, t.TempDir(), "v.txt", published, testRoads) }, want: published, fromHeader: true},
 		{name: "operator overrides the header", file: func(t *testing.T) string { return streetsFile(t, t.TempDir(), "v.txt", published, testRoads) },
 			override: published.AddDate(0, 1, 0), want: published.AddDate(0, 1, 0)},
-		{name: "no header: the load day", file: noHeader, want: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)},
+		{name: "no header and no operator date: refused", file: noHeader},
 		{name: "no header: the operator's date", file: noHeader, override: published, want: published},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openStore(t, t.TempDir())
 			man, err := s.LoadStreets(context.Background(), tt.file(t), LoadOptions{Published: tt.override, Now: func() time.Time { return now }})
+			if tt.want.IsZero() {
+				if !errors.Is(err, ErrNoStreetsDate) {
+					t.Fatalf("err = %v, want ErrNoStreetsDate", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
