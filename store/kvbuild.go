@@ -1,12 +1,14 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -298,6 +300,10 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		db.Close()
 		return 0, "", err
 	}
+	// The pairs are in Badger now: let the parsed ones go before the
+	// filter takes its memory, at the load's peak.
+	*b = kvBuilder{}
+	vals, merged = nil, nil
 	f, err := buildFilter(db, newFilter(filter, filterN), filterKeys)
 	if err != nil {
 		db.Close()
@@ -306,15 +312,35 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	if err := db.Close(); err != nil {
 		return 0, "", err
 	}
-	var fb bytes.Buffer
-	if _, err := f.WriteTo(&fb); err != nil {
+	sum, err := writeFilter(filepath.Join(dir, filterFile(filter)), f)
+	if err != nil {
 		return 0, "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, filterFile(filter)), fb.Bytes(), 0o600); err != nil {
-		return 0, "", err
+	return distinct, sum, nil
+}
+
+// writeFilter writes f to the file path, streaming (a filter can be
+// larger than 100 MB), and returns the file's hex SHA-256. It returns the
+// file system's errors.
+func writeFilter(path string, f keyFilter) (string, error) {
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", err
 	}
-	sum := sha256.Sum256(fb.Bytes())
-	return distinct, hex.EncodeToString(sum[:]), nil
+	h := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(file, h), 1<<20)
+	if _, err := f.WriteTo(bw); err != nil {
+		file.Close()
+		return "", err
+	}
+	if err := bw.Flush(); err != nil {
+		file.Close()
+		return "", err
+	}
+	if err := file.Close(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // buildFilter adds the filter keys of every pair in db to filter and
