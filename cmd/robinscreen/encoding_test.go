@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -57,13 +56,7 @@ func TestDamagedEncodingRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return writeSource(t, src, name, b) }
 	if code, out, errOut := runCLI(t, "load", "--data", data, "--robinson", write("good.txt", robLatin1), "--cpr", write("cpr.txt", cpr)); code != 0 {
 		t.Fatalf("good load: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -73,13 +73,7 @@ func TestCPRCounterAndShrinkRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return writeSource(t, src, name, b) }
 	full := integrityExtract(today, 2000)
 	records := len(full) - 2 // between 000 and 999
 	robFile, fullFile := write("robinson.txt", rob), write("cpr-full.txt", crlf(full))

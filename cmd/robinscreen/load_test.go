@@ -68,13 +68,7 @@ func TestLoadRefusesBadFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return writeSource(t, src, name, b) }
 	goodR, goodC := write("robinson.txt", rob), write("cpr.txt", cpr)
 	if code, out, errOut := runCLI(t, "load", "--data", data, "--robinson", goodR, "--cpr", goodC); code != 0 {
 		t.Fatalf("good load: exit %d\n%s\n%s", code, out, errOut)
@@ -177,4 +171,14 @@ func TestUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeSource writes a data file for a test into dir and returns its path.
+func writeSource(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,13 +22,7 @@ func TestStreetsLoad(t *testing.T) {
 	}
 	src, data := t.TempDir(), filepath.Join(t.TempDir(), "data")
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	write := func(name string, b []byte) string {
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return writeSource(t, src, name, b) }
 	rob, _, err := demo.Files(today)
 	if err != nil {
 		t.Fatal(err)
