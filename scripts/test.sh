@@ -12,7 +12,7 @@ go test -count=1 -timeout 20m ./...
 echo "== go test -race (packages with concurrency)"
 go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./clients/
 echo "== fuzz smoke"
-scripts/fuzz-smoke.sh 5
+scripts/fuzz-smoke.sh 100000
 for t in clients/*/test.sh; do
   [ -x "$t" ] || continue
   echo "== $t"
