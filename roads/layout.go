@@ -150,8 +150,10 @@ var (
 
 // Reasons for rejecting a line. They never contain text from the line.
 var (
-	errType     = errors.New("record type not 3 digits")
-	errKommune  = errors.New("Kommunekode not 4 digits (or 0000)")
+	errType = errors.New("record type not 3 digits")
+	//lint:ignore ST1005 the message starts with the CPR field name, written as CPR writes it
+	errKommune = errors.New("Kommunekode not 4 digits (or 0000)")
+	//lint:ignore ST1005 the message starts with the CPR field name, written as CPR writes it
 	errVej      = errors.New("Vejkode not 4 digits (or 0000)")
 	errNoName   = errors.New("no addressing name and no street name")
 	errFrom     = errors.New("house number from not a house number (4 characters: digits and an optional letter)")

@@ -46,18 +46,21 @@ var (
 
 // Reasons for rejecting a data line. They never contain text from the line.
 var (
-	errLineTooFewFields   = errors.New("too few '#'-separated fields")
-	errLineTooManyFields  = errors.New("too many '#'-separated fields")
-	errLineNameBlank      = errors.New("name is blank")
-	errLineNameNoComma    = errors.New("name has no comma")
-	errLineNameNoSurname  = errors.New("name has no surname")
-	errLinePostcode       = errors.New("postcode not 4 digits")
-	errLineNoStreet       = errors.New("no street in Standardadresse")
-	errLineNoHouseNumber  = errors.New("no house number in Husnummer or Standardadresse")
+	errLineTooFewFields  = errors.New("too few '#'-separated fields")
+	errLineTooManyFields = errors.New("too many '#'-separated fields")
+	errLineNameBlank     = errors.New("name is blank")
+	errLineNameNoComma   = errors.New("name has no comma")
+	errLineNameNoSurname = errors.New("name has no surname")
+	errLinePostcode      = errors.New("postcode not 4 digits")
+	errLineNoStreet      = errors.New("no street in Standardadresse")
+	errLineNoHouseNumber = errors.New("no house number in Husnummer or Standardadresse")
+	//lint:ignore ST1005 the message starts with the CPR field name, written as CPR writes it
 	errLineBadHouseNumber = errors.New("Husnummer not a house number and none in Standardadresse")
-	errLineKommunekode    = errors.New("Kommunekode not 1-4 digits")
-	errLineVejkode        = errors.New("Vejkode not 1-4 digits")
-	errLineTooLong        = fmt.Errorf("line longer than %d bytes", MaxLineBytes)
+	//lint:ignore ST1005 the message starts with the CPR field name, written as CPR writes it
+	errLineKommunekode = errors.New("Kommunekode not 1-4 digits")
+	//lint:ignore ST1005 the message starts with the CPR field name, written as CPR writes it
+	errLineVejkode = errors.New("Vejkode not 1-4 digits")
+	errLineTooLong = fmt.Errorf("line longer than %d bytes", MaxLineBytes)
 )
 
 // Options controls Parse.

@@ -56,19 +56,17 @@ func OpenXLSX(path, sheet string) (*XLSXReader, error) {
 			}
 		}
 	}
-	for {
-		rec, err := x.next()
-		if errors.Is(err, io.EOF) {
-			x.Close()
-			return nil, fmt.Errorf("worksheet %q is empty: no header row", sheet)
-		}
-		if err != nil {
-			x.Close()
-			return nil, err
-		}
-		x.header = rec.Fields
-		return x, nil
+	rec, err := x.next()
+	if errors.Is(err, io.EOF) {
+		x.Close()
+		return nil, fmt.Errorf("worksheet %q is empty: no header row", sheet)
 	}
+	if err != nil {
+		x.Close()
+		return nil, err
+	}
+	x.header = rec.Fields
+	return x, nil
 }
 
 func (x *XLSXReader) next() (Record, error) {
