@@ -28,7 +28,7 @@ func RequireTLS(lis net.Listener, log *slog.Logger) net.Listener {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &tlsSniffer{Listener: lis, tls: make(chan net.Conn), plain: &chanListener{addr: lis.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
+	r := &tlsSniffer{Listener: lis, tls: make(chan net.Conn), done: make(chan struct{}), plain: &chanListener{addr: lis.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
 	r.refuser = grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
 		return withDetails(codes.Unavailable, "this server accepts TLS connections only", ReasonTLSRequired, nil, nil)
 	}))
@@ -39,10 +39,16 @@ func RequireTLS(lis net.Listener, log *slog.Logger) net.Listener {
 
 type tlsSniffer struct {
 	net.Listener
-	tls     chan net.Conn
+	// tls hands TLS connections to Accept. It is never closed: the
+	// per-connection goroutines that send on it may outlive the accept
+	// loop, so they select on done instead.
+	tls chan net.Conn
+	// done is closed when the accept loop ends; err, written before, says
+	// why.
+	done    chan struct{}
+	err     error
 	plain   *chanListener
 	refuser *grpc.Server
-	err     error
 	once    sync.Once
 }
 
@@ -54,7 +60,7 @@ func (r *tlsSniffer) acceptLoop(log *slog.Logger) {
 		c, err := r.Listener.Accept()
 		if err != nil {
 			r.err = err
-			close(r.tls)
+			close(r.done)
 			return
 		}
 		go func() {
@@ -68,7 +74,11 @@ func (r *tlsSniffer) acceptLoop(log *slog.Logger) {
 			}
 			pc := &peekedConn{Conn: c, r: br}
 			if first[0] == tlsHandshake {
-				r.tls <- pc
+				select {
+				case r.tls <- pc:
+				case <-r.done: // the listener is closed: nobody accepts
+					c.Close()
+				}
 				return
 			}
 			log.Warn("plaintext connection to the TLS listener refused", "peer", c.RemoteAddr().String())
@@ -81,14 +91,15 @@ func (r *tlsSniffer) acceptLoop(log *slog.Logger) {
 
 // Accept returns the next connection that opened with a TLS handshake.
 func (r *tlsSniffer) Accept() (net.Conn, error) {
-	c, ok := <-r.tls
-	if !ok {
+	select {
+	case c := <-r.tls:
+		return c, nil
+	case <-r.done:
 		if r.err != nil {
 			return nil, r.err
 		}
 		return nil, net.ErrClosed
 	}
-	return c, nil
 }
 
 // Close closes the listener and stops the refusing server.
