@@ -240,10 +240,17 @@ func stripPunct(w string) string {
 		return w
 	}
 	b := make([]byte, 0, len(w))
+	ascii := true
 	for _, r := range w {
 		if r == '.' || !canonPunct(r) {
 			b = utf8.AppendRune(b, r)
+			ascii = ascii && r < utf8.RuneSelf
 		}
+	}
+	if !ascii {
+		// Dropping a character can leave runes side by side that NFC
+		// composes (Hangul jamo): normalise again.
+		return Normalize(string(b))
 	}
 	return string(b)
 }

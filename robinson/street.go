@@ -44,6 +44,14 @@ func canonWords(s string) string {
 		}
 		i += size
 	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			// Dropping a character can leave runes side by side that NFC
+			// composes (Hangul jamo): normalise again. Normalize keeps
+			// dots and blanks, so the words stay as they are.
+			return Normalize(string(b))
+		}
+	}
 	return string(b)
 }
 
