@@ -2,14 +2,10 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"hash"
 	"io"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,6 +16,7 @@ import (
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/store"
+	"github.com/robinscreen/robinscreen/store/intake"
 )
 
 // MaxUploadBytes bounds a dataset streamed through LoadDataset (a full
@@ -36,12 +33,12 @@ type DatasetAdmin interface {
 	// Reserve takes a kind's load slot before the upload starts, so that
 	// a second load is ABORTED before it sends its file.
 	Reserve(kind string) (release func(), err error)
-	// IncomingDir is where streamed uploads are staged (on the data
-	// volume, removed after the load).
-	IncomingDir() string
-	// ImportDir is the only directory LoadDataset may read named files
-	// from; "" disables named files.
-	ImportDir() string
+	// OpenImport opens a file named inside the import directory, the only
+	// directory LoadDataset may read named files from (errors of package
+	// intake).
+	OpenImport(name string) (store.Source, func(), error)
+	// StageUpload starts an upload staged encrypted on the data volume.
+	StageUpload() (*intake.Upload, error)
 }
 
 // DatasetService implements robinscreen.v1.DatasetService.
@@ -166,57 +163,62 @@ func sourceName(start *pb.LoadDatasetStart) string {
 }
 
 // source returns the file to load: a file in the import directory, or the
-// streamed chunks staged encrypted in the incoming directory. The cleanup
-// function closes it and removes a staged upload.
+// streamed chunks staged encrypted on the data volume (package intake does
+// both). The cleanup function closes it and removes a staged upload.
 func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart) (store.Source, func(), error) {
 	nop := func() {}
 	if p := start.GetImportPath(); p != "" {
-		dir := s.admin.ImportDir()
-		if dir == "" {
-			return store.Source{}, nop, badRequest("import_path", "the server has no import directory; stream the file instead")
-		}
-		clean := filepath.Clean(p)
-		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return store.Source{}, nop, badRequest("import_path", "must be a relative path inside the import directory")
-		}
-		full := filepath.Join(dir, clean)
-		if resolved, err := filepath.EvalSymlinks(full); err != nil {
-			return store.Source{}, nop, badRequest("import_path", "no such file in the import directory")
-		} else if base, err := filepath.EvalSymlinks(dir); err != nil || !strings.HasPrefix(resolved, base+string(filepath.Separator)) {
-			return store.Source{}, nop, badRequest("import_path", "must stay inside the import directory")
-		}
-		f, err := os.Open(full)
+		src, closeFn, err := s.admin.OpenImport(p)
 		if err != nil {
-			return store.Source{}, nop, badRequest("import_path", "cannot open the file in the import directory")
+			return store.Source{}, nop, importError(err)
 		}
-		fi, err := f.Stat()
-		if err != nil || !fi.Mode().IsRegular() {
-			f.Close()
-			return store.Source{}, nop, badRequest("import_path", "not a regular file in the import directory")
-		}
-		return store.Source{R: f, Size: fi.Size(), Name: filepath.Base(clean)}, func() { f.Close() }, nil
+		return src, closeFn, nil
 	}
-	sf, err := newStagedFile(s.admin.IncomingDir())
+	up, err := s.admin.StageUpload()
 	if err != nil {
 		return store.Source{}, nop, err
 	}
-	h := sha256.New()
-	_, err = s.receive(stream, sf, h)
+	remove := func() { up.Remove() }
+	_, err = s.receive(stream, up)
 	if err == nil {
-		err = sf.Sync()
+		err = up.Seal()
 	}
 	if err != nil {
-		sf.Remove()
+		remove()
 		return store.Source{}, nop, err
 	}
-	if want := strings.ToLower(start.GetSha256()); want != "" && want != hex.EncodeToString(h.Sum(nil)) {
-		sf.Remove()
+	if want := strings.ToLower(start.GetSha256()); want != "" && want != up.SHA256() {
+		remove()
 		return store.Source{}, nop, badRequest("sha256", "the received file does not have the given SHA-256")
 	}
-	return store.Source{R: sf, Size: sf.size, Name: sourceName(start)}, sf.Remove, nil
+	return store.UploadSource(up, sourceName(start)), remove, nil
 }
 
-func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer, h hash.Hash) (int64, error) {
+// importErrors words the refusals of a named file for the client.
+var importErrors = []struct {
+	err error
+	msg string
+}{
+	{intake.ErrNoImportDir, "the server has no import directory; stream the file instead"},
+	{intake.ErrNotLocal, "must be a relative path inside the import directory"},
+	{intake.ErrOutside, "must stay inside the import directory"},
+	{intake.ErrNotFound, "no such file in the import directory"},
+	{intake.ErrPermission, "cannot open the file in the import directory"},
+	{intake.ErrNotRegular, "not a regular file in the import directory"},
+}
+
+// importError is a refusal of import_path as a bad request, or err itself
+// (an I/O error of the import directory).
+func importError(err error) error {
+	for _, e := range importErrors {
+		if errors.Is(err, e.err) {
+			return badRequest("import_path", e.msg)
+		}
+	}
+	return err
+}
+
+func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer) (int64, error) {
 	var n int64
 	var last time.Time
 	for {
@@ -238,7 +240,6 @@ func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w i
 		if _, err := w.Write(chunk); err != nil {
 			return n, err
 		}
-		h.Write(chunk)
 		if time.Since(last) > 500*time.Millisecond {
 			last = time.Now()
 			if err := stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_RECEIVING, BytesReceived: n}); err != nil {
