@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -16,100 +15,171 @@ import (
 // TLS listener.
 const ReasonTLSRequired = "TLS_REQUIRED"
 
+// sniffTimeout bounds the wait for a new connection's first byte.
+const sniffTimeout = 10 * time.Second
+
 // RequireTLS wraps the listener of a TLS server. Connections that open with
 // a TLS handshake are handed to the server as they are. Any other
 // connection — a client that forgot TLS — is answered by a plaintext gRPC
 // server that refuses every call with UNAVAILABLE and an ErrorInfo
 // (reason TLS_REQUIRED), so the client learns why instead of seeing a bare
 // handshake failure. That server processes no request and reads nothing
-// but the call's name. Closing the returned listener closes lis and stops
-// the refusing server.
+// but the call's name.
+//
+// Closing the returned listener closes lis, closes the connections still
+// waiting to be classified or accepted, stops the refusing server and
+// waits for every goroutine of the listener to end; Accept then returns
+// net.ErrClosed. Errors of lis.Accept other than its closing are passed on
+// to Accept, so that the gRPC server retries temporary ones as it does on
+// a plain listener.
 func RequireTLS(lis net.Listener, log *slog.Logger) net.Listener {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &tlsSniffer{Listener: lis, tls: make(chan net.Conn), done: make(chan struct{}), plain: &chanListener{addr: lis.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
+	r := &tlsSniffer{Listener: lis, log: log, ready: make(chan accepted), closed: make(chan struct{}),
+		sniffing: map[net.Conn]struct{}{}, plain: &chanListener{addr: lis.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
 	r.refuser = grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
 		return withDetails(codes.Unavailable, "this server accepts TLS connections only", ReasonTLSRequired, nil, nil)
 	}))
-	go r.refuser.Serve(r.plain)
-	go r.acceptLoop(log)
+	r.wg.Go(func() { r.refuser.Serve(r.plain) })
+	r.wg.Go(r.acceptLoop)
 	return r
 }
 
+// tlsSniffer is the listener RequireTLS returns. Its goroutines (the
+// accept loop, one per connection being classified, the refusing server)
+// are counted in wg; none of them outlives Close.
 type tlsSniffer struct {
 	net.Listener
-	// tls hands TLS connections to Accept. It is never closed: the
-	// per-connection goroutines that send on it may outlive the accept
-	// loop, so they select on done instead.
-	tls chan net.Conn
-	// done is closed when the accept loop ends; err, written before, says
-	// why.
-	done    chan struct{}
-	err     error
-	plain   *chanListener
-	refuser *grpc.Server
-	once    sync.Once
+	log *slog.Logger
+	// ready hands what the accept loop and the per-connection goroutines
+	// produced to Accept. It is never closed: its senders select on
+	// closed instead.
+	ready chan accepted
+	// closed is closed by Close, before anything else is torn down.
+	closed    chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	// mu guards sniffing and shut: the connections whose first byte is
+	// awaited, which Close closes so that no goroutine waits on them.
+	mu       sync.Mutex
+	sniffing map[net.Conn]struct{}
+	shut     bool
+	wg       sync.WaitGroup
+	plain    *chanListener
+	refuser  *grpc.Server
+}
+
+// accepted is a TLS connection, or an error of the wrapped listener.
+type accepted struct {
+	c   net.Conn
+	err error
 }
 
 // tlsHandshake is the first byte of a TLS record carrying a handshake.
 const tlsHandshake = 0x16
 
-func (r *tlsSniffer) acceptLoop(log *slog.Logger) {
+func (r *tlsSniffer) acceptLoop() {
 	for {
 		c, err := r.Listener.Accept()
 		if err != nil {
-			r.err = err
-			close(r.done)
+			select {
+			case r.ready <- accepted{err: err}:
+				continue
+			case <-r.closed:
+				return
+			}
+		}
+		if !r.track(c) {
+			c.Close()
 			return
 		}
-		go func() {
-			br := bufio.NewReaderSize(c, 512)
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			first, err := br.Peek(1)
-			c.SetReadDeadline(time.Time{})
-			if err != nil {
-				c.Close()
-				return
-			}
-			pc := &peekedConn{Conn: c, r: br}
-			if first[0] == tlsHandshake {
-				select {
-				case r.tls <- pc:
-				case <-r.done: // the listener is closed: nobody accepts
-					c.Close()
-				}
-				return
-			}
-			log.Warn("plaintext connection to the TLS listener refused", "peer", c.RemoteAddr().String())
-			if !r.plain.push(pc) {
-				c.Close()
-			}
-		}()
+		r.wg.Go(func() { r.sniff(c) })
 	}
 }
 
-// Accept returns the next connection that opened with a TLS handshake.
+// track records c as being classified; false means the listener is closed.
+func (r *tlsSniffer) track(c net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.shut {
+		return false
+	}
+	r.sniffing[c] = struct{}{}
+	return true
+}
+
+// untrack ends c's classification; false means Close has closed it.
+func (r *tlsSniffer) untrack(c net.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.sniffing, c)
+	return !r.shut
+}
+
+// sniff reads c's first byte and hands c to Accept (a TLS handshake) or to
+// the refusing server (anything else).
+func (r *tlsSniffer) sniff(c net.Conn) {
+	br := bufio.NewReaderSize(c, 512)
+	c.SetReadDeadline(time.Now().Add(sniffTimeout))
+	first, err := br.Peek(1)
+	c.SetReadDeadline(time.Time{})
+	if !r.untrack(c) || err != nil {
+		c.Close()
+		return
+	}
+	pc := &peekedConn{Conn: c, r: br}
+	if first[0] == tlsHandshake {
+		select {
+		case r.ready <- accepted{c: pc}:
+		case <-r.closed: // nobody accepts any more
+			c.Close()
+		}
+		return
+	}
+	r.log.Warn("plaintext connection to the TLS listener refused", "peer", c.RemoteAddr().String())
+	if !r.plain.push(pc) {
+		c.Close()
+	}
+}
+
+// Accept returns the next connection that opened with a TLS handshake, or
+// the next error of the wrapped listener; net.ErrClosed after Close.
 func (r *tlsSniffer) Accept() (net.Conn, error) {
 	select {
-	case c := <-r.tls:
-		return c, nil
-	case <-r.done:
-		if r.err != nil {
-			return nil, r.err
-		}
+	case <-r.closed:
 		return nil, net.ErrClosed
+	case a := <-r.ready:
+		select {
+		case <-r.closed: // Close ran meanwhile: hand nothing out after it
+			if a.c != nil {
+				a.c.Close()
+			}
+			return nil, net.ErrClosed
+		default:
+			return a.c, a.err
+		}
 	}
 }
 
-// Close closes the listener and stops the refusing server.
+// Close closes the listener as RequireTLS describes and returns the error
+// of closing the wrapped listener. Calls after the first return the same.
 func (r *tlsSniffer) Close() error {
-	err := r.Listener.Close()
-	r.once.Do(func() {
+	r.closeOnce.Do(func() {
+		close(r.closed)
+		r.closeErr = r.Listener.Close()
+		r.mu.Lock()
+		r.shut = true
+		for c := range r.sniffing {
+			c.Close()
+		}
+		clear(r.sniffing)
+		r.mu.Unlock()
 		r.plain.Close()
 		r.refuser.Stop()
+		r.wg.Wait()
 	})
-	return err
+	return r.closeErr
 }
 
 // peekedConn replays the bytes read while sniffing.
@@ -128,7 +198,13 @@ type chanListener struct {
 	once  sync.Once
 }
 
+// push hands c to Accept; false means the listener is closed.
 func (l *chanListener) push(c net.Conn) bool {
+	select {
+	case <-l.done:
+		return false
+	default:
+	}
 	select {
 	case l.conns <- c:
 		return true
@@ -142,7 +218,7 @@ func (l *chanListener) Accept() (net.Conn, error) {
 	case c := <-l.conns:
 		return c, nil
 	case <-l.done:
-		return nil, errors.New("listener closed")
+		return nil, net.ErrClosed
 	}
 }
 
