@@ -5,6 +5,11 @@
 //
 // Access and operations: auth.go (bearer tokens and roles), tls.go (TLS 1.3
 // and mutual TLS), ratelimit.go (per-client rate limit), audit.go (the
-// JSON-lines audit log and MultiAuditor) and metrics.go (Prometheus); see
-// docs/operations-security.md.
+// JSON-lines audit log and MultiAuditor), metrics.go (Prometheus) and
+// requiretls.go (the TLS listener that answers plaintext clients with
+// TLS_REQUIRED); see docs/operations-security.md.
+//
+// The package handles no files: LoadDataset gets a named file from the
+// import directory, and stages an upload, through DatasetAdmin (package
+// store and its sub-package intake).
 package server
