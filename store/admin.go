@@ -219,6 +219,3 @@ func RotateEncryptionKey(dir string, oldKey, newKey []byte) error {
 
 // IncomingDir is where uploads are staged before a load.
 func (s *Store) IncomingDir() string { return filepath.Join(s.dir, "incoming") }
-
-// ImportDir is the directory LoadDataset may read named files from.
-func (s *Store) ImportDir() string { return s.opts.ImportDir }
