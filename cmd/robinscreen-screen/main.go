@@ -36,7 +36,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/robinscreen/robinscreen/clients"
-	"github.com/robinscreen/robinscreen/clients/internal/calllist"
+	"github.com/robinscreen/robinscreen/internal/calllist"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 

@@ -1,4 +1,4 @@
-package clients_test
+package clientsit_test
 
 import (
 	"context"

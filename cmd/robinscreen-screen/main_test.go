@@ -14,7 +14,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/robinscreen/robinscreen/clients/internal/calllist"
+	"github.com/robinscreen/robinscreen/internal/calllist"
 	"github.com/robinscreen/robinscreen/internal/demo"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/server"
@@ -45,7 +45,7 @@ func startDemo(t *testing.T) string {
 
 func copyTestdata(t *testing.T, dir, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
