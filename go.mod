@@ -10,6 +10,8 @@ require (
 	github.com/dgraph-io/ristretto/v2 v2.2.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/robinscreen/robinscreen/clients v0.1.0
+	github.com/robinscreen/robinscreen/proto v0.1.0
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/term v0.47.0
 	golang.org/x/text v0.43.0
@@ -52,4 +54,13 @@ require (
 	golang.org/x/image v0.44.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
+)
+
+// The generated gRPC code and the Go client library are their own modules
+// in this repository (integrators import the client without the server's
+// dependencies); the server and the tools build against the sibling
+// directories.
+replace (
+	github.com/robinscreen/robinscreen/clients => ./clients
+	github.com/robinscreen/robinscreen/proto => ./proto
 )

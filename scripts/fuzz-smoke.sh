@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the module for a short while (default 100 000
-# executions each): a smoke test that the targets still build, their seed
-# corpora (testdata/fuzz/) still pass, and some new inputs find no crasher.
+# Runs every fuzz target of the repository's modules for a short while
+# (default 100 000 executions each): a smoke test that the targets still
+# build, their seed corpora (testdata/fuzz/) still pass, and some new inputs
+# find no crasher.
 # A crasher is written under the package's testdata/fuzz/ by Go and fails
 # the run. The budget is a count, not a duration: with a duration, Go 1.26's
 # fuzzing coordinator can report "context deadline exceeded" at the end of
@@ -24,7 +25,10 @@ n=0
 while read -r dir name; do
   [ -n "$dir" ] || continue
   echo "== fuzz $dir $name (${runs} executions)"
-  go test -run '^$' -fuzz "^${name}\$" -fuzztime "${runs}x" "$dir"
+  # The module holding dir (the root one, or a nested one such as clients/).
+  mod=$dir
+  while [ ! -f "$mod/go.mod" ]; do mod=$(dirname "$mod"); done
+  (cd "$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "${runs}x" ".${dir#"$mod"}")
   n=$((n + 1))
 done <<< "$targets"
 echo "fuzz smoke: $n targets"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Go code under proto/ from the .proto files and lints them.
+# proto/ is its own Go module (github.com/robinscreen/robinscreen/proto),
+# required by the server's module and by the client module (clients/).
 # Installs its own pinned tools (buf, protoc-gen-go, protoc-gen-go-grpc) into
 # .bin/ through the Go module proxy; no protoc is needed.
 set -euo pipefail
@@ -22,6 +24,7 @@ export PATH="$bin:$PATH"
 cd "$root/proto"
 buf lint
 buf generate
+go build ./...
 if [ "${1:-}" = "--check" ]; then
   # Fails when the committed generated code differs from a fresh generation.
   git -C "$root" diff --exit-code -- proto/
