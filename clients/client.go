@@ -3,14 +3,11 @@ package clients
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"math/rand/v2"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -39,6 +36,7 @@ type Client struct {
 
 type options struct {
 	tls         *tls.Config
+	insecure    bool
 	token       string
 	dialOpts    []grpc.DialOption
 	chunkSize   int
@@ -53,14 +51,21 @@ type options struct {
 // Option configures a Client.
 type Option func(*options)
 
-// WithTLS connects over TLS with cfg. A cfg with Certificates (or
+// WithTLS connects over TLS with cfg, at least TLS 1.3 (MinTLSVersion; a
+// lower MinVersion is raised). A cfg with Certificates (or
 // GetClientCertificate) set does mutual TLS. Without WithTLS the connection
-// is plaintext.
+// is plaintext, which Dial refuses for an address that is not loopback
+// unless WithInsecurePlaintext is given (see Security).
 func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg.Clone() } }
 
+// WithInsecurePlaintext allows a plaintext connection to an address that is
+// not loopback. Contacts and tokens then cross the network unencrypted: use
+// it only inside a network that is itself protected.
+func WithInsecurePlaintext() Option { return func(o *options) { o.insecure = true } }
+
 // WithBearerToken sends "authorization: Bearer TOKEN" on every RPC as
-// per-RPC credentials. gRPC sends such credentials only over TLS, so it must
-// be used together with WithTLS; Dial returns an error otherwise.
+// per-RPC credentials: over TLS, or over plaintext where Dial allows
+// plaintext (loopback, or WithInsecurePlaintext).
 func WithBearerToken(token string) Option { return func(o *options) { o.token = token } }
 
 // WithDialOptions appends raw gRPC dial options (interceptors, custom
@@ -110,25 +115,17 @@ func buildOptions(opts []Option) options {
 	return o
 }
 
-// errTokenNeedsTLS is returned by Dial for WithBearerToken without WithTLS.
-var errTokenNeedsTLS = errors.New("robinscreen: WithBearerToken needs WithTLS (gRPC sends tokens only over TLS)")
-
-// Dial returns a Client for target ("host:port" or any gRPC target). It does
-// not wait for the server: the connection is made on first use. It returns
-// an error for invalid options or target.
+// Dial returns a Client for target ("host:port" or any gRPC target),
+// secured by the project's one connection policy (Security). It does not
+// wait for the server: the connection is made on first use. It returns an
+// error wrapping ErrPlaintextRefused for plaintext to an address that is not
+// loopback without WithInsecurePlaintext, ErrTLSVersion for a TLS config
+// capped below TLS 1.3, and gRPC's error for an invalid target or option.
 func Dial(target string, opts ...Option) (*Client, error) {
 	o := buildOptions(opts)
-	var dopts []grpc.DialOption
-	if o.tls != nil {
-		dopts = append(dopts, grpc.WithTransportCredentials(credentials.NewTLS(o.tls)))
-	} else {
-		if o.token != "" {
-			return nil, errTokenNeedsTLS
-		}
-		dopts = append(dopts, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	}
-	if o.token != "" {
-		dopts = append(dopts, grpc.WithPerRPCCredentials(bearerToken(o.token)))
+	dopts, err := Security{TLS: o.tls, InsecurePlaintext: o.insecure, Token: o.token}.DialOptions(target)
+	if err != nil {
+		return nil, err
 	}
 	dopts = append(dopts,
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)),
@@ -212,12 +209,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// bearerToken is per-RPC credentials sending "authorization: Bearer TOKEN";
-// it requires transport security, so gRPC never sends it in plaintext.
-type bearerToken string
-
-func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+// bearerToken is per-RPC credentials sending "authorization: Bearer TOKEN".
+// requireTLS is false only on plaintext connections the policy allowed
+// (loopback, or explicitly insecure); otherwise gRPC never sends it in
+// plaintext.
+type bearerToken struct {
+	token      string
+	requireTLS bool
 }
 
-func (bearerToken) RequireTransportSecurity() bool { return true }
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + t.token}, nil
+}
+
+func (t bearerToken) RequireTransportSecurity() bool { return t.requireTLS }

@@ -20,10 +20,13 @@
 //     one result. The retry budget resets whenever a chunk is answered.
 //   - Deadlines: the context's deadline and cancellation apply to the whole
 //     call, including back-off waits.
-//   - Security: WithTLS (server TLS, or mutual TLS when the config carries a
-//     client certificate) and WithBearerToken (an "authorization: Bearer"
-//     header on every RPC through per-RPC credentials, which gRPC only sends
-//     over TLS).
+//   - Security: one connection policy (Security), shared with the
+//     robinscreen admin commands and the call-list tool: WithTLS (TLS 1.3 at
+//     least; mutual TLS when the config carries a client certificate),
+//     plaintext only to a loopback address unless WithInsecurePlaintext, and
+//     WithBearerToken (an "authorization: Bearer" header on every RPC through
+//     per-RPC credentials, sent in plaintext only where plaintext is
+//     allowed). TLSFiles reads the CLIs' --ca, --cert and --key files.
 //   - Errors: server errors carry a google.rpc.ErrorInfo (domain
 //     "robinscreen.v1"); they are returned as *Error, which exposes the gRPC
 //     code, ErrorInfo reason and metadata and field violations, and matches

@@ -507,7 +507,8 @@ func TestTLS(t *testing.T) {
 		{name: "untrusted server", addr: tlsAddr, opts: []clients.Option{clients.WithTLS(&tls.Config{}), clients.WithBearerToken("s3cret")}, wantCode: codes.Unavailable},
 		{name: "mtls", addr: mtlsAddr, opts: []clients.Option{clients.WithTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}}), clients.WithBearerToken("s3cret")}},
 		{name: "mtls without client cert", addr: mtlsAddr, opts: []clients.Option{clients.WithTLS(&tls.Config{RootCAs: pool}), clients.WithBearerToken("s3cret")}, wantCode: codes.Unavailable},
-		{name: "token without tls", addr: tlsAddr, opts: []clients.Option{clients.WithBearerToken("s3cret")}, dialErr: true},
+		{name: "plaintext to a tls server", addr: tlsAddr, opts: []clients.Option{clients.WithBearerToken("s3cret")}, wantCode: codes.Unavailable},
+		{name: "token over plaintext off loopback", addr: "10.1.2.3:50051", opts: []clients.Option{clients.WithBearerToken("s3cret")}, dialErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
