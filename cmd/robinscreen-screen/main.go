@@ -17,8 +17,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,7 +62,7 @@ type config struct {
 	addr, channel, purpose, out, errorsPath, format, inFormat, encoding, delimiter, sheet string
 	split, errorsContent                                                                  bool
 	cols                                                                                  colFlags
-	useTLS                                                                                bool
+	useTLS, insecure                                                                      bool
 	ca, cert, key, serverName, tokenFile                                                  string
 	chunk, streams, retries                                                               int
 	timeout                                                                               time.Duration
@@ -111,7 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.cert, "cert", "", "PEM client certificate for mutual TLS")
 	fs.StringVar(&c.key, "key", "", "PEM client key for mutual TLS")
 	fs.StringVar(&c.serverName, "server-name", "", "TLS server name to verify (default from --addr)")
-	fs.StringVar(&c.tokenFile, "token-file", "", "file holding a bearer token (or set ROBINSCREEN_TOKEN); needs TLS")
+	fs.StringVar(&c.tokenFile, "token-file", "", "file holding a bearer token (or set ROBINSCREEN_TOKEN)")
+	fs.BoolVar(&c.insecure, "insecure", false, "allow a plaintext connection to a non-loopback address (contacts cross the network unencrypted)")
 	fs.IntVar(&c.chunk, "chunk", 1000, "contacts per request message (max 10000)")
 	fs.IntVar(&c.streams, "streams", 2, "parallel streams")
 	fs.IntVar(&c.retries, "retries", 10, "attempts while the server is unavailable")
@@ -379,26 +378,17 @@ func (s *screenRun) dial() (*clients.Client, error) {
 		clients.WithChunkSize(cfg.chunk), clients.WithStreams(cfg.streams),
 		clients.WithRetry(cfg.retries, 200*time.Millisecond, 5*time.Second),
 	}
-	if cfg.useTLS || cfg.ca != "" || cfg.cert != "" {
-		tc := &tls.Config{ServerName: cfg.serverName, MinVersion: tls.VersionTLS12}
-		if cfg.ca != "" {
-			pem, err := os.ReadFile(cfg.ca)
-			if err != nil {
-				return nil, err
-			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--ca %s: no PEM certificates", cfg.ca)
-			}
-		}
-		if cfg.cert != "" || cfg.key != "" {
-			kp, err := tls.LoadX509KeyPair(cfg.cert, cfg.key)
-			if err != nil {
-				return nil, fmt.Errorf("--cert/--key: %w", err)
-			}
-			tc.Certificates = []tls.Certificate{kp}
+	// The clients' one connection policy (clients.Security): TLS 1.3 at
+	// least, plaintext only to loopback unless --insecure.
+	if cfg.useTLS || cfg.ca != "" || cfg.cert != "" || cfg.key != "" {
+		tc, err := clients.TLSFiles{CA: cfg.ca, Cert: cfg.cert, Key: cfg.key, ServerName: cfg.serverName}.Config()
+		if err != nil {
+			return nil, err
 		}
 		opts = append(opts, clients.WithTLS(tc))
+	}
+	if cfg.insecure {
+		opts = append(opts, clients.WithInsecurePlaintext())
 	}
 	token := os.Getenv("ROBINSCREEN_TOKEN")
 	if cfg.tokenFile != "" {

@@ -384,3 +384,38 @@ func TestOutputFileMode(t *testing.T) {
 		})
 	}
 }
+
+// TestDialPolicy: the tool dials through the clients' one policy: plaintext
+// to an address that is not loopback is refused unless --insecure, and TLS
+// is at least 1.3. 0.0.0.0 is not a loopback address but reaches this
+// machine's listeners, so the --insecure case screens for real.
+func TestDialPolicy(t *testing.T) {
+	addr := startDemo(t)
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anyAddr := net.JoinHostPort("0.0.0.0", port)
+	tests := []struct {
+		name     string
+		args     []string
+		wantExit int
+		wantErr  string
+	}{
+		{"loopback plaintext", []string{"--addr", addr}, 0, ""},
+		{"non-loopback plaintext refused", []string{"--addr", anyAddr}, 2, "refusing a plaintext connection"},
+		{"non-loopback plaintext with --insecure", []string{"--addr", anyAddr, "--insecure"}, 0, ""},
+		{"tls to a plaintext server fails", []string{"--addr", addr, "--tls", "--retries", "1"}, 2, "stopped after 0 rows"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := copyTestdata(t, t.TempDir(), "kaldeliste_eksempel.csv")
+			var stderr bytes.Buffer
+			args := append(append([]string{"--progress", "never", "--channel", "phone"}, tc.args...), in)
+			code := run(context.Background(), args, &stderr)
+			if code != tc.wantExit || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Fatalf("exit %d, want %d with %q; stderr:\n%s", code, tc.wantExit, tc.wantErr, stderr.String())
+			}
+		})
+	}
+}
