@@ -36,7 +36,7 @@ const usage = `usage:
 // common are the flags every mode shares.
 type common struct {
 	addr, contacts, jsonOut, channel, purpose string
-	noCPR                                     bool
+	noCPR, insecure                           bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -46,6 +46,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.channel, "channel", "post", "channel: post, phone, email, sms (post always runs the Robinson check)")
 	fs.StringVar(&c.purpose, "purpose", "", "purpose: other, books, periodical, insurance, rescue (default unspecified)")
 	fs.BoolVar(&c.noCPR, "no-cpr", false, "do not send the contacts' personal numbers")
+	fs.BoolVar(&c.insecure, "insecure", false, "allow plaintext to a non-loopback address (the clients' dial policy refuses it otherwise)")
 }
 
 func (c *common) resolve() (pb.Channel, pb.Purpose, error) {
@@ -111,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg := unaryConfig{Addr: cm.addr, Duration: *dur, Warmup: *warm, Connections: *conns, Channel: ch, Purpose: pu, MaxInflight: *maxIn, Timeout: *timeout, Health: *health}
+		cfg := unaryConfig{Addr: cm.addr, Duration: *dur, Warmup: *warm, Connections: *conns, Channel: ch, Purpose: pu, MaxInflight: *maxIn, Timeout: *timeout, Health: *health, Insecure: cm.insecure}
 		for i, r := range list {
 			if i > 0 && *pause > 0 {
 				time.Sleep(*pause)
@@ -151,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		res, err := runBatch(ctx, batchConfig{Addr: cm.addr, Chunk: *chunkN, Streams: *streams, Window: *window, Channel: ch, Purpose: pu, FullDecode: *decode == "full"}, set)
+		res, err := runBatch(ctx, batchConfig{Addr: cm.addr, Chunk: *chunkN, Streams: *streams, Window: *window, Channel: ch, Purpose: pu, FullDecode: *decode == "full", Insecure: cm.insecure}, set)
 		if err != nil {
 			return err
 		}

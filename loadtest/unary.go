@@ -10,10 +10,10 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/robinscreen/robinscreen/clients"
 	"github.com/robinscreen/robinscreen/internal/proccpu"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -33,13 +33,22 @@ type unaryConfig struct {
 	// the same connections and schedule with no screening work, which
 	// measures the floor that client, transport and machine set.
 	Health bool
+	// Insecure allows plaintext to a non-loopback address.
+	Insecure bool
 }
 
-func dial(addr string, n int) ([]*grpc.ClientConn, error) {
+// dial opens n plaintext connections to addr under the clients' dial
+// policy (clients.Security): refused for an address that is not loopback
+// unless insecure.
+func dial(addr string, n int, insecure bool) ([]*grpc.ClientConn, error) {
+	sec, err := clients.Security{InsecurePlaintext: insecure}.DialOptions(addr)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(sec, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.MaxCallSendMsgSize(64<<20)))
 	var conns []*grpc.ClientConn
 	for range n {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.MaxCallSendMsgSize(64<<20)))
+		c, err := grpc.NewClient(addr, opts...)
 		if err != nil {
 			closeAll(conns)
 			return nil, err
@@ -80,7 +89,7 @@ func runUnary(ctx context.Context, cfg unaryConfig, set *contactSet) (*UnaryResu
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	conns, err := dial(cfg.Addr, cfg.Connections)
+	conns, err := dial(cfg.Addr, cfg.Connections, cfg.Insecure)
 	if err != nil {
 		return nil, err
 	}
