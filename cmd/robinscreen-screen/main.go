@@ -31,10 +31,9 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/robinscreen/robinscreen/clients"
 	"github.com/robinscreen/robinscreen/internal/calllist"
+	"github.com/robinscreen/robinscreen/internal/progress"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
@@ -124,6 +123,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("need exactly one input file")
 	}
 	c.input = fs.Arg(0)
+	if _, err := progress.ParseMode(c.progress); err != nil {
+		return nil, fmt.Errorf("--%w", err)
+	}
 	return c, nil
 }
 
@@ -300,7 +302,7 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 		s.errsPath = base + ".errors.csv"
 	}
 	_ = os.Remove(s.errsPath) // a stale errors file from an earlier run would mislead
-	s.bar = newProgressBar(stderr, cfg.progress)
+	s.bar = newProgressBar(stderr, progress.Mode(cfg.progress))
 	return s, nil
 }
 
@@ -564,27 +566,28 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// progressBar draws rows, rows/s and ETA on a terminal.
+// progressBar shows a run's progress through the tools' one renderer
+// (internal/progress): the share of the input read (bytes of a CSV file,
+// rows of a worksheet) with the time left, and the rows screened so far.
 type progressBar struct {
-	w    io.Writer
-	on   bool
+	bar  *progress.Bar
 	stop chan struct{}
 	done chan struct{}
 }
 
-func newProgressBar(w io.Writer, mode string) *progressBar {
-	on := mode == "always"
-	if mode == "auto" {
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			on = true
-		}
-	}
-	return &progressBar{w: w, on: on}
+func newProgressBar(w io.Writer, mode progress.Mode) *progressBar {
+	return &progressBar{bar: progress.New(w, mode)}
 }
 
+// start draws the bar every 250 ms until finish.
 func (p *progressBar) start(s *screenRun) {
-	if !p.on {
+	if !p.bar.On() {
 		return
+	}
+	if s.counter != nil {
+		p.bar.Start("screening", s.size, progress.Bytes)
+	} else {
+		p.bar.Start("screening", s.size, "rows")
 	}
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go func() {
@@ -594,8 +597,6 @@ func (p *progressBar) start(s *screenRun) {
 		for {
 			select {
 			case <-p.stop:
-				p.draw(s)
-				fmt.Fprintln(p.w)
 				return
 			case <-t.C:
 				p.draw(s)
@@ -606,37 +607,24 @@ func (p *progressBar) start(s *screenRun) {
 
 func (p *progressBar) draw(s *screenRun) {
 	rows := s.written.Load()
-	el := time.Since(s.start).Seconds()
-	rate := float64(rows) / max(el, 1e-9)
-	frac := -1.0
-	switch {
-	case s.counter != nil && s.size > 0:
-		frac = float64(s.counter.n.Load()) / float64(s.size)
-		// Rows read ahead of the output: approximate by the rows written.
-	case s.counter == nil && s.size > 0:
-		frac = float64(rows) / float64(s.size)
+	if s.counter != nil {
+		p.bar.Set(s.counter.n.Load())
+	} else {
+		p.bar.Set(rows) // rows written approximate the worksheet rows read
 	}
-	const width = 30
-	bar, eta := strings.Repeat("·", width), "ETA --"
-	if frac >= 0 {
-		frac = min(frac, 1)
-		k := int(frac * width)
-		bar = strings.Repeat("█", k) + strings.Repeat("·", width-k)
-		if frac > 0.01 {
-			rem := time.Duration(el/frac*(1-frac)) * time.Second
-			eta = "ETA " + rem.Round(time.Second).String()
-		}
-	}
-	fmt.Fprintf(p.w, "\r%s %5.1f%% %10d rows %8.0f rows/s %-12s", bar, max(frac, 0)*100, rows, rate, eta)
+	desc := fmt.Sprintf("%d rows", rows)
 	if u := s.unreadable.Load(); u > 0 {
-		fmt.Fprintf(p.w, " %d unreadable", u)
+		desc += fmt.Sprintf(", %d unreadable", u)
 	}
+	p.bar.Describe(desc)
 }
 
+// finish stops the drawing and erases the bar's line for the summary.
 func (p *progressBar) finish() {
-	if p.on && p.stop != nil {
+	if p.stop != nil {
 		close(p.stop)
 		<-p.done
 		p.stop = nil
 	}
+	p.bar.Done()
 }

@@ -419,3 +419,36 @@ func TestDialPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestProgress: the bar is drawn only on a terminal (auto: never into the
+// test's buffer) or when asked, and an unknown mode is refused.
+func TestProgress(t *testing.T) {
+	addr := startDemo(t)
+	tests := []struct {
+		name     string
+		mode     string
+		wantExit int
+		wantBar  bool
+	}{
+		{"auto off a terminal", "auto", 0, false},
+		{"never", "never", 0, false},
+		{"always", "always", 0, true},
+		{"unknown mode", "sometimes", 2, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := copyTestdata(t, t.TempDir(), "kaldeliste_eksempel.csv")
+			var stderr bytes.Buffer
+			code := run(context.Background(), []string{"--addr", addr, "--channel", "phone", "--progress", tc.mode, in}, &stderr)
+			if code != tc.wantExit {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantExit, stderr.String())
+			}
+			if got := strings.Contains(stderr.String(), "\r"); got != tc.wantBar {
+				t.Fatalf("bar drawn = %v, want %v; stderr:\n%q", got, tc.wantBar, stderr.String())
+			}
+			if tc.wantBar && !strings.Contains(stderr.String(), "screening") {
+				t.Fatalf("no bar labelled screening: %q", stderr.String())
+			}
+		})
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/store"
 )
@@ -136,53 +134,4 @@ func parseDate(name, s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--%s: want YYYY-MM-DD", name)
 	}
 	return t, nil
-}
-
-// progressBar draws load progress on stderr when it is a terminal.
-type progressBar struct {
-	w    io.Writer
-	tty  bool
-	last time.Time
-}
-
-func newProgressBar(w io.Writer) *progressBar {
-	f, ok := w.(*os.File)
-	return &progressBar{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
-}
-
-func (p *progressBar) update(kind string) func(store.Progress) {
-	return func(pr store.Progress) {
-		if !p.tty || time.Since(p.last) < 100*time.Millisecond && pr.Phase == store.PhaseReading {
-			return
-		}
-		p.last = time.Now()
-		fmt.Fprintf(p.w, "\r\033[K%s: %-9s %d lines", kind, pr.Phase, pr.Lines)
-	}
-}
-
-// bytes shows upload progress.
-func (p *progressBar) bytes(kind string, sent, size int64) {
-	if !p.tty || time.Since(p.last) < 100*time.Millisecond && sent < size {
-		return
-	}
-	p.last = time.Now()
-	pct := 0.0
-	if size > 0 {
-		pct = 100 * float64(sent) / float64(size)
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s: uploading %5.1f%% (%d of %d MB)", kind, pct, sent>>20, size>>20)
-}
-
-// phase shows a load's phase and lines read.
-func (p *progressBar) phase(kind, phase string, lines int64) {
-	if !p.tty {
-		return
-	}
-	fmt.Fprintf(p.w, "\r\033[K%s: %-9s %d lines", kind, phase, lines)
-}
-
-func (p *progressBar) done() {
-	if p.tty {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
 }
