@@ -19,7 +19,7 @@ for m in "${modules[@]}"; do (cd "$m" && go run honnef.co/go/tools/cmd/staticche
 echo "== go test"
 for m in "${modules[@]}"; do (cd "$m" && go test -count=1 -timeout 20m ./...); done
 echo "== go test -race (packages with concurrency)"
-go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/
+go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
 (cd clients && go test -race -count=1 -timeout 20m ./...)
 echo "== fuzz smoke"
 scripts/fuzz-smoke.sh 100000
