@@ -103,7 +103,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.delimiter, "delimiter", "auto", "CSV delimiter: auto, ';', ',', tab")
 	fs.StringVar(&c.sheet, "sheet", "", "XLSX worksheet (default the active one)")
 	fs.Var(c.cols, "col", "map a field to a column: FIELD=HEADER or FIELD=NUMBER (repeatable; FIELD= unmaps)")
-	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS (implied by --ca, --cert)")
+	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS 1.3 verified by the system roots (implied by --ca, --cert)")
 	fs.StringVar(&c.ca, "ca", "", "PEM file of CA certificates to trust (default: system roots)")
 	fs.StringVar(&c.cert, "cert", "", "PEM client certificate for mutual TLS")
 	fs.StringVar(&c.key, "key", "", "PEM client key for mutual TLS")
