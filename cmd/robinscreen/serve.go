@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -19,79 +20,201 @@ import (
 	"github.com/robinscreen/robinscreen/store"
 )
 
+// shutdownGrace is how long Run waits for in-flight calls after its context
+// ends before it cuts them off.
+const shutdownGrace = 10 * time.Second
+
+// serve runs `robinscreen serve`: parse, open, run until SIGINT or
+// SIGTERM, close.
 func serve(args []string, stderr io.Writer) error {
+	m := NewMain(stderr)
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	if err := m.Open(); err != nil {
+		m.Close()
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := m.Run(ctx)
+	if cerr := m.Close(); cerr != nil {
+		m.log.Error("closing the data directory", "err", cerr)
+	}
+	return err
+}
+
+// serveConfig is serve's configuration, filled from its flags.
+type serveConfig struct {
+	Data      string
+	Listen    string
+	Demo      bool
+	ImportDir string
+	Store     storeFlags
+	Security  securityFlags
+}
+
+// Main is the serve command as a value, so that tests can run the server
+// in-process as well as through the binary: Config is parsed from the
+// flags (ParseFlags, or set directly), Open opens the store, the listeners
+// and the server, Run serves until its context ends, and Close stops what
+// Open started in reverse order.
+type Main struct {
+	Config serveConfig
+	// Stderr receives the structured log (never personal data).
+	Stderr io.Writer
+
+	// Set by Open.
+	Store  *store.Store
+	Server *server.Server
+
+	log     *slog.Logger
+	lis     net.Listener
+	cleanup func() // stops what securityFlags.apply started
+}
+
+// NewMain returns a Main with serve's default configuration that logs to
+// stderr.
+func NewMain(stderr io.Writer) *Main {
+	m := &Main{Stderr: stderr}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("data", "./data", "data directory")
-	listen := fs.String("listen", "127.0.0.1:50051", "gRPC listen address")
-	withDemo := fs.Bool("demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
-	importDir := fs.String("import-dir", "", "directory from which admin loads may name files (default: uploads only)")
-	var sf storeFlags
-	sf.register(fs)
-	var sec securityFlags
-	sec.register(fs)
+	fs.SetOutput(io.Discard)
+	m.register(fs) // the flags' defaults
+	return m
+}
+
+// register binds serve's flags to m.Config.
+func (m *Main) register(fs *flag.FlagSet) {
+	c := &m.Config
+	fs.StringVar(&c.Data, "data", "./data", "data directory")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:50051", "gRPC listen address")
+	fs.BoolVar(&c.Demo, "demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
+	fs.StringVar(&c.ImportDir, "import-dir", "", "directory from which admin loads may name files (default: uploads only)")
+	c.Store.register(fs)
+	c.Security.register(fs)
+}
+
+// ParseFlags fills m.Config from serve's arguments. It returns errUsage for
+// a command-line mistake (after printing it and the usage to Stderr) and
+// the security check's error for a flag combination that would expose the
+// service.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	m.register(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
-	if err := sec.check(*listen); err != nil {
+	return m.Config.Security.check(m.Config.Listen)
+}
+
+// Open opens the data directory, loads the demo dataset if asked, starts
+// the security helpers (token reload, audit log, metrics listener), builds
+// the gRPC server and opens its listener. Every error is one line naming
+// its flag (flagError); on error, call Close to release what was opened.
+func (m *Main) Open() error {
+	c := &m.Config
+	sf, sec := &c.Store, &c.Security
+	if err := sec.check(c.Listen); err != nil {
 		return err
 	}
-	log := newLogger(stderr)
+	m.log = newLogger(m.Stderr)
+	log := m.log
 	opts, err := sf.options(log)
 	if err != nil {
 		return err
 	}
-	opts.ImportDir = *importDir
-	opts.AllowSynthetic = *withDemo
-	st, err := store.Open(*dir, opts)
+	opts.ImportDir = c.ImportDir
+	opts.AllowSynthetic = c.Demo
+	st, err := store.Open(c.Data, opts)
 	if err != nil {
-		return storeOpenError(err, *dir, sf.keyFile)
+		return storeOpenError(err, c.Data, sf.keyFile)
 	}
-	defer st.Close()
-	if *withDemo && !st.Ready() {
+	m.Store = st
+	if c.Demo && !st.Ready() {
 		if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), true); err != nil {
 			return fmt.Errorf("demo dataset: %w", err)
 		}
 		log.Info("loaded the synthetic demo dataset")
 	}
 	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log}
-	cleanup, err := sec.apply(*listen, st, &cfg, log)
+	cleanup, err := sec.apply(c.Listen, st, &cfg, log)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	srv := server.New(cfg)
-	lis, err := net.Listen("tcp", *listen)
+	m.cleanup = cleanup
+	m.Server = server.New(cfg)
+	lis, err := net.Listen("tcp", c.Listen)
 	if err != nil {
-		return flagError(err, "--listen", *listen)
+		return flagError(err, "--listen", c.Listen)
 	}
 	if sec.tlsOn() {
 		// A client that forgot TLS gets UNAVAILABLE with an ErrorInfo
 		// (TLS_REQUIRED) instead of a bare handshake failure.
 		lis = server.RequireTLS(lis, log)
 	}
+	m.lis = lis
 	for _, s := range st.Status(time.Now()) {
 		log.Info("dataset", "kind", s.Kind, "version", s.Version, "records", s.Records, "published", s.Published.Format(time.DateOnly), "stale", s.Stale)
 	}
 	if !st.Ready() {
 		log.Warn("no Robinson dataset loaded: health is NOT_SERVING and screening answers FAILED_PRECONDITION")
 	}
-	log.Info("serving", "addr", lis.Addr().String())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		log.Info("shutting down")
-		srv.Health.Shutdown()
-		done := make(chan struct{})
-		go func() { srv.GRPC.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			srv.GRPC.Stop()
-		}
-	}()
-	return srv.GRPC.Serve(lis)
+	return nil
+}
+
+// Addr is the address the server listens on (after Open): the port chosen
+// for --listen 127.0.0.1:0.
+func (m *Main) Addr() net.Addr { return m.lis.Addr() }
+
+// Run serves until ctx ends, then stops gracefully: health turns
+// NOT_SERVING, new calls are refused and in-flight calls get shutdownGrace
+// to finish before they are cut off. It returns the gRPC server's error
+// (nil after a shutdown).
+func (m *Main) Run(ctx context.Context) error {
+	m.log.Info("serving", "addr", m.lis.Addr().String())
+	served := make(chan error, 1)
+	go func() { served <- m.Server.GRPC.Serve(m.lis) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	m.log.Info("shutting down")
+	m.Server.Health.Shutdown()
+	done := make(chan struct{})
+	go func() { m.Server.GRPC.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		m.Server.GRPC.Stop()
+		<-done
+	}
+	return <-served
+}
+
+// Close stops what Open started, in reverse order: the gRPC server and its
+// listener, the security helpers (token reload, metrics listener, audit
+// log), then the store, which waits for running loads. It returns the
+// store's close error. Close may be called after a failed Open, and more
+// than once.
+func (m *Main) Close() error {
+	if m.Server != nil {
+		m.Server.GRPC.Stop()
+	}
+	if m.lis != nil {
+		m.lis.Close() // already closed when Run served on it
+		m.lis = nil
+	}
+	if m.cleanup != nil {
+		m.cleanup()
+		m.cleanup = nil
+	}
+	var err error
+	if m.Store != nil {
+		err = m.Store.Close()
+	}
+	return err
 }
 
 // storeOpenError names the flag behind a failed store.Open: --key-file for
