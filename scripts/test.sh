@@ -12,12 +12,15 @@ cd "$root"
 modules=(. proto clients)
 echo "== go vet"
 for m in "${modules[@]}"; do (cd "$m" && go vet ./...); done
+go vet -tags failpoints ./store/ ./cmd/...
 echo "== staticcheck"
 # Pinned; fetched through the module proxy. A finding kept on purpose is
 # silenced where it stands with a //lint:ignore comment giving the reason.
 for m in "${modules[@]}"; do (cd "$m" && go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...); done
 echo "== go test"
 for m in "${modules[@]}"; do (cd "$m" && go test -count=1 -timeout 20m ./...); done
+echo "== go test -tags failpoints (the crash tests' build of store)"
+go test -tags failpoints -count=1 -run TestFailpointTag ./store/
 echo "== go test -race (packages with concurrency)"
 go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
 (cd clients && go test -race -count=1 -timeout 20m ./...)

@@ -18,32 +18,52 @@ import (
 	"github.com/robinscreen/robinscreen/store"
 )
 
+// builtBinary is robinscreen built once per test process with one set of
+// build tags.
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	prodBinary      builtBinary // no build tags: the production binary
+	failpointBinary builtBinary // -tags failpoints: for the crash tests
 )
 
-// binary builds robinscreen once per test process.
+// binary builds robinscreen, as it ships, once per test process.
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
+	return prodBinary.build(t)
+}
+
+// binaryWithFailpoints builds robinscreen with -tags failpoints (see
+// store/failpoint.go) once per test process.
+func binaryWithFailpoints(t *testing.T) string {
+	t.Helper()
+	return failpointBinary.build(t, "-tags", "failpoints")
+}
+
+func (b *builtBinary) build(t *testing.T, flags ...string) string {
+	t.Helper()
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "robinscreen-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "robinscreen")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		b.path = filepath.Join(dir, "robinscreen")
+		args := append(append([]string{"build"}, flags...), "-o", b.path, ".")
+		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
-			buildErr = err
+			b.err = err
 			t.Logf("%s", out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return binPath
+	return b.path
 }
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {

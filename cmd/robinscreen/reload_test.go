@@ -90,12 +90,26 @@ type serverProc struct {
 	admin  pb.DatasetServiceClient
 }
 
-// startServer runs `robinscreen serve` on data with extra environment and
-// waits until it is SERVING.
-func startServer(t *testing.T, data string, env ...string) *serverProc {
+// startServer runs `robinscreen serve` on data and waits until it is
+// SERVING.
+func startServer(t *testing.T, data string) *serverProc {
+	t.Helper()
+	return startBinary(t, binary(t), data)
+}
+
+// startServerAtFailpoint runs a binary built with failpoints that blocks
+// at failpoint fp, and waits until it is SERVING.
+func startServerAtFailpoint(t *testing.T, data, fp string) *serverProc {
+	t.Helper()
+	return startBinary(t, binaryWithFailpoints(t), data, "ROBINSCREEN_FAILPOINTS="+fp)
+}
+
+// startBinary runs `bin serve` on data with extra environment and waits
+// until it is SERVING.
+func startBinary(t *testing.T, bin, data string, env ...string) *serverProc {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(binary(t), "serve", "--data", data, "--listen", addr)
+	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr)
 	cmd.Env = append(os.Environ(), env...)
 	p := &serverProc{cmd: cmd, stderr: &lockedBuffer{}}
 	cmd.Stderr = p.stderr
@@ -220,7 +234,7 @@ func TestCrashDuringReload(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			t.Run(fmt.Sprintf("%s/%d", fp, i), func(t *testing.T) {
 				data := fresh(t)
-				p := startServer(t, data, "ROBINSCREEN_FAILPOINTS="+fp)
+				p := startServerAtFailpoint(t, data, fp)
 				go adminLoad(p, newFile, time.Time{})
 				p.waitFor(t, "FAILPOINT "+fp)
 				p.kill()
@@ -372,7 +386,7 @@ func TestAdminOperations(t *testing.T) {
 	p.kill()
 
 	// A second concurrent load of the same kind gets ABORTED.
-	q := startServer(t, data, "ROBINSCREEN_FAILPOINTS="+store.FailpointBuilt)
+	q := startServerAtFailpoint(t, data, store.FailpointBuilt)
 	go adminLoad(q, oldFile, time.Time{})
 	q.waitFor(t, "FAILPOINT "+store.FailpointBuilt)
 	err = adminLoad(q, newFile, time.Time{})
