@@ -209,6 +209,7 @@ func (s *Store) beginLoad(kind string) (func(), error) {
 	return func() {
 		s.loadMu.Lock()
 		delete(s.loading, kind)
+		s.loadDone.Broadcast() // Close may be waiting
 		s.loadMu.Unlock()
 	}, nil
 }

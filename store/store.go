@@ -75,7 +75,8 @@ type Store struct {
 	mu       sync.RWMutex
 	serving  map[string]*dataset // kind -> serving version
 	loadMu   sync.Mutex
-	loading  map[string]bool
+	loading  map[string]bool // guarded by loadMu
+	loadDone *sync.Cond      // on loadMu; broadcast when a load ends
 	closed   bool
 	retiring sync.WaitGroup // old versions waiting for their readers
 }
@@ -100,6 +101,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{dir: dir, opts: opts, log: opts.Logger, lock: lock, serving: map[string]*dataset{}, loading: map[string]bool{}}
+	s.loadDone = sync.NewCond(&s.loadMu)
 	if rel, err := filepath.Rel(dir, opts.KeyFile); err == nil && !strings.HasPrefix(rel, "..") && !opts.AllowSynthetic {
 		s.log.Warn("the pseudonym key file lies inside the data directory: anyone with a copy of the directory can reverse the pseudonyms; keep it elsewhere in production (--key-file)")
 	}
@@ -239,7 +241,10 @@ func (s *Store) maxAge(kind string) time.Duration {
 	return s.opts.RobinsonMaxAge
 }
 
-// Close closes every dataset and releases the directory lock.
+// Close closes every dataset and releases the directory lock. It waits
+// for running loads, which fail with ErrClosed, and for snapshots still
+// held on retiring versions. It returns the datasets' and the lock's close
+// errors; a second Close returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -252,15 +257,13 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	// Running loads fail at their switch (ErrClosed); wait for them, and
 	// for retiring versions, before closing the serving ones.
-	for {
-		s.loadMu.Lock()
-		n := len(s.loading)
-		s.loadMu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	// No load begins once closed is set (beginLoad checks it under
+	// loadMu), so the count only falls.
+	s.loadMu.Lock()
+	for len(s.loading) > 0 {
+		s.loadDone.Wait()
 	}
+	s.loadMu.Unlock()
 	s.retiring.Wait()
 	var errs []error
 	for _, d := range serving {
