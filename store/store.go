@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -35,6 +36,11 @@ var (
 	// with today's rules would miss listed people. It is never served; load
 	// the list again.
 	ErrOutdatedFormat = errors.New("store: the Robinson list version predates matching v2 and must be loaded again")
+	// ErrMaxAge means a maximum age in Options is negative, or longer than
+	// its kind's default without Options.AllowLongerMaxAge (screening rule
+	// 2.7: an operator may shorten a maximum age; lengthening it needs an
+	// explicit, logged override).
+	ErrMaxAge = errors.New("store: maximum age not allowed")
 )
 
 // Options configure a Store.
@@ -43,8 +49,12 @@ type Options struct {
 	KeyFile string
 	// RobinsonMaxAge, CPRMaxAge and StreetsMaxAge are the maximum ages
 	// after publication (a road register's date); zero means the defaults
-	// of package screening.
+	// of package screening. One may be shorter than its default; a longer
+	// one needs AllowLongerMaxAge (screening rule 2.7).
 	RobinsonMaxAge, CPRMaxAge, StreetsMaxAge time.Duration
+	// AllowLongerMaxAge is the operator's explicit override that lets a
+	// maximum age exceed its default; Open logs every one it lets through.
+	AllowLongerMaxAge bool
 	// EncryptionKey, when set (16, 24 or 32 bytes), encrypts every dataset
 	// at rest with Badger's AES encryption. A data directory loaded with a
 	// key cannot be opened without it.
@@ -83,12 +93,16 @@ type Store struct {
 
 // Open opens (creating if needed) the data directory dir, takes its lock,
 // reads or creates the pseudonym key and opens the serving version of each
-// dataset kind present. It returns ErrLocked when another process holds the
+// dataset kind present. It returns ErrMaxAge when a maximum age in opts is
+// not allowed (checkMaxAges), ErrLocked when another process holds the
 // directory, ErrKeyMismatch when the key does not fit the CPR dataset, and
 // I/O errors.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := checkMaxAges(opts); err != nil {
+		return nil, err
 	}
 	if opts.KeyFile == "" {
 		opts.KeyFile = DefaultKeyFile(dir)
@@ -132,6 +146,34 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkMaxAges enforces screening rule 2.7 on the configured maximum ages:
+// each may be shorter than its kind's default (zero is the default); a
+// negative one is refused, and a longer one is refused unless
+// AllowLongerMaxAge is set, in which case it is logged as a warning. It
+// returns an error wrapping ErrMaxAge that names the kind and both ages.
+func checkMaxAges(opts Options) error {
+	for _, kind := range Kinds {
+		age, def := opts.maxAge(kind), screening.DefaultMaxAge(kind)
+		switch {
+		case age < 0:
+			return fmt.Errorf("%w: the %s maximum age %v is negative", ErrMaxAge, kind, age)
+		case age <= def:
+		case !opts.AllowLongerMaxAge:
+			return fmt.Errorf("%w: the %s maximum age of %s is longer than its default of %s without an explicit override (screening rule 2.7)",
+				ErrMaxAge, kind, days(age), days(def))
+		default:
+			opts.Logger.Warn("maximum age longer than its default, by the operator's override (screening rule 2.7)",
+				"kind", kind, "max_age_days", age.Hours()/24, "default_days", def.Hours()/24)
+		}
+	}
+	return nil
+}
+
+// days writes a duration in days: "100 days", "1.5 days".
+func days(d time.Duration) string {
+	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64) + " days"
 }
 
 // lockDir takes the exclusive lock of a data directory; it returns
@@ -231,14 +273,18 @@ func (s *Store) openVersion(kind, version string) (*dataset, error) {
 	return d, nil
 }
 
-func (s *Store) maxAge(kind string) time.Duration {
+func (s *Store) maxAge(kind string) time.Duration { return s.opts.maxAge(kind) }
+
+// maxAge returns the configured maximum age of kind; zero means the
+// default.
+func (o Options) maxAge(kind string) time.Duration {
 	switch kind {
 	case screening.KindCPR:
-		return s.opts.CPRMaxAge
+		return o.CPRMaxAge
 	case screening.KindStreets:
-		return s.opts.StreetsMaxAge
+		return o.StreetsMaxAge
 	}
-	return s.opts.RobinsonMaxAge
+	return o.RobinsonMaxAge
 }
 
 // Close closes every dataset and releases the directory lock. It waits

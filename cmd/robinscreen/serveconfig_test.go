@@ -72,6 +72,7 @@ func TestServeConfigErrors(t *testing.T) {
 		{"malformed pseudonym key file", []string{"--key-file", badKey}, "--key-file " + badKey + ": ", "32 hex-encoded bytes"},
 		{"pseudonym key file is a directory", []string{"--key-file", auditDir}, "--key-file " + auditDir + ": ", "is a directory"},
 		{"data directory cannot be created", []string{"--data", filepath.Join(notDir, "data")}, "--data " + filepath.Join(notDir, "data") + ": ", "not a directory"},
+		{"maximum age above its default without override", []string{"--cpr-max-age-days", "365"}, "--cpr-max-age-days 365: ", "--allow-longer-max-age"},
 		{"data directory in use", []string{"--data", lockedData, "--key-file", filepath.Join(dir, "held.key")}, "--data " + lockedData + ": ", "lock"},
 	}
 	for i, tt := range tests {
