@@ -24,6 +24,8 @@ go test -tags failpoints -count=1 -run TestFailpointTag ./store/
 echo "== go test -race (packages with concurrency)"
 go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
 (cd clients && go test -race -count=1 -timeout 20m ./...)
+# The server run in-process (Main): open, load, screen, shut down.
+go test -race -count=1 -timeout 10m -run 'TestMain' ./cmd/robinscreen/
 echo "== fuzz smoke"
 scripts/fuzz-smoke.sh 100000
 for t in clients/*/test.sh; do
