@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +18,8 @@ import (
 )
 
 // startMain opens a Main on 127.0.0.1:0 with a temporary data directory
-// and runs it; stop cancels Run, waits for it and closes the Main.
+// and runs it; stop cancels Run, waits for it and closes the Main. A test
+// that ends early is stopped by its cleanup.
 func startMain(t *testing.T) (m *Main, stop func() error) {
 	t.Helper()
 	m = NewMain(io.Discard)
@@ -35,16 +37,30 @@ func startMain(t *testing.T) (m *Main, stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- m.Run(ctx) }()
-	return m, func() error {
-		cancel()
-		var err error
-		select {
-		case err = <-ran:
-		case <-time.After(2 * shutdownGrace):
-			err = errors.New("Run did not return after its context ended")
-		}
-		return errors.Join(err, m.Close())
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-ran:
+			case <-time.After(2 * shutdownGrace):
+				stopErr = errors.New("Run did not return after its context ended")
+			}
+			stopErr = errors.Join(stopErr, m.Close())
+		})
+		return stopErr
 	}
+	t.Cleanup(func() { stop() })
+	return m, stop
+}
+
+// verifyNoLeaks checks, after the test and its cleanups, that no goroutine
+// started during the test is left.
+func verifyNoLeaks(t *testing.T) {
+	t.Helper()
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, before) }) // runs after the later cleanups
 }
 
 // TestMainInProcess runs the server in the test process: it loads two
@@ -52,7 +68,7 @@ func startMain(t *testing.T) (m *Main, stop func() error) {
 // each, shuts down, and checks that the port is released and no goroutine
 // is left behind.
 func TestMainInProcess(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	verifyNoLeaks(t)
 	oldFile, newFile, _, _ := versionFiles(t, t.TempDir(), 10)
 
 	m, stop := startMain(t)
@@ -61,6 +77,7 @@ func TestMainInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
 	p := &serverProc{conn: conn, screen: pb.NewScreeningServiceClient(conn), admin: pb.NewDatasetServiceClient(conn)}
 
 	steps := []struct {
@@ -72,6 +89,13 @@ func TestMainInProcess(t *testing.T) {
 		{"second version", newFile, "new"},
 	}
 	for _, s := range steps {
+		// The server releases the load slot just after it answers the
+		// previous load.
+		for deadline := time.Now().Add(10 * time.Second); m.Store.Loading("robinson"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the previous load still holds the slot after 10 s")
+			}
+		}
 		if err := adminLoad(p, s.file, time.Time{}); err != nil {
 			t.Fatalf("%s: load: %v", s.name, err)
 		}
@@ -108,7 +132,7 @@ func TestMainInProcess(t *testing.T) {
 // Open fails naming --listen, and Close releases the data directory, so a
 // second Main can open it.
 func TestMainOpenErrorReleases(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	verifyNoLeaks(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
