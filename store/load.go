@@ -135,21 +135,6 @@ func (e *ShrinkError) Error() string {
 // Is makes errors.Is(err, ErrShrink) hold.
 func (e *ShrinkError) Is(target error) bool { return target == ErrShrink }
 
-// checkShrink refuses records (the new version's) when they are fewer than
-// ShrinkPercent % of the serving version's records of kind.
-func (s *Store) checkShrink(kind string, records int) error {
-	s.mu.RLock()
-	d := s.serving[kind]
-	s.mu.RUnlock()
-	if d == nil {
-		return nil
-	}
-	if int64(records)*100 < int64(d.man.Records)*ShrinkPercent {
-		return &ShrinkError{Records: records, Serving: d.man.Records, Version: d.man.Version}
-	}
-	return nil
-}
-
 // checkPublished refuses dates more than a day ahead of now.
 func checkPublished(published, now time.Time) error {
 	if published.After(now.Add(24 * time.Hour)) {
@@ -368,9 +353,10 @@ type parsed struct {
 // parseFunc parses src into p. Its error refuses the file.
 type parseFunc func(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error
 
-// load is the path every load takes: it takes the kind's load slot, parses
-// the source into sorted key/values, refuses the file (recording why) or
-// writes a new version, and commits it.
+// load is the path every load takes: it takes the kind's load slot, checks
+// the free space, builds the new version (in a build process when
+// Options.BuildCommand is set, else here), refuses the file (recording why)
+// or commits the version.
 func (s *Store) load(ctx context.Context, kind string, src Source, display string, opt LoadOptions, parse parseFunc) (*Manifest, error) {
 	done, err := s.slot(kind, &opt)
 	if err != nil {
@@ -383,46 +369,122 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 	start := time.Now()
 	build, err := s.newBuild(kind)
 	if err != nil {
-		return nil, err
+		return nil, noSpace(s.kindDir(kind), err)
 	}
 	defer os.RemoveAll(build) // no-op once renamed
-	var p parsed
-	err = parse(ctx, src, &opt, &p)
-	if err == nil {
-		err = checkPublished(p.published, opt.now())
+	if err := checkSpace(s.kindDir(kind), src.Size); err != nil {
+		return nil, err
 	}
-	if err == nil && !opt.AllowShrink {
-		err = s.checkShrink(kind, p.man.Records)
+	base := s.shrinkBase(kind, &opt)
+	var man *Manifest
+	var ref *refusal
+	if len(s.opts.BuildCommand) > 0 {
+		man, ref, err = s.buildInProcess(ctx, kind, src, build, &opt, base)
+	} else {
+		man, ref, err = s.build(ctx, src, build, &opt, base, parse)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, ctxErr // canceled by the caller: not a refusal of the file
 	}
 	if err != nil {
-		le := &LoadError{Kind: kind, File: display, Err: err}
-		s.recordRefused(kind, src, le, p.rejects)
+		return nil, noSpace(s.kindDir(kind), err)
+	}
+	if ref != nil {
+		le := &LoadError{Kind: kind, File: display, Err: ref.err}
+		s.recordRefused(kind, src, le, ref.rejects)
 		return nil, le
+	}
+	man.LoadedAt = opt.now()
+	man.LoadSeconds = time.Since(start).Seconds()
+	if err := s.commit(ctx, kind, build, man, &opt); err != nil {
+		return nil, noSpace(s.kindDir(kind), err)
+	}
+	s.log.Info("dataset loaded", "kind", kind, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
+	return man, nil
+}
+
+// shrinkRef is the serving version a new one is compared with (the 90 %
+// rule); Records 0 means none, or AllowShrink.
+type shrinkRef struct {
+	Records int    `json:"records,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+func (s *Store) shrinkBase(kind string, opt *LoadOptions) shrinkRef {
+	if opt.AllowShrink {
+		return shrinkRef{}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if d := s.serving[kind]; d != nil {
+		return shrinkRef{Records: d.man.Records, Version: d.man.Version}
+	}
+	return shrinkRef{}
+}
+
+// check refuses records (the new version's) when they are fewer than
+// ShrinkPercent % of the serving version's: a *ShrinkError.
+func (b shrinkRef) check(records int) error {
+	if b.Records > 0 && int64(records)*100 < int64(b.Records)*ShrinkPercent {
+		return &ShrinkError{Records: records, Serving: b.Records, Version: b.Version}
+	}
+	return nil
+}
+
+// refusal is a refused file: why, and its rejected lines.
+type refusal struct {
+	err     error
+	rejects []Reject
+}
+
+// build parses src and writes the new version's files into the build
+// directory: it returns the version's manifest (without its version name
+// and load time), or the refusal of the file, or the error that stopped
+// it (the parser's I/O, Badger's, the file system's, ctx's).
+func (s *Store) build(ctx context.Context, src Source, build string, opt *LoadOptions, base shrinkRef, parse parseFunc) (*Manifest, *refusal, error) {
+	var p parsed
+	err := parse(ctx, src, opt, &p)
+	if err == nil {
+		err = checkPublished(p.published, opt.now())
+	}
+	if err == nil {
+		err = base.check(p.man.Records)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, nil, ctxErr
+	}
+	if err != nil {
+		return nil, &refusal{err: err, rejects: p.rejects}, nil
 	}
 	sum, err := p.sum()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opt.report(Progress{Phase: PhaseWriting, Lines: p.man.Lines, Bytes: src.Size})
 	keys, bloomSum, err := p.kb.write(build, s.opts.EncryptionKey, s.log, p.merge, p.filterN, p.filter, p.man.Filter)
 	p.kb = kvBuilder{} // the parsed pairs are in Badger now: let them go
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	man := &p.man
 	man.SourceName, man.SourceSHA256, man.SourceBytes = src.Name, sum, src.Size
-	man.Published, man.LoadedAt = p.published, opt.now()
+	man.Published = p.published
 	man.Rejects, man.Keys, man.BloomFPRate, man.BloomSHA256 = p.rejects, keys, bloomFPRate, bloomSum
 	man.Synthetic = opt.Synthetic
-	man.LoadSeconds = time.Since(start).Seconds()
-	if err := s.commit(ctx, kind, build, man, &opt); err != nil {
-		return nil, err
+	return man, nil, nil
+}
+
+// parser returns the parse function of kind.
+func (s *Store) parser(kind string) (parseFunc, error) {
+	switch kind {
+	case screening.KindRobinson:
+		return s.parseRobinson, nil
+	case screening.KindCPR:
+		return s.parseCPR, nil
+	case screening.KindStreets:
+		return s.parseStreets, nil
 	}
-	s.log.Info("dataset loaded", "kind", kind, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
-	return man, nil
+	return nil, validKind(kind)
 }
 
 // parseRobinson stores each record under the blocking key of every

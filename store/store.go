@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -67,6 +68,17 @@ type Options struct {
 	ImportDir string
 	// Logger receives operational messages (never personal data).
 	Logger *slog.Logger
+	// BuildCommand, when set, is the command line of a build process
+	// (the program and its arguments; the program runs ServeBuild): every
+	// load then parses its file and writes the new version in that
+	// process, so that running out of memory or disk space while writing
+	// (a fault on a memory-mapped file) ends the build process, not this
+	// one, and the load is refused. Empty builds in this process.
+	BuildCommand []string
+	// BuildStderr receives the build process's log lines and failpoint
+	// messages; nil means os.Stderr. Anything else it prints (a crash
+	// report) is kept only to describe its failure.
+	BuildStderr io.Writer
 }
 
 // DefaultKeyFile is where the pseudonym key lives unless configured:
@@ -80,7 +92,9 @@ type Store struct {
 	opts  Options
 	log   *slog.Logger
 	pseud *Pseudonymizer
-	lock  *os.File
+	// pseudKey is the pseudonym key, handed to a build process.
+	pseudKey []byte
+	lock     *os.File
 
 	mu       sync.RWMutex
 	serving  map[string]*dataset // kind -> serving version
@@ -122,6 +136,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	key, err := LoadOrCreateKey(opts.KeyFile, true)
 	if err == nil {
 		s.pseud, err = NewPseudonymizer(key)
+		s.pseudKey = key
 	}
 	if err != nil {
 		s.Close()

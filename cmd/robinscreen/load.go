@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/store"
 )
 
@@ -60,6 +59,10 @@ func load(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if opts.BuildCommand, err = buildCommand(); err != nil {
+		return err
+	}
+	opts.BuildStderr = stderr
 	st, err := store.Open(*dir, opts)
 	if err != nil {
 		return storeOpenError(err, *dir, sf.keyFile)
@@ -109,16 +112,12 @@ func printRejects(w io.Writer, rs []store.Reject) {
 // describeLoadError adds the first rejected lines to a refusal. A damaged
 // encoding names its lines in the error itself.
 func describeLoadError(err error) error {
+	if errors.Is(err, store.ErrNoSpace) {
+		return errors.New(err.Error() + "; the data directory's previous dataset is unchanged")
+	}
 	var b strings.Builder
 	b.WriteString(err.Error())
-	var lines []string
-	var re *ingest.RejectError // also robinson's, cprcheck's and roads' RejectError
-	if errors.As(err, &re) {
-		for _, le := range re.First {
-			lines = append(lines, le.Error())
-		}
-	}
-	if len(lines) > 0 {
+	if lines := store.RejectedLines(err); len(lines) > 0 {
 		b.WriteString("\nfirst rejected lines:\n  " + strings.Join(lines, "\n  "))
 	}
 	b.WriteString("\nthe data directory's previous dataset is unchanged")

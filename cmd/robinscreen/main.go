@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = rotateKey(args[1:], stdout, stderr)
 	case "token":
 		err = token(args[1:], stdout, stderr)
+	case buildVersionCommand: // hidden: run by serve and load
+		err = buildVersion(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

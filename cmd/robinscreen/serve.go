@@ -126,6 +126,9 @@ func (m *Main) Open() error {
 	}
 	opts.ImportDir = c.ImportDir
 	opts.AllowSynthetic = c.Demo
+	if opts.BuildCommand, err = buildCommand(); err != nil {
+		return err
+	}
 	st, err := store.Open(c.Data, opts)
 	if err != nil {
 		return storeOpenError(err, c.Data, sf.keyFile)
