@@ -52,6 +52,7 @@ var benchEnv struct {
 }
 
 func TestMain(m *testing.M) {
+	runTestBuildProcess() // when this binary is started as a build process
 	code := m.Run()
 	if benchEnv.store != nil {
 		benchEnv.store.Close()
