@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"syscall"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -25,6 +26,7 @@ const (
 	ReasonMessageTooLarge  = "MESSAGE_TOO_LARGE"
 	ReasonLoadInProgress   = "LOAD_IN_PROGRESS"
 	ReasonFileRefused      = "FILE_REFUSED"
+	ReasonNoSpace          = "NO_SPACE"
 	ReasonNoPrevious       = "NO_PREVIOUS_VERSION"
 	ReasonSynthetic        = "SYNTHETIC_DATASET"
 	ReasonShuttingDown     = "SHUTTING_DOWN"
@@ -82,6 +84,15 @@ func toStatus(log *slog.Logger, err error) error {
 		// The message names counts and line numbers, never file content.
 		return withDetails(codes.FailedPrecondition, le.Error()+"; the serving version is unchanged", ReasonFileRefused,
 			map[string]string{"kind": le.Kind}, nil)
+	}
+	if errors.Is(err, store.ErrNoSpace) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		// The message names the data directory and byte counts, never
+		// file content.
+		msg := "out of disk space while receiving the upload"
+		if errors.Is(err, store.ErrNoSpace) {
+			msg = err.Error()
+		}
+		return withDetails(codes.ResourceExhausted, msg+"; the load is refused and the serving version is unchanged", ReasonNoSpace, nil, nil)
 	}
 	var re *requestError
 	if errors.As(err, &re) {
