@@ -49,12 +49,13 @@ type DatasetService struct {
 	log     *slog.Logger
 	changed func() // called after the serving versions changed
 	now     func() time.Time
+	loads   *loadRegistry
 }
 
 // NewDatasetService returns the service; changed is called after every
 // successful load or rollback (to refresh health).
 func NewDatasetService(admin DatasetAdmin, audit Auditor, log *slog.Logger, changed func()) *DatasetService {
-	return &DatasetService{admin: admin, audit: audit, log: log, changed: changed, now: time.Now}
+	return &DatasetService{admin: admin, audit: audit, log: log, changed: changed, now: time.Now, loads: newLoadRegistry()}
 }
 
 var kindNames = map[pb.DatasetKind]string{
@@ -89,6 +90,9 @@ var phases = map[string]pb.LoadPhase{
 
 // LoadDataset receives a file (or names one in the import directory),
 // loads it as a new version while screening goes on, and streams progress.
+// The load has an ID, sent in every response; once the file is received
+// it runs to its end even when the caller's connection drops
+// (GetDatasetStatus shows it).
 func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer) error {
 	first, err := stream.Recv()
 	if err != nil {
@@ -109,28 +113,57 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 	if err != nil {
 		return toStatus(s.log, err)
 	}
-	defer release()
-	src, cleanup, err := s.source(stream, start)
-	if err != nil {
-		return toStatus(s.log, err)
+	phase := pb.LoadPhase_LOAD_PHASE_RECEIVING
+	if start.GetImportPath() != "" {
+		phase = pb.LoadPhase_LOAD_PHASE_READING
 	}
-	defer cleanup()
+	run := s.loads.start(start.GetKind(), sourceName(start), phase)
+	fail := func(err error) error {
+		release()
+		st := toStatus(s.log, err)
+		run.finish(nil, st)
+		return st
+	}
+	// The ID goes out first, so that a caller who loses the connection
+	// can find the load.
+	if err := stream.Send(&pb.LoadDatasetResponse{Phase: phase, LoadId: run.id}); err != nil {
+		return fail(err)
+	}
+	src, cleanup, err := s.source(stream, start, run)
+	if err != nil {
+		return fail(err)
+	}
 	opt := store.LoadOptions{MaxRejectRatio: start.GetMaxRejectRatio(), SourceName: sourceName(start), Reserved: true, AllowShrink: start.GetAllowShrink()}
 	if start.GetPublished() != nil {
 		opt.Published = start.GetPublished().AsTime().UTC()
 	}
-	var last time.Time
-	var sendErr error
+	// The load keeps the caller's identity (for the audit log) but not its
+	// cancellation; the server's stop cancels it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(stream.Context()))
+	stop := context.AfterFunc(s.loads.ctx, cancel)
+	s.loads.wg.Add(1)
+	go func() {
+		defer s.loads.wg.Done()
+		defer cancel()
+		defer stop()
+		defer release()
+		defer cleanup()
+		s.runLoad(ctx, run, kind, start, src, opt)
+	}()
+	return s.follow(stream, run)
+}
+
+// runLoad loads src and ends run with the outcome.
+func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string, start *pb.LoadDatasetStart, src store.Source, opt store.LoadOptions) {
 	opt.Progress = func(p store.Progress) {
-		// DONE is sent once, with the new version, after the load returns.
-		if p.Phase == store.PhaseDone || p.Phase == store.PhaseReading && time.Since(last) < 200*time.Millisecond || sendErr != nil {
+		// DONE is reported once, with the new version, after the load returns.
+		if p.Phase == store.PhaseDone {
 			return
 		}
-		last = time.Now()
-		sendErr = stream.Send(&pb.LoadDatasetResponse{Phase: phases[p.Phase], LinesRead: int64(p.Lines)})
+		run.update(func(i *pb.LoadInfo) { i.Phase, i.LinesRead = phases[p.Phase], int64(p.Lines) })
 	}
 	before := s.servingVersion(kind)
-	man, err := s.admin.LoadSource(stream.Context(), kind, src, opt)
+	man, err := s.admin.LoadSource(ctx, kind, src, opt)
 	if err != nil {
 		var le *store.LoadError
 		if errors.As(err, &le) {
@@ -138,19 +171,52 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 			if r := s.admin.LastRefused(kind); r != nil {
 				sum = r.SourceSHA256
 			}
-			s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sum, Error: err.Error()})
+			s.audit.Dataset(ctx, DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sum, Error: err.Error()})
 		}
-		return toStatus(s.log, err)
+		run.finish(nil, toStatus(s.log, err))
+		return
 	}
 	s.changed()
-	s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionLoad, Kind: kind, Version: man.Version, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: man.SourceSHA256, Records: man.Records, Rejected: man.Rejected, Seconds: man.LoadSeconds})
+	s.audit.Dataset(ctx, DatasetEvent{Action: ActionLoad, Kind: kind, Version: man.Version, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: man.SourceSHA256, Records: man.Records, Rejected: man.Rejected, Seconds: man.LoadSeconds})
 	v := s.version(store.VersionInfo{Manifest: *man, Serving: true})
 	if info, ok := s.find(kind, man.Version); ok {
 		v = s.version(info)
 	}
-	return stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
-		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v})
+	run.finish(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
+		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id}, nil)
 }
+
+// follow streams run's progress to the caller until it ends, and then its
+// outcome. When the caller goes away, the load goes on.
+func (s *DatasetService) follow(stream pb.DatasetService_LoadDatasetServer, run *loadRun) error {
+	var last time.Time
+	var lastPhase pb.LoadPhase
+	for {
+		info, changed, ended := run.snapshot()
+		if ended {
+			final, err := run.outcome()
+			if err != nil {
+				return err
+			}
+			return stream.Send(final)
+		}
+		if info.GetPhase() != lastPhase || time.Since(last) >= 200*time.Millisecond {
+			last, lastPhase = time.Now(), info.GetPhase()
+			if err := stream.Send(&pb.LoadDatasetResponse{Phase: info.GetPhase(), LinesRead: info.GetLinesRead(), BytesReceived: info.GetBytesReceived(), LoadId: run.id}); err != nil {
+				return toStatus(s.log, err)
+			}
+		}
+		select {
+		case <-changed:
+		case <-stream.Context().Done():
+			return toStatus(s.log, stream.Context().Err())
+		}
+	}
+}
+
+// StopLoads cancels the running loads (their build processes end, their
+// new versions are not switched to) and waits for them, at most timeout.
+func (s *DatasetService) StopLoads(timeout time.Duration) { s.loads.stop(timeout) }
 
 func sourceName(start *pb.LoadDatasetStart) string {
 	if start.GetImportPath() != "" {
@@ -165,7 +231,7 @@ func sourceName(start *pb.LoadDatasetStart) string {
 // source returns the file to load: a file in the import directory, or the
 // streamed chunks staged encrypted on the data volume (package intake does
 // both). The cleanup function closes it and removes a staged upload.
-func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart) (store.Source, func(), error) {
+func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, start *pb.LoadDatasetStart, run *loadRun) (store.Source, func(), error) {
 	nop := func() {}
 	if p := start.GetImportPath(); p != "" {
 		src, closeFn, err := s.admin.OpenImport(p)
@@ -179,7 +245,7 @@ func (s *DatasetService) source(stream pb.DatasetService_LoadDatasetServer, star
 		return store.Source{}, nop, err
 	}
 	remove := func() { up.Remove() }
-	_, err = s.receive(stream, up)
+	_, err = s.receive(stream, up, run)
 	if err == nil {
 		err = up.Seal()
 	}
@@ -218,12 +284,13 @@ func importError(err error) error {
 	return err
 }
 
-func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer) (int64, error) {
+func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w io.Writer, run *loadRun) (int64, error) {
 	var n int64
 	var last time.Time
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
+			run.update(func(i *pb.LoadInfo) { i.BytesReceived = n })
 			return n, nil
 		}
 		if err != nil {
@@ -242,7 +309,8 @@ func (s *DatasetService) receive(stream pb.DatasetService_LoadDatasetServer, w i
 		}
 		if time.Since(last) > 500*time.Millisecond {
 			last = time.Now()
-			if err := stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_RECEIVING, BytesReceived: n}); err != nil {
+			run.update(func(i *pb.LoadInfo) { i.BytesReceived = n })
+			if err := stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_RECEIVING, BytesReceived: n, LoadId: run.id}); err != nil {
 				return n, err
 			}
 		}
@@ -291,7 +359,8 @@ func rejects(rs []store.Reject) []*pb.RejectedLine {
 }
 
 // GetDatasetStatus returns the serving version, the last refused load and
-// whether a load runs, for every dataset kind.
+// whether a load runs, for every dataset kind, and the running and last
+// loads.
 func (s *DatasetService) GetDatasetStatus(ctx context.Context, _ *pb.GetDatasetStatusRequest) (*pb.GetDatasetStatusResponse, error) {
 	resp := &pb.GetDatasetStatusResponse{}
 	for _, kind := range store.Kinds {
@@ -310,6 +379,7 @@ func (s *DatasetService) GetDatasetStatus(ctx context.Context, _ *pb.GetDatasetS
 		}
 		resp.Datasets = append(resp.Datasets, st)
 	}
+	resp.Loads = s.loads.list()
 	return resp, nil
 }
 

@@ -55,9 +55,19 @@ type Config struct {
 
 // Server is the bootstrapped gRPC server with its health service.
 type Server struct {
-	GRPC   *grpc.Server
-	Health *health.Server
-	data   Datasets
+	GRPC    *grpc.Server
+	Health  *health.Server
+	data    Datasets
+	dataset *DatasetService // nil without Config.Admin
+}
+
+// StopLoads cancels the running dataset loads, which go on after their
+// callers disconnect, and waits for them at most timeout; call it when
+// the server stops, before GracefulStop.
+func (s *Server) StopLoads(timeout time.Duration) {
+	if s.dataset != nil {
+		s.dataset.StopLoads(timeout)
+	}
 }
 
 // Service names reported by the health service.
@@ -103,7 +113,8 @@ func New(cfg Config) *Server {
 	reflection.Register(gs)
 	s := &Server{GRPC: gs, Health: hs, data: cfg.Data}
 	if cfg.Admin != nil {
-		pb.RegisterDatasetServiceServer(gs, NewDatasetService(cfg.Admin, audit, log, s.RefreshHealth))
+		s.dataset = NewDatasetService(cfg.Admin, audit, log, s.RefreshHealth)
+		pb.RegisterDatasetServiceServer(gs, s.dataset)
 	}
 	s.RefreshHealth()
 	return s

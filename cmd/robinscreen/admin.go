@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -22,6 +23,7 @@ import (
 const adminUsage = `usage:
   robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
                              [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--allow-shrink] [--import]
+  robinscreen admin load     --addr ADDR --attach LOAD-ID
   robinscreen admin status   --addr ADDR
   robinscreen admin versions --addr ADDR --kind robinson|cpr|streets
   robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets
@@ -50,7 +52,13 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
 		allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
-		if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *robinsonFile == "" && *cprFile == "" && *streetsFile == "" {
+		attach := fs.String("attach", "", "follow a load already running on the server (its ID, from admin status) until it ends")
+		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+			fmt.Fprint(stderr, adminUsage)
+			return errUsage
+		}
+		if files := *robinsonFile != "" || *cprFile != "" || *streetsFile != ""; files == (*attach != "") {
+			fmt.Fprintln(stderr, "robinscreen admin load: give files to load, or --attach LOAD-ID, not both")
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
 		}
@@ -59,6 +67,9 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer done()
+		if *attach != "" {
+			return attachLoad(c, *attach, stdout, newProgressBar(stderr), 500*time.Millisecond)
+		}
 		for _, job := range []struct {
 			kind pb.DatasetKind
 			file string
@@ -205,18 +216,69 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 		return nil, err
 	}
 	defer bar.done()
+	var id string
 	for {
 		resp, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
 			return nil, errNoResult
 		}
+		if c := status.Code(err); id != "" && (c == codes.Unavailable || c == codes.Canceled || c == codes.DeadlineExceeded) {
+			return nil, &detachedError{id: id, err: err}
+		}
 		if err != nil {
 			return nil, err
+		}
+		if resp.GetLoadId() != "" {
+			id = resp.GetLoadId()
 		}
 		bar.phase(kind, strings.ToLower(strings.TrimPrefix(resp.GetPhase().String(), "LOAD_PHASE_")), resp.GetLinesRead())
 		if resp.GetPhase() == pb.LoadPhase_LOAD_PHASE_DONE {
 			return resp.GetVersion(), nil
 		}
+	}
+}
+
+// detachedError: the connection ended while the server ran the load
+// (which goes on there).
+type detachedError struct {
+	id  string
+	err error
+}
+
+func (e *detachedError) Error() string { return e.err.Error() }
+
+func (e *detachedError) Unwrap() error { return e.err }
+
+// attachLoad follows the load with the given ID through GetDatasetStatus,
+// polling every interval, until it ends; it prints the new version, or
+// returns the load's refusal as an error (and errors of the RPC).
+func attachLoad(c pb.DatasetServiceClient, id string, stdout io.Writer, bar *progressBar, interval time.Duration) error {
+	defer bar.done()
+	for {
+		resp, err := c.GetDatasetStatus(context.Background(), &pb.GetDatasetStatusRequest{})
+		if err != nil {
+			return describeRPCError(err)
+		}
+		var l *pb.LoadInfo
+		for _, x := range resp.GetLoads() {
+			if x.GetId() == id {
+				l = x
+			}
+		}
+		if l == nil {
+			return fmt.Errorf("the server has no load %s (it keeps the running loads and the last ones since it started)", id)
+		}
+		kind := kindName(l.GetKind())
+		switch l.GetState() {
+		case pb.LoadState_LOAD_STATE_LOADED:
+			bar.done()
+			fmt.Fprintf(stdout, "%s: load %s done: now serving version %s: %d records, %d rejected lines\n", kind, id, l.GetVersion(), l.GetRecordsAccepted(), l.GetLinesRejected())
+			return nil
+		case pb.LoadState_LOAD_STATE_FAILED:
+			return fmt.Errorf("%s: load %s failed: %s: %s", kind, id, l.GetErrorReason(), l.GetErrorMessage())
+		}
+		bar.phase(kind, strings.ToLower(strings.TrimPrefix(l.GetPhase().String(), "LOAD_PHASE_")), l.GetLinesRead())
+		time.Sleep(interval)
 	}
 }
 
@@ -256,6 +318,20 @@ func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
 			int(v.GetAge().AsDuration().Hours()/24), v.GetStale(), v.GetRecords(), v.GetRejectedLines(), v.GetLoadedAt().AsTime().Format(time.RFC3339))
 	}
 	tw.Flush()
+	if loads := resp.GetLoads(); len(loads) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOAD\tDATASET\tSTATE\tPHASE\tLINES\tSTARTED\tFILE\tRESULT")
+		for _, l := range loads {
+			result := l.GetVersion()
+			if l.GetState() == pb.LoadState_LOAD_STATE_FAILED {
+				result = l.GetErrorReason() + ": " + l.GetErrorMessage()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", l.GetId(), kindName(l.GetKind()), strings.ToLower(strings.TrimPrefix(l.GetState().String(), "LOAD_STATE_")),
+				strings.ToLower(strings.TrimPrefix(l.GetPhase().String(), "LOAD_PHASE_")), l.GetLinesRead(), l.GetStartedAt().AsTime().Format(time.RFC3339), l.GetSourceName(), result)
+		}
+		tw.Flush()
+	}
 	for _, d := range resp.GetDatasets() {
 		if d.GetLoading() {
 			fmt.Fprintf(w, "%s: a load is running\n", kindName(d.GetKind()))
@@ -270,6 +346,10 @@ func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
 // code, ErrorInfo reason and message: "FailedPrecondition FILE_REFUSED:
 // cpr file x.txt refused: ...".
 func describeRPCError(err error) error {
+	var de *detachedError
+	if errors.As(err, &de) {
+		return fmt.Errorf("%v; the load goes on on the server: follow it with robinscreen admin load --attach %s", describeRPCError(de.err), de.id)
+	}
 	st, ok := status.FromError(err)
 	if !ok {
 		return err

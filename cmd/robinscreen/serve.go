@@ -185,6 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.log.Info("shutting down")
 	m.Server.Health.Shutdown()
+	m.Server.StopLoads(shutdownGrace) // loads outlive their callers, not the server
 	done := make(chan struct{})
 	go func() { m.Server.GRPC.GracefulStop(); close(done) }()
 	select {
@@ -204,6 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) Close() error {
 	if m.Server != nil {
 		m.Server.GRPC.Stop()
+		m.Server.StopLoads(shutdownGrace)
 	}
 	if m.lis != nil {
 		m.lis.Close() // already closed when Run served on it

@@ -147,6 +147,63 @@ func (LoadPhase) EnumDescriptor() ([]byte, []int) {
 	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{1}
 }
 
+// LoadState is where a load stands.
+type LoadState int32
+
+const (
+	LoadState_LOAD_STATE_UNSPECIFIED LoadState = 0
+	// Receiving the file, building or switching.
+	LoadState_LOAD_STATE_RUNNING LoadState = 1
+	// The new version serves.
+	LoadState_LOAD_STATE_LOADED LoadState = 2
+	// Refused or failed (error_reason says why); the serving version is
+	// unchanged.
+	LoadState_LOAD_STATE_FAILED LoadState = 3
+)
+
+// Enum value maps for LoadState.
+var (
+	LoadState_name = map[int32]string{
+		0: "LOAD_STATE_UNSPECIFIED",
+		1: "LOAD_STATE_RUNNING",
+		2: "LOAD_STATE_LOADED",
+		3: "LOAD_STATE_FAILED",
+	}
+	LoadState_value = map[string]int32{
+		"LOAD_STATE_UNSPECIFIED": 0,
+		"LOAD_STATE_RUNNING":     1,
+		"LOAD_STATE_LOADED":      2,
+		"LOAD_STATE_FAILED":      3,
+	}
+)
+
+func (x LoadState) Enum() *LoadState {
+	p := new(LoadState)
+	*p = x
+	return p
+}
+
+func (x LoadState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LoadState) Descriptor() protoreflect.EnumDescriptor {
+	return file_robinscreen_v1_dataset_proto_enumTypes[2].Descriptor()
+}
+
+func (LoadState) Type() protoreflect.EnumType {
+	return &file_robinscreen_v1_dataset_proto_enumTypes[2]
+}
+
+func (x LoadState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LoadState.Descriptor instead.
+func (LoadState) EnumDescriptor() ([]byte, []int) {
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{2}
+}
+
 // LoadDatasetRequest is one message of a load stream.
 type LoadDatasetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -347,7 +404,11 @@ type LoadDatasetResponse struct {
 	RecordsAccepted int64 `protobuf:"varint,4,opt,name=records_accepted,json=recordsAccepted,proto3" json:"records_accepted,omitempty"`
 	LinesRejected   int64 `protobuf:"varint,5,opt,name=lines_rejected,json=linesRejected,proto3" json:"lines_rejected,omitempty"`
 	// The new serving version, at DONE.
-	Version       *DatasetVersion `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	Version *DatasetVersion `protobuf:"bytes,6,opt,name=version,proto3" json:"version,omitempty"`
+	// The load's identity, in every response from the first on. The load
+	// goes on when the caller's connection drops after the file is received;
+	// GetDatasetStatus shows it (LoadInfo) under this ID.
+	LoadId        string `protobuf:"bytes,7,opt,name=load_id,json=loadId,proto3" json:"load_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -424,6 +485,170 @@ func (x *LoadDatasetResponse) GetVersion() *DatasetVersion {
 	return nil
 }
 
+func (x *LoadDatasetResponse) GetLoadId() string {
+	if x != nil {
+		return x.LoadId
+	}
+	return ""
+}
+
+// LoadInfo describes a load the server runs or ran since it started.
+type LoadInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ID the load's LoadDatasetResponse messages carry.
+	Id    string      `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Kind  DatasetKind `protobuf:"varint,2,opt,name=kind,proto3,enum=robinscreen.v1.DatasetKind" json:"kind,omitempty"`
+	State LoadState   `protobuf:"varint,3,opt,name=state,proto3,enum=robinscreen.v1.LoadState" json:"state,omitempty"`
+	// How far it came (the last phase reached when it ended).
+	Phase LoadPhase `protobuf:"varint,4,opt,name=phase,proto3,enum=robinscreen.v1.LoadPhase" json:"phase,omitempty"`
+	// Bytes received (streamed uploads) and lines of the file read so far.
+	BytesReceived int64                  `protobuf:"varint,5,opt,name=bytes_received,json=bytesReceived,proto3" json:"bytes_received,omitempty"`
+	LinesRead     int64                  `protobuf:"varint,6,opt,name=lines_read,json=linesRead,proto3" json:"lines_read,omitempty"`
+	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// Unset while the load runs.
+	FinishedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	// The file's name (no path).
+	SourceName string `protobuf:"bytes,9,opt,name=source_name,json=sourceName,proto3" json:"source_name,omitempty"`
+	// LOADED: the new version and its counts.
+	Version         string `protobuf:"bytes,10,opt,name=version,proto3" json:"version,omitempty"`
+	RecordsAccepted int64  `protobuf:"varint,11,opt,name=records_accepted,json=recordsAccepted,proto3" json:"records_accepted,omitempty"`
+	LinesRejected   int64  `protobuf:"varint,12,opt,name=lines_rejected,json=linesRejected,proto3" json:"lines_rejected,omitempty"`
+	// FAILED: the ErrorInfo reason and the message the load's caller got
+	// (or would have got, had it stayed connected).
+	ErrorReason   string `protobuf:"bytes,13,opt,name=error_reason,json=errorReason,proto3" json:"error_reason,omitempty"`
+	ErrorMessage  string `protobuf:"bytes,14,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoadInfo) Reset() {
+	*x = LoadInfo{}
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoadInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoadInfo) ProtoMessage() {}
+
+func (x *LoadInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoadInfo.ProtoReflect.Descriptor instead.
+func (*LoadInfo) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *LoadInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LoadInfo) GetKind() DatasetKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DatasetKind_DATASET_KIND_UNSPECIFIED
+}
+
+func (x *LoadInfo) GetState() LoadState {
+	if x != nil {
+		return x.State
+	}
+	return LoadState_LOAD_STATE_UNSPECIFIED
+}
+
+func (x *LoadInfo) GetPhase() LoadPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return LoadPhase_LOAD_PHASE_UNSPECIFIED
+}
+
+func (x *LoadInfo) GetBytesReceived() int64 {
+	if x != nil {
+		return x.BytesReceived
+	}
+	return 0
+}
+
+func (x *LoadInfo) GetLinesRead() int64 {
+	if x != nil {
+		return x.LinesRead
+	}
+	return 0
+}
+
+func (x *LoadInfo) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *LoadInfo) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *LoadInfo) GetSourceName() string {
+	if x != nil {
+		return x.SourceName
+	}
+	return ""
+}
+
+func (x *LoadInfo) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *LoadInfo) GetRecordsAccepted() int64 {
+	if x != nil {
+		return x.RecordsAccepted
+	}
+	return 0
+}
+
+func (x *LoadInfo) GetLinesRejected() int64 {
+	if x != nil {
+		return x.LinesRejected
+	}
+	return 0
+}
+
+func (x *LoadInfo) GetErrorReason() string {
+	if x != nil {
+		return x.ErrorReason
+	}
+	return ""
+}
+
+func (x *LoadInfo) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
 // RejectedLine is a line of a source file that was not loaded.
 type RejectedLine struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -436,7 +661,7 @@ type RejectedLine struct {
 
 func (x *RejectedLine) Reset() {
 	*x = RejectedLine{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[3]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +673,7 @@ func (x *RejectedLine) String() string {
 func (*RejectedLine) ProtoMessage() {}
 
 func (x *RejectedLine) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[3]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +686,7 @@ func (x *RejectedLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectedLine.ProtoReflect.Descriptor instead.
 func (*RejectedLine) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{3}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RejectedLine) GetLine() int64 {
@@ -518,7 +743,7 @@ type DatasetVersion struct {
 
 func (x *DatasetVersion) Reset() {
 	*x = DatasetVersion{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[4]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -530,7 +755,7 @@ func (x *DatasetVersion) String() string {
 func (*DatasetVersion) ProtoMessage() {}
 
 func (x *DatasetVersion) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[4]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -543,7 +768,7 @@ func (x *DatasetVersion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatasetVersion.ProtoReflect.Descriptor instead.
 func (*DatasetVersion) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{4}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DatasetVersion) GetKind() DatasetKind {
@@ -708,7 +933,7 @@ type RefusedLoad struct {
 
 func (x *RefusedLoad) Reset() {
 	*x = RefusedLoad{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +945,7 @@ func (x *RefusedLoad) String() string {
 func (*RefusedLoad) ProtoMessage() {}
 
 func (x *RefusedLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +958,7 @@ func (x *RefusedLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedLoad.ProtoReflect.Descriptor instead.
 func (*RefusedLoad) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{5}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefusedLoad) GetAt() *timestamppb.Timestamp {
@@ -787,7 +1012,7 @@ type DatasetStatus struct {
 
 func (x *DatasetStatus) Reset() {
 	*x = DatasetStatus{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +1024,7 @@ func (x *DatasetStatus) String() string {
 func (*DatasetStatus) ProtoMessage() {}
 
 func (x *DatasetStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +1037,7 @@ func (x *DatasetStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatasetStatus.ProtoReflect.Descriptor instead.
 func (*DatasetStatus) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{6}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DatasetStatus) GetKind() DatasetKind {
@@ -852,7 +1077,7 @@ type GetDatasetStatusRequest struct {
 
 func (x *GetDatasetStatusRequest) Reset() {
 	*x = GetDatasetStatusRequest{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +1089,7 @@ func (x *GetDatasetStatusRequest) String() string {
 func (*GetDatasetStatusRequest) ProtoMessage() {}
 
 func (x *GetDatasetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,20 +1102,23 @@ func (x *GetDatasetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDatasetStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetDatasetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{7}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{8}
 }
 
 // GetDatasetStatusResponse lists every dataset kind.
 type GetDatasetStatusResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Datasets      []*DatasetStatus       `protobuf:"bytes,1,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Datasets []*DatasetStatus       `protobuf:"bytes,1,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	// The loads running now and the last ones that ended since the server
+	// started (at most 16 in all), newest first.
+	Loads         []*LoadInfo `protobuf:"bytes,2,rep,name=loads,proto3" json:"loads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetDatasetStatusResponse) Reset() {
 	*x = GetDatasetStatusResponse{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +1130,7 @@ func (x *GetDatasetStatusResponse) String() string {
 func (*GetDatasetStatusResponse) ProtoMessage() {}
 
 func (x *GetDatasetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,12 +1143,19 @@ func (x *GetDatasetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDatasetStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetDatasetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{8}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetDatasetStatusResponse) GetDatasets() []*DatasetStatus {
 	if x != nil {
 		return x.Datasets
+	}
+	return nil
+}
+
+func (x *GetDatasetStatusResponse) GetLoads() []*LoadInfo {
+	if x != nil {
+		return x.Loads
 	}
 	return nil
 }
@@ -935,7 +1170,7 @@ type ListDatasetVersionsRequest struct {
 
 func (x *ListDatasetVersionsRequest) Reset() {
 	*x = ListDatasetVersionsRequest{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[9]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1182,7 @@ func (x *ListDatasetVersionsRequest) String() string {
 func (*ListDatasetVersionsRequest) ProtoMessage() {}
 
 func (x *ListDatasetVersionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[9]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1195,7 @@ func (x *ListDatasetVersionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetVersionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDatasetVersionsRequest) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{9}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListDatasetVersionsRequest) GetKind() DatasetKind {
@@ -980,7 +1215,7 @@ type ListDatasetVersionsResponse struct {
 
 func (x *ListDatasetVersionsResponse) Reset() {
 	*x = ListDatasetVersionsResponse{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[10]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1227,7 @@ func (x *ListDatasetVersionsResponse) String() string {
 func (*ListDatasetVersionsResponse) ProtoMessage() {}
 
 func (x *ListDatasetVersionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[10]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1240,7 @@ func (x *ListDatasetVersionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDatasetVersionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDatasetVersionsResponse) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{10}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListDatasetVersionsResponse) GetVersions() []*DatasetVersion {
@@ -1025,7 +1260,7 @@ type RollbackDatasetRequest struct {
 
 func (x *RollbackDatasetRequest) Reset() {
 	*x = RollbackDatasetRequest{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[11]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1272,7 @@ func (x *RollbackDatasetRequest) String() string {
 func (*RollbackDatasetRequest) ProtoMessage() {}
 
 func (x *RollbackDatasetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[11]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1285,7 @@ func (x *RollbackDatasetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackDatasetRequest.ProtoReflect.Descriptor instead.
 func (*RollbackDatasetRequest) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{11}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RollbackDatasetRequest) GetKind() DatasetKind {
@@ -1070,7 +1305,7 @@ type RollbackDatasetResponse struct {
 
 func (x *RollbackDatasetResponse) Reset() {
 	*x = RollbackDatasetResponse{}
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[12]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1082,7 +1317,7 @@ func (x *RollbackDatasetResponse) String() string {
 func (*RollbackDatasetResponse) ProtoMessage() {}
 
 func (x *RollbackDatasetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_dataset_proto_msgTypes[12]
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1095,7 +1330,7 @@ func (x *RollbackDatasetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackDatasetResponse.ProtoReflect.Descriptor instead.
 func (*RollbackDatasetResponse) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{12}
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RollbackDatasetResponse) GetVersion() *DatasetVersion {
@@ -1122,7 +1357,7 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\tpublished\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tpublished\x12(\n" +
 	"\x10max_reject_ratio\x18\x05 \x01(\x01R\x0emaxRejectRatio\x12\x16\n" +
 	"\x06sha256\x18\x06 \x01(\tR\x06sha256\x12!\n" +
-	"\fallow_shrink\x18\a \x01(\bR\vallowShrink\"\x98\x02\n" +
+	"\fallow_shrink\x18\a \x01(\bR\vallowShrink\"\xb1\x02\n" +
 	"\x13LoadDatasetResponse\x12/\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x19.robinscreen.v1.LoadPhaseR\x05phase\x12%\n" +
 	"\x0ebytes_received\x18\x02 \x01(\x03R\rbytesReceived\x12\x1d\n" +
@@ -1130,7 +1365,28 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"lines_read\x18\x03 \x01(\x03R\tlinesRead\x12)\n" +
 	"\x10records_accepted\x18\x04 \x01(\x03R\x0frecordsAccepted\x12%\n" +
 	"\x0elines_rejected\x18\x05 \x01(\x03R\rlinesRejected\x128\n" +
-	"\aversion\x18\x06 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion\":\n" +
+	"\aversion\x18\x06 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion\x12\x17\n" +
+	"\aload_id\x18\a \x01(\tR\x06loadId\"\xc0\x04\n" +
+	"\bLoadInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\x12/\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x19.robinscreen.v1.LoadStateR\x05state\x12/\n" +
+	"\x05phase\x18\x04 \x01(\x0e2\x19.robinscreen.v1.LoadPhaseR\x05phase\x12%\n" +
+	"\x0ebytes_received\x18\x05 \x01(\x03R\rbytesReceived\x12\x1d\n" +
+	"\n" +
+	"lines_read\x18\x06 \x01(\x03R\tlinesRead\x129\n" +
+	"\n" +
+	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vfinished_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x1f\n" +
+	"\vsource_name\x18\t \x01(\tR\n" +
+	"sourceName\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\tR\aversion\x12)\n" +
+	"\x10records_accepted\x18\v \x01(\x03R\x0frecordsAccepted\x12%\n" +
+	"\x0elines_rejected\x18\f \x01(\x03R\rlinesRejected\x12!\n" +
+	"\ferror_reason\x18\r \x01(\tR\verrorReason\x12#\n" +
+	"\rerror_message\x18\x0e \x01(\tR\ferrorMessage\":\n" +
 	"\fRejectedLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb7\x06\n" +
@@ -1170,9 +1426,10 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\aserving\x18\x02 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aserving\x12>\n" +
 	"\flast_refused\x18\x03 \x01(\v2\x1b.robinscreen.v1.RefusedLoadR\vlastRefused\x12\x18\n" +
 	"\aloading\x18\x04 \x01(\bR\aloading\"\x19\n" +
-	"\x17GetDatasetStatusRequest\"U\n" +
+	"\x17GetDatasetStatusRequest\"\x85\x01\n" +
 	"\x18GetDatasetStatusResponse\x129\n" +
-	"\bdatasets\x18\x01 \x03(\v2\x1d.robinscreen.v1.DatasetStatusR\bdatasets\"M\n" +
+	"\bdatasets\x18\x01 \x03(\v2\x1d.robinscreen.v1.DatasetStatusR\bdatasets\x12.\n" +
+	"\x05loads\x18\x02 \x03(\v2\x18.robinscreen.v1.LoadInfoR\x05loads\"M\n" +
 	"\x1aListDatasetVersionsRequest\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\"Y\n" +
 	"\x1bListDatasetVersionsResponse\x12:\n" +
@@ -1193,7 +1450,12 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x12LOAD_PHASE_WRITING\x10\x03\x12\x18\n" +
 	"\x14LOAD_PHASE_VERIFYING\x10\x04\x12\x18\n" +
 	"\x14LOAD_PHASE_SWITCHING\x10\x05\x12\x13\n" +
-	"\x0fLOAD_PHASE_DONE\x10\x062\xa7\x03\n" +
+	"\x0fLOAD_PHASE_DONE\x10\x06*m\n" +
+	"\tLoadState\x12\x1a\n" +
+	"\x16LOAD_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12LOAD_STATE_RUNNING\x10\x01\x12\x15\n" +
+	"\x11LOAD_STATE_LOADED\x10\x02\x12\x15\n" +
+	"\x11LOAD_STATE_FAILED\x10\x032\xa7\x03\n" +
 	"\x0eDatasetService\x12Z\n" +
 	"\vLoadDataset\x12\".robinscreen.v1.LoadDatasetRequest\x1a#.robinscreen.v1.LoadDatasetResponse(\x010\x01\x12e\n" +
 	"\x10GetDatasetStatus\x12'.robinscreen.v1.GetDatasetStatusRequest\x1a(.robinscreen.v1.GetDatasetStatusResponse\x12n\n" +
@@ -1212,62 +1474,70 @@ func file_robinscreen_v1_dataset_proto_rawDescGZIP() []byte {
 	return file_robinscreen_v1_dataset_proto_rawDescData
 }
 
-var file_robinscreen_v1_dataset_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_robinscreen_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_robinscreen_v1_dataset_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_robinscreen_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_robinscreen_v1_dataset_proto_goTypes = []any{
 	(DatasetKind)(0),                    // 0: robinscreen.v1.DatasetKind
 	(LoadPhase)(0),                      // 1: robinscreen.v1.LoadPhase
-	(*LoadDatasetRequest)(nil),          // 2: robinscreen.v1.LoadDatasetRequest
-	(*LoadDatasetStart)(nil),            // 3: robinscreen.v1.LoadDatasetStart
-	(*LoadDatasetResponse)(nil),         // 4: robinscreen.v1.LoadDatasetResponse
-	(*RejectedLine)(nil),                // 5: robinscreen.v1.RejectedLine
-	(*DatasetVersion)(nil),              // 6: robinscreen.v1.DatasetVersion
-	(*RefusedLoad)(nil),                 // 7: robinscreen.v1.RefusedLoad
-	(*DatasetStatus)(nil),               // 8: robinscreen.v1.DatasetStatus
-	(*GetDatasetStatusRequest)(nil),     // 9: robinscreen.v1.GetDatasetStatusRequest
-	(*GetDatasetStatusResponse)(nil),    // 10: robinscreen.v1.GetDatasetStatusResponse
-	(*ListDatasetVersionsRequest)(nil),  // 11: robinscreen.v1.ListDatasetVersionsRequest
-	(*ListDatasetVersionsResponse)(nil), // 12: robinscreen.v1.ListDatasetVersionsResponse
-	(*RollbackDatasetRequest)(nil),      // 13: robinscreen.v1.RollbackDatasetRequest
-	(*RollbackDatasetResponse)(nil),     // 14: robinscreen.v1.RollbackDatasetResponse
-	(*timestamppb.Timestamp)(nil),       // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 16: google.protobuf.Duration
+	(LoadState)(0),                      // 2: robinscreen.v1.LoadState
+	(*LoadDatasetRequest)(nil),          // 3: robinscreen.v1.LoadDatasetRequest
+	(*LoadDatasetStart)(nil),            // 4: robinscreen.v1.LoadDatasetStart
+	(*LoadDatasetResponse)(nil),         // 5: robinscreen.v1.LoadDatasetResponse
+	(*LoadInfo)(nil),                    // 6: robinscreen.v1.LoadInfo
+	(*RejectedLine)(nil),                // 7: robinscreen.v1.RejectedLine
+	(*DatasetVersion)(nil),              // 8: robinscreen.v1.DatasetVersion
+	(*RefusedLoad)(nil),                 // 9: robinscreen.v1.RefusedLoad
+	(*DatasetStatus)(nil),               // 10: robinscreen.v1.DatasetStatus
+	(*GetDatasetStatusRequest)(nil),     // 11: robinscreen.v1.GetDatasetStatusRequest
+	(*GetDatasetStatusResponse)(nil),    // 12: robinscreen.v1.GetDatasetStatusResponse
+	(*ListDatasetVersionsRequest)(nil),  // 13: robinscreen.v1.ListDatasetVersionsRequest
+	(*ListDatasetVersionsResponse)(nil), // 14: robinscreen.v1.ListDatasetVersionsResponse
+	(*RollbackDatasetRequest)(nil),      // 15: robinscreen.v1.RollbackDatasetRequest
+	(*RollbackDatasetResponse)(nil),     // 16: robinscreen.v1.RollbackDatasetResponse
+	(*timestamppb.Timestamp)(nil),       // 17: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 18: google.protobuf.Duration
 }
 var file_robinscreen_v1_dataset_proto_depIdxs = []int32{
-	3,  // 0: robinscreen.v1.LoadDatasetRequest.start:type_name -> robinscreen.v1.LoadDatasetStart
+	4,  // 0: robinscreen.v1.LoadDatasetRequest.start:type_name -> robinscreen.v1.LoadDatasetStart
 	0,  // 1: robinscreen.v1.LoadDatasetStart.kind:type_name -> robinscreen.v1.DatasetKind
-	15, // 2: robinscreen.v1.LoadDatasetStart.published:type_name -> google.protobuf.Timestamp
+	17, // 2: robinscreen.v1.LoadDatasetStart.published:type_name -> google.protobuf.Timestamp
 	1,  // 3: robinscreen.v1.LoadDatasetResponse.phase:type_name -> robinscreen.v1.LoadPhase
-	6,  // 4: robinscreen.v1.LoadDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
-	0,  // 5: robinscreen.v1.DatasetVersion.kind:type_name -> robinscreen.v1.DatasetKind
-	15, // 6: robinscreen.v1.DatasetVersion.published:type_name -> google.protobuf.Timestamp
-	15, // 7: robinscreen.v1.DatasetVersion.loaded_at:type_name -> google.protobuf.Timestamp
-	5,  // 8: robinscreen.v1.DatasetVersion.rejects:type_name -> robinscreen.v1.RejectedLine
-	16, // 9: robinscreen.v1.DatasetVersion.age:type_name -> google.protobuf.Duration
-	16, // 10: robinscreen.v1.DatasetVersion.max_age:type_name -> google.protobuf.Duration
-	15, // 11: robinscreen.v1.RefusedLoad.at:type_name -> google.protobuf.Timestamp
-	5,  // 12: robinscreen.v1.RefusedLoad.rejects:type_name -> robinscreen.v1.RejectedLine
-	0,  // 13: robinscreen.v1.DatasetStatus.kind:type_name -> robinscreen.v1.DatasetKind
-	6,  // 14: robinscreen.v1.DatasetStatus.serving:type_name -> robinscreen.v1.DatasetVersion
-	7,  // 15: robinscreen.v1.DatasetStatus.last_refused:type_name -> robinscreen.v1.RefusedLoad
-	8,  // 16: robinscreen.v1.GetDatasetStatusResponse.datasets:type_name -> robinscreen.v1.DatasetStatus
-	0,  // 17: robinscreen.v1.ListDatasetVersionsRequest.kind:type_name -> robinscreen.v1.DatasetKind
-	6,  // 18: robinscreen.v1.ListDatasetVersionsResponse.versions:type_name -> robinscreen.v1.DatasetVersion
-	0,  // 19: robinscreen.v1.RollbackDatasetRequest.kind:type_name -> robinscreen.v1.DatasetKind
-	6,  // 20: robinscreen.v1.RollbackDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
-	2,  // 21: robinscreen.v1.DatasetService.LoadDataset:input_type -> robinscreen.v1.LoadDatasetRequest
-	9,  // 22: robinscreen.v1.DatasetService.GetDatasetStatus:input_type -> robinscreen.v1.GetDatasetStatusRequest
-	11, // 23: robinscreen.v1.DatasetService.ListDatasetVersions:input_type -> robinscreen.v1.ListDatasetVersionsRequest
-	13, // 24: robinscreen.v1.DatasetService.RollbackDataset:input_type -> robinscreen.v1.RollbackDatasetRequest
-	4,  // 25: robinscreen.v1.DatasetService.LoadDataset:output_type -> robinscreen.v1.LoadDatasetResponse
-	10, // 26: robinscreen.v1.DatasetService.GetDatasetStatus:output_type -> robinscreen.v1.GetDatasetStatusResponse
-	12, // 27: robinscreen.v1.DatasetService.ListDatasetVersions:output_type -> robinscreen.v1.ListDatasetVersionsResponse
-	14, // 28: robinscreen.v1.DatasetService.RollbackDataset:output_type -> robinscreen.v1.RollbackDatasetResponse
-	25, // [25:29] is the sub-list for method output_type
-	21, // [21:25] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	8,  // 4: robinscreen.v1.LoadDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
+	0,  // 5: robinscreen.v1.LoadInfo.kind:type_name -> robinscreen.v1.DatasetKind
+	2,  // 6: robinscreen.v1.LoadInfo.state:type_name -> robinscreen.v1.LoadState
+	1,  // 7: robinscreen.v1.LoadInfo.phase:type_name -> robinscreen.v1.LoadPhase
+	17, // 8: robinscreen.v1.LoadInfo.started_at:type_name -> google.protobuf.Timestamp
+	17, // 9: robinscreen.v1.LoadInfo.finished_at:type_name -> google.protobuf.Timestamp
+	0,  // 10: robinscreen.v1.DatasetVersion.kind:type_name -> robinscreen.v1.DatasetKind
+	17, // 11: robinscreen.v1.DatasetVersion.published:type_name -> google.protobuf.Timestamp
+	17, // 12: robinscreen.v1.DatasetVersion.loaded_at:type_name -> google.protobuf.Timestamp
+	7,  // 13: robinscreen.v1.DatasetVersion.rejects:type_name -> robinscreen.v1.RejectedLine
+	18, // 14: robinscreen.v1.DatasetVersion.age:type_name -> google.protobuf.Duration
+	18, // 15: robinscreen.v1.DatasetVersion.max_age:type_name -> google.protobuf.Duration
+	17, // 16: robinscreen.v1.RefusedLoad.at:type_name -> google.protobuf.Timestamp
+	7,  // 17: robinscreen.v1.RefusedLoad.rejects:type_name -> robinscreen.v1.RejectedLine
+	0,  // 18: robinscreen.v1.DatasetStatus.kind:type_name -> robinscreen.v1.DatasetKind
+	8,  // 19: robinscreen.v1.DatasetStatus.serving:type_name -> robinscreen.v1.DatasetVersion
+	9,  // 20: robinscreen.v1.DatasetStatus.last_refused:type_name -> robinscreen.v1.RefusedLoad
+	10, // 21: robinscreen.v1.GetDatasetStatusResponse.datasets:type_name -> robinscreen.v1.DatasetStatus
+	6,  // 22: robinscreen.v1.GetDatasetStatusResponse.loads:type_name -> robinscreen.v1.LoadInfo
+	0,  // 23: robinscreen.v1.ListDatasetVersionsRequest.kind:type_name -> robinscreen.v1.DatasetKind
+	8,  // 24: robinscreen.v1.ListDatasetVersionsResponse.versions:type_name -> robinscreen.v1.DatasetVersion
+	0,  // 25: robinscreen.v1.RollbackDatasetRequest.kind:type_name -> robinscreen.v1.DatasetKind
+	8,  // 26: robinscreen.v1.RollbackDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
+	3,  // 27: robinscreen.v1.DatasetService.LoadDataset:input_type -> robinscreen.v1.LoadDatasetRequest
+	11, // 28: robinscreen.v1.DatasetService.GetDatasetStatus:input_type -> robinscreen.v1.GetDatasetStatusRequest
+	13, // 29: robinscreen.v1.DatasetService.ListDatasetVersions:input_type -> robinscreen.v1.ListDatasetVersionsRequest
+	15, // 30: robinscreen.v1.DatasetService.RollbackDataset:input_type -> robinscreen.v1.RollbackDatasetRequest
+	5,  // 31: robinscreen.v1.DatasetService.LoadDataset:output_type -> robinscreen.v1.LoadDatasetResponse
+	12, // 32: robinscreen.v1.DatasetService.GetDatasetStatus:output_type -> robinscreen.v1.GetDatasetStatusResponse
+	14, // 33: robinscreen.v1.DatasetService.ListDatasetVersions:output_type -> robinscreen.v1.ListDatasetVersionsResponse
+	16, // 34: robinscreen.v1.DatasetService.RollbackDataset:output_type -> robinscreen.v1.RollbackDatasetResponse
+	31, // [31:35] is the sub-list for method output_type
+	27, // [27:31] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_robinscreen_v1_dataset_proto_init() }
@@ -1284,8 +1554,8 @@ func file_robinscreen_v1_dataset_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_robinscreen_v1_dataset_proto_rawDesc), len(file_robinscreen_v1_dataset_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   13,
+			NumEnums:      3,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

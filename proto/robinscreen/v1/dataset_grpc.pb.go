@@ -36,7 +36,10 @@ type DatasetServiceClient interface {
 	// streamed. The first request message is a LoadDatasetStart; the file then
 	// follows in chunk messages, unless the start names a file inside the
 	// server's import directory. The last response carries the new version.
-	// A second concurrent load of the same kind gets ABORTED.
+	// A second concurrent load of the same kind gets ABORTED. Every response
+	// carries the load's ID; once the file is received, the load runs to its
+	// end even when the caller's connection drops (GetDatasetStatus shows
+	// it, LoadInfo).
 	LoadDataset(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[LoadDatasetRequest, LoadDatasetResponse], error)
 	// GetDatasetStatus returns the serving version of every dataset kind.
 	GetDatasetStatus(ctx context.Context, in *GetDatasetStatusRequest, opts ...grpc.CallOption) (*GetDatasetStatusResponse, error)
@@ -108,7 +111,10 @@ type DatasetServiceServer interface {
 	// streamed. The first request message is a LoadDatasetStart; the file then
 	// follows in chunk messages, unless the start names a file inside the
 	// server's import directory. The last response carries the new version.
-	// A second concurrent load of the same kind gets ABORTED.
+	// A second concurrent load of the same kind gets ABORTED. Every response
+	// carries the load's ID; once the file is received, the load runs to its
+	// end even when the caller's connection drops (GetDatasetStatus shows
+	// it, LoadInfo).
 	LoadDataset(grpc.BidiStreamingServer[LoadDatasetRequest, LoadDatasetResponse]) error
 	// GetDatasetStatus returns the serving version of every dataset kind.
 	GetDatasetStatus(context.Context, *GetDatasetStatusRequest) (*GetDatasetStatusResponse, error)
