@@ -9,9 +9,7 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
@@ -80,18 +78,7 @@ func TestLoadOnFullDisk(t *testing.T) {
 	mnt, out := t.TempDir(), t.TempDir()
 	addr := freeAddr(t)
 	cmd := tmpfsCommand(t, fullDiskScript, mnt, out, oldFile, newFile, binary(t), addr, src)
-	p := &serverProc{cmd: cmd, stderr: &lockedBuffer{}}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.conn, p.screen, p.admin = conn, pb.NewScreeningServiceClient(conn), pb.NewDatasetServiceClient(conn)
-	t.Cleanup(p.kill)
-	waitServing(t, conn)
+	p := startProc(t, cmd, addr)
 
 	for _, tc := range []struct {
 		name string
