@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +43,7 @@ func TestLoadOutlivesConnection(t *testing.T) {
 		state string // in admin status
 		after string // which version answers afterwards
 	}{
-		{"loads", filepath.Base(newFile), 0, fmt.Sprintf("done: now serving version"), "loaded", "new"},
+		{"loads", filepath.Base(newFile), 0, "done: now serving version", "loaded", "new"},
 		{"refused", filepath.Base(empty), 1, "failed: FILE_REFUSED: robinson file empty.txt refused", "failed", "new"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
