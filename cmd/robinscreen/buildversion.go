@@ -39,8 +39,10 @@ func buildVersion(args []string, stdout, stderr io.Writer) error {
 		debug.SetGCPercent(50)
 	}
 	srcReq, srcResp := os.NewFile(3, "source-requests"), os.NewFile(4, "source")
-	if srcReq == nil || srcResp == nil {
-		return errors.New("build-version is run by robinscreen serve and load, not by hand")
+	for _, f := range []*os.File{srcReq, srcResp} {
+		if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			return errors.New("build-version is run by robinscreen serve and load (it reads the source file through fds 3 and 4), not by hand")
+		}
 	}
 	return store.ServeBuild(os.Stdin, stdout, srcReq, srcResp, newLogger(stderr), func() { os.Exit(3) })
 }

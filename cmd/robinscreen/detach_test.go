@@ -121,3 +121,24 @@ func startProc(t *testing.T, cmd *exec.Cmd, addr string) *serverProc {
 	waitServing(t, conn)
 	return p
 }
+
+// TestBuildVersionByHand: the hidden build-version command, run without
+// the loading process's pipes, says so instead of waiting.
+func TestBuildVersionByHand(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no pipes", []string{"build-version"}, 1, "not by hand"},
+		{"arguments", []string{"build-version", "x"}, 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, want %d; stderr %q", code, tc.code, errOut)
+			}
+		})
+	}
+}
