@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -140,5 +143,42 @@ func TestBuildVersionByHand(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr %q", code, tc.code, errOut)
 			}
 		})
+	}
+}
+
+// droppingServer starts a load, sends its ID and then loses the caller
+// (UNAVAILABLE, as when the connection drops).
+type droppingServer struct {
+	pb.UnimplementedDatasetServiceServer
+}
+
+func (droppingServer) LoadDataset(stream pb.DatasetService_LoadDatasetServer) error {
+	if _, err := stream.Recv(); err != nil {
+		return err
+	}
+	if err := stream.Send(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_READING, LoadId: "00c0ffee00c0ffee"}); err != nil {
+		return err
+	}
+	return status.Error(codes.Unavailable, "connection lost")
+}
+
+// TestAdminLoadNamesDetachedLoad: when the connection drops after the
+// load started, admin load says that the load goes on and how to follow it.
+func TestAdminLoadNamesDetachedLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := grpc.NewServer()
+	pb.RegisterDatasetServiceServer(gs, droppingServer{})
+	go gs.Serve(lis)
+	t.Cleanup(gs.Stop)
+	code, _, errOut := runCLI(t, "admin", "load", "--addr", lis.Addr().String(), "--import", "--robinson", "list.txt")
+	want := "robinscreen: Unavailable: connection lost; the load goes on on the server: follow it with robinscreen admin load --attach 00c0ffee00c0ffee\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr %q, want 1 and %q", code, errOut, want)
 	}
 }
