@@ -15,6 +15,14 @@
 // records under a contact's blocking key that cannot match the contact.
 // Tables are stored uncompressed: every read is a random one.
 //
+// A load first checks that the file system has room for the new version
+// (estimated from the source file's size; ErrNoSpace otherwise). With
+// Options.BuildCommand the version's files are parsed and written by a
+// build process (ServeBuild) while this process keeps serving and then
+// commits the version itself: a full disk faults Badger's memory-mapped
+// writes (SIGBUS), which ends the build process and refuses the load
+// instead of ending the server.
+//
 // Personal numbers never reach the disk: the CPR dataset is keyed by
 // HMAC-SHA256 pseudonyms under a secret key (see Pseudonymizer).
 package store

@@ -149,12 +149,12 @@ func (r *remoteRefusal) refusal() *refusal {
 	return &refusal{err: e, rejects: r.Rejects}
 }
 
-// buildInProcess runs s.build in a build process (Options.BuildCommand)
+// buildIsolated runs s.build in a build process (Options.BuildCommand)
 // and returns what it returns. A build process that dies (a fault on a
 // memory-mapped file when the disk fills, the kernel's OOM killer) is an
 // error: a *NoSpaceError when it died for want of space, else one naming
 // how it ended. ctx's end kills it.
-func (s *Store) buildInProcess(ctx context.Context, kind string, src Source, build string, opt *LoadOptions, base shrinkRef) (*Manifest, *refusal, error) {
+func (s *Store) buildIsolated(ctx context.Context, kind string, src Source, build string, opt *LoadOptions, base shrinkRef) (*Manifest, *refusal, error) {
 	spec := buildSpec{
 		Kind: kind, Dir: build, SourceName: src.Name, SourceSize: src.Size,
 		Published: opt.Published, Now: opt.now(), MaxRejectRatio: opt.MaxRejectRatio, Synthetic: opt.Synthetic,

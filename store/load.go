@@ -379,7 +379,7 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 	var man *Manifest
 	var ref *refusal
 	if len(s.opts.BuildCommand) > 0 {
-		man, ref, err = s.buildInProcess(ctx, kind, src, build, &opt, base)
+		man, ref, err = s.buildIsolated(ctx, kind, src, build, &opt, base)
 	} else {
 		man, ref, err = s.build(ctx, src, build, &opt, base, parse)
 	}
