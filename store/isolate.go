@@ -168,13 +168,12 @@ func (s *Store) buildIsolated(ctx context.Context, kind string, src Source, buil
 	if err != nil {
 		return nil, nil, err
 	}
-	defer reqR.Close()
 	respR, respW, err := os.Pipe()
 	if err != nil {
+		reqR.Close()
 		reqW.Close()
 		return nil, nil, err
 	}
-	defer respW.Close()
 	cmd := exec.CommandContext(ctx, s.opts.BuildCommand[0], s.opts.BuildCommand[1:]...)
 	cmd.ExtraFiles = []*os.File{reqW, respR}
 	// The build process dies with this one (and also exits when its stdin
@@ -186,25 +185,32 @@ func (s *Store) buildIsolated(ctx context.Context, kind string, src Source, buil
 		errOut.w = os.Stderr
 	}
 	cmd.Stderr = errOut
+	childEnds := func() { reqW.Close(); respR.Close() } // the build process holds its own copies
+	parentEnds := func() { reqR.Close(); respW.Close() }
 	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		reqW.Close()
-		respR.Close()
-		return nil, nil, err
+	var stdout io.ReadCloser
+	if err == nil {
+		stdout, err = cmd.StdoutPipe()
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		reqW.Close()
-		respR.Close()
-		return nil, nil, err
+	if err == nil {
+		err = cmd.Start()
 	}
-	err = cmd.Start()
-	reqW.Close() // the build process holds its own copies
-	respR.Close()
+	childEnds()
 	if err != nil {
+		parentEnds()
 		return nil, nil, fmt.Errorf("store: start the build process: %w", err)
 	}
-	go serveSource(src.R, reqR, respW)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		serveSource(src.R, reqR, respW)
+	}()
+	// src is the caller's again only once serveSource has stopped reading
+	// it: after the build process is gone, closing the pipes ends it.
+	defer func() {
+		parentEnds()
+		<-served
+	}()
 	if _, err := stdin.Write(append(specLine, '\n')); err != nil {
 		s.log.Warn("build process: send the build", "err", err)
 	}
@@ -213,6 +219,7 @@ func (s *Store) buildIsolated(ctx context.Context, kind string, src Source, buil
 	for {
 		var m buildMessage
 		if err := dec.Decode(&m); err != nil {
+			io.Copy(io.Discard, stdout) // whatever else it writes, until it exits
 			break
 		}
 		if m.Progress != nil {
