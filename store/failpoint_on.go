@@ -5,9 +5,19 @@ package store
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 )
+
+// The failpoints build also fakes the free space when FakeFreeSpaceEnv is
+// set (see space.go).
+func init() {
+	fakeFree = func() (uint64, bool) {
+		n, err := strconv.ParseUint(os.Getenv(FakeFreeSpaceEnv), 10, 64)
+		return n, err == nil
+	}
+}
 
 // failpointsBuilt reports whether this binary was built with failpoints.
 const failpointsBuilt = true

@@ -184,8 +184,8 @@ func TestBuildProcessDies(t *testing.T) {
 }
 
 // TestSpaceCheck refuses a load before its build when the file system has
-// less free space than the estimate (FakeFreeSpaceEnv stands in for a
-// small disk), naming the directory and both numbers.
+// less free space than the estimate (fakeFree stands in for a small
+// disk), naming the directory and both numbers.
 func TestSpaceCheck(t *testing.T) {
 	ctx := context.Background()
 	src := t.TempDir()
@@ -206,7 +206,9 @@ func TestSpaceCheck(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openStore(t, t.TempDir())
-			t.Setenv(FakeFreeSpaceEnv, fmt.Sprint(tc.free))
+			saved := fakeFree
+			fakeFree = func() (uint64, bool) { return tc.free, true }
+			t.Cleanup(func() { fakeFree = saved })
 			_, err := s.LoadRobinson(ctx, list, LoadOptions{})
 			if !tc.fails {
 				if err != nil {

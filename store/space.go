@@ -3,8 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"syscall"
 )
 
@@ -49,18 +47,23 @@ func spaceNeeded(size int64) uint64 {
 	return uint64(max(size, 0))*5/4 + spaceMargin
 }
 
-// FakeFreeSpaceEnv names a test hook, inert unless set: the number of free
-// bytes the store then assumes in the data directory instead of asking the
-// file system, so that a test can trigger the space check without filling
-// a disk (a small value), or skip it to reach a full disk during the build
-// (a large one).
+// FakeFreeSpaceEnv names a test hook that exists only in a binary built
+// with the build tag "failpoints" (like the failpoints): there, when set,
+// the number of free bytes the store assumes in the data directory instead
+// of asking the file system, so that a test can trigger the space check
+// without filling a disk (a small value), or pass it to reach a full disk
+// during the build (a large one). Other builds ignore it.
 const FakeFreeSpaceEnv = "ROBINSCREEN_FAKE_FREE_BYTES"
 
+// fakeFree, when set (a test, or the failpoints build), returns the free
+// bytes to assume instead of the file system's, and whether to.
+var fakeFree func() (uint64, bool)
+
 // freeSpace returns the bytes available to this process in dir's file
-// system, or FakeFreeSpaceEnv's number. It returns statfs's error.
+// system, or fakeFree's number. It returns statfs's error.
 func freeSpace(dir string) (uint64, error) {
-	if v := os.Getenv(FakeFreeSpaceEnv); v != "" {
-		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+	if fakeFree != nil {
+		if n, ok := fakeFree(); ok {
 			return n, nil
 		}
 	}
@@ -68,8 +71,8 @@ func freeSpace(dir string) (uint64, error) {
 }
 
 // statFree returns the bytes available to this process in dir's file
-// system, as the file system says (FakeFreeSpaceEnv does not apply: it
-// describes a failure that happened). It returns statfs's error.
+// system, as the file system says (fakeFree does not apply: it describes
+// a failure that happened). It returns statfs's error.
 func statFree(dir string) (uint64, error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {

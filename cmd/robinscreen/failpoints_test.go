@@ -6,11 +6,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/robinscreen/robinscreen/store"
 )
 
 // TestBinaryFailpoints checks that the binary as it ships has no failpoint
 // code (no -tags failpoints in its build information, and neither the
-// environment variable nor the message in its text), while the crash
+// environment variables — the failpoints', the fake free space's — nor
+// the message in its text), while the crash
 // tests' binary has both: a failpoint that blocks forever on an
 // environment variable must never reach production.
 func TestBinaryFailpoints(t *testing.T) {
@@ -48,7 +51,7 @@ func TestBinaryFailpoints(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, s := range []string{"ROBINSCREEN_FAILPOINTS", "FAILPOINT %s"} {
+			for _, s := range []string{"ROBINSCREEN_FAILPOINTS", "FAILPOINT %s", store.FakeFreeSpaceEnv} {
 				if got := bytes.Contains(text, []byte(s)); got != tt.want {
 					t.Errorf("binary holds %q: %v, want %v", s, got, tt.want)
 				}

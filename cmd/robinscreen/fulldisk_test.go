@@ -36,7 +36,8 @@ func tmpfsCommand(t *testing.T, script string, args ...string) *exec.Cmd {
 // $4 (the new list) — with the real space check, and with it faked away so
 // that the build itself runs out of space — writing each one's exit status
 // and stderr to $2, and finally runs the server on the full disk with the
-// space check faked away, so that online loads reach the build too.
+// space check faked away, so that online loads reach the build too (the
+// fake, store.FakeFreeSpaceEnv, exists only in the failpoints build).
 const fullDiskScript = `
 set -e
 mnt=$1 out=$2 old=$3 new=$4 bin=$5 addr=$6 imports=$7
@@ -77,7 +78,7 @@ func TestLoadOnFullDisk(t *testing.T) {
 	oldFile, newFile, oldN, _ := versionFiles(t, src, 20000)
 	mnt, out := t.TempDir(), t.TempDir()
 	addr := freeAddr(t)
-	cmd := tmpfsCommand(t, fullDiskScript, mnt, out, oldFile, newFile, binary(t), addr, src)
+	cmd := tmpfsCommand(t, fullDiskScript, mnt, out, oldFile, newFile, binaryWithFailpoints(t), addr, src)
 	p := startProc(t, cmd, addr)
 
 	for _, tc := range []struct {

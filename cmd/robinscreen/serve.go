@@ -198,7 +198,8 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // Close stops what Open started, in reverse order: the gRPC server and its
-// listener, the security helpers (token reload, metrics listener, audit
+// listener, the running dataset loads (which outlive their callers), the
+// security helpers (token reload, metrics listener, audit
 // log), then the store, which waits for running loads. It returns the
 // store's close error. Close may be called after a failed Open, and more
 // than once.
