@@ -10,9 +10,15 @@
 // centers get a small client without the server's storage engine, and so
 // that client and server release independently. See clients/README.md.
 //
+// Every input row gives one output row, in order, blank rows included. The
+// output is written under a temporary name and renamed only when the run is
+// complete: a run that fails leaves nothing under the final name.
+//
 // Exit status: 0 when every row was screened, 1 when some rows could not be
-// read or screened (they are in the errors file), 2 on a fatal error (bad
-// flags, unreadable input, server refused the batch or stayed unavailable).
+// read or screened (decision ERROR in the output, listed in the errors
+// file) or when no column can identify a person, 2 on a fatal error (bad
+// flags, an unreadable input, the server refused the batch or stayed
+// unavailable).
 package main
 
 import (
@@ -99,8 +105,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.split, "split", false, "also write INPUT.allowed/.blocked/.review files")
 	fs.StringVar(&c.format, "format", "auto", "output format: auto (same as input), csv, xlsx")
 	fs.StringVar(&c.inFormat, "input-format", "auto", "input format: auto (by extension), csv, xlsx")
-	fs.StringVar(&c.encoding, "encoding", "auto", "CSV input encoding: auto, utf-8, windows-1252, iso-8859-1, utf-16le")
-	fs.StringVar(&c.delimiter, "delimiter", "auto", "CSV delimiter: auto, ';', ',', tab")
+	fs.StringVar(&c.encoding, "encoding", "auto", "CSV input encoding: auto (decided over the whole file), utf-8, windows-1252, iso-8859-1, utf-16le, utf-16be")
+	fs.StringVar(&c.delimiter, "delimiter", "auto", "CSV delimiter: auto (a first line sep=X, else sniffed from the header), ';', ',', tab")
 	fs.StringVar(&c.sheet, "sheet", "", "XLSX worksheet (default the active one)")
 	fs.Var(c.cols, "col", "map a field to a column: FIELD=HEADER or FIELD=NUMBER (repeatable; FIELD= unmaps)")
 	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS 1.3 verified by the system roots (implied by --ca, --cert)")
@@ -132,19 +138,47 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 // rowReader is CSVReader or XLSXReader.
 type rowReader interface {
 	Header() []string
+	HeaderLine() int
 	Read() (calllist.Record, *calllist.RowError, error)
 }
 
-// rowWriter is CSVWriter or XLSXWriter.
+// rowWriter writes an output file under a temporary name: Close renames it
+// into place, Abort removes it.
 type rowWriter interface {
 	Write([]string) error
+	Skip(n int) error
 	Close() error
+	Abort()
 }
 
+// cellWriter is a rowWriter that can write formulas as formulas (XLSX).
+type cellWriter interface {
+	WriteCells(fields []string, formulas map[int]string) error
+}
+
+// csvOut is a CSV writer on a pending file.
+type csvOut struct {
+	*calllist.CSVWriter
+	f *calllist.PendingFile
+}
+
+func (c *csvOut) Close() error {
+	if err := c.CSVWriter.Close(); err != nil {
+		c.f.Abort()
+		return err
+	}
+	return c.f.Commit()
+}
+
+func (c *csvOut) Abort() { c.f.Abort() }
+
+// row is one input row on its way to the output.
 type row struct {
-	line   int
-	fields []string
-	err    string // a value that could not be screened
+	line     int
+	fields   []string
+	formulas map[int]string // cells that are formulas without a value
+	blank    bool
+	err      string // why the row was not screened
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
@@ -158,19 +192,26 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	s, err := newScreening(cfg, stderr)
 	if err != nil {
+		s.abortAll()
+		s.closeAll()
 		fmt.Fprintln(stderr, "robinscreen-screen:", err)
 		return 2
 	}
 	defer s.closeAll()
 	if err := s.run(ctx); err != nil {
+		s.abortAll()
 		s.bar.finish()
 		fmt.Fprintln(stderr, "robinscreen-screen:", err)
-		fmt.Fprintf(stderr, "robinscreen-screen: stopped after %d rows; %s is incomplete\n", s.written.Load(), s.outPath)
+		left := ""
+		if _, err := os.Stat(s.outPath); err == nil {
+			left = " (the file there is from an earlier run)"
+		}
+		fmt.Fprintf(stderr, "robinscreen-screen: stopped after %d rows; no output written to %s%s\n", s.written.Load(), s.outPath, left)
 		return 2
 	}
 	s.bar.finish()
 	s.summary(stderr)
-	if s.unreadable.Load()+s.failed > 0 {
+	if s.unreadable.Load()+s.failed > 0 || s.noIdentity != "" {
 		return 1
 	}
 	return 0
@@ -183,27 +224,35 @@ type screenRun struct {
 	closers  []func() error
 	mapping  *calllist.Mapping
 	header   []string
+	width    int // columns of the input's header
 	dialect  calllist.Dialect
 	outFmt   string
 	outPath  string
 	out      rowWriter
 	split    map[pb.Decision]rowWriter
+	pending  []rowWriter // every output not yet renamed into place
 	errsPath string
 	errs     *calllist.CSVWriter
-	errsFile *os.File
+	errsFile *calllist.PendingFile
 	bar      *progressBar
 	counter  *countingReader
 	size     int64
+	sheet    string   // XLSX: the worksheet read
+	others   []string // XLSX: the sheets not read
+	// noIdentity says why no column can identify a person ("" when one
+	// can).
+	noIdentity string
 
-	written    atomic.Int64
-	unreadable atomic.Int64
-	failed     int64
-	decisions  map[string]int64
-	reasons    map[string]int64
-	datasets   map[string]*pb.DatasetRef
-	start      time.Time
-	stats      clients.Progress
-	blank      func() int
+	written     atomic.Int64
+	unreadable  atomic.Int64
+	failed      int64
+	blankRows   int64
+	otherUnread atomic.Int64 // unreadable cells outside the mapped columns
+	decisions   map[string]int64
+	reasons     map[string]int64
+	datasets    map[string]*pb.DatasetRef
+	start       time.Time
+	stats       clients.Progress
 }
 
 func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
@@ -221,15 +270,15 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 	case "csv":
 		enc, err := calllist.ParseEncoding(cfg.encoding)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		comma, err := calllist.ParseDelimiter(cfg.delimiter)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		f, err := os.Open(cfg.input)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		s.closers = append(s.closers, f.Close)
 		if st, err := f.Stat(); err == nil {
@@ -238,40 +287,53 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 		s.counter = &countingReader{r: f}
 		cr, err := calllist.OpenCSV(s.counter, enc, comma)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.input, err)
+			return s, fmt.Errorf("%s: %w", cfg.input, err)
 		}
-		s.in, s.dialect, s.blank = cr, cr.Dialect(), func() int { return cr.Blank }
+		for _, w := range cr.Warnings() {
+			fmt.Fprintf(stderr, "robinscreen-screen: %s: warning: %s\n", cfg.input, w)
+		}
+		s.in, s.dialect = cr, cr.Dialect()
 	case "xlsx":
 		xr, err := calllist.OpenXLSX(cfg.input, cfg.sheet)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.input, err)
+			return s, fmt.Errorf("%s: %w", cfg.input, err)
 		}
 		s.closers = append(s.closers, xr.Close)
-		s.in, s.blank = xr, func() int { return xr.Blank }
+		s.in = xr
 		s.dialect = calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ';', CRLF: true}
 		s.size = int64(xr.TotalRows)
+		s.sheet, s.others = xr.Sheet, xr.OtherSheets
+		fmt.Fprintf(stderr, "robinscreen-screen: %s: worksheet %q%s\n", cfg.input, s.sheet, otherSheets(s.others))
 	default:
-		return nil, fmt.Errorf("--input-format %q: want auto, csv or xlsx", inFmt)
+		return s, fmt.Errorf("--input-format %q: want auto, csv or xlsx", inFmt)
 	}
 	m, err := calllist.MapColumns(s.in.Header(), cfg.cols)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	if cfg.channel != "" {
 		if m.Channel, err = calllist.ParseChannel(cfg.channel); err != nil {
-			return nil, fmt.Errorf("--channel: %w", err)
+			return s, fmt.Errorf("--channel: %w", err)
 		}
 	} else if !m.Has(calllist.FieldChannel) {
-		return nil, errors.New("give --channel (phone, email, sms, post) or a channel (kanal) column")
+		return s, errors.New("give --channel (phone, email, sms, post) or a channel (kanal) column")
 	}
 	if m.Purpose, err = calllist.ParsePurpose(cfg.purpose); err != nil {
-		return nil, fmt.Errorf("--purpose: %w", err)
+		return s, fmt.Errorf("--purpose: %w", err)
 	}
 	s.mapping = m
 	fmt.Fprintf(stderr, "robinscreen-screen: %s: columns %s\n", cfg.input, m.Describe())
+	if ok, why := m.IdentifiesPerson(); !ok {
+		s.noIdentity = why
+		fmt.Fprintf(stderr, "robinscreen-screen: %s: warning: no column can identify a person: %s; rows without consent will come back REVIEW. Map columns with --col FIELD=COLUMN (exit status 1)\n", cfg.input, why)
+	}
 	if inFmt == "csv" {
 		d := s.dialect
-		fmt.Fprintf(stderr, "robinscreen-screen: %s: %s%s, delimiter %q\n", cfg.input, d.Encoding, map[bool]string{true: " with BOM"}[d.BOM], d.Comma)
+		sep := ""
+		if d.Sep {
+			sep = " (from its sep= line)"
+		}
+		fmt.Fprintf(stderr, "robinscreen-screen: %s: %s%s, delimiter %q%s\n", cfg.input, d.Encoding, map[bool]string{true: " with BOM"}[d.BOM], d.Comma, sep)
 	}
 
 	s.outFmt = cfg.format
@@ -279,21 +341,22 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 		s.outFmt = inFmt
 	}
 	if s.outFmt != "csv" && s.outFmt != "xlsx" {
-		return nil, fmt.Errorf("--format %q: want auto, csv or xlsx", cfg.format)
+		return s, fmt.Errorf("--format %q: want auto, csv or xlsx", cfg.format)
 	}
 	s.outPath = cfg.out
 	if s.outPath == "" {
 		s.outPath = base + ".screened." + s.outFmt
 	}
+	s.width = len(s.in.Header())
 	s.header = append(append([]string(nil), s.in.Header()...), calllist.OutputColumns(s.in.Header())...)
 	if s.out, err = s.create(s.outPath); err != nil {
-		return nil, err
+		return s, err
 	}
 	if cfg.split {
 		s.split = map[pb.Decision]rowWriter{}
 		for d, name := range map[pb.Decision]string{pb.Decision_DECISION_ALLOW: "allowed", pb.Decision_DECISION_BLOCK: "blocked", pb.Decision_DECISION_REVIEW: "review"} {
 			if s.split[d], err = s.create(base + "." + name + "." + s.outFmt); err != nil {
-				return nil, err
+				return s, err
 			}
 		}
 	}
@@ -306,7 +369,20 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 	return s, nil
 }
 
-// create opens an output file in the output format with the header row.
+// otherSheets names the sheets not read, for the log and the summary.
+func otherSheets(others []string) string {
+	if len(others) == 0 {
+		return " (the only sheet)"
+	}
+	q := make([]string, len(others))
+	for i, o := range others {
+		q[i] = strconv.Quote(o)
+	}
+	return fmt.Sprintf("; not read: %s (choose with --sheet)", strings.Join(q, ", "))
+}
+
+// create starts an output file in the output format under a temporary
+// name, with the header row on the input's header line.
 func (s *screenRun) create(path string) (rowWriter, error) {
 	if filepath.Clean(path) == filepath.Clean(s.cfg.input) {
 		return nil, fmt.Errorf("output %s would overwrite the input", path)
@@ -319,16 +395,24 @@ func (s *screenRun) create(path string) (rowWriter, error) {
 		}
 		w = xw
 	} else {
-		f, err := calllist.CreatePrivate(path)
+		f, err := calllist.CreatePending(path)
 		if err != nil {
 			return nil, err
 		}
-		s.closers = append(s.closers, f.Close)
 		cw, err := calllist.NewCSVWriter(f, s.dialect)
 		if err != nil {
+			f.Abort()
 			return nil, err
 		}
-		w = cw
+		w = &csvOut{CSVWriter: cw, f: f}
+	}
+	s.pending = append(s.pending, w)
+	skip := s.in.HeaderLine() - 1
+	if s.outFmt == "csv" && s.dialect.Sep {
+		skip-- // the writer wrote the sep line
+	}
+	if err := w.Skip(max(skip, 0)); err != nil {
+		return nil, err
 	}
 	return w, w.Write(s.header)
 }
@@ -338,12 +422,13 @@ func (s *screenRun) create(path string) (rowWriter, error) {
 // (it is personal data, and the errors file tends to be mailed around).
 func (s *screenRun) reportError(line int, msg, raw string) error {
 	if s.errs == nil {
-		f, err := calllist.CreatePrivate(s.errsPath)
+		f, err := calllist.CreatePending(s.errsPath)
 		if err != nil {
 			return err
 		}
 		s.errsFile = f
 		d := s.dialect
+		d.Sep = false
 		if s.outFmt == "xlsx" || d.Comma == 0 {
 			d = calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ';', CRLF: true}
 		}
@@ -369,8 +454,16 @@ func (s *screenRun) closeAll() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		_ = s.closers[i]()
 	}
+}
+
+// abortAll removes every output not yet renamed into place.
+func (s *screenRun) abortAll() {
+	for _, w := range s.pending {
+		w.Abort()
+	}
+	s.pending = nil
 	if s.errsFile != nil {
-		_ = s.errsFile.Close()
+		s.errsFile.Abort()
 	}
 }
 
@@ -420,45 +513,75 @@ func (s *screenRun) run(ctx context.Context) error {
 	s.start = time.Now()
 	s.bar.start(s)
 	// The source runs on the client's reader goroutine: it alone touches
-	// the input and the errors file.
+	// the input and the errors file. Every input row becomes one item; a
+	// row that is not sent (blank, unreadable) passes through with no
+	// contact and reaches the sink in its place.
 	src := clients.SourceFunc(func() (clients.Item, error) {
-		for {
-			rec, rerr, err := s.in.Read()
-			if err != nil {
+		rec, rerr, err := s.in.Read()
+		if err != nil {
+			return clients.Item{}, err
+		}
+		if rerr != nil {
+			s.unreadable.Add(1)
+			r := &row{line: rerr.Line, fields: s.fit(rerr.Fields), err: "not screened: " + rerr.Msg}
+			if err := s.reportError(rerr.Line, rerr.Msg, rerr.Raw); err != nil {
 				return clients.Item{}, err
 			}
-			if rerr != nil {
-				s.unreadable.Add(1)
-				if err := s.reportError(rerr.Line, rerr.Msg, rerr.Raw); err != nil {
-					return clients.Item{}, err
-				}
-				continue
-			}
-			r := &row{line: rec.Line, fields: rec.Fields}
-			contact, ch, purpose, err := s.mapping.Contact(rec.Fields, strconv.Itoa(rec.Line))
-			if err != nil {
-				r.err = err.Error()
-				if err := s.reportError(rec.Line, r.err, strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
-					return clients.Item{}, err
-				}
-				return clients.Item{Tag: r}, nil
-			}
-			return clients.Item{Channel: ch, Purpose: purpose, Contact: contact, Tag: r}, nil
+			return clients.Item{Tag: r}, nil
 		}
+		r := &row{line: rec.Line, fields: s.fit(rec.Fields), blank: rec.Blank}
+		if rec.Blank {
+			return clients.Item{Tag: r}, nil
+		}
+		var unread []string
+		for _, u := range rec.Unread {
+			if u.Formula != "" {
+				if r.formulas == nil {
+					r.formulas = map[int]string{}
+				}
+				r.formulas[u.Col] = u.Formula
+			}
+			if f, ok := s.mapping.FieldAt(u.Col); ok {
+				unread = append(unread, fmt.Sprintf("%s (column %d) is %s", f, u.Col+1, u.Why))
+			} else {
+				s.otherUnread.Add(1)
+			}
+		}
+		if len(unread) > 0 {
+			// Never screen a row as if an identifying cell were empty: a
+			// listed person could come back ALLOW.
+			s.unreadable.Add(1)
+			msg := strings.Join(unread, "; ")
+			r.err = "not screened: " + msg
+			if err := s.reportError(rec.Line, msg, strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
+				return clients.Item{}, err
+			}
+			return clients.Item{Tag: r}, nil
+		}
+		contact, ch, purpose, err := s.mapping.Contact(rec.Fields, strconv.Itoa(rec.Line))
+		if err != nil {
+			r.err = err.Error()
+			if err := s.reportError(rec.Line, r.err, strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
+				return clients.Item{}, err
+			}
+			return clients.Item{Tag: r}, nil
+		}
+		return clients.Item{Channel: ch, Purpose: purpose, Contact: contact, Tag: r}, nil
 	})
 	out := make([]string, 0, len(s.header))
 	stats, err := c.ScreenStream(ctx, src, func(it clients.Item, res *pb.ScreeningResult) error {
 		r := it.Tag.(*row)
 		out = append(out[:0], r.fields...)
-		for len(out) < len(s.in.Header()) {
-			out = append(out, "")
-		}
 		var cols [3]string
-		if res == nil {
+		switch {
+		case r.blank:
+			cols = [3]string{"", "", "blank row: not screened"}
+			s.blankRows++
+		case res == nil:
 			cols = [3]string{"ERROR", "", r.err}
 			s.failed++
 			s.decisions["ERROR"]++
-		} else {
+		default:
 			cols = calllist.ResultColumns(res)
 			s.decisions[cols[0]]++
 			for _, x := range res.GetReasons() {
@@ -471,12 +594,12 @@ func (s *screenRun) run(ctx context.Context) error {
 			}
 		}
 		out = append(out, cols[:]...)
-		if err := s.out.Write(out); err != nil {
+		if err := s.write(s.out, out, r.formulas); err != nil {
 			return err
 		}
 		if res != nil && s.split != nil {
 			if w := s.split[res.GetDecision()]; w != nil {
-				if err := w.Write(out); err != nil {
+				if err := s.write(w, out, r.formulas); err != nil {
 					return err
 				}
 			}
@@ -488,30 +611,76 @@ func (s *screenRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.out.Close(); err != nil {
-		return err
-	}
-	for _, w := range s.split {
-		if err := w.Close(); err != nil {
+	// Only now, with every row written, do the files get their names.
+	if s.errs != nil {
+		if err := s.errs.Close(); err != nil {
+			return err
+		}
+		if err := s.errsFile.Commit(); err != nil {
 			return err
 		}
 	}
-	if s.errs != nil {
-		if err := s.errs.Close(); err != nil {
+	for len(s.pending) > 0 {
+		w := s.pending[0]
+		s.pending = s.pending[1:]
+		if err := w.Close(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// fit pads a row to the header's width. A row wider than the header (a
+// broken CSV line split at every delimiter, a worksheet row with cells past
+// the sheet's dimension) loses its empty trailing cells, and whatever is
+// still past the last column is joined into the last column, so that no
+// text is dropped and the result columns stay in place.
+func (s *screenRun) fit(fields []string) []string {
+	for len(fields) > s.width && strings.TrimSpace(fields[len(fields)-1]) == "" {
+		fields = fields[:len(fields)-1]
+	}
+	if len(fields) > s.width && s.width > 0 {
+		tail := strings.Join(fields[s.width-1:], string(s.dialect.Comma))
+		fields = append(fields[:s.width-1:s.width-1], tail)
+	}
+	for len(fields) < s.width {
+		fields = append(fields, "")
+	}
+	return fields
+}
+
+// write writes a row; cells that are formulas without a value go out as
+// formulas (XLSX) or as "=FORMULA" text (CSV), so that they are not lost.
+func (s *screenRun) write(w rowWriter, fields []string, formulas map[int]string) error {
+	if len(formulas) == 0 {
+		return w.Write(fields)
+	}
+	if cw, ok := w.(cellWriter); ok {
+		return cw.WriteCells(fields, formulas)
+	}
+	cp := append([]string(nil), fields...)
+	for i, f := range formulas {
+		if i < s.width {
+			cp[i] = "=" + f
+		}
+	}
+	return w.Write(cp)
+}
+
 func (s *screenRun) summary(w io.Writer) {
 	el := time.Since(s.start)
 	n := s.written.Load()
-	fmt.Fprintf(w, "robinscreen-screen: %d rows screened in %s (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/max(el.Seconds(), 1e-9))
+	fmt.Fprintf(w, "robinscreen-screen: %d rows, each written back in place, in %s (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/max(el.Seconds(), 1e-9))
+	if s.sheet != "" {
+		fmt.Fprintf(w, "  worksheet: %q%s\n", s.sheet, otherSheets(s.others))
+	}
 	for _, d := range []string{"ALLOW", "BLOCK", "REVIEW", "ERROR"} {
 		if c := s.decisions[d]; c > 0 || d != "ERROR" {
 			fmt.Fprintf(w, "  %-8s %10d\n", d, c)
 		}
+	}
+	if s.blankRows > 0 {
+		fmt.Fprintf(w, "  %-8s %10d (kept in place, not screened)\n", "blank", s.blankRows)
 	}
 	if len(s.reasons) > 0 {
 		fmt.Fprintln(w, "  reasons:")
@@ -542,21 +711,25 @@ func (s *screenRun) summary(w io.Writer) {
 			fmt.Fprintf(w, "    %-9s %s (published %s)%s\n", d.GetKind(), d.GetVersion(), d.GetPublished().AsTime().Format(time.DateOnly), stale)
 		}
 	}
-	if b := s.blank(); b > 0 {
-		fmt.Fprintf(w, "  blank rows skipped: %d\n", b)
-	}
 	if s.stats.Reconnects > 0 {
 		fmt.Fprintf(w, "  server unavailable %d times; %d chunks sent again\n", s.stats.Reconnects, s.stats.Resent)
 	}
 	fmt.Fprintf(w, "  output: %s\n", s.outPath)
+	if u := s.otherUnread.Load(); u > 0 {
+		fmt.Fprintf(w, "  %d cells in columns not screened are formulas without a saved value or error values (kept as formulas in the output)\n", u)
+	}
 	if u := s.unreadable.Load(); u+s.failed > 0 {
-		fmt.Fprintf(w, "  %d unreadable rows (not in the output) and %d rows that could not be screened (decision ERROR): see %s\n", u, s.failed, s.errsPath)
+		fmt.Fprintf(w, "  %d rows could not be read or screened (decision ERROR in the output, each with its reason): see %s\n", s.failed, s.errsPath)
+	}
+	if s.noIdentity != "" {
+		fmt.Fprintf(w, "  warning: no column can identify a person: %s\n", s.noIdentity)
 	}
 }
 
-// countingReader counts the bytes read, for the progress bar.
+// countingReader counts the bytes read, for the progress bar; a seek (to
+// the start, after the encoding scan) sets the count to the new offset.
 type countingReader struct {
-	r io.Reader
+	r *os.File
 	n atomic.Int64
 }
 
@@ -564,6 +737,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+func (c *countingReader) Seek(off int64, whence int) (int64, error) {
+	pos, err := c.r.Seek(off, whence)
+	if err == nil {
+		c.n.Store(pos)
+	}
+	return pos, err
 }
 
 // progressBar shows a run's progress through the tools' one renderer

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -170,6 +171,35 @@ func (m *Mapping) Describe() string {
 	return strings.Join(parts, " ")
 }
 
+// FieldAt returns the field mapped to a 0-based column, if any.
+func (m *Mapping) FieldAt(col int) (Field, bool) {
+	for _, f := range Fields {
+		for _, i := range m.cols[f] {
+			if i == col {
+				return f, true
+			}
+		}
+	}
+	return "", false
+}
+
+// IdentifiesPerson tells whether the mapped columns can identify whom a row
+// is about: a personal number, a name with an address, or a CVR number (a
+// business). Without one the server can only answer REVIEW (or decide on
+// consent alone); the reason names what is missing.
+func (m *Mapping) IdentifiesPerson() (bool, string) {
+	name := m.Has(FieldName) || m.Has(FieldFirstName) || m.Has(FieldLastName)
+	switch {
+	case m.Has(FieldCPR), m.Has(FieldCVR), name && m.Has(FieldAddress):
+		return true, ""
+	case name:
+		return false, "there is a name column but no address column (and no CPR or CVR column): a name alone cannot be checked against the Robinson list"
+	case m.Has(FieldAddress):
+		return false, "there is an address column but no name column (and no CPR or CVR column): an address alone cannot be checked against the Robinson list"
+	}
+	return false, "no column holds a name, an address, a CPR number or a CVR number"
+}
+
 // Has tells whether a field is mapped.
 func (m *Mapping) Has(f Field) bool { return len(m.cols[f]) > 0 }
 
@@ -214,6 +244,16 @@ func (m *Mapping) Contact(row []string, ref string) (*pb.Contact, pb.Channel, pb
 		c.Cpr = "0" + c.Cpr // a spreadsheet dropped the leading zero
 	}
 	c.Cvr = m.get(FieldCVR, row)
+	// A value with bytes that are not text, or with characters the file's
+	// encoding could not give (U+FFFD), cannot be matched: screening it as
+	// read could come back ALLOW for a listed person.
+	for _, f := range Fields {
+		for _, i := range m.cols[f] {
+			if i < len(row) && (!utf8.ValidString(row[i]) || strings.ContainsRune(row[i], utf8.RuneError)) {
+				return nil, 0, 0, fmt.Errorf("%s (column %d): characters that could not be decoded; check the file's encoding (--encoding)", f, i+1)
+			}
+		}
+	}
 	var err error
 	for _, b := range []struct {
 		f   Field

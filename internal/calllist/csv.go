@@ -1,16 +1,11 @@
-// Package calllist reads and writes call lists (CSV and XLSX) for the
-// robinscreen-screen command: encoding and delimiter detection, a CSV
-// record reader that reports broken lines by number and carries on, column
-// mapping from Danish and English headers, and writers in the input's own
-// format.
 package calllist
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -27,10 +22,8 @@ const (
 	EncodingWindows1252 = "windows-1252"
 	EncodingISO88591    = "iso-8859-1"
 	EncodingUTF16LE     = "utf-16le"
+	EncodingUTF16BE     = "utf-16be"
 )
-
-// sniffBytes is how much of a file encoding detection looks at.
-const sniffBytes = 1 << 20
 
 // Dialect is how a CSV file is written.
 type Dialect struct {
@@ -42,6 +35,9 @@ type Dialect struct {
 	Comma rune
 	// CRLF tells whether lines end in "\r\n".
 	CRLF bool
+	// Sep tells whether the file starts with a "sep=;" line (which
+	// exporters write so that Excel picks the delimiter).
+	Sep bool
 }
 
 // ParseEncoding normalises an encoding name; it returns an error for names
@@ -56,10 +52,12 @@ func ParseEncoding(s string) (string, error) {
 		return EncodingWindows1252, nil
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso-latin-1":
 		return EncodingISO88591, nil
-	case "utf-16le", "utf-16", "utf16":
+	case "utf-16le", "utf16le", "utf-16", "utf16", "unicode":
 		return EncodingUTF16LE, nil
+	case "utf-16be", "utf16be":
+		return EncodingUTF16BE, nil
 	}
-	return "", fmt.Errorf("unknown encoding %q (auto, utf-8, windows-1252, iso-8859-1, utf-16le)", s)
+	return "", fmt.Errorf("unknown encoding %q (auto, utf-8, windows-1252, iso-8859-1, utf-16le, utf-16be)", s)
 }
 
 // ParseDelimiter turns "auto", ";", ",", "tab" (or "\t") into a delimiter
@@ -78,29 +76,6 @@ func ParseDelimiter(s string) (rune, error) {
 	return 0, fmt.Errorf("unknown delimiter %q (auto, ';', ',', tab)", s)
 }
 
-// detectEncoding looks at the start of a file: a UTF-8 or UTF-16LE byte
-// order mark decides; otherwise valid UTF-8 is UTF-8 and anything else is
-// Windows-1252 (a superset of ISO 8859-1's printable characters).
-func detectEncoding(sample []byte) (enc string, bom bool) {
-	switch {
-	case bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}):
-		return EncodingUTF8, true
-	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}):
-		return EncodingUTF16LE, true
-	}
-	// Ignore a rune cut off at the end of the sample.
-	for i := 0; i < utf8.UTFMax && len(sample) > 0; i++ {
-		if r, _ := utf8.DecodeLastRune(sample); r != utf8.RuneError || utf8.Valid(sample) {
-			break
-		}
-		sample = sample[:len(sample)-1]
-	}
-	if utf8.Valid(sample) {
-		return EncodingUTF8, false
-	}
-	return EncodingWindows1252, false
-}
-
 func textEncoding(name string) encoding.Encoding {
 	switch name {
 	case EncodingWindows1252:
@@ -109,6 +84,8 @@ func textEncoding(name string) encoding.Encoding {
 		return charmap.ISO8859_1
 	case EncodingUTF16LE:
 		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	case EncodingUTF16BE:
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
 	}
 	return nil
 }
@@ -139,45 +116,73 @@ func sniffComma(line string) rune {
 type RowError struct {
 	// Line is the 1-based physical line (CSV) or row (XLSX) number.
 	Line int
-	// Msg says what is wrong.
+	// Msg says what is wrong; it names columns, never cell values.
 	Msg string
 	// Raw is the line's text (the first line of the failed record).
 	Raw string
+	// Fields is Raw split at every delimiter, quotes removed: the cells as
+	// well as they can be told apart, for an output row that keeps the
+	// line's text.
+	Fields []string
 }
 
 func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
-// Record is one data row.
+// UnreadCell is a cell whose value could not be read.
+type UnreadCell struct {
+	// Col is the 0-based column.
+	Col int
+	// Why says what is wrong, without the cell's content.
+	Why string
+	// Formula is the cell's formula (without "="), when it has one.
+	Formula string
+}
+
+// Record is one row of a call list.
 type Record struct {
 	// Line is the 1-based line (CSV: where the record starts) or row number.
 	Line int
+	// End is the last physical line of the record (CSV; a quoted field
+	// may span lines) or its row (XLSX).
+	End int
 	// Fields are the row's cells.
 	Fields []string
+	// Blank tells that every cell is empty (or blank space): an empty
+	// line, a line of delimiters only, an empty worksheet row.
+	Blank bool
+	// Unread lists the cells whose value could not be read (XLSX: a
+	// formula without a saved value, whose field is "", or an error value
+	// such as #REF!, whose field is the error code).
+	Unread []UnreadCell
 }
 
 // CSVReader reads records from a CSV file with RFC 4180 quoting (quoted
 // fields may hold delimiters, doubled quotes and newlines).
 //
-// A malformed record (a quote inside an unquoted field, text after a
-// closing quote, a quoted field still open after MaxRecordLines lines or at
-// the end of the file, a field count different from the header's) is
-// returned as a *RowError naming the line the record started on, and
-// reading resumes at the physical line after it: the lines the broken
-// record swallowed are read again as records of their own. So one broken
-// quote costs exactly its own line, never the rest of the file.
+// Every physical line after the header comes back exactly once, in order:
+// as part of a Record (a blank line is a Record with Blank set), or as a
+// *RowError. A malformed record (a quote inside an unquoted field, text
+// after a closing quote, a quoted field still open after MaxRecordLines
+// lines or at the end of the file, a field count different from the
+// header's) is returned as a *RowError naming the line the record started
+// on, and reading resumes at the physical line after it: the lines the
+// broken record swallowed are read again as records of their own. So one
+// broken quote costs exactly its own line, never the rest of the file.
 type CSVReader struct {
 	// MaxRecordLines bounds how many physical lines one record may span
 	// (default 100).
 	MaxRecordLines int
 
-	br      *bufio.Reader
-	dialect Dialect
-	header  []string
-	line    int        // physical lines read from br
-	back    []physLine // lines to read again after a broken record
-	eof     bool
-	crlfSet bool
-	// Blank counts blank lines skipped.
+	br         *bufio.Reader
+	dialect    Dialect
+	header     []string
+	headerLine int
+	warnings   []string
+	line       int        // physical lines read from br
+	back       []physLine // lines to read again after a broken record
+	eof        bool
+	crlfSet    bool
+	// Blank counts the blank rows read after the header.
 	Blank int
 }
 
@@ -186,26 +191,38 @@ type physLine struct {
 	text string
 }
 
-// OpenCSV prepares r for reading: detects (or takes) the encoding, skips a
-// byte order mark, sniffs (or takes) the delimiter from the header line and
-// reads the header. enc is an Encoding* name or "auto"; comma is 0 for auto.
-// It returns an error when the file is empty or cannot be decoded.
-func OpenCSV(r io.Reader, enc string, comma rune) (*CSVReader, error) {
-	raw := bufio.NewReaderSize(r, sniffBytes)
-	sample, err := raw.Peek(sniffBytes)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+// sepLine matches Excel's delimiter line: `sep=;`, possibly quoted or
+// followed by delimiters (a sheet exported with the line in cell A1).
+var sepLine = regexp.MustCompile(`^(?i)"?sep=([^"\r\n])"?[;,\t|]*$`)
+
+// OpenCSV prepares r for reading. With enc EncodingAuto it reads the whole
+// file once to decide the encoding (a byte order mark; UTF-16 without one,
+// from its NUL bytes; UTF-8 when every line is valid UTF-8; else
+// Windows-1252), so a non-UTF-8 byte on the millionth line is seen before
+// any row is read; a given enc is checked the same way. It then skips the
+// byte order mark, honours a first line `sep=X`, sniffs (or takes) the
+// delimiter from the header line and reads the header. comma is 0 for
+// auto; a given comma wins over a sep line.
+//
+// It returns an *EncodingError for a file that mixes encodings, holds NUL
+// bytes (a binary file), is a zip archive (an XLSX file) or is not valid in
+// the encoding asked for; an error when the file is empty; and I/O errors.
+func OpenCSV(r io.ReadSeeker, enc string, comma rune) (*CSVReader, error) {
+	sc, err := scanFile(r)
+	if err != nil {
 		return nil, err
 	}
-	detected, bom := detectEncoding(sample)
-	if enc == EncodingAuto || enc == "" {
-		enc = detected
-	} else {
-		bom = enc == EncodingUTF8 && bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}) ||
-			enc == EncodingUTF16LE && bytes.HasPrefix(sample, []byte{0xFF, 0xFE})
+	enc, bom, warnings, err := sc.decide(enc)
+	if err != nil {
+		return nil, err
 	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	raw := bufio.NewReaderSize(r, 64<<10)
 	if bom {
 		n := 3
-		if enc == EncodingUTF16LE {
+		if enc == EncodingUTF16LE || enc == EncodingUTF16BE {
 			n = 2
 		}
 		if _, err := raw.Discard(n); err != nil {
@@ -216,7 +233,7 @@ func OpenCSV(r io.Reader, enc string, comma rune) (*CSVReader, error) {
 	if e := textEncoding(enc); e != nil {
 		text = transform.NewReader(raw, e.NewDecoder())
 	}
-	cr := &CSVReader{MaxRecordLines: 100, br: bufio.NewReaderSize(text, 64<<10), dialect: Dialect{Encoding: enc, BOM: bom}}
+	cr := &CSVReader{MaxRecordLines: 100, br: bufio.NewReaderSize(text, 64<<10), dialect: Dialect{Encoding: enc, BOM: bom}, warnings: warnings}
 	var first physLine
 	for {
 		l, ok, err := cr.nextLine()
@@ -225,6 +242,18 @@ func OpenCSV(r io.Reader, enc string, comma rune) (*CSVReader, error) {
 		}
 		if !ok {
 			return nil, errors.New("the file is empty: no header line")
+		}
+		if l.n == 1 {
+			if m := sepLine.FindStringSubmatch(strings.TrimSpace(l.text)); m != nil {
+				cr.dialect.Sep = true
+				sep, _ := utf8.DecodeRuneInString(m[1])
+				if comma == 0 {
+					comma = sep
+				} else if comma != sep {
+					cr.warnings = append(cr.warnings, fmt.Sprintf("line 1 says sep=%q, --delimiter %q wins", sep, comma))
+				}
+				continue
+			}
 		}
 		if strings.TrimSpace(l.text) != "" {
 			first = l
@@ -244,20 +273,33 @@ func OpenCSV(r io.Reader, enc string, comma rune) (*CSVReader, error) {
 		return nil, fmt.Errorf("header: %v", rerr)
 	}
 	cr.header = hdr.Fields
+	cr.headerLine = hdr.Line
 	return cr, nil
 }
 
 // Header returns the header row's fields.
 func (r *CSVReader) Header() []string { return r.header }
 
+// HeaderLine is the 1-based line the header starts on (after a sep line
+// and blank lines).
+func (r *CSVReader) HeaderLine() int { return r.headerLine }
+
+// Warnings are doubts about the file found while opening it (an encoding
+// asked for that the file does not look like, a sep line overridden).
+func (r *CSVReader) Warnings() []string { return r.warnings }
+
 // Dialect returns the detected (or given) encoding, delimiter and line
 // ending.
 func (r *CSVReader) Dialect() Dialect { return r.dialect }
 
-// Read returns the next record, or a *RowError for a broken one (reading
-// may go on), or io.EOF, or an I/O or decoding error.
+// Read returns the next record (blank ones included), or a *RowError for a
+// broken one (reading may go on), or io.EOF, or an I/O error.
 func (r *CSVReader) Read() (Record, *RowError, error) {
-	return r.readRecord(len(r.header))
+	rec, rerr, err := r.readRecord(len(r.header))
+	if rec.Blank {
+		r.Blank++
+	}
+	return rec, rerr, err
 }
 
 func (r *CSVReader) nextLine() (physLine, bool, error) {
@@ -293,30 +335,44 @@ func (r *CSVReader) nextLine() (physLine, bool, error) {
 	return physLine{n: r.line, text: s}, true, nil
 }
 
+// lenientSplit splits a broken line at every delimiter and drops quote
+// characters, so that its text can still be shown in an output row.
+func lenientSplit(line string, comma rune) []string {
+	parts := strings.Split(line, string(comma))
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(p, `"`, "")
+	}
+	return parts
+}
+
+func allBlank(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // readRecord parses one record; want is the expected field count (-1: any).
 func (r *CSVReader) readRecord(want int) (Record, *RowError, error) {
-	var first physLine
-	for {
-		l, ok, err := r.nextLine()
-		if err != nil {
-			return Record{}, nil, err
-		}
-		if !ok {
-			return Record{}, nil, io.EOF
-		}
-		if l.text != "" {
-			first = l
-			break
-		}
-		r.Blank++
+	first, ok, err := r.nextLine()
+	if err != nil {
+		return Record{}, nil, err
+	}
+	if !ok {
+		return Record{}, nil, io.EOF
+	}
+	if strings.TrimSpace(first.text) == "" {
+		return Record{Line: first.n, End: first.n, Fields: []string{}, Blank: true}, nil, nil
 	}
 	consumed := []physLine{first}
+	comma := r.dialect.Comma
 	fail := func(msg string) (Record, *RowError, error) {
 		// Resynchronise: read the swallowed lines again.
 		r.back = append(append([]physLine(nil), consumed[1:]...), r.back...)
-		return Record{}, &RowError{Line: first.n, Msg: msg, Raw: first.text}, nil
+		return Record{}, &RowError{Line: first.n, Msg: msg, Raw: first.text, Fields: lenientSplit(first.text, comma)}, nil
 	}
-	comma := r.dialect.Comma
 	var (
 		fields []string
 		field  strings.Builder
@@ -400,6 +456,10 @@ func (r *CSVReader) readRecord(want int) (Record, *RowError, error) {
 			break
 		}
 	}
+	last := consumed[len(consumed)-1].n
+	if allBlank(fields) {
+		return Record{Line: first.n, End: last, Fields: fields, Blank: true}, nil, nil
+	}
 	if want >= 0 && len(fields) != want {
 		// Trailing empty fields beyond the header are harmless.
 		for len(fields) > want && fields[len(fields)-1] == "" {
@@ -409,7 +469,7 @@ func (r *CSVReader) readRecord(want int) (Record, *RowError, error) {
 			return fail(fmt.Sprintf("%d fields, the header has %d", len(fields), want))
 		}
 	}
-	return Record{Line: first.n, Fields: fields}, nil, nil
+	return Record{Line: first.n, End: last, Fields: fields}, nil, nil
 }
 
 // CSVWriter writes records in a dialect.
@@ -422,14 +482,18 @@ type CSVWriter struct {
 	buf  []byte
 }
 
-// NewCSVWriter writes CSV to w in dialect d (encoding, BOM, delimiter, line
-// ending). Characters the encoding cannot hold are written as '?'.
+// NewCSVWriter writes CSV to w in dialect d (encoding, BOM, a "sep=" first
+// line, delimiter, line ending). Characters the encoding cannot hold are
+// written as '?'. It returns write errors.
 func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 	cw := &CSVWriter{dst: w, comm: d.Comma, crlf: d.CRLF}
 	if d.BOM {
 		bom := []byte{0xEF, 0xBB, 0xBF}
-		if d.Encoding == EncodingUTF16LE {
+		switch d.Encoding {
+		case EncodingUTF16LE:
 			bom = []byte{0xFF, 0xFE}
+		case EncodingUTF16BE:
+			bom = []byte{0xFE, 0xFF}
 		}
 		if _, err := w.Write(bom); err != nil {
 			return nil, err
@@ -444,7 +508,30 @@ func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 	if cw.comm == 0 {
 		cw.comm = ','
 	}
+	if d.Sep {
+		if _, err := cw.bw.WriteString("sep=" + string(cw.comm) + cw.eol()); err != nil {
+			return nil, err
+		}
+	}
 	return cw, nil
+}
+
+func (w *CSVWriter) eol() string {
+	if w.crlf {
+		return "\r\n"
+	}
+	return "\n"
+}
+
+// Skip writes n empty lines (to keep the output's line numbers those of
+// the input). It returns write errors.
+func (w *CSVWriter) Skip(n int) error {
+	for i := 0; i < n; i++ {
+		if _, err := w.bw.WriteString(w.eol()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Write writes one record, quoting fields that need it. It returns write

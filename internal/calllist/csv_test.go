@@ -7,48 +7,136 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
-func TestCSVReader(t *testing.T) {
-	cp1252 := func(s string) string {
-		b, err := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
+// encodeAs writes s in an encoding (with a byte order mark when bom).
+func encodeAs(t testing.TB, s, enc string, bom bool) string {
+	t.Helper()
+	var e encoding.Encoding
+	var mark string
+	switch enc {
+	case EncodingUTF8:
+		mark = "\uFEFF"
+	case EncodingWindows1252:
+		e = charmap.Windows1252
+	case EncodingUTF16LE:
+		e, mark = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "\xFF\xFE"
+	case EncodingUTF16BE:
+		e, mark = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "\xFE\xFF"
+	}
+	out := s
+	if e != nil {
+		b, err := e.NewEncoder().Bytes([]byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return string(b)
+		out = string(b)
 	}
+	if bom {
+		out = mark + out
+	}
+	return out
+}
+
+// asciiRows is n rows of a plain-ASCII call list, without a header.
+func asciiRows(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "Kunde %06d;Testvej %d;2100 Koebenhavn OE\r\n", i, i%200+1)
+	}
+	return b.String()
+}
+
+func TestCSVReader(t *testing.T) {
+	cp1252 := func(s string) string { return encodeAs(t, s, EncodingWindows1252, false) }
+	// More than a MiB of ASCII before the first non-ASCII byte.
+	big := asciiRows(25000)
+	bigLines := strings.Count(big, "\n")
 	tests := []struct {
 		name        string
 		in          string
 		enc         string
 		wantDialect Dialect
-		wantRows    []string // "line:field|field"
+		wantHeader  []string
+		wantRows    []string // "line:field|field", "line:(blank)" for a blank row
+		wantLast    string   // the last row, when wantRows would be too long
 		wantErrs    []int    // lines reported broken
+		wantErr     string   // OpenCSV's error
 	}{
 		{
-			name: "semicolon windows-1252 crlf", in: cp1252("navn;by\r\nSøren;København Ø\r\nÅse;Århus\r\n"),
+			name: "excel csv semikolon: windows-1252 crlf", in: cp1252("navn;by\r\nSøren;København Ø\r\nÅse;Århus\r\n"),
 			wantDialect: Dialect{Encoding: EncodingWindows1252, Comma: ';', CRLF: true},
 			wantRows:    []string{"2:Søren|København Ø", "3:Åse|Århus"},
 		},
 		{
-			name: "iso-8859-1 override", in: cp1252("navn;by\nSøren;Kø\n"), enc: EncodingISO88591,
+			name: "windows-1252 whose first MiB is plain ASCII", in: cp1252("navn;adresse;by\r\n" + big + "Søren Testesen;Fiktivvej 12;København Ø\r\n"),
+			wantDialect: Dialect{Encoding: EncodingWindows1252, Comma: ';', CRLF: true},
+			wantLast:    fmt.Sprintf("%d:Søren Testesen|Fiktivvej 12|København Ø", bigLines+2),
+		},
+		{
+			name: "utf-8 whose first MiB is plain ASCII", in: "navn;adresse;by\r\n" + big + "Søren Testesen;Fiktivvej 12;København Ø\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';', CRLF: true},
+			wantLast:    fmt.Sprintf("%d:Søren Testesen|Fiktivvej 12|København Ø", bigLines+2),
+		},
+		{
+			name: "iso-8859-1 asked for", in: cp1252("navn;by\nSøren;Kø\n"), enc: EncodingISO88591,
 			wantDialect: Dialect{Encoding: EncodingISO88591, Comma: ';'},
 			wantRows:    []string{"2:Søren|Kø"},
 		},
 		{
-			name: "utf-8 bom comma", in: "\uFEFFname,city\nSøren,\"Kbh, Ø\"\n",
-			wantDialect: Dialect{Encoding: EncodingUTF8, BOM: true, Comma: ','},
+			name: "excel csv utf-8: bom and comma", in: "\uFEFFname,city\r\nSøren,\"Kbh, Ø\"\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, BOM: true, Comma: ',', CRLF: true},
 			wantRows:    []string{"2:Søren|Kbh, Ø"},
 		},
 		{
-			name: "tab", in: "name\tcity\nA\tB\n", wantDialect: Dialect{Encoding: EncodingUTF8, Comma: '\t'},
-			wantRows: []string{"2:A|B"},
+			name: "excel unicode text: utf-16le bom tab crlf", in: encodeAs(t, "Navn\tBy\r\nSøren Testesen\tKøbenhavn Ø\r\n\r\nÅse\tÅrhus\r\n", EncodingUTF16LE, true),
+			wantDialect: Dialect{Encoding: EncodingUTF16LE, BOM: true, Comma: '\t', CRLF: true},
+			wantHeader:  []string{"Navn", "By"},
+			wantRows:    []string{"2:Søren Testesen|København Ø", "3:(blank)", "4:Åse|Århus"},
 		},
 		{
-			name: "embedded newline and doubled quotes", in: "a;b\n\"x\ny\";\"say \"\"hi\"\"\"\nz;w\n",
-			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';'},
+			name: "utf-16le without bom", in: encodeAs(t, "Navn;By\r\nSøren;Kø\r\n", EncodingUTF16LE, false),
+			wantDialect: Dialect{Encoding: EncodingUTF16LE, Comma: ';', CRLF: true},
+			wantHeader:  []string{"Navn", "By"},
+			wantRows:    []string{"2:Søren|Kø"},
+		},
+		{
+			name: "utf-16be with bom", in: encodeAs(t, "Navn\tBy\nSøren\tKø\n", EncodingUTF16BE, true),
+			wantDialect: Dialect{Encoding: EncodingUTF16BE, BOM: true, Comma: '\t'},
+			wantHeader:  []string{"Navn", "By"},
+			wantRows:    []string{"2:Søren|Kø"},
+		},
+		{
+			name: "utf-16be without bom", in: encodeAs(t, "Navn,By\nÆble,Ø\n", EncodingUTF16BE, false),
+			wantDialect: Dialect{Encoding: EncodingUTF16BE, Comma: ','},
+			wantHeader:  []string{"Navn", "By"},
+			wantRows:    []string{"2:Æble|Ø"},
+		},
+		{
+			name: "sep line decides over sniffing", in: "sep=,\r\nnavn;x,by\r\nA;B,C\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ',', CRLF: true, Sep: true},
+			wantHeader:  []string{"navn;x", "by"},
+			wantRows:    []string{"3:A;B|C"},
+		},
+		{
+			name: "quoted sep line with trailing delimiters, windows-1252", in: cp1252("\"sep=;\";;\r\nnavn;by\r\nSøren;Kø\r\n"),
+			wantDialect: Dialect{Encoding: EncodingWindows1252, Comma: ';', CRLF: true, Sep: true},
+			wantHeader:  []string{"navn", "by"},
+			wantRows:    []string{"3:Søren|Kø"},
+		},
+		{
+			name: "sep line after a utf-8 bom", in: "\uFEFFsep=;\nnavn;by\nSøren;Kø\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, BOM: true, Comma: ';', Sep: true},
+			wantRows:    []string{"3:Søren|Kø"},
+		},
+		{
+			name: "quoted fields with crlf newlines and doubled quotes", in: "a;b\r\n\"x\r\ny\";\"say \"\"hi\"\"\"\r\nz;w\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';', CRLF: true},
 			wantRows:    []string{"2:x\ny|say \"hi\"", "4:z|w"},
 		},
 		{
@@ -70,9 +158,36 @@ func TestCSVReader(t *testing.T) {
 			wantErrs:    []int{2, 3, 5},
 		},
 		{
-			name: "blank lines skipped", in: "a;b\n\n1;x\n\n\n2;y",
+			name: "blank lines and delimiter-only lines are blank rows", in: "\na;b\n\n1;x\n;\n \n2;y",
 			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';'},
-			wantRows:    []string{"3:1|x", "6:2|y"},
+			wantRows:    []string{"3:(blank)", "4:1|x", "5:(blank)", "6:(blank)", "7:2|y"},
+		},
+		{
+			name: "mixed encodings refused", in: "navn;by\nSøren;Kø\n" + cp1252("Åse;Århus\n"),
+			wantErr: "the file mixes encodings: line 2 is UTF-8 but line 3 is not",
+		},
+		{
+			name: "utf-8 asked for, windows-1252 given", in: "navn;by\n" + asciiRows(3) + cp1252("Åse;Århus\n"), enc: EncodingUTF8,
+			wantErr: "line 5: not valid UTF-8",
+		},
+		{
+			name: "xls workbook renamed .csv", in: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00\x00navn;by\n",
+			wantErr: "holds NUL bytes",
+		},
+		{
+			name: "xlsx workbook renamed .csv", in: "PK\x03\x04\x14\x00\x06\x00",
+			wantErr: "zip archive",
+		},
+		{
+			name: "utf-32 refused", in: "\xFF\xFE\x00\x00n\x00\x00\x00",
+			wantErr: "UTF-32",
+		},
+		{
+			name: "bom contradicting --encoding", in: encodeAs(t, "navn;by\n", EncodingUTF16LE, true), enc: EncodingUTF8,
+			wantErr: "--encoding utf-8, but the file starts with a utf-16le byte order mark",
+		},
+		{
+			name: "empty file", in: "", wantErr: "the file is empty",
 		},
 	}
 	for _, tc := range tests {
@@ -82,8 +197,17 @@ func TestCSVReader(t *testing.T) {
 				enc = EncodingAuto
 			}
 			r, err := OpenCSV(strings.NewReader(tc.in), enc, 0)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.wantHeader != nil && fmt.Sprintf("%q", r.Header()) != fmt.Sprintf("%q", tc.wantHeader) {
+				t.Errorf("header %q, want %q", r.Header(), tc.wantHeader)
 			}
 			var rows []string
 			var errs []int
@@ -99,12 +223,25 @@ func TestCSVReader(t *testing.T) {
 					errs = append(errs, rerr.Line)
 					continue
 				}
+				for _, f := range rec.Fields {
+					if !utf8.ValidString(f) {
+						t.Fatalf("line %d: field %q is not UTF-8", rec.Line, f)
+					}
+				}
+				if rec.Blank {
+					rows = append(rows, fmt.Sprintf("%d:(blank)", rec.Line))
+					continue
+				}
 				rows = append(rows, fmt.Sprintf("%d:%s", rec.Line, strings.Join(rec.Fields, "|")))
 			}
 			if r.Dialect() != tc.wantDialect {
 				t.Errorf("dialect %+v, want %+v", r.Dialect(), tc.wantDialect)
 			}
-			if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", tc.wantRows) {
+			if tc.wantLast != "" {
+				if len(rows) == 0 || rows[len(rows)-1] != tc.wantLast {
+					t.Errorf("%d rows, last %q; want last %q", len(rows), rows[len(rows)-1:], tc.wantLast)
+				}
+			} else if fmt.Sprintf("%q", rows) != fmt.Sprintf("%q", tc.wantRows) {
 				t.Errorf("rows %q\nwant %q", rows, tc.wantRows)
 			}
 			if fmt.Sprint(errs) != fmt.Sprint(tc.wantErrs) {
@@ -122,6 +259,8 @@ func TestCSVRoundTrip(t *testing.T) {
 		{Encoding: EncodingUTF8, BOM: true, Comma: ',', CRLF: true},
 		{Encoding: EncodingWindows1252, Comma: ';', CRLF: true},
 		{Encoding: EncodingUTF16LE, BOM: true, Comma: '\t', CRLF: true},
+		{Encoding: EncodingUTF16BE, BOM: true, Comma: ';', CRLF: true},
+		{Encoding: EncodingWindows1252, Comma: ';', CRLF: true, Sep: true},
 	} {
 		t.Run(fmt.Sprintf("%s-%q", d.Encoding, d.Comma), func(t *testing.T) {
 			var buf bytes.Buffer
@@ -137,7 +276,7 @@ func TestCSVRoundTrip(t *testing.T) {
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := OpenCSV(&buf, EncodingAuto, 0)
+			r, err := OpenCSV(bytes.NewReader(buf.Bytes()), EncodingAuto, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -29,30 +29,37 @@ func DecisionText(d pb.Decision) string {
 }
 
 // ResultColumns are the decision, the reasons ("ROBINSON_LIST|NO_CONSENT")
-// and a short explanation: the details of the findings that produced the
-// decision.
+// and an explanation listing every finding the server returned: first those
+// that agree with the decision, then the others with the decision each
+// would imply on its own marked, e.g. under consent "explicit consent to
+// this sender; [alone: BLOCK] on the Robinson list (...)". Findings
+// without a detail are named by their reason.
 func ResultColumns(r *pb.ScreeningResult) [3]string {
 	var reasons []string
 	for _, x := range r.GetReasons() {
 		reasons = append(reasons, strings.TrimPrefix(x.String(), "REASON_"))
 	}
-	var details []string
+	var agree, other []string
 	seen := map[string]bool{}
-	add := func(d string) {
-		if d != "" && !seen[d] {
-			seen[d] = true
-			details = append(details, d)
-		}
-	}
 	for _, f := range r.GetFindings() {
+		d := f.GetDetail()
+		if d == "" {
+			d = strings.TrimPrefix(f.GetReason().String(), "REASON_")
+		}
+		applied := f.GetDecision() == r.GetDecision() || f.GetDecision() == pb.Decision_DECISION_UNSPECIFIED ||
+			f.GetDecision() == pb.Decision_DECISION_ALLOW
+		if !applied {
+			d = "[alone: " + DecisionText(f.GetDecision()) + "] " + d
+		}
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
 		if f.GetDecision() == r.GetDecision() {
-			add(f.GetDetail())
+			agree = append(agree, d)
+		} else {
+			other = append(other, d)
 		}
 	}
-	if len(details) == 0 {
-		for _, f := range r.GetFindings() {
-			add(f.GetDetail())
-		}
-	}
-	return [3]string{DecisionText(r.GetDecision()), strings.Join(reasons, "|"), strings.Join(details, "; ")}
+	return [3]string{DecisionText(r.GetDecision()), strings.Join(reasons, "|"), strings.Join(append(agree, other...), "; ")}
 }

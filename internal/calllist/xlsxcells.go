@@ -1,0 +1,220 @@
+package calllist
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// cellScanner walks a worksheet's XML beside excelize's row iterator and
+// finds the cells whose text excelize would give as "" or as an error code
+// although they are not empty: formulas without a saved (cached) value,
+// which programs other than Excel and LibreOffice write, and error values
+// such as #REF!. It streams, so memory does not grow with the sheet.
+type cellScanner struct {
+	zf  *zip.ReadCloser
+	rc  io.ReadCloser
+	dec *xml.Decoder
+	row int // the row whose start element was read last (0: none yet)
+	// pending is a row start element read ahead of the row asked for.
+	pending *xml.StartElement
+	done    bool
+}
+
+// openCellScanner opens the part of the workbook at file that holds sheet.
+// It returns an error when the part cannot be found: the caller then
+// cannot tell a formula from an empty cell and must refuse the workbook.
+func openCellScanner(file, sheet string) (*cellScanner, error) {
+	zf, err := zip.OpenReader(file)
+	if err != nil {
+		return nil, err
+	}
+	part, err := sheetPart(&zf.Reader, sheet)
+	if err != nil {
+		zf.Close()
+		return nil, err
+	}
+	for _, f := range zf.File {
+		if f.Name == part {
+			rc, err := f.Open()
+			if err != nil {
+				zf.Close()
+				return nil, err
+			}
+			return &cellScanner{zf: zf, rc: rc, dec: xml.NewDecoder(rc)}, nil
+		}
+	}
+	zf.Close()
+	return nil, fmt.Errorf("worksheet %q: part %s missing from the workbook", sheet, part)
+}
+
+// sheetPart finds the zip entry of a worksheet through xl/workbook.xml and
+// its relationships (the same fixed paths excelize reads).
+func sheetPart(zr *zip.Reader, sheet string) (string, error) {
+	var wb struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := unmarshalPart(zr, "xl/workbook.xml", &wb); err != nil {
+		return "", err
+	}
+	if err := unmarshalPart(zr, "xl/_rels/workbook.xml.rels", &rels); err != nil {
+		return "", err
+	}
+	for _, s := range wb.Sheets {
+		if s.Name != sheet {
+			continue
+		}
+		for _, r := range rels.Rels {
+			if r.ID == s.ID {
+				if strings.HasPrefix(r.Target, "/") {
+					return strings.TrimPrefix(r.Target, "/"), nil
+				}
+				return path.Join("xl", r.Target), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("worksheet %q not found in xl/workbook.xml", sheet)
+}
+
+func unmarshalPart(zr *zip.Reader, name string, v any) error {
+	for _, f := range zr.File {
+		if f.Name == name {
+			rc, err := f.Open()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			return xml.NewDecoder(rc).Decode(v)
+		}
+	}
+	return fmt.Errorf("%s missing from the workbook", name)
+}
+
+// unread returns the unreadable cells of row (1-based); rows must be asked
+// for in increasing order. It returns XML errors.
+func (s *cellScanner) unread(row int) ([]UnreadCell, error) {
+	for !s.done {
+		var se xml.StartElement
+		if s.pending != nil {
+			se = *s.pending
+			s.pending = nil
+		} else {
+			tok, err := s.dec.Token()
+			if errors.Is(err, io.EOF) {
+				s.done = true
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			t, ok := tok.(xml.StartElement)
+			if !ok || t.Name.Local != "row" {
+				continue
+			}
+			se = t.Copy()
+		}
+		n := s.row + 1
+		if v := attr(se, "r"); v != "" {
+			if _, err := fmt.Sscan(v, &n); err != nil {
+				return nil, fmt.Errorf("row attribute %q: %w", v, err)
+			}
+		}
+		if n > row {
+			s.pending = &se
+			return nil, nil
+		}
+		s.row = n
+		cells, err := s.rowCells()
+		if err != nil {
+			return nil, err
+		}
+		if n == row {
+			return cells, nil
+		}
+	}
+	return nil, nil
+}
+
+// rowCells reads a row element's cells up to its end.
+func (s *cellScanner) rowCells() ([]UnreadCell, error) {
+	var out []UnreadCell
+	col := 0
+	for {
+		tok, err := s.dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			if t.Name.Local == "row" {
+				return out, nil
+			}
+		case xml.StartElement:
+			if t.Name.Local != "c" {
+				continue
+			}
+			col++
+			if ref := attr(t, "r"); ref != "" {
+				c, _, err := excelize.CellNameToCoordinates(ref)
+				if err != nil {
+					return nil, err
+				}
+				col = c
+			}
+			var c struct {
+				F *struct {
+					Text string `xml:",chardata"`
+				} `xml:"f"`
+				V *string `xml:"v"`
+			}
+			if err := s.dec.DecodeElement(&c, &t); err != nil {
+				return nil, err
+			}
+			typ := attr(t, "t")
+			switch {
+			case typ == "e":
+				out = append(out, UnreadCell{Col: col - 1, Why: "an error value (such as #REF! or #N/A)", Formula: formulaText(c.F)})
+			case c.F != nil && (c.V == nil || *c.V == ""):
+				out = append(out, UnreadCell{Col: col - 1, Why: "a formula without a saved value (open the workbook in Excel or LibreOffice and save it, so that formulas are calculated)", Formula: formulaText(c.F)})
+			}
+		}
+	}
+}
+
+func formulaText(f *struct {
+	Text string `xml:",chardata"`
+}) string {
+	if f == nil {
+		return ""
+	}
+	return f.Text
+}
+
+func attr(se xml.StartElement, name string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (s *cellScanner) Close() error {
+	s.rc.Close()
+	return s.zf.Close()
+}
