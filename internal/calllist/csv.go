@@ -177,6 +177,7 @@ type CSVReader struct {
 	dialect    Dialect
 	header     []string
 	headerLine int
+	headerEnd  int // the header's last physical line
 	warnings   []string
 	line       int        // physical lines read from br
 	back       []physLine // lines to read again after a broken record
@@ -272,8 +273,11 @@ func OpenCSV(r io.ReadSeeker, enc string, comma rune) (*CSVReader, error) {
 	if rerr != nil {
 		return nil, fmt.Errorf("header: %v", rerr)
 	}
+	if allBlank(hdr.Fields) {
+		return nil, fmt.Errorf("line %d: the header line has no column names", hdr.Line)
+	}
 	cr.header = hdr.Fields
-	cr.headerLine = hdr.Line
+	cr.headerLine, cr.headerEnd = hdr.Line, hdr.End
 	return cr, nil
 }
 
@@ -484,7 +488,8 @@ type CSVWriter struct {
 
 // NewCSVWriter writes CSV to w in dialect d (encoding, BOM, a "sep=" first
 // line, delimiter, line ending). Characters the encoding cannot hold are
-// written as '?'. It returns write errors.
+// written as its replacement character (SUB, 0x1A, in Windows-1252). It
+// returns write errors.
 func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 	cw := &CSVWriter{dst: w, comm: d.Comma, crlf: d.CRLF}
 	if d.BOM {
