@@ -12,6 +12,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
 // encodeAs writes s in an encoding (with a byte order mark when bom).
@@ -407,6 +409,8 @@ func TestContactErrorsOmitValues(t *testing.T) {
 		{name: "phone in the consent column", row: []string{"Karen Ukendtsen", "", "22334455", "telefon", ""}, wantErr: "consent (column 3): not yes/no"},
 		{name: "cpr in the channel column", row: []string{"Karen Ukendtsen", "", "", "0101801234", ""}, wantErr: "channel (column 4): unknown channel"},
 		{name: "email in the purpose column", row: []string{"Karen Ukendtsen", "", "", "sms", "karen@example.invalid"}, wantErr: "purpose (column 5): unknown purpose"},
+		{name: "a byte the encoding leaves undefined in the name", row: []string{"S\uFFFDren Testesen", "22334455", "", "telefon", ""}, wantErr: "name (column 1): characters that could not be decoded"},
+		{name: "bytes that are not UTF-8 in the phone", row: []string{"Karen Ukendtsen", "2233\xF84455", "", "telefon", ""}, wantErr: "phone (column 2): characters that could not be decoded"},
 	}
 	m, err := MapColumns(header, nil)
 	if err != nil {
@@ -428,6 +432,73 @@ func TestContactErrorsOmitValues(t *testing.T) {
 				if v != "" && strings.Contains(err.Error(), v) {
 					t.Errorf("error %q contains the value %q", err, v)
 				}
+			}
+		})
+	}
+}
+
+func TestIdentifiesPerson(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  []string
+		want    bool
+		wantWhy string
+	}{
+		{name: "name and address", header: []string{"Navn", "Adresse"}, want: true},
+		{name: "first and last name with address", header: []string{"Fornavn", "Efternavn", "Vejnavn"}, want: true},
+		{name: "cpr alone", header: []string{"CPR-nr", "Telefon"}, want: true},
+		{name: "cvr alone (a business)", header: []string{"CVR", "Telefon"}, want: true},
+		{name: "phone and consent only", header: []string{"Telefon", "Samtykke"}, wantWhy: "no column holds a name, an address"},
+		{name: "e-mail only", header: []string{"E-mail"}, wantWhy: "no column holds a name, an address"},
+		{name: "name without address", header: []string{"Navn", "Telefon"}, wantWhy: "no address column"},
+		{name: "address without name", header: []string{"Adresse", "Postnr"}, wantWhy: "no name column"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := MapColumns(tc.header, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, why := m.IdentifiesPerson()
+			if ok != tc.want || !strings.Contains(why, tc.wantWhy) || (ok && why != "") {
+				t.Errorf("IdentifiesPerson() = %v, %q; want %v, %q", ok, why, tc.want, tc.wantWhy)
+			}
+		})
+	}
+}
+
+func TestResultColumns(t *testing.T) {
+	robinson := &pb.Finding{Reason: pb.Reason_REASON_ROBINSON_LIST, Decision: pb.Decision_DECISION_BLOCK, Detail: "on the Robinson list (current address)"}
+	consent := &pb.Finding{Reason: pb.Reason_REASON_CONSENT, Decision: pb.Decision_DECISION_ALLOW, Detail: "explicit consent to this sender"}
+	invalid := &pb.Finding{Reason: pb.Reason_REASON_INVALID_CPR, Decision: pb.Decision_DECISION_REVIEW, Detail: "personal number is not valid"}
+	tests := []struct {
+		name string
+		res  *pb.ScreeningResult
+		want [3]string
+	}{
+		{
+			name: "under consent the Robinson finding is listed, marked",
+			res: &pb.ScreeningResult{Decision: pb.Decision_DECISION_ALLOW, Reasons: []pb.Reason{pb.Reason_REASON_CONSENT},
+				Findings: []*pb.Finding{robinson, consent}},
+			want: [3]string{"ALLOW", "CONSENT", "explicit consent to this sender; [alone: BLOCK] on the Robinson list (current address)"},
+		},
+		{
+			name: "a block lists the weaker findings after its own",
+			res: &pb.ScreeningResult{Decision: pb.Decision_DECISION_BLOCK, Reasons: []pb.Reason{pb.Reason_REASON_ROBINSON_LIST, pb.Reason_REASON_INVALID_CPR},
+				Findings: []*pb.Finding{invalid, robinson, {Decision: pb.Decision_DECISION_ALLOW, Detail: "no active CPR marketing protection"}}},
+			want: [3]string{"BLOCK", "ROBINSON_LIST|INVALID_CPR", "on the Robinson list (current address); [alone: REVIEW] personal number is not valid; no active CPR marketing protection"},
+		},
+		{
+			name: "a finding without a detail is named by its reason, duplicates once",
+			res: &pb.ScreeningResult{Decision: pb.Decision_DECISION_REVIEW, Reasons: []pb.Reason{pb.Reason_REASON_STALE_DATA},
+				Findings: []*pb.Finding{{Reason: pb.Reason_REASON_STALE_DATA, Decision: pb.Decision_DECISION_REVIEW}, {Reason: pb.Reason_REASON_STALE_DATA, Decision: pb.Decision_DECISION_REVIEW}}},
+			want: [3]string{"REVIEW", "STALE_DATA", "STALE_DATA"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ResultColumns(tc.res); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
 	}
