@@ -78,11 +78,15 @@ type config struct {
 const usageText = `usage: robinscreen-screen [flags] CALLLIST.(csv|xlsx)
 
 Screens every row of a call list against a robinscreen server and writes
-CALLLIST.screened.(csv|xlsx) with the original columns plus decision,
-reasons and explanation. Columns are found from the header (Danish or
-English names); override with --col FIELD=COLUMN. Rows that cannot be read
-or screened are listed, by line number and reason, in CALLLIST.errors.csv.
-Every file written has mode 0600: they hold personal data.
+CALLLIST.screened.(csv|xlsx): one row for every input row, in order and
+blank rows included, with the original columns plus decision, reasons and
+explanation (every finding). Columns are found from the header (Danish or
+English names); override with --col FIELD=COLUMN. The CSV encoding is
+decided over the whole file first; a first line sep=X is honoured. Rows
+that cannot be read or screened get decision ERROR and are listed, by line
+number and reason, in CALLLIST.errors.csv. Files are written under a
+temporary name and renamed only when the run succeeds; every file written
+has mode 0600: they hold personal data.
 
 flags:
 `
@@ -107,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.inFormat, "input-format", "auto", "input format: auto (by extension), csv, xlsx")
 	fs.StringVar(&c.encoding, "encoding", "auto", "CSV input encoding: auto (decided over the whole file), utf-8, windows-1252, iso-8859-1, utf-16le, utf-16be")
 	fs.StringVar(&c.delimiter, "delimiter", "auto", "CSV delimiter: auto (a first line sep=X, else sniffed from the header), ';', ',', tab")
-	fs.StringVar(&c.sheet, "sheet", "", "XLSX worksheet (default the active one)")
+	fs.StringVar(&c.sheet, "sheet", "", "XLSX worksheet to read (default the active one; the summary names the others)")
 	fs.Var(c.cols, "col", "map a field to a column: FIELD=HEADER or FIELD=NUMBER (repeatable; FIELD= unmaps)")
 	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS 1.3 verified by the system roots (implied by --ca, --cert)")
 	fs.StringVar(&c.ca, "ca", "", "PEM file of CA certificates to trust (default: system roots)")
