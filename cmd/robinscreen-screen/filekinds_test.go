@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+
+	"github.com/robinscreen/robinscreen/internal/calllist"
 )
 
 // Call lists written the way Danish office programs write them. With
@@ -147,6 +151,11 @@ func fileKinds(t testing.TB) []fileKind {
 					t.Errorf("header %q: the sep line was not honoured", rows[0])
 				}
 			},
+		},
+		{
+			name: "a blank line before the header, lf endings", file: "forrest.csv",
+			make: write([]byte("\nnavn;adresse;postnr\nSøren Testesen;Fiktivvej 12, 2. tv;2100\n\nOle Nysen;Nyvej 5;2100\n")),
+			rows: []string{"Søren Testesen:BLOCK:ROBINSON_LIST", "::", "Ole Nysen:ALLOW:"},
 		},
 		{
 			name: "excel unicode text: utf-16le with bom, tabs", file: "unicode.txt",
@@ -307,6 +316,13 @@ func checkFileKinds(t *testing.T, addr string, run runner) {
 			if fk.check != nil {
 				fk.check(t, rows)
 			}
+			if filepath.Ext(out) != ".xlsx" {
+				// Output row N is input row N: the same lines start the
+				// header and every row, blank and broken ones included.
+				if got, want := lineStarts(t, out), lineStarts(t, in); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("output rows start on lines %v\ninput rows start on lines  %v", got, want)
+				}
+			}
 		})
 	}
 }
@@ -320,4 +336,34 @@ func TestFileKinds(t *testing.T) {
 		code := run(context.Background(), args, &stderr)
 		return code, stderr.String()
 	})
+}
+
+// lineStarts reads a CSV file and returns the line the header starts on,
+// then the line every row after it starts on (broken lines included).
+func lineStarts(t testing.TB, path string) []int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := calllist.OpenCSV(f, calllist.EncodingAuto, 0)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	starts := []int{r.HeaderLine()}
+	for {
+		rec, rerr, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return starts
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rerr != nil {
+			starts = append(starts, rerr.Line)
+			continue
+		}
+		starts = append(starts, rec.Line)
+	}
 }
