@@ -293,6 +293,9 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", cfg.input, err)
 		}
+		if cfg.sheet != "" {
+			fmt.Fprintf(stderr, "robinscreen-screen: %s: warning: --sheet applies to XLSX workbooks only; ignored\n", cfg.input)
+		}
 		for _, w := range cr.Warnings() {
 			fmt.Fprintf(stderr, "robinscreen-screen: %s: warning: %s\n", cfg.input, w)
 		}
@@ -564,8 +567,8 @@ func (s *screenRun) run(ctx context.Context) error {
 		}
 		contact, ch, purpose, err := s.mapping.Contact(rec.Fields, strconv.Itoa(rec.Line))
 		if err != nil {
-			r.err = err.Error()
-			if err := s.reportError(rec.Line, r.err, strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
+			r.err = "not screened: " + err.Error()
+			if err := s.reportError(rec.Line, err.Error(), strings.Join(rec.Fields, string(s.dialect.Comma))); err != nil {
 				return clients.Item{}, err
 			}
 			return clients.Item{Tag: r}, nil

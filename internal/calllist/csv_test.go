@@ -191,6 +191,10 @@ func TestCSVReader(t *testing.T) {
 		{
 			name: "empty file", in: "", wantErr: "the file is empty",
 		},
+		{
+			name: "macintosh csv: lines ending in a carriage return alone", in: cp1252("navn;by\rSøren;Kø\rÅse;Århus\r"),
+			wantErr: "carriage return alone",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -42,6 +42,8 @@ type scan struct {
 	// firstMultibyte the first line holding a valid UTF-8 sequence of more
 	// than one byte (0: none).
 	firstInvalid, firstMultibyte int
+	// cr and lf count the '\r' and '\n' bytes.
+	cr, lf int64
 }
 
 // scanChunk is how much of the file the scan reads at a time.
@@ -105,7 +107,10 @@ func scanFile(r io.Reader) (scan, error) {
 			if s.firstInvalid == 0 || s.firstMultibyte == 0 {
 				s.checkUTF8(data[:end], line)
 			}
-			line += bytes.Count(data[:end], []byte{'\n'})
+			nl := bytes.Count(data[:end], []byte{'\n'})
+			line += nl
+			s.lf += int64(nl)
+			s.cr += int64(bytes.Count(data[:end], []byte{'\r'}))
 			off += int64(n)
 			s.size += int64(n)
 			carry = copy(buf, data[end:])
@@ -210,6 +215,10 @@ func (s *scan) utf16Order() string {
 func (s *scan) decide(enc string) (string, bool, []string, error) {
 	if s.zip {
 		return "", false, nil, &EncodingError{Msg: "this is a zip archive, not a CSV text file: an XLSX workbook? Name it .xlsx or give --input-format xlsx"}
+	}
+	if s.cr > 0 && s.lf == 0 {
+		// Read as one line, every row would vanish into the header.
+		return "", false, nil, &EncodingError{Msg: "the lines end in a carriage return alone (the old Macintosh CSV format): save the file as \"CSV (semicolon separated)\" or \"CSV UTF-8\""}
 	}
 	if enc == EncodingAuto || enc == "" {
 		switch {
