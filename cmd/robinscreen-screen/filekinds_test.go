@@ -59,8 +59,9 @@ func fillerRows(n int) string {
 // a string starting with "=" is written as a formula without a saved value
 // (as programs other than Excel and LibreOffice write them).
 type xlsxSheet struct {
-	name string
-	rows [][]string
+	name   string
+	rows   [][]string
+	merges [][2]string // ranges of merged cells, e.g. {"B2", "B3"}
 }
 
 func writeWorkbook(t testing.TB, path string, active int, sheets ...xlsxSheet) {
@@ -90,6 +91,13 @@ func writeWorkbook(t testing.TB, path string, active int, sheets ...xlsxSheet) {
 				if err != nil {
 					t.Fatal(err)
 				}
+			}
+		}
+	}
+	for _, sh := range sheets {
+		for _, m := range sh.merges {
+			if err := f.MergeCell(sh.name, m[0], m[1]); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -220,6 +228,20 @@ func fileKinds(t testing.TB) []fileKind {
 			rows:   []string{":ERROR:", "::", "Ole:ALLOW:", "Søren:BLOCK:ROBINSON_LIST"},
 			expl:   map[int]string{1: "first_name (column 1) is a formula without a saved value"},
 			stderr: []string{`worksheet "Kunder"; not read: "Noter"`, "1 cells in columns not screened are formulas"},
+		},
+		{
+			name: "xlsx: a surname merged over two rows is not read as empty on the second", file: "flettet.xlsx",
+			make: func(t testing.TB, p string) {
+				writeWorkbook(t, p, 0, xlsxSheet{name: "Ark1", rows: [][]string{
+					{"Fornavn", "Efternavn", "Adresse", "Postnr"},
+					{"Anna Bolette", "Demosen", "Prøvestien 4", "8000"},
+					{"Anna Bolette", "", "Prøvestien 4", "8000"},
+					{"Ole", "Nysen", "Nyvej 5", "2100"},
+				}, merges: [][2]string{{"B2", "B3"}}})
+			},
+			exit: 1,
+			rows: []string{"Anna Bolette:BLOCK:ROBINSON_LIST", "Anna Bolette:ERROR:", "Ole:ALLOW:"},
+			expl: map[int]string{2: "last_name (column 2) is part of merged cells whose value is in B2"},
 		},
 		{
 			name: "xlsx: --sheet picks the sheet, the others are named", file: "ark.xlsx",

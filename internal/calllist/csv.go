@@ -136,6 +136,9 @@ type UnreadCell struct {
 	Why string
 	// Formula is the cell's formula (without "="), when it has one.
 	Formula string
+	// Merged tells that the cell lies in a range of merged cells without
+	// being its top-left cell (which alone holds the range's value).
+	Merged bool
 }
 
 // Record is one row of a call list.
@@ -151,8 +154,9 @@ type Record struct {
 	// line, a line of delimiters only, an empty worksheet row.
 	Blank bool
 	// Unread lists the cells whose value could not be read (XLSX: a
-	// formula without a saved value, whose field is "", or an error value
-	// such as #REF!, whose field is the error code).
+	// formula without a saved value, whose field is "", an error value
+	// such as #REF!, whose field is the error code, or an empty cell under
+	// merged cells).
 	Unread []UnreadCell
 }
 

@@ -18,6 +18,7 @@ type XLSXReader struct {
 	f          *excelize.File
 	rows       *excelize.Rows
 	cells      *cellScanner
+	merges     mergeTracker
 	header     []string
 	headerLine int
 	row        int
@@ -65,7 +66,14 @@ func OpenXLSX(path, sheet string) (*XLSXReader, error) {
 		f.Close()
 		return nil, fmt.Errorf("worksheet %q: cannot check its cells for formulas: %w", sheet, err)
 	}
-	x := &XLSXReader{f: f, rows: rows, cells: cells, Sheet: sheet}
+	merges, err := mergedRanges(path, sheet)
+	if err != nil {
+		cells.Close()
+		rows.Close()
+		f.Close()
+		return nil, fmt.Errorf("worksheet %q: cannot read its merged cells: %w", sheet, err)
+	}
+	x := &XLSXReader{f: f, rows: rows, cells: cells, merges: mergeTracker{ranges: merges}, Sheet: sheet}
 	for _, s := range list {
 		if s != sheet {
 			x.OtherSheets = append(x.OtherSheets, s)
@@ -91,9 +99,11 @@ func OpenXLSX(path, sheet string) (*XLSXReader, error) {
 		if rec.Blank {
 			continue
 		}
-		if len(rec.Unread) > 0 {
-			x.Close()
-			return nil, fmt.Errorf("worksheet %q, row %d (the header): column %d is %s", sheet, rec.Line, rec.Unread[0].Col+1, rec.Unread[0].Why)
+		for _, u := range rec.Unread {
+			if !u.Merged { // a header cell under a merge is an unnamed column
+				x.Close()
+				return nil, fmt.Errorf("worksheet %q, row %d (the header): column %d is %s", sheet, rec.Line, u.Col+1, u.Why)
+			}
 		}
 		x.header = rec.Fields
 		// Cells right of the header's last named column still belong to
@@ -123,13 +133,30 @@ func (x *XLSXReader) next() (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("row %d: %w", x.row, err)
 	}
+	// A cell covered by a merged range reads empty; it is unread only
+	// when it is: a value there (which Excel hides) is the row's own.
+	for _, u := range x.merges.covered(x.row) {
+		if u.Col >= len(cols) || strings.TrimSpace(cols[u.Col]) == "" {
+			unread = append(unread, u)
+		}
+	}
 	for _, u := range unread {
 		for len(cols) <= u.Col {
 			cols = append(cols, "")
 		}
 	}
 	rec := Record{Line: x.row, End: x.row, Fields: cols, Unread: unread}
-	rec.Blank = allBlank(cols) && len(unread) == 0
+	// A row that is empty but for merged cells reaching into it is blank
+	// (a merged title, say); a formula or an error value is not.
+	rec.Blank = allBlank(cols)
+	for _, u := range unread {
+		if !u.Merged {
+			rec.Blank = false
+		}
+	}
+	if rec.Blank {
+		rec.Unread = nil
+	}
 	return rec, nil
 }
 

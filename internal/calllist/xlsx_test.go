@@ -18,7 +18,8 @@ import (
 // <sheetData> XML: cells as other programs write them (formulas with and
 // without saved values, error values, rows without numbers), which
 // excelize's own writer does not produce.
-func rawWorkbook(t *testing.T, path string, sheets []string, data map[string]string) {
+// after is XML placed after </sheetData> (merged cells).
+func rawWorkbook(t *testing.T, path string, sheets []string, data map[string]string, after string) {
 	t.Helper()
 	f := excelize.NewFile()
 	for i, s := range sheets {
@@ -66,7 +67,7 @@ func rawWorkbook(t *testing.T, path string, sheets []string, data map[string]str
 			t.Fatal(err)
 		}
 		if d, ok := parts[e.Name]; ok {
-			b = sheetData.ReplaceAll(b, []byte("<sheetData>"+d+"</sheetData>"))
+			b = sheetData.ReplaceAll(b, []byte("<sheetData>"+d+"</sheetData>"+after))
 			b = regexp.MustCompile(`<dimension ref="[^"]*"\s*/?>(</dimension>)?`).ReplaceAll(b, nil)
 		}
 		w, err := zw.Create(e.Name)
@@ -92,6 +93,7 @@ func TestXLSXReader(t *testing.T) {
 		name      string
 		sheets    []string
 		data      string // sheetData of the first sheet
+		after     string // XML after it (merged cells)
 		sheet     string // --sheet
 		wantRows  []string
 		wantOther []string
@@ -136,6 +138,15 @@ func TestXLSXReader(t *testing.T) {
 			wantOther: []string{"Forside", "Noter"},
 		},
 		{
+			name: "merged cells: only the top-left one holds the value",
+			data: `<row r="1">` + inl("A1", "Fornavn") + inl("B1", "Efternavn") + inl("C1", "Note") + `</row>` +
+				`<row r="2">` + inl("A2", "Anna") + inl("B2", "Demosen") + `</row><row r="3">` + inl("A3", "Jens") + `</row>` +
+				`<row r="4">` + inl("A4", "Ole") + inl("B4", "Nysen") + `</row><row r="5"/><row r="6">` + inl("A6", "Bo") + inl("B6", "Ukendt") + `</row>`,
+			after: `<mergeCells count="3"><mergeCell ref="B2:B3"/><mergeCell ref="A5:C5"/><mergeCell ref="C1:D1"/></mergeCells>`,
+			// The merged header C1:D1 gives an unnamed fourth column.
+			wantRows: []string{"2:Anna|Demosen||", "3:Jens||| unread 2 [=: part of merged cells whose value is in B2]", "4:Ole|Nysen||", "5:(blank)", "6:Bo|Ukendt||"},
+		},
+		{
 			name:    "a header cell that cannot be read is refused",
 			data:    `<row r="1"><c r="A1"><f>"Navn"</f></c></row>`,
 			wantErr: "row 1 (the header): column 1 is a formula without a saved value",
@@ -158,7 +169,7 @@ func TestXLSXReader(t *testing.T) {
 				data["Liste"] = `<row r="1">` + inl("A1", "Navn") + `</row>`
 			}
 			p := filepath.Join(t.TempDir(), "liste.xlsx")
-			rawWorkbook(t, p, sheets, data)
+			rawWorkbook(t, p, sheets, data, tc.after)
 			x, err := OpenXLSX(p, tc.sheet)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -217,4 +218,89 @@ func attr(se xml.StartElement, name string) string {
 func (s *cellScanner) Close() error {
 	s.rc.Close()
 	return s.zf.Close()
+}
+
+// mergeRange is a range of merged cells, 1-based and inclusive.
+type mergeRange struct{ c1, r1, c2, r2 int }
+
+// maxMerges bounds how many merged ranges a worksheet may have.
+const maxMerges = 100000
+
+// mergedRanges reads the merged ranges of sheet (the <mergeCells> element
+// after the sheet's rows), streaming past the rows. Only the top-left cell
+// of a range holds its value; the others read as empty. It returns errors
+// reading the workbook, and one for more than maxMerges ranges.
+func mergedRanges(file, sheet string) ([]mergeRange, error) {
+	s, err := openCellScanner(file, sheet)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var out []mergeRange
+	for {
+		tok, err := s.dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch se.Name.Local {
+		case "sheetData":
+			if err := s.dec.Skip(); err != nil {
+				return nil, err
+			}
+		case "mergeCell":
+			from, to, _ := strings.Cut(attr(se, "ref"), ":")
+			if to == "" {
+				to = from
+			}
+			c1, r1, err1 := excelize.CellNameToCoordinates(from)
+			c2, r2, err2 := excelize.CellNameToCoordinates(to)
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, fmt.Errorf("merged cells %q: %w", attr(se, "ref"), err)
+			}
+			if len(out) == maxMerges {
+				return nil, fmt.Errorf("more than %d ranges of merged cells", maxMerges)
+			}
+			out = append(out, mergeRange{min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].r1 < out[j].r1 })
+	return out, nil
+}
+
+// mergeTracker yields, row by row in increasing order, the cells that lie
+// in a merged range without being its top-left cell.
+type mergeTracker struct {
+	ranges []mergeRange // sorted by r1, not yet active
+	active []mergeRange
+}
+
+func (m *mergeTracker) covered(row int) []UnreadCell {
+	for len(m.ranges) > 0 && m.ranges[0].r1 <= row {
+		m.active = append(m.active, m.ranges[0])
+		m.ranges = m.ranges[1:]
+	}
+	var out []UnreadCell
+	keep := m.active[:0]
+	for _, r := range m.active {
+		if r.r2 < row {
+			continue
+		}
+		keep = append(keep, r)
+		for c := r.c1; c <= r.c2; c++ {
+			if c == r.c1 && row == r.r1 {
+				continue
+			}
+			cell, _ := excelize.CoordinatesToCellName(r.c1, r.r1)
+			out = append(out, UnreadCell{Col: c - 1, Merged: true, Why: fmt.Sprintf("part of merged cells whose value is in %s (unmerge them and fill in the value on every row)", cell)})
+		}
+	}
+	m.active = keep
+	return out
 }
