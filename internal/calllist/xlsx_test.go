@@ -210,3 +210,77 @@ func TestXLSXReader(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkXLSXReader reads a 20,000-row worksheet through XLSXReader
+// (excelize's rows, plus the passes that find formulas without a value,
+// error values and merged cells) and, for comparison, through excelize's
+// row iterator alone.
+func BenchmarkXLSXReader(b *testing.B) {
+	const n = 20000
+	p := filepath.Join(b.TempDir(), "liste.xlsx")
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for r := 1; r <= n; r++ {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		row := []any{"Navn", "Adresse", "Postnr", "By", "Telefon", "Samtykke"}
+		if r > 1 {
+			row = []any{fmt.Sprintf("Kunde %d", r), fmt.Sprintf("Nyvej %d", r%90+1), 2100, "København Ø", 11223344 + r, "nej"}
+		}
+		if err := sw.SetRow(cell, row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(p); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.Run("XLSXReader", func(b *testing.B) {
+		for b.Loop() {
+			x, err := OpenXLSX(p, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows := 1
+			for {
+				if _, _, err := x.Read(); err != nil {
+					if !errors.Is(err, io.EOF) {
+						b.Fatal(err)
+					}
+					break
+				}
+				rows++
+			}
+			x.Close()
+			if rows != n {
+				b.Fatalf("%d rows, want %d", rows, n)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+	b.Run("excelize-rows-only", func(b *testing.B) {
+		for b.Loop() {
+			f, err := excelize.OpenFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows, err := f.Rows("Sheet1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				if _, err := rows.Columns(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rows.Close()
+			f.Close()
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
+}

@@ -2,12 +2,15 @@ package calllist
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -115,7 +118,7 @@ func (s *cellScanner) unread(row int) ([]UnreadCell, error) {
 			se = *s.pending
 			s.pending = nil
 		} else {
-			tok, err := s.dec.Token()
+			tok, err := s.dec.RawToken()
 			if errors.Is(err, io.EOF) {
 				s.done = true
 				break
@@ -131,7 +134,8 @@ func (s *cellScanner) unread(row int) ([]UnreadCell, error) {
 		}
 		n := s.row + 1
 		if v := attr(se, "r"); v != "" {
-			if _, err := fmt.Sscan(v, &n); err != nil {
+			var err error
+			if n, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("row attribute %q: %w", v, err)
 			}
 		}
@@ -151,59 +155,67 @@ func (s *cellScanner) unread(row int) ([]UnreadCell, error) {
 	return nil, nil
 }
 
-// rowCells reads a row element's cells up to its end.
+// rowCells reads a row element's cells up to its end (raw tokens: no
+// reflection, no namespace work, for speed).
 func (s *cellScanner) rowCells() ([]UnreadCell, error) {
 	var out []UnreadCell
 	col := 0
+	var (
+		inCell, hasF, hasV bool
+		in                 string // "f" or "v" while inside one
+		typ                string
+		f, v               []byte
+	)
 	for {
-		tok, err := s.dec.Token()
+		tok, err := s.dec.RawToken()
 		if err != nil {
 			return nil, err
 		}
 		switch t := tok.(type) {
-		case xml.EndElement:
-			if t.Name.Local == "row" {
-				return out, nil
-			}
 		case xml.StartElement:
-			if t.Name.Local != "c" {
-				continue
-			}
-			col++
-			if ref := attr(t, "r"); ref != "" {
-				c, _, err := excelize.CellNameToCoordinates(ref)
-				if err != nil {
-					return nil, err
+			switch t.Name.Local {
+			case "c":
+				inCell, hasF, hasV, in, f, v = true, false, false, "", f[:0], v[:0]
+				typ = attr(t, "t")
+				col++
+				if ref := attr(t, "r"); ref != "" {
+					c, _, err := excelize.CellNameToCoordinates(ref)
+					if err != nil {
+						return nil, err
+					}
+					col = c
 				}
-				col = c
+			case "f":
+				hasF, in = inCell, "f"
+			case "v":
+				hasV, in = inCell, "v"
+			default:
+				in = ""
 			}
-			var c struct {
-				F *struct {
-					Text string `xml:",chardata"`
-				} `xml:"f"`
-				V *string `xml:"v"`
+		case xml.CharData:
+			switch in {
+			case "f":
+				f = append(f, t...)
+			case "v":
+				v = append(v, t...)
 			}
-			if err := s.dec.DecodeElement(&c, &t); err != nil {
-				return nil, err
-			}
-			typ := attr(t, "t")
-			switch {
-			case typ == "e":
-				out = append(out, UnreadCell{Col: col - 1, Why: "an error value (such as #REF! or #N/A)", Formula: formulaText(c.F)})
-			case c.F != nil && (c.V == nil || *c.V == ""):
-				out = append(out, UnreadCell{Col: col - 1, Why: "a formula without a saved value (open the workbook in Excel or LibreOffice and save it, so that formulas are calculated)", Formula: formulaText(c.F)})
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "row":
+				return out, nil
+			case "f", "v":
+				in = ""
+			case "c":
+				inCell = false
+				switch {
+				case typ == "e":
+					out = append(out, UnreadCell{Col: col - 1, Why: "an error value (such as #REF! or #N/A)", Formula: string(f)})
+				case hasF && (!hasV || len(v) == 0):
+					out = append(out, UnreadCell{Col: col - 1, Why: "a formula without a saved value (open the workbook in Excel or LibreOffice and save it, so that formulas are calculated)", Formula: string(f)})
+				}
 			}
 		}
 	}
-}
-
-func formulaText(f *struct {
-	Text string `xml:",chardata"`
-}) string {
-	if f == nil {
-		return ""
-	}
-	return f.Text
 }
 
 func attr(se xml.StartElement, name string) string {
@@ -226,52 +238,84 @@ type mergeRange struct{ c1, r1, c2, r2 int }
 // maxMerges bounds how many merged ranges a worksheet may have.
 const maxMerges = 100000
 
-// mergedRanges reads the merged ranges of sheet (the <mergeCells> element
-// after the sheet's rows), streaming past the rows. Only the top-left cell
-// of a range holds its value; the others read as empty. It returns errors
-// reading the workbook, and one for more than maxMerges ranges.
+// mergedRanges reads the merged ranges of sheet: the <mergeCells> element
+// that follows the sheet's rows. The rows are passed over as bytes, looking
+// for the end tag of sheetData ("</" cannot occur in text, so only markup
+// matches); the rest of the part, small, is searched for mergeCell
+// references. Only the top-left cell of a range holds its value; the
+// others read as empty. It returns errors reading the workbook, and one for
+// more than maxMerges ranges.
 func mergedRanges(file, sheet string) ([]mergeRange, error) {
 	s, err := openCellScanner(file, sheet)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
+	rest, err := afterSheetData(s.rc)
+	if err != nil {
+		return nil, err
+	}
 	var out []mergeRange
+	for _, m := range mergeCellRef.FindAllSubmatch(rest, -1) {
+		from, to, _ := strings.Cut(string(m[1]), ":")
+		if to == "" {
+			to = from
+		}
+		c1, r1, err1 := excelize.CellNameToCoordinates(from)
+		c2, r2, err2 := excelize.CellNameToCoordinates(to)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("merged cells %q: %w", m[1], err)
+		}
+		if len(out) == maxMerges {
+			return nil, fmt.Errorf("more than %d ranges of merged cells", maxMerges)
+		}
+		out = append(out, mergeRange{min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].r1 < out[j].r1 })
+	return out, nil
+}
+
+var (
+	sheetDataEnd = regexp.MustCompile(`</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData\s*/>`)
+	mergeCellRef = regexp.MustCompile(`<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*["']([^"']*)["']`)
+)
+
+// maxTail bounds what follows the rows of a worksheet (merged cells,
+// conditional formats, page setup).
+const maxTail = 64 << 20
+
+// afterSheetData reads r past the end of its sheetData element (an end
+// tag, or an empty element) and returns at most maxTail bytes of what
+// follows; nil when there is no sheetData.
+func afterSheetData(r io.Reader) ([]byte, error) {
+	const chunk = 256 << 10
+	buf := make([]byte, 0, chunk+256)
 	for {
-		tok, err := s.dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
+		n := len(buf)
+		buf = buf[:n+chunk]
+		k, err := io.ReadFull(r, buf[n:])
+		buf = buf[:n+k]
+		if bytes.Contains(buf, []byte("sheetData")) {
+			if loc := sheetDataEnd.FindIndex(buf); loc != nil {
+				rest := append([]byte(nil), buf[loc[1]:]...)
+				tail, err := io.ReadAll(io.LimitReader(r, maxTail))
+				if err != nil {
+					return nil, err
+				}
+				return append(rest, tail...), nil
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch se.Name.Local {
-		case "sheetData":
-			if err := s.dec.Skip(); err != nil {
-				return nil, err
-			}
-		case "mergeCell":
-			from, to, _ := strings.Cut(attr(se, "ref"), ":")
-			if to == "" {
-				to = from
-			}
-			c1, r1, err1 := excelize.CellNameToCoordinates(from)
-			c2, r2, err2 := excelize.CellNameToCoordinates(to)
-			if err := errors.Join(err1, err2); err != nil {
-				return nil, fmt.Errorf("merged cells %q: %w", attr(se, "ref"), err)
-			}
-			if len(out) == maxMerges {
-				return nil, fmt.Errorf("more than %d ranges of merged cells", maxMerges)
-			}
-			out = append(out, mergeRange{min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)})
-		}
+		// Keep a tail long enough to hold an end tag cut in two.
+		keep := min(len(buf), 256)
+		copy(buf, buf[len(buf)-keep:])
+		buf = buf[:keep]
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].r1 < out[j].r1 })
-	return out, nil
 }
 
 // mergeTracker yields, row by row in increasing order, the cells that lie
