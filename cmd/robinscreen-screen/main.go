@@ -350,9 +350,15 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 	if s.outFmt != "csv" && s.outFmt != "xlsx" {
 		return s, fmt.Errorf("--format %q: want auto, csv or xlsx", cfg.format)
 	}
+	outExt := "." + s.outFmt
+	if inFmt == "csv" && s.outFmt == "csv" && ext != "" {
+		// Keep the extension: Excel's "Unicode text" is a .txt file, and
+		// opens as one again.
+		outExt = filepath.Ext(cfg.input)
+	}
 	s.outPath = cfg.out
 	if s.outPath == "" {
-		s.outPath = base + ".screened." + s.outFmt
+		s.outPath = base + ".screened" + outExt
 	}
 	s.width = len(s.in.Header())
 	s.header = append(append([]string(nil), s.in.Header()...), calllist.OutputColumns(s.in.Header())...)
@@ -362,7 +368,7 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 	if cfg.split {
 		s.split = map[pb.Decision]rowWriter{}
 		for d, name := range map[pb.Decision]string{pb.Decision_DECISION_ALLOW: "allowed", pb.Decision_DECISION_BLOCK: "blocked", pb.Decision_DECISION_REVIEW: "review"} {
-			if s.split[d], err = s.create(base + "." + name + "." + s.outFmt); err != nil {
+			if s.split[d], err = s.create(base + "." + name + outExt); err != nil {
 				return s, err
 			}
 		}
