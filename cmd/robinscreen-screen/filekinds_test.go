@@ -227,7 +227,7 @@ func fileKinds(t testing.TB) []fileKind {
 			exit:   1,
 			rows:   []string{":ERROR:", "::", "Ole:ALLOW:", "Søren:BLOCK:ROBINSON_LIST"},
 			expl:   map[int]string{1: "first_name (column 1) is a formula without a saved value"},
-			stderr: []string{`worksheet "Kunder"; not read: "Noter"`, "1 cells in columns not screened are formulas"},
+			stderr: []string{`worksheet "Kunder"; not read: "Noter"`, "1 cell in columns that are not screened could not be read"},
 		},
 		{
 			name: "xlsx: a surname merged over two rows is not read as empty on the second", file: "flettet.xlsx",

@@ -683,7 +683,7 @@ func (s *screenRun) write(w rowWriter, fields []string, formulas map[int]string)
 func (s *screenRun) summary(w io.Writer) {
 	el := time.Since(s.start)
 	n := s.written.Load()
-	fmt.Fprintf(w, "robinscreen-screen: %d rows, each written back in place, in %s (%.0f rows/s)\n", n, el.Round(time.Millisecond), float64(n)/max(el.Seconds(), 1e-9))
+	fmt.Fprintf(w, "robinscreen-screen: %s, each written back in place, in %s (%.0f rows/s)\n", plural(n, "row"), el.Round(time.Millisecond), float64(n)/max(el.Seconds(), 1e-9))
 	if s.sheet != "" {
 		fmt.Fprintf(w, "  worksheet: %q%s\n", s.sheet, otherSheets(s.others))
 	}
@@ -729,14 +729,22 @@ func (s *screenRun) summary(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  output: %s\n", s.outPath)
 	if u := s.otherUnread.Load(); u > 0 {
-		fmt.Fprintf(w, "  %d cells in columns not screened are formulas without a saved value or error values (kept as formulas in the output)\n", u)
+		fmt.Fprintf(w, "  %s in columns that are not screened could not be read (formulas without a saved value, error values, cells under merged cells); formulas are written back as formulas\n", plural(u, "cell"))
 	}
 	if u := s.unreadable.Load(); u+s.failed > 0 {
-		fmt.Fprintf(w, "  %d rows could not be read or screened (decision ERROR in the output, each with its reason): see %s\n", s.failed, s.errsPath)
+		fmt.Fprintf(w, "  %s could not be read or screened (decision ERROR in the output, each with its reason): see %s\n", plural(s.failed, "row"), s.errsPath)
 	}
 	if s.noIdentity != "" {
 		fmt.Fprintf(w, "  warning: no column can identify a person: %s\n", s.noIdentity)
 	}
+}
+
+// plural is "1 row", "2 rows".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // countingReader counts the bytes read, for the progress bar; a seek (to
