@@ -161,7 +161,9 @@ type Record struct {
 }
 
 // CSVReader reads records from a CSV file with RFC 4180 quoting (quoted
-// fields may hold delimiters, doubled quotes and newlines).
+// fields may hold delimiters, doubled quotes and newlines). A field written
+// ="TEXT" (which exporters write so that Excel keeps leading zeros) reads
+// as TEXT.
 //
 // Every physical line after the header comes back exactly once, in order:
 // as part of a Record (a blank line is a Record with Blank set), or as a
@@ -393,6 +395,11 @@ func (r *CSVReader) readRecord(want int) (Record, *RowError, error) {
 		for j < len(line) && (line[j] == ' ' || (line[j] == '\t' && comma != '\t')) {
 			j++
 		}
+		if j+1 < len(line) && line[j] == '=' && line[j+1] == '"' {
+			// ="0101801234": how exporters keep Excel from reading a
+			// number into text with leading zeros. The text is the value.
+			j++
+		}
 		if j < len(line) && line[j] == '"' {
 			// Quoted field.
 			i = j + 1
@@ -488,6 +495,8 @@ type CSVWriter struct {
 	comm rune
 	crlf bool
 	buf  []byte
+	// wrote tells that a line was written (a sep line included).
+	wrote bool
 }
 
 // NewCSVWriter writes CSV to w in dialect d (encoding, BOM, a "sep=" first
@@ -521,6 +530,7 @@ func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 		if _, err := cw.bw.WriteString("sep=" + string(cw.comm) + cw.eol()); err != nil {
 			return nil, err
 		}
+		cw.wrote = true
 	}
 	return cw, nil
 }
@@ -539,6 +549,7 @@ func (w *CSVWriter) Skip(n int) error {
 		if _, err := w.bw.WriteString(w.eol()); err != nil {
 			return err
 		}
+		w.wrote = true
 	}
 	return nil
 }
@@ -547,11 +558,14 @@ func (w *CSVWriter) Skip(n int) error {
 // errors.
 func (w *CSVWriter) Write(fields []string) error {
 	b := w.buf[:0]
+	// A first line starting sep= would read back as a delimiter line.
+	sepLike := !w.wrote && len(fields) > 0 && len(fields[0]) >= 4 && strings.EqualFold(fields[0][:4], "sep=")
+	w.wrote = true
 	for i, f := range fields {
 		if i > 0 {
 			b = utf8.AppendRune(b, w.comm)
 		}
-		if f == "" || !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
+		if f == "" || !(i == 0 && sepLike) && !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
 			b = append(b, f...)
 			continue
 		}

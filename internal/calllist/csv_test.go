@@ -142,6 +142,11 @@ func TestCSVReader(t *testing.T) {
 			wantRows:    []string{"2:x\ny|say \"hi\"", "4:z|w"},
 		},
 		{
+			name: "excel text fields =\"...\" keep leading zeros", in: "navn;cpr;postnr\r\nSøren;=\"0101801234\";=\"0800\"\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';', CRLF: true},
+			wantRows:    []string{"2:Søren|0101801234|0800"},
+		},
+		{
 			name: "unclosed quote swallowing lines is resynchronised", in: "a;b\n1;\"open\n2;x\n3;\"y\"\n4;z\n",
 			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';'},
 			wantRows:    []string{"3:2|x", "4:3|y", "5:4|z"},

@@ -31,6 +31,7 @@ func FuzzCSVReader(f *testing.F) {
 		"navn;by\nS\xC3\xB8ren;K\xF8\n",
 		"\xFF\xFEn\x00;\x00b\x00\r\x00\n\x00x\x00;\x00\xF8\x00\n\x00",
 		"\x00n\x00;\x00b\x00\n\x00x\x00;\x00y",
+		"navn;cpr\r\nA;=\"0101801234\"\r\nB;=x\r\n",
 		"PK\x03\x04",
 		"",
 	}
