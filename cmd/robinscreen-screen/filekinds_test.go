@@ -227,7 +227,7 @@ func fileKinds(t testing.TB) []fileKind {
 			exit:   1,
 			rows:   []string{":ERROR:", "::", "Ole:ALLOW:", "Søren:BLOCK:ROBINSON_LIST"},
 			expl:   map[int]string{1: "first_name (column 1) is a formula without a saved value"},
-			stderr: []string{`worksheet "Kunder"; not read: "Noter"`, "1 cell in columns that are not screened could not be read"},
+			stderr: []string{`worksheet "Kunder"; not read: "Noter" (holds data)`, "1 cell in columns that are not screened could not be read"},
 		},
 		{
 			name: "xlsx: a surname merged over two rows is not read as empty on the second", file: "flettet.xlsx",
@@ -248,11 +248,13 @@ func fileKinds(t testing.TB) []fileKind {
 			make: func(t testing.TB, p string) {
 				writeWorkbook(t, p, 0,
 					xlsxSheet{name: "Forside", rows: [][]string{{"Kampagne forår"}}},
-					xlsxSheet{name: "Liste", rows: [][]string{{"Navn", "Adresse", "Postnr"}, {"Søren Testesen", "Fiktivvej 12, 2. tv", "2100"}}})
+					xlsxSheet{name: "Liste", rows: [][]string{{"Navn", "Adresse", "Postnr"}, {"Søren Testesen", "Fiktivvej 12, 2. tv", "2100"}}},
+					xlsxSheet{name: "Gammel liste", rows: [][]string{{"Navn"}, {"Ole Nysen"}, {"Bo Ukendt"}}},
+					xlsxSheet{name: "Tom"})
 			},
 			args:   []string{"--sheet", "Liste"},
 			rows:   []string{"Søren Testesen:BLOCK:ROBINSON_LIST"},
-			stderr: []string{`worksheet: "Liste"; not read: "Forside"`},
+			stderr: []string{`worksheet: "Liste"; not read: "Forside" (holds data), "Gammel liste" (holds data), "Tom" (empty) (choose with --sheet)`},
 		},
 		{
 			name: "xlsx: an unknown --sheet is refused naming the sheets", file: "ark2.xlsx",

@@ -309,7 +309,15 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 		s.in = xr
 		s.dialect = calllist.Dialect{Encoding: calllist.EncodingUTF8, BOM: true, Comma: ';', CRLF: true}
 		s.size = int64(xr.TotalRows)
-		s.sheet, s.others = xr.Sheet, xr.OtherSheets
+		s.sheet = xr.Sheet
+		for i, o := range xr.OtherSheets {
+			if xr.OtherHasData[i] {
+				o = strconv.Quote(o) + " (holds data)"
+			} else {
+				o = strconv.Quote(o) + " (empty)"
+			}
+			s.others = append(s.others, o)
+		}
 		fmt.Fprintf(stderr, "robinscreen-screen: %s: worksheet %q%s\n", cfg.input, s.sheet, otherSheets(s.others))
 	default:
 		return s, fmt.Errorf("--input-format %q: want auto, csv or xlsx", inFmt)
@@ -382,16 +390,13 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 	return s, nil
 }
 
-// otherSheets names the sheets not read, for the log and the summary.
+// otherSheets names the sheets not read (quoted, with their row counts),
+// for the log and the summary.
 func otherSheets(others []string) string {
 	if len(others) == 0 {
 		return " (the only sheet)"
 	}
-	q := make([]string, len(others))
-	for i, o := range others {
-		q[i] = strconv.Quote(o)
-	}
-	return fmt.Sprintf("; not read: %s (choose with --sheet)", strings.Join(q, ", "))
+	return fmt.Sprintf("; not read: %s (choose with --sheet)", strings.Join(others, ", "))
 }
 
 // create starts an output file in the output format under a temporary

@@ -27,6 +27,9 @@ type XLSXReader struct {
 	Sheet string
 	// OtherSheets are the workbook's other sheets, which are not read.
 	OtherSheets []string
+	// OtherHasData tells, in the same order, whether each holds a cell
+	// with a value or a formula.
+	OtherHasData []bool
 	// TotalRows is the worksheet's row count from its dimension (0 when
 	// unknown).
 	TotalRows int
@@ -77,6 +80,7 @@ func OpenXLSX(path, sheet string) (*XLSXReader, error) {
 	for _, s := range list {
 		if s != sheet {
 			x.OtherSheets = append(x.OtherSheets, s)
+			x.OtherHasData = append(x.OtherHasData, sheetHasData(path, s))
 		}
 	}
 	if dim, err := f.GetSheetDimension(sheet); err == nil {

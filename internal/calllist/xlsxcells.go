@@ -232,6 +232,45 @@ func (s *cellScanner) Close() error {
 	return s.zf.Close()
 }
 
+// sheetHasData tells whether a worksheet holds a cell with a value, an
+// inline string or a formula; it stops at the first one. A sheet that
+// cannot be read counts as holding data (so that it is pointed out).
+func sheetHasData(file, sheet string) bool {
+	s, err := openCellScanner(file, sheet)
+	if err != nil {
+		return true
+	}
+	defer s.Close()
+	inCell := false
+	for {
+		tok, err := s.dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		if err != nil {
+			return true
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "c":
+				inCell = true
+			case "v", "is", "f":
+				if inCell {
+					return true
+				}
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "c":
+				inCell = false
+			case "sheetData":
+				return false
+			}
+		}
+	}
+}
+
 // mergeRange is a range of merged cells, 1-based and inclusive.
 type mergeRange struct{ c1, r1, c2, r2 int }
 
