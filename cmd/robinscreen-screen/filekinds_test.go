@@ -391,3 +391,43 @@ func lineStarts(t testing.TB, path string) []int {
 		starts = append(starts, rec.Line)
 	}
 }
+
+// TestFailedRunLeavesEarlierOutput: a run that fails neither replaces nor
+// truncates an output left by an earlier run, and says the file there is
+// not its own.
+func TestFailedRunLeavesEarlierOutput(t *testing.T) {
+	tests := []struct {
+		name    string
+		earlier bool
+		want    string
+	}{
+		{"no earlier output", false, "no output written to liste.screened.csv\n"},
+		{"an earlier output", true, "no output written to liste.screened.csv (the file there is from an earlier run)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			if err := os.WriteFile("liste.csv", []byte("navn;adresse;postnr\nOle Nysen;Nyvej 5;2100\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.earlier {
+				if err := os.WriteFile("liste.screened.csv", []byte("earlier run\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var stderr bytes.Buffer
+			code := run(context.Background(), []string{"--addr", "127.0.0.1:1", "--retries", "1", "--progress", "never", "--channel", "post", "liste.csv"}, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, want 2 with %q; stderr:\n%s", code, tc.want, stderr.String())
+			}
+			b, err := os.ReadFile("liste.screened.csv")
+			switch {
+			case tc.earlier && string(b) != "earlier run\n":
+				t.Errorf("earlier output now %q (%v)", b, err)
+			case !tc.earlier && err == nil:
+				t.Errorf("a failed run left liste.screened.csv")
+			}
+		})
+	}
+}
