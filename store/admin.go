@@ -196,7 +196,12 @@ func RotateEncryptionKey(dir string, oldKey, newKey []byte) error {
 			opt := badger.KeyRegistryOptions{Dir: bdir, ReadOnly: true, EncryptionKey: newKey}
 			if kr, err := badger.OpenKeyRegistry(opt); err == nil {
 				kr.Close()
-				continue // already rotated
+				// Already rotated; an interrupted rotation may not have
+				// recorded the registry's new hash yet.
+				if err := rehashKeyRegistry(filepath.Join(dir, kind, e.Name()), kind); err != nil {
+					return fmt.Errorf("store: %s/%s: record the new key registry's hash: %w", kind, e.Name(), err)
+				}
+				continue
 			}
 			opt.EncryptionKey = oldKey
 			kr, err := badger.OpenKeyRegistry(opt)
@@ -212,6 +217,9 @@ func RotateEncryptionKey(dir string, oldKey, newKey []byte) error {
 			if err := syncDir(bdir); err != nil {
 				return err
 			}
+			if err := rehashKeyRegistry(filepath.Join(dir, kind, e.Name()), kind); err != nil {
+				return fmt.Errorf("store: %s/%s: record the new key registry's hash: %w", kind, e.Name(), err)
+			}
 		}
 	}
 	return nil
@@ -219,3 +227,21 @@ func RotateEncryptionKey(dir string, oldKey, newKey []byte) error {
 
 // IncomingDir is where uploads are staged before a load.
 func (s *Store) IncomingDir() string { return filepath.Join(s.dir, "incoming") }
+
+// rehashKeyRegistry records the SHA-256 of a version's rewritten key
+// registry in its manifest (a version without file hashes is left as it
+// is: it is hashed at its next open). It returns a *DamageError for a
+// damaged manifest and the file system's errors.
+func rehashKeyRegistry(vdir, kind string) error {
+	m, err := readVerifiedManifest(vdir, kind)
+	if err != nil || len(m.Files) == 0 {
+		return err
+	}
+	rel := badgerDir + "/" + badger.KeyRegistryFileName
+	sum, err := hashFile(filepath.Join(vdir, badgerDir, badger.KeyRegistryFileName))
+	if err != nil {
+		return err
+	}
+	m.Files[rel] = sum
+	return writeManifest(vdir, &m)
+}

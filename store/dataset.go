@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,17 @@ type Manifest struct {
 	FamilyTypes int `json:"family_types,omitempty"`
 	// Synthetic marks the bundled demo dataset (invented people).
 	Synthetic bool `json:"synthetic,omitempty"`
+	// Files holds the size and SHA-256 of every file of the version
+	// directory but the manifest (Badger's tables, MANIFEST and key
+	// registry, the filter), keyed by the path relative to the version
+	// directory: taken at build, checked before the version opens and by
+	// the scrub. A version built before verified storage has none: its
+	// Badger tables are checked by Badger at open, and its files are then
+	// hashed once and recorded here, with FilesHashedAt set.
+	Files map[string]FileSum `json:"files,omitempty"`
+	// FilesHashedAt is when Files was recorded at a first open rather
+	// than at build; zero for versions hashed at build.
+	FilesHashedAt time.Time `json:"files_hashed_at,omitzero"`
 }
 
 // Reject is a rejected source line: its number and why, never its content.
@@ -144,7 +156,20 @@ type dataset struct {
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
 	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
+	// damage, once set, makes every read of the version fail (ErrDamaged).
+	damage atomic.Pointer[DamageError]
+	// onDamage is called once when a read first finds the version damaged.
+	onDamage func(*dataset)
 }
+
+// markDamaged records the version's damage; it reports whether this call
+// was the first to do so. Every later read fails with it.
+func (d *dataset) markDamaged(e *DamageError) bool {
+	return d.damage.CompareAndSwap(nil, e)
+}
+
+// damaged returns the version's damage, or nil.
+func (d *dataset) damaged() *DamageError { return d.damage.Load() }
 
 // badgerOptions are the options of every dataset version. Tables are not
 // compressed: a version is read at random (one block per Bloom-positive
@@ -167,7 +192,11 @@ func badgerOptions(dir string, encKey []byte, log *slog.Logger) badger.Options {
 		WithNumCompactors(2).
 		WithCompactL0OnClose(false).
 		WithDetectConflicts(false).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// Every block's checksum is verified when it is read, and every
+		// table's blocks when it opens (Badger's default verifies none).
+		WithChecksumVerificationMode(options.OnTableAndBlockRead).
+		WithVerifyValueChecksum(true)
 	if len(encKey) > 0 {
 		o = o.WithBlockCacheSize(32 << 20)
 	}
@@ -186,36 +215,61 @@ func readManifest(dir string) (Manifest, error) {
 	return m, nil
 }
 
-// openDataset opens a complete version directory. It returns an error when
-// the manifest, the Bloom filter or the Badger database cannot be read, and
-// for a format or filter it does not know.
-func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) {
-	m, err := readManifest(dir)
+// openDataset opens a complete version directory. Before anything is
+// trusted, every file is checked against the sizes and SHA-256 sums of the
+// manifest (verifyFiles); Badger then verifies every table's checksums as
+// it opens. A version built before verified storage (no sums) gets its
+// table footers checked, is opened the same way and then has its files
+// hashed into its manifest, which is rewritten atomically (and logged).
+// It returns a *DamageError (errors.Is ErrDamaged) naming the version and
+// file for damage, an error when the manifest, the filter or the Badger
+// database cannot be read (naming the version), and for a format or
+// filter it does not know.
+func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, error) {
+	m, err := readVerifiedManifest(dir, kind)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkFormat(&m); err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, filterFile(m.Filter)))
-	if err != nil {
+	damage := func(file, problem string) error {
+		return &DamageError{Kind: m.Kind, Version: m.Version, Dir: dir, File: file, Problem: problem}
+	}
+	unhashed := len(m.Files) == 0
+	if unhashed {
+		if err := checkTableFooters(dir, &m); err != nil {
+			return nil, err
+		}
+	} else if err := verifyFiles(dir, &m); err != nil {
 		return nil, err
+	}
+	fname := filterFile(m.Filter)
+	raw, err := os.ReadFile(filepath.Join(dir, fname))
+	if err != nil {
+		return nil, damage(fname, "cannot be read: "+err.Error())
 	}
 	// A damaged filter could answer "no candidate" for a listed person:
 	// it must be exactly the one built with this version.
 	if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != m.BloomSHA256 {
-		return nil, fmt.Errorf("store: bloom filter in %s does not match its manifest", dir)
+		return nil, damage(fname, "the Bloom filter does not match its manifest")
 	}
 	filter, err := readFilter(m.Filter, raw)
 	if err != nil {
-		return nil, fmt.Errorf("store: filter in %s: %w", dir, err)
+		return nil, damage(fname, err.Error())
 	}
 
 	// Versions are immutable once built: serving opens them read-only, so
 	// a crash while serving can never change one.
 	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithReadOnly(true))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		// Badger wraps its errors as text: a checksum failure is known by
+		// its words, and its text names the table.
+		if strings.Contains(err.Error(), "checksum") {
+			return nil, damage(badgerDir, "Badger's checksums fail: "+err.Error())
+		}
+		// Files that match their hashes: a wrong encryption key, say.
+		return nil, fmt.Errorf("store: %s version %s (%s): open the Badger database in %s: %w", m.Kind, m.Version, dir, badgerDir, err)
 	}
 	d := &dataset{dir: dir, man: m, db: db, filter: filter}
 	if m.Format == formatSignaturesV2 {
@@ -224,7 +278,33 @@ func openDataset(dir string, encKey []byte, log *slog.Logger) (*dataset, error) 
 			return nil, err
 		}
 	}
+	if unhashed {
+		if err := d.recordHashes(log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return d, nil
+}
+
+// recordHashes hashes the files of a version built before verified
+// storage, once Badger has verified its tables at open, and records them
+// in its manifest (rewritten atomically): from then on the version is
+// checked at open and by the scrub like one hashed at build. It returns
+// the file system's errors.
+func (d *dataset) recordHashes(log *slog.Logger) error {
+	files, err := hashVersionFiles(d.dir)
+	if err != nil {
+		return fmt.Errorf("store: %s version %s: hashing its files: %w", d.man.Kind, d.man.Version, err)
+	}
+	d.man.Files, d.man.FilesHashedAt = files, time.Now().UTC()
+	if err := writeManifest(d.dir, &d.man); err != nil {
+		return fmt.Errorf("store: %s version %s: recording its file hashes: %w", d.man.Kind, d.man.Version, err)
+	}
+	if log != nil {
+		log.Warn("dataset version had no file hashes (built before verified storage): its tables passed Badger's checksums and its files are now hashed into its manifest", "kind", d.man.Kind, "version", d.man.Version, "files", len(files))
+	}
+	return nil
 }
 
 // readFamilyTypes reads the family-type words of a Robinson version and
@@ -274,12 +354,22 @@ func (r *reader) get(key []byte, fn func([]byte) error) (bool, error) {
 
 // read calls fn with the value stored under key, from Badger. It returns
 // a *ReadError for a failed read and fn's error.
-func (r *reader) read(key []byte, fn func([]byte) error) (bool, error) {
+func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error) {
+	if err := r.usable(); err != nil {
+		return false, err
+	}
 	// Badger's Txn.Get lets key escape, which would put every caller's key
 	// buffer on the heap, also for the common Bloom negatives; copy it here
 	// instead, on the rarer path that reads Badger.
 	k := bytes.Clone(key)
 	r.d.reads.Add(1)
+	defer func() {
+		// Badger decodes a block's entry offsets before it checks the
+		// block's checksum: damage there can panic in this goroutine.
+		if p := recover(); p != nil {
+			found, err = false, r.failed(errBadgerPanic)
+		}
+	}()
 	if r.txn == nil {
 		r.txn = r.d.db.NewTransaction(false)
 	}
@@ -288,12 +378,34 @@ func (r *reader) read(key []byte, fn func([]byte) error) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &ReadError{Version: r.d.man.Version, err: err}
+		return false, r.failed(err)
 	}
 	if err := item.Value(fn); err != nil {
-		return true, &ReadError{Version: r.d.man.Version, err: err}
+		return true, r.failed(err)
 	}
 	return true, nil
+}
+
+// errBadgerPanic is the cause of a ReadError for a read that panicked.
+var errBadgerPanic = errors.New("badger panicked reading the version")
+
+// usable returns the version's damage as an error, or nil.
+func (r *reader) usable() error {
+	if de := r.d.damaged(); de != nil {
+		return &ReadError{Version: r.d.man.Version, err: de}
+	}
+	return nil
+}
+
+// failed marks the version damaged after a failed read (a checksum
+// mismatch, a record that does not decode, an I/O error: the version can
+// no longer be trusted) and returns the *ReadError for cause.
+func (r *reader) failed(cause error) error {
+	de := &DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, Problem: "a read failed (checksum, decoding or I/O)"}
+	if r.d.markDamaged(de) && r.d.onDamage != nil {
+		r.d.onDamage(r.d)
+	}
+	return &ReadError{Version: r.d.man.Version, err: cause}
 }
 
 // close discards the transaction; the reader may be used again.
@@ -319,6 +431,10 @@ func (e *ReadError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ReadError) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, ErrDamaged) hold: a version that fails a read
+// is not trusted again.
+func (e *ReadError) Is(target error) bool { return target == ErrDamaged }
 
 func (d *dataset) close() error {
 	if d == nil || d.db == nil {

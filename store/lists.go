@@ -22,6 +22,9 @@ func (l robinsonList) Info() screening.DatasetInfo { return l.r.d.info() }
 // for keys without records, and for most keys whose records cannot match
 // the probe's contact, so such a lookup never touches Badger.
 func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
+	if err := l.r.usable(); err != nil {
+		return err
+	}
 	var kbuf [160]byte
 	k := append(append(kbuf[:0], 'r'), key...)
 	// openDataset serves only signature-v2 Robinson versions
@@ -37,6 +40,9 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 // the surname words stored at the address (its summary) and the records of
 // each word one edit from the contact's surname.
 func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error {
+	if err := l.r.usable(); err != nil {
+		return err
+	}
 	if probe == nil || probe.None() || len(probe.AddressKey()) == 0 {
 		return nil
 	}
@@ -121,6 +127,9 @@ func (r cprRegister) Info() screening.DatasetInfo { return r.r.d.info() }
 
 // Lookup implements screening.CPRRegister.
 func (r cprRegister) Lookup(n cprcheck.Number) (cprcheck.Person, bool, error) {
+	if err := r.r.usable(); err != nil {
+		return cprcheck.Person{}, false, err
+	}
 	ps := r.p.Pseudonym(n)
 	var kbuf [1 + PseudonymSize]byte
 	kbuf[0] = 'p'

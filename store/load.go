@@ -274,7 +274,14 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 	}
 	man.Kind = kind
 	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
-	if err := writeJSON(filepath.Join(build, manifestFile), man); err != nil {
+	// Every file the decisions depend on is hashed into the manifest and
+	// checked whenever the version opens, and by the scrub.
+	files, err := hashVersionFiles(build)
+	if err != nil {
+		return err
+	}
+	man.Files = files
+	if err := writeManifest(build, man); err != nil {
 		return err
 	}
 	if err := syncTree(build); err != nil {

@@ -98,8 +98,20 @@ func TestDamagedBloomFilterRefused(t *testing.T) {
 		b[i] = 0 // clear bits: the filter would answer "no candidate"
 	}
 	os.WriteFile(p, b, 0o600)
-	if _, err := Open(dir, Options{}); err == nil {
-		t.Fatal("opened a version whose Bloom filter was damaged")
+	for _, policy := range []DamagePolicy{DamageNotServing, DamageRollback} {
+		// No previous version: both policies leave the list unserved.
+		s, err := Open(dir, Options{OnDamage: policy})
+		if err != nil {
+			t.Fatalf("%s: the store does not open: %v", policy, err)
+		}
+		if s.Ready() {
+			t.Errorf("%s: serving a version whose Bloom filter was damaged", policy)
+		}
+		de := s.Damage("robinson")
+		if de == nil || de.Version != man.Version || de.File != filterFile(man.Filter) {
+			t.Errorf("%s: damage %v, want version %s, file %s", policy, de, man.Version, filterFile(man.Filter))
+		}
+		s.Close()
 	}
 }
 

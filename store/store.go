@@ -79,6 +79,10 @@ type Options struct {
 	// messages; nil means os.Stderr. Anything else it prints (a crash
 	// report) is kept only to describe its failure.
 	BuildStderr io.Writer
+	// OnDamage says what happens when a serving version is found damaged
+	// (at open, by Scrub or by a failed read); the zero value is
+	// DamageNotServing.
+	OnDamage DamagePolicy
 }
 
 // DefaultKeyFile is where the pseudonym key lives unless configured:
@@ -103,14 +107,18 @@ type Store struct {
 	loadDone *sync.Cond      // on loadMu; broadcast when a load ends
 	closed   bool
 	retiring sync.WaitGroup // old versions waiting for their readers
+	scrub    scrubState
 }
 
 // Open opens (creating if needed) the data directory dir, takes its lock,
 // reads or creates the pseudonym key and opens the serving version of each
-// dataset kind present. It returns ErrMaxAge when a maximum age in opts is
-// not allowed (checkMaxAges), ErrLocked when another process holds the
-// directory, ErrKeyMismatch when the key does not fit the CPR dataset, and
-// I/O errors.
+// dataset kind present. A serving version found damaged is handled by
+// Options.OnDamage (rolled back, or not served and reported by Damage);
+// a kind whose state file was deleted adopts its newest complete version.
+// It returns ErrMaxAge when a maximum age in opts is not allowed
+// (checkMaxAges), ErrLocked when another process holds the directory,
+// ErrKeyMismatch when the key does not fit the CPR dataset, and I/O
+// errors.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -212,10 +220,21 @@ func (s *Store) kindDir(kind string) string { return filepath.Join(s.dir, kind) 
 // unless the store allows them.
 func (s *Store) openCurrent(kind string) (*dataset, error) {
 	st, err := s.readState(kind)
+	if err == nil && st.Current == "" {
+		st, err = s.adoptState(kind)
+	}
 	if err != nil || st.Current == "" {
 		return nil, err
 	}
 	d, err := s.openVersion(kind, st.Current)
+	var de *DamageError
+	if errors.As(err, &de) {
+		d, err = s.openDamaged(kind, st, de)
+		if d == nil || err != nil {
+			return nil, err
+		}
+		st = kindState{Current: d.man.Version, Previous: st.Current}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +288,7 @@ func (s *Store) writeState(kind string, st kindState) error {
 // keys. It returns ErrKeyMismatch for a CPR version made with another
 // pseudonym key.
 func (s *Store) openVersion(kind, version string) (*dataset, error) {
-	d, err := openDataset(filepath.Join(s.kindDir(kind), version), s.opts.EncryptionKey, s.log)
+	d, err := openDataset(filepath.Join(s.kindDir(kind), version), kind, s.opts.EncryptionKey, s.log)
 	if err != nil {
 		return nil, err
 	}
@@ -278,6 +297,7 @@ func (s *Store) openVersion(kind, version string) (*dataset, error) {
 		return nil, fmt.Errorf("%w (key file %s)", ErrKeyMismatch, s.opts.KeyFile)
 	}
 	d.maxAge = s.maxAge(kind)
+	d.onDamage = func(d *dataset) { go s.onDamaged(d) }
 	if kind == screening.KindStreets {
 		// A road register is served from memory: build it once here.
 		if err := d.openRoads(); err != nil {
@@ -338,11 +358,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ready reports whether a Robinson list is loaded.
+// Ready reports whether a Robinson list is loaded and not found damaged.
 func (s *Store) Ready() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.serving[screening.KindRobinson] != nil
+	d := s.serving[screening.KindRobinson]
+	return d != nil && d.damaged() == nil
 }
 
 // Acquire returns a consistent snapshot of the serving datasets and a
@@ -386,6 +407,9 @@ type Status struct {
 	Manifest
 	Age   time.Duration
 	Stale bool
+	// Damaged says why the version is not trusted (failed verification
+	// or read); empty when it is intact as far as known.
+	Damaged string
 }
 
 // Status returns the serving versions in the order of Kinds.
@@ -399,7 +423,11 @@ func (s *Store) Status(now time.Time) []Status {
 			continue
 		}
 		info := d.info()
-		out = append(out, Status{Manifest: d.man, Age: now.Sub(d.man.Published), Stale: info.Stale(now)})
+		st := Status{Manifest: d.man, Age: now.Sub(d.man.Published), Stale: info.Stale(now)}
+		if de := d.damaged(); de != nil {
+			st.Damaged = de.Error()
+		}
+		out = append(out, st)
 	}
 	return out
 }
@@ -427,6 +455,7 @@ func (s *Store) switchTo(kind string, d *dataset, previous string) error {
 	old := s.serving[kind]
 	s.serving[kind] = d
 	s.mu.Unlock()
+	s.setOpenDamage(kind, nil)
 	if old != nil {
 		// In-flight snapshots finish on the old version; it is closed
 		// once they are released.
@@ -480,6 +509,8 @@ func (s *Store) prune(kind string, keep ...string) {
 		if !kept {
 			if err := os.RemoveAll(filepath.Join(s.kindDir(kind), n)); err != nil {
 				s.log.Warn("prune dataset version", "kind", kind, "version", n, "err", err)
+			} else {
+				s.log.Info("removed a dataset version older than the previous one", "kind", kind, "version", n)
 			}
 		}
 	}

@@ -602,9 +602,7 @@ func TestKeyFilterVersionNotServed(t *testing.T) {
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
 	old.Format, old.Filter, old.FilterWildcards, old.BloomSHA256 = formatKeyFilter, "", false, hex.EncodeToString(sum[:])
-	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
-		t.Fatal(err)
-	}
+	writeOldManifest(t, vdir, &old)
 	checkOutdatedNotServed(t, dir, src)
 }
 
@@ -642,7 +640,7 @@ func openVersionDir(dir string) (*dataset, error) {
 	if err := jsonUnmarshal(b, &st); err != nil {
 		return nil, err
 	}
-	d, err := openDataset(filepath.Join(dir, screening.KindRobinson, st.Current), nil, nil)
+	d, err := openDataset(filepath.Join(dir, screening.KindRobinson, st.Current), screening.KindRobinson, nil, nil)
 	if err == nil {
 		d.close()
 	}
@@ -746,7 +744,8 @@ func TestFamilyTypesStored(t *testing.T) {
 	s.Close()
 	m := *man
 	m.FamilyTypes++
-	if err := writeJSON(filepath.Join(vdir, manifestFile), &m); err != nil {
+	// A manifest with a consistent sum: the count itself is checked.
+	if err := writeManifest(vdir, &m); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := Open(dir, Options{}); err == nil {
@@ -837,8 +836,19 @@ func TestFirstSignatureVersionNotServed(t *testing.T) {
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
 	old.Format, old.Filter, old.BloomSHA256 = formatSignatures, filterSignatures, hex.EncodeToString(sum[:])
-	if err := writeJSON(filepath.Join(vdir, manifestFile), &old); err != nil {
+	writeOldManifest(t, vdir, &old)
+	checkOutdatedNotServed(t, dir, src)
+}
+
+// writeOldManifest writes m as the manifest of a version built before
+// verified storage: no file hashes and no manifest sum.
+func writeOldManifest(t *testing.T, vdir string, m *Manifest) {
+	t.Helper()
+	m.Files, m.FilesHashedAt = nil, time.Time{}
+	if err := writeJSON(filepath.Join(vdir, manifestFile), m); err != nil {
 		t.Fatal(err)
 	}
-	checkOutdatedNotServed(t, dir, src)
+	if err := os.Remove(filepath.Join(vdir, manifestSumFile)); err != nil {
+		t.Fatal(err)
+	}
 }
