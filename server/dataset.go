@@ -374,6 +374,11 @@ func (s *DatasetService) GetDatasetStatus(ctx context.Context, _ *pb.GetDatasetS
 				st.Serving = s.version(v)
 			}
 		}
+		if dr, ok := s.admin.(interface{ Damage(string) *store.DamageError }); ok {
+			if de := dr.Damage(kind); de != nil {
+				st.Damaged = de.Error()
+			}
+		}
 		if r := s.admin.LastRefused(kind); r != nil {
 			st.LastRefused = &pb.RefusedLoad{At: timestamppb.New(r.At), SourceName: r.SourceName, SourceSha256: r.SourceSHA256, Error: r.Error, Rejects: rejects(r.Rejects)}
 		}

@@ -33,6 +33,10 @@ const (
 	ReasonInternal         = "INTERNAL"
 	ReasonCanceled         = "CANCELED"
 	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
+	// ReasonDatasetDamaged: a dataset version failed verification (a
+	// checksum, a file hash or a read); the request is not answered from
+	// it (UNAVAILABLE).
+	ReasonDatasetDamaged = "DATASET_DAMAGED"
 )
 
 // requestError is a request-level fault found by validation.
@@ -93,6 +97,20 @@ func toStatus(log *slog.Logger, err error) error {
 			msg = err.Error()
 		}
 		return withDetails(codes.ResourceExhausted, msg+"; the load is refused and the serving version is unchanged", ReasonNoSpace, nil, nil)
+	}
+	if errors.Is(err, store.ErrDamaged) {
+		// Never the cause's text: Badger's errors may quote a key.
+		meta := map[string]string{}
+		var de *store.DamageError
+		var rde *store.ReadError
+		switch {
+		case errors.As(err, &de):
+			meta["kind"], meta["version"] = de.Kind, de.Version
+		case errors.As(err, &rde):
+			meta["version"] = rde.Version
+		}
+		log.Error("request refused: a dataset version is damaged", "version", meta["version"])
+		return withDetails(codes.Unavailable, "a dataset version failed verification; nothing is screened against it (see the dataset status)", ReasonDatasetDamaged, meta, nil)
 	}
 	var re *requestError
 	if errors.As(err, &re) {

@@ -84,7 +84,59 @@ func NewMetrics(data DatasetStatuser) *Metrics {
 	if data != nil {
 		m.reg.MustRegister(datasetCollector{data: data, now: time.Now})
 	}
+	if sr, ok := data.(ScrubReporter); ok {
+		m.reg.MustRegister(scrubCollector{sr})
+	}
 	return m
+}
+
+// ScrubReporter reports the store's scrubs and damaged versions
+// (implemented by *store.Store); NewMetrics exports them when its data
+// implements it.
+type ScrubReporter interface {
+	ScrubStats() store.ScrubStats
+	Damage(kind string) *store.DamageError
+}
+
+// scrubCollector reads the scrub counters and damage at scrape time.
+type scrubCollector struct{ r ScrubReporter }
+
+var (
+	scrubRuns = prometheus.NewDesc("robinscreen_scrub_runs_total",
+		"Scrubs run: re-verifications of the serving dataset versions' files against their manifests.", nil, nil)
+	scrubFailures = prometheus.NewDesc("robinscreen_scrub_failures_total",
+		"Scrubs that found a damaged serving dataset version.", nil, nil)
+	scrubLastSuccess = prometheus.NewDesc("robinscreen_scrub_last_success_timestamp_seconds",
+		"Unix time of the last scrub that found every serving version intact; 0 before the first.", nil, nil)
+	scrubDuration = prometheus.NewDesc("robinscreen_scrub_last_duration_seconds",
+		"Duration of the last scrub.", nil, nil)
+	dsDamaged = prometheus.NewDesc("robinscreen_dataset_damaged",
+		"1 when the serving dataset version (or the one refused at start-up) of a kind failed verification, else 0.", []string{"kind"}, nil)
+)
+
+func (c scrubCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{scrubRuns, scrubFailures, scrubLastSuccess, scrubDuration, dsDamaged} {
+		ch <- d
+	}
+}
+
+func (c scrubCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.r.ScrubStats()
+	last := 0.0
+	if !st.LastSuccess.IsZero() {
+		last = float64(st.LastSuccess.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(scrubRuns, prometheus.CounterValue, float64(st.Runs))
+	ch <- prometheus.MustNewConstMetric(scrubFailures, prometheus.CounterValue, float64(st.Failures))
+	ch <- prometheus.MustNewConstMetric(scrubLastSuccess, prometheus.GaugeValue, last)
+	ch <- prometheus.MustNewConstMetric(scrubDuration, prometheus.GaugeValue, st.LastDuration.Seconds())
+	for _, kind := range store.Kinds {
+		v := 0.0
+		if c.r.Damage(kind) != nil {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(dsDamaged, prometheus.GaugeValue, v, kind)
+	}
 }
 
 // Registry returns the registry, to register more collectors.

@@ -24,6 +24,22 @@ type Datasets interface {
 	Ready() bool
 }
 
+// damageReporter is implemented by a Datasets (the store) that can tell
+// that its serving Robinson version is damaged.
+type damageReporter interface {
+	// Usable returns an error (errors.Is store.ErrDamaged) when nothing
+	// may be screened.
+	Usable() error
+}
+
+// usable returns the damage of the serving Robinson version, if known.
+func (s *ScreeningService) usable() error {
+	if dr, ok := s.data.(damageReporter); ok {
+		return dr.Usable()
+	}
+	return nil
+}
+
 // ScreeningService implements robinscreen.v1.ScreeningService.
 type ScreeningService struct {
 	pb.UnimplementedScreeningServiceServer
@@ -56,6 +72,9 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 	}
 	if req.GetContact() == nil {
 		return nil, toStatus(s.log, badRequest("contact", "is required"))
+	}
+	if err := s.usable(); err != nil {
+		return nil, toStatus(s.log, err)
 	}
 	snap, release := s.data.Acquire()
 	defer release()
@@ -108,6 +127,9 @@ func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.Scree
 		re.reason = ReasonBatchTooLarge
 		re.meta = map[string]string{"max_contacts": strconv.Itoa(MaxBatch), "contacts": strconv.Itoa(n)}
 		return nil, re
+	}
+	if err := s.usable(); err != nil {
+		return nil, err
 	}
 	snap, release := s.data.Acquire()
 	defer release()

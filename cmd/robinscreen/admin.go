@@ -336,6 +336,9 @@ func printStatus(w io.Writer, resp *pb.GetDatasetStatusResponse) {
 		if d.GetLoading() {
 			fmt.Fprintf(w, "%s: a load is running\n", kindName(d.GetKind()))
 		}
+		if dmg := d.GetDamaged(); dmg != "" {
+			fmt.Fprintf(w, "%s: DAMAGED, not screened against: %s\n", kindName(d.GetKind()), dmg)
+		}
 		if r := d.GetLastRefused(); r != nil {
 			fmt.Fprintf(w, "%s: last refused load %s at %s: %s\n", kindName(d.GetKind()), r.GetSourceName(), r.GetAt().AsTime().Format(time.RFC3339), r.GetError())
 		}

@@ -50,8 +50,12 @@ type serveConfig struct {
 	Listen    string
 	Demo      bool
 	ImportDir string
-	Store     storeFlags
-	Security  securityFlags
+	// ScrubInterval is how often the serving versions are re-verified
+	// (0: never); OnDamage is the damage policy (store.ParseDamagePolicy).
+	ScrubInterval time.Duration
+	OnDamage      string
+	Store         storeFlags
+	Security      securityFlags
 }
 
 // Main is the serve command as a value, so that tests can run the server
@@ -90,6 +94,8 @@ func (m *Main) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:50051", "gRPC listen address")
 	fs.BoolVar(&c.Demo, "demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
 	fs.StringVar(&c.ImportDir, "import-dir", "", "directory from which admin loads may name files (default: uploads only)")
+	fs.DurationVar(&c.ScrubInterval, "scrub-interval", time.Hour, "how often the serving dataset versions' files are re-verified against their manifests (0: never)")
+	fs.StringVar(&c.OnDamage, "on-damage", "not-serving", "what a damaged serving dataset version leads to: not-serving (fail closed until a load) or rollback (serve the previous version if it verifies)")
 	c.Store.register(fs)
 	c.Security.register(fs)
 }
@@ -125,6 +131,12 @@ func (m *Main) Open() error {
 		return err
 	}
 	opts.ImportDir = c.ImportDir
+	if opts.OnDamage, err = store.ParseDamagePolicy(c.OnDamage); err != nil {
+		return flagError(err, "--on-damage", c.OnDamage)
+	}
+	if c.ScrubInterval < 0 {
+		return flagError(errors.New("must not be negative"), "--scrub-interval", c.ScrubInterval.String())
+	}
 	opts.AllowSynthetic = c.Demo
 	if opts.BuildCommand, err = buildCommand(); err != nil {
 		return err
@@ -147,6 +159,10 @@ func (m *Main) Open() error {
 	}
 	m.cleanup = cleanup
 	m.Server = server.New(cfg)
+	// A damaged version found by the scrub or a failed read, and a
+	// rollback from it, change health.
+	st.SetOnChange(m.Server.RefreshHealth)
+	m.Server.RefreshHealth()
 	lis, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return flagError(err, "--listen", c.Listen)
@@ -159,6 +175,11 @@ func (m *Main) Open() error {
 	m.lis = lis
 	for _, s := range st.Status(time.Now()) {
 		log.Info("dataset", "kind", s.Kind, "version", s.Version, "records", s.Records, "published", s.Published.Format(time.DateOnly), "stale", s.Stale)
+	}
+	for _, kind := range store.Kinds {
+		if de := st.Damage(kind); de != nil {
+			log.Error("dataset damaged: not screened against", "kind", kind, "error", de.Error())
+		}
 	}
 	if !st.Ready() {
 		log.Warn("no Robinson dataset loaded: health is NOT_SERVING and screening answers FAILED_PRECONDITION")
@@ -176,6 +197,16 @@ func (m *Main) Addr() net.Addr { return m.lis.Addr() }
 // (nil after a shutdown).
 func (m *Main) Run(ctx context.Context) error {
 	m.log.Info("serving", "addr", m.lis.Addr().String())
+	// The scrub runs while Run does, and has ended when Run returns.
+	scrubCtx, stopScrub := context.WithCancel(ctx)
+	scrubbed := make(chan struct{})
+	go func() {
+		defer close(scrubbed)
+		if m.Config.ScrubInterval > 0 {
+			m.Store.RunScrub(scrubCtx, m.Config.ScrubInterval)
+		}
+	}()
+	defer func() { stopScrub(); <-scrubbed }()
 	served := make(chan error, 1)
 	go func() { served <- m.Server.GRPC.Serve(m.lis) }()
 	select {

@@ -1005,7 +1005,11 @@ type DatasetStatus struct {
 	// The last refused load since the server started, if any.
 	LastRefused *RefusedLoad `protobuf:"bytes,3,opt,name=last_refused,json=lastRefused,proto3" json:"last_refused,omitempty"`
 	// Whether a load of this kind is running.
-	Loading       bool `protobuf:"varint,4,opt,name=loading,proto3" json:"loading,omitempty"`
+	Loading bool `protobuf:"varint,4,opt,name=loading,proto3" json:"loading,omitempty"`
+	// Set when the serving version (or, when none serves, the version
+	// refused at start-up) failed verification: which version and file, and
+	// what is wrong. Nothing is screened against a damaged version.
+	Damaged       string `protobuf:"bytes,5,opt,name=damaged,proto3" json:"damaged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1066,6 +1070,13 @@ func (x *DatasetStatus) GetLoading() bool {
 		return x.Loading
 	}
 	return false
+}
+
+func (x *DatasetStatus) GetDamaged() string {
+	if x != nil {
+		return x.Damaged
+	}
+	return ""
 }
 
 // GetDatasetStatusRequest asks for the status of every kind.
@@ -1420,12 +1431,13 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"sourceName\x12#\n" +
 	"\rsource_sha256\x18\x03 \x01(\tR\fsourceSha256\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x126\n" +
-	"\arejects\x18\x05 \x03(\v2\x1c.robinscreen.v1.RejectedLineR\arejects\"\xd4\x01\n" +
+	"\arejects\x18\x05 \x03(\v2\x1c.robinscreen.v1.RejectedLineR\arejects\"\xee\x01\n" +
 	"\rDatasetStatus\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\x128\n" +
 	"\aserving\x18\x02 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aserving\x12>\n" +
 	"\flast_refused\x18\x03 \x01(\v2\x1b.robinscreen.v1.RefusedLoadR\vlastRefused\x12\x18\n" +
-	"\aloading\x18\x04 \x01(\bR\aloading\"\x19\n" +
+	"\aloading\x18\x04 \x01(\bR\aloading\x12\x18\n" +
+	"\adamaged\x18\x05 \x01(\tR\adamaged\"\x19\n" +
 	"\x17GetDatasetStatusRequest\"\x85\x01\n" +
 	"\x18GetDatasetStatusResponse\x129\n" +
 	"\bdatasets\x18\x01 \x03(\v2\x1d.robinscreen.v1.DatasetStatusR\bdatasets\x12.\n" +
