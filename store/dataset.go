@@ -160,6 +160,9 @@ type dataset struct {
 	damage atomic.Pointer[DamageError]
 	// onDamage is called once when a read first finds the version damaged.
 	onDamage func(*dataset)
+	// blocks checks the blocks behind a read that Badger answers "not
+	// found" (see blockcheck.go); nil for an encrypted version.
+	blocks *blockChecker
 }
 
 // markDamaged records the version's damage; it reports whether this call
@@ -271,7 +274,7 @@ func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, e
 		// Files that match their hashes: a wrong encryption key, say.
 		return nil, fmt.Errorf("store: %s version %s (%s): open the Badger database in %s: %w", m.Kind, m.Version, dir, badgerDir, err)
 	}
-	d := &dataset{dir: dir, man: m, db: db, filter: filter}
+	d := &dataset{dir: dir, man: m, db: db, filter: filter, blocks: newBlockChecker(db, filepath.Join(dir, badgerDir), len(encKey) > 0)}
 	if m.Format == formatSignaturesV2 {
 		if d.family, err = readFamilyTypes(db, &m); err != nil {
 			db.Close()
@@ -375,6 +378,10 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 	}
 	item, err := r.txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
+		// Badger reports a block that fails its checksum as "not found".
+		if file, problem := r.d.blocks.check(k); problem != "" {
+			return false, r.damagedAt(file, problem)
+		}
 		return false, nil
 	}
 	if err != nil {
@@ -401,11 +408,21 @@ func (r *reader) usable() error {
 // mismatch, a record that does not decode, an I/O error: the version can
 // no longer be trusted) and returns the *ReadError for cause.
 func (r *reader) failed(cause error) error {
-	de := &DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, Problem: "a read failed (checksum, decoding or I/O)"}
+	r.mark(&DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, Problem: "a read failed (checksum, decoding or I/O)"})
+	return &ReadError{Version: r.d.man.Version, err: cause}
+}
+
+// damagedAt marks the version damaged in file and returns the *ReadError.
+func (r *reader) damagedAt(file, problem string) error {
+	de := &DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, File: file, Problem: problem}
+	r.mark(de)
+	return &ReadError{Version: r.d.man.Version, err: de}
+}
+
+func (r *reader) mark(de *DamageError) {
 	if r.d.markDamaged(de) && r.d.onDamage != nil {
 		r.d.onDamage(r.d)
 	}
-	return &ReadError{Version: r.d.man.Version, err: cause}
 }
 
 // close discards the transaction; the reader may be used again.
@@ -440,6 +457,7 @@ func (d *dataset) close() error {
 	if d == nil || d.db == nil {
 		return nil
 	}
+	d.blocks.close()
 	return d.db.Close()
 }
 
