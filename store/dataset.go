@@ -223,7 +223,8 @@ func readManifest(dir string) (Manifest, error) {
 // manifest (verifyFiles); Badger then verifies every table's checksums as
 // it opens. A version built before verified storage (no sums) gets its
 // table footers checked, is opened the same way and then has its files
-// hashed into its manifest, which is rewritten atomically (and logged).
+// hashed into its manifest, which is rewritten atomically (and logged);
+// its tables are checked before Badger opens them (checkTables).
 // It returns a *DamageError (errors.Is ErrDamaged) naming the version and
 // file for damage, an error when the manifest, the filter or the Badger
 // database cannot be read (naming the version), and for a format or
@@ -241,7 +242,7 @@ func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, e
 	}
 	unhashed := len(m.Files) == 0
 	if unhashed {
-		if err := checkTableFooters(dir, &m); err != nil {
+		if err := checkTables(dir, &m, len(encKey) > 0); err != nil {
 			return nil, err
 		}
 	} else if err := verifyFiles(dir, &m); err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,9 +12,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dgraph-io/badger/v4/fb"
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/badger/v4/y"
-	"google.golang.org/protobuf/proto"
 )
 
 // ErrDamaged means a stored dataset version does not match what was built:
@@ -252,54 +251,53 @@ func verifyFiles(dir string, m *Manifest) error {
 	return nil
 }
 
-// checkTableFooters checks the footer of every Badger table of a version
-// without hashes in its manifest before Badger opens it: Badger reads a
-// table's footer with no bounds checks and panics, in a goroutine of its
-// own, on a truncated table. The footer's lengths must lie inside the
-// file and the index must match its checksum. It returns a *DamageError
-// naming the first bad table.
-func checkTableFooters(dir string, m *Manifest) error {
+// checkTables checks every Badger table of a version without hashes in
+// its manifest before Badger opens it: Badger reads a table's footer with
+// no bounds checks, and a block's entry count before its checksum, and
+// panics — in a goroutine of its own, which takes the process down — on a
+// truncated table or a damaged block. The footer's lengths must lie
+// inside the file and the index must match its checksum; in an
+// unencrypted version every block must also match its checksum. It
+// returns a *DamageError naming the first bad table.
+func checkTables(dir string, m *Manifest, encrypted bool) error {
 	tables, err := filepath.Glob(filepath.Join(dir, badgerDir, "*.sst"))
 	if err != nil {
 		return err
 	}
 	for _, t := range tables {
 		rel := badgerDir + "/" + filepath.Base(t)
-		if problem := tableFooterProblem(t); problem != "" {
+		if problem := tableProblem(t, encrypted); problem != "" {
 			return &DamageError{Kind: m.Kind, Version: m.Version, Dir: dir, File: rel, Problem: problem}
 		}
 	}
 	return nil
 }
 
-// tableFooterProblem returns what is wrong with a Badger table's footer
-// (checksum length, checksum, index length, index and the index's
-// checksum, read from the end of the file), or "".
-func tableFooterProblem(path string) string {
-	b, err := os.ReadFile(path)
+// tableProblem returns what is wrong with a Badger table (its footer and
+// index, and unless encrypted its blocks), or "".
+func tableProblem(path string, encrypted bool) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return "cannot be read: " + err.Error()
 	}
-	pos := len(b) - 4
-	if pos < 0 {
-		return "shorter than a table footer (truncated)"
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "cannot be read: " + err.Error()
 	}
-	chkLen := int(binary.BigEndian.Uint32(b[pos:]))
-	if chkLen > pos-4 {
-		return "table footer out of bounds (truncated or damaged)"
+	raw, problem := readTableIndex(f, fi.Size())
+	if problem != "" || encrypted {
+		return problem // an encrypted index needs the data key to be read
 	}
-	pos -= chkLen
-	var chk pb.Checksum
-	if err := proto.Unmarshal(b[pos:pos+chkLen], &chk); err != nil {
-		return "table checksum unreadable (truncated or damaged)"
-	}
-	pos -= 4
-	idxLen := int(binary.BigEndian.Uint32(b[pos:]))
-	if idxLen > pos {
-		return "table index out of bounds (truncated or damaged)"
-	}
-	if err := verifyBadgerChecksum(b[pos-idxLen:pos], &chk); err != nil {
-		return "table index does not match its checksum"
+	idx := fb.GetRootAsTableIndex(raw, 0)
+	var ko fb.BlockOffset
+	for j := 0; j < idx.OffsetsLength(); j++ {
+		if !idx.Offsets(&ko, j) || int64(ko.Offset())+int64(ko.Len()) > fi.Size() {
+			return fmt.Sprintf("block %d out of bounds (truncated or damaged)", j)
+		}
+		if p := checkBlock(f, int64(ko.Offset()), int(ko.Len())); p != "" {
+			return fmt.Sprintf("block %d at offset %d: %s", j, ko.Offset(), p)
+		}
 	}
 	return ""
 }

@@ -434,13 +434,18 @@ func TestStateFileDeleted(t *testing.T) {
 // TestUnhashedVersionHashedOnFirstOpen: a version built before verified
 // storage (no file hashes, no manifest sum) is served after Badger checked
 // its tables, and its files are hashed into its manifest then; damage
-// after that is found like in any other version. A truncated table is
-// found by its footer before Badger opens it.
+// after that is found like in any other version. A truncated or damaged
+// table is found before Badger opens it.
 func TestUnhashedVersionHashedOnFirstOpen(t *testing.T) {
 	for _, tc := range []struct {
-		name     string
-		truncate bool
-	}{{"intact", false}, {"truncated table", true}} {
+		name   string
+		damage damageFunc // nil: intact
+	}{
+		{"intact", nil},
+		{"truncated table", truncateTable(func(n int64) int64 { return n - 100 })},
+		{"zeroed page in a table", zeroPage(func(n int64) int64 { return n / 3 })},
+		{"flipped bytes in a table", flipBytes(firstTable, func(n int64) int64 { return n / 5 }, 16)},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, dir := t.TempDir(), t.TempDir()
 			s := openStore(t, dir)
@@ -452,12 +457,14 @@ func TestUnhashedVersionHashedOnFirstOpen(t *testing.T) {
 			vdir := filepath.Join(dir, screening.KindRobinson, man.Version)
 			old := *man
 			writeOldManifest(t, vdir, &old)
-			if tc.truncate {
-				rel := truncateTable(func(n int64) int64 { return n - 100 })(t, vdir)
+			if tc.damage != nil {
+				// Found before Badger opens the table (which would panic
+				// in a goroutine of its own on some of these).
+				rel := tc.damage(t, vdir)
 				s = openStore(t, dir)
 				de := s.Damage(screening.KindRobinson)
 				if s.Ready() || de == nil || de.File != rel {
-					t.Fatalf("ready %v, damage %v: want the truncated table %s named", s.Ready(), de, rel)
+					t.Fatalf("ready %v, damage %v: want the damaged table %s named", s.Ready(), de, rel)
 				}
 				return
 			}
