@@ -7,8 +7,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/robinscreen/robinscreen/internal/synth"
 	"github.com/robinscreen/robinscreen/robinson"
@@ -339,4 +342,92 @@ func BenchmarkLoad1M(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkBadgerGet measures what verified reads cost a lookup: Badger
+// point reads of stored blocking keys of the 1M list, in one read
+// transaction, with Badger's block checksums not verified (Badger's
+// default, as before verified storage) and verified on every read (as the
+// store opens versions now); and, for "miss-check", reads of absent keys
+// next to stored ones with the store's own check of the blocks Badger
+// read (the path of a Bloom false positive). The sub-benchmarks open the
+// same version directory read-only, one after the other.
+func BenchmarkBadgerGet(b *testing.B) {
+	keys := benchKeys(b)
+	d := benchStore(b).serving[screening.KindRobinson]
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	sample := make([][]byte, 4096)
+	for i := range sample {
+		sample[i] = []byte(sorted[(i*7919)%len(sorted)])
+	}
+	dir := filepath.Join(d.dir, badgerDir)
+	for _, mode := range []struct {
+		name   string
+		verify options.ChecksumVerificationMode
+		miss   bool
+	}{
+		{"unverified", options.NoVerification, false},
+		{"verified", options.OnTableAndBlockRead, false},
+		{"miss-check", options.OnTableAndBlockRead, true},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			db, err := badger.Open(badgerOptions(dir, nil, nil).WithReadOnly(true).WithChecksumVerificationMode(mode.verify))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			bc := newBlockChecker(db, dir, false)
+			defer bc.close()
+			txn := db.NewTransaction(false)
+			defer txn.Discard()
+			var kbuf []byte
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			i := 0
+			for b.Loop() {
+				k := sample[i&4095]
+				i++
+				if mode.miss {
+					kbuf = append(append(kbuf[:0], k...), 0)
+					k = kbuf
+				}
+				_, err := txn.Get(k)
+				switch {
+				case mode.miss && errors.Is(err, badger.ErrKeyNotFound):
+					if _, problem := bc.check(k); problem != "" {
+						b.Fatal(problem)
+					}
+				case err != nil:
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu0)
+		})
+	}
+}
+
+// BenchmarkOpenVersion1M opens the 1M list's version as serving does
+// (every file's size and SHA-256 against the manifest, the filter, Badger
+// with every table's checksums verified, the family-type words) and
+// closes it. Run it with -benchtime 3x.
+func BenchmarkOpenVersion1M(b *testing.B) {
+	d := benchStore(b).serving[screening.KindRobinson]
+	var bytes int64
+	for _, f := range d.man.Files {
+		bytes += f.Size
+	}
+	for b.Loop() {
+		v, err := openDataset(d.dir, screening.KindRobinson, nil, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := v.close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(bytes)/1e6, "MB")
 }
