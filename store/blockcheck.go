@@ -2,12 +2,14 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/fb"
@@ -37,9 +39,11 @@ type blockChecker struct {
 	open   map[uint64]*tableFile
 }
 
-// tableFile is one table's file and index, kept by the blockChecker.
+// tableFile is one table's file, mapped read-only into memory (sharing
+// the page cache with Badger's own mapping), and its index, kept by the
+// blockChecker.
 type tableFile struct {
-	f     *os.File
+	data  []byte
 	index *fb.TableIndex
 }
 
@@ -62,7 +66,7 @@ func (c *blockChecker) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.open {
-		t.f.Close()
+		syscall.Munmap(t.data)
 	}
 	c.open = map[uint64]*tableFile{}
 }
@@ -96,7 +100,7 @@ func (c *blockChecker) check(key []byte) (file, problem string) {
 				c.mu.Unlock()
 				return file, "table index unreadable"
 			}
-			if p := checkBlock(t.f, int64(ko.Offset()), int(ko.Len())); p != "" {
+			if p := checkBlock(t.data, int64(ko.Offset()), int(ko.Len())); p != "" {
 				c.mu.Unlock()
 				return file, fmt.Sprintf("block %d at offset %d: %s", j, ko.Offset(), p)
 			}
@@ -106,86 +110,85 @@ func (c *blockChecker) check(key []byte) (file, problem string) {
 	return "", ""
 }
 
-// table returns the kept file and index of table id, reading them first
-// if needed. c.mu must be held. It returns an error for a table file
-// that cannot be read or whose footer is damaged.
+// table returns the kept mapping and index of table id, mapping and
+// reading them first if needed. c.mu must be held. It returns an error
+// for a table file that cannot be read or whose footer is damaged.
 func (c *blockChecker) table(id uint64, path string) (*tableFile, error) {
 	if t := c.open[id]; t != nil {
 		return t, nil
 	}
-	f, err := os.Open(path)
+	data, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	idx, problem := readTableIndex(f, fi.Size())
+	idx, problem := tableIndex(data)
 	if problem != "" {
-		f.Close()
-		return nil, fmt.Errorf("%s", problem)
+		syscall.Munmap(data)
+		return nil, errors.New(problem)
 	}
-	t := &tableFile{f: f, index: fb.GetRootAsTableIndex(idx, 0)}
+	t := &tableFile{data: data, index: fb.GetRootAsTableIndex(idx, 0)}
 	c.open[id] = t
 	return t, nil
 }
 
-// readTableIndex reads and checks a table's index from the end of its
-// file: checksum length, checksum, index length, index. It returns the
-// index or what is wrong.
-func readTableIndex(f *os.File, size int64) ([]byte, string) {
-	var b4 [4]byte
-	pos := size - 4
+// mapFile maps a file read-only into memory; unmap it with
+// syscall.Munmap. It returns the file system's errors, and an error for an
+// empty file.
+func mapFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() == 0 {
+		return nil, errors.New("empty (truncated)")
+	}
+	return syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+}
+
+// tableIndex checks a table's footer and returns its index, read from the
+// end of the table: checksum length, checksum, index length, index. It
+// returns what is wrong instead when the lengths leave the table or the
+// index does not match its checksum.
+func tableIndex(b []byte) ([]byte, string) {
+	pos := len(b) - 4
 	if pos < 0 {
 		return nil, "shorter than a table footer (truncated)"
 	}
-	if _, err := f.ReadAt(b4[:], pos); err != nil {
-		return nil, "cannot be read: " + err.Error()
-	}
-	chkLen := int64(binary.BigEndian.Uint32(b4[:]))
+	chkLen := int(binary.BigEndian.Uint32(b[pos:]))
 	if chkLen > pos-4 {
 		return nil, "table footer out of bounds (truncated or damaged)"
 	}
 	pos -= chkLen
-	cb := make([]byte, chkLen)
-	if _, err := f.ReadAt(cb, pos); err != nil {
-		return nil, "cannot be read: " + err.Error()
-	}
 	var chk pb.Checksum
-	if err := proto.Unmarshal(cb, &chk); err != nil {
-		return nil, "table checksum unreadable (damaged)"
+	if err := proto.Unmarshal(b[pos:pos+chkLen], &chk); err != nil {
+		return nil, "table checksum unreadable (truncated or damaged)"
 	}
 	pos -= 4
-	if _, err := f.ReadAt(b4[:], pos); err != nil {
-		return nil, "cannot be read: " + err.Error()
-	}
-	idxLen := int64(binary.BigEndian.Uint32(b4[:]))
+	idxLen := int(binary.BigEndian.Uint32(b[pos:]))
 	if idxLen > pos {
 		return nil, "table index out of bounds (truncated or damaged)"
 	}
-	idx := make([]byte, idxLen)
-	if _, err := f.ReadAt(idx, pos-idxLen); err != nil {
-		return nil, "cannot be read: " + err.Error()
-	}
+	idx := b[pos-idxLen : pos]
 	if err := verifyBadgerChecksum(idx, &chk); err != nil {
 		return nil, "table index does not match its checksum"
 	}
 	return idx, ""
 }
 
-// checkBlock verifies one block of an unencrypted, uncompressed table:
-// the block ends with its checksum and the checksum's length, and the
-// checksum covers everything before them. It returns what is wrong, or "".
-func checkBlock(f *os.File, off int64, n int) string {
-	if n < 4 {
-		return "shorter than a block"
+// checkBlock verifies the block of n bytes at off in the table data of an
+// unencrypted, uncompressed table: the block ends with its checksum and
+// the checksum's length, and the checksum covers everything before them.
+// It returns what is wrong, or "".
+func checkBlock(data []byte, off int64, n int) string {
+	if n < 4 || off < 0 || off+int64(n) > int64(len(data)) {
+		return "out of bounds (truncated or damaged)"
 	}
-	blk := make([]byte, n)
-	if _, err := f.ReadAt(blk, off); err != nil {
-		return "cannot be read: " + err.Error()
-	}
+	blk := data[off : off+int64(n)]
 	chkLen := int(binary.BigEndian.Uint32(blk[n-4:]))
 	if chkLen > n-4 {
 		return "checksum length out of bounds"

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -367,7 +368,12 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 	// instead, on the rarer path that reads Badger.
 	k := bytes.Clone(key)
 	r.d.reads.Add(1)
+	// A table truncated under the server faults on Badger's memory map
+	// (SIGBUS): as a panic of this goroutine, that is damage found, not a
+	// crash of the server.
+	onFault := debug.SetPanicOnFault(true)
 	defer func() {
+		debug.SetPanicOnFault(onFault)
 		// Badger decodes a block's entry offsets before it checks the
 		// block's checksum: damage there can panic in this goroutine.
 		if p := recover(); p != nil {
@@ -409,7 +415,14 @@ func (r *reader) usable() error {
 // mismatch, a record that does not decode, an I/O error: the version can
 // no longer be trusted) and returns the *ReadError for cause.
 func (r *reader) failed(cause error) error {
-	r.mark(&DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, Problem: "a read failed (checksum, decoding or I/O)"})
+	de := &DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, Problem: "a read failed (checksum, decoding or I/O)"}
+	// Name the file when its size tells (a truncated or deleted table);
+	// the scrub names any other by its hash.
+	var sized *DamageError
+	if errors.As(checkFiles(r.d.dir, &r.d.man, false), &sized) {
+		de.File, de.Problem = sized.File, de.Problem+"; "+sized.Problem
+	}
+	r.mark(de)
 	return &ReadError{Version: r.d.man.Version, err: cause}
 }
 

@@ -280,6 +280,7 @@ func TestDamageWhileServing(t *testing.T) {
 		{"zeroed page at a quarter", zeroPage(func(n int64) int64 { return n / 4 })},
 		{"zeroed page in the middle", zeroPage(func(n int64) int64 { return n / 2 })},
 		{"flipped bytes at two thirds", flipBytes(firstTable, func(n int64) int64 { return 2 * n / 3 }, 8)},
+		{"table truncated to half", truncateTable(func(n int64) int64 { return n / 2 })},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

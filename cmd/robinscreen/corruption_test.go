@@ -442,7 +442,9 @@ func TestCorruptionSuite(t *testing.T) {
 // running server: the requests touching a damaged block are refused
 // (UNAVAILABLE, DATASET_DAMAGED), never answered ALLOW for a listed
 // contact; the version is marked damaged and health goes NOT_SERVING. A
-// damaged filter, which the server holds in memory, is found by the scrub.
+// table truncated under the server does not crash it (Badger's memory map
+// faults). A damaged filter, which the server holds in memory, is found by
+// the scrub.
 func TestCorruptionWhileServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it per trial")
@@ -454,6 +456,15 @@ func TestCorruptionWhileServing(t *testing.T) {
 		{"zeroed page at 1/2", zeroTablePage(func(n int64) int64 { return n / 2 })},
 		{"flipped 32 bytes at 2/3", flip(firstSST, func(n int64) int64 { return 2 * n / 3 }, 32)},
 		{"filter flipped (scrub)", flip(fileNamed("bloom-sig2.bin"), func(n int64) int64 { return n / 3 }, 4)},
+		{"table truncated to 1/2", func(t *testing.T, vdir string) string {
+			rel := firstSST(t, vdir)
+			p := filepath.Join(vdir, rel)
+			fi, _ := os.Stat(p)
+			if err := os.Truncate(p, fi.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+			return rel
+		}},
 	} {
 		t.Run(dm.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
