@@ -108,6 +108,9 @@ func toStatus(log *slog.Logger, err error) error {
 			meta["kind"], meta["version"] = de.Kind, de.Version
 		case errors.As(err, &rde):
 			meta["version"] = rde.Version
+			if rde.Kind != "" {
+				meta["kind"] = rde.Kind
+			}
 		}
 		log.Error("request refused: a dataset version is damaged", "version", meta["version"])
 		return withDetails(codes.Unavailable, "a dataset version failed verification; nothing is screened against it (see the dataset status)", ReasonDatasetDamaged, meta, nil)

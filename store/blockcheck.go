@@ -26,8 +26,8 @@ import (
 // "not listed": a silent ALLOW. So a read that the filter let through and
 // Badger answers "not found" checks, itself, the checksums of the blocks
 // Badger looked at (blockChecker). Such misses are the filter's false
-// positives: a few in a hundred lookups, and a block costs a 4 KiB read
-// from the page cache and a CRC.
+// positives: a few in a hundred lookups, and a block costs a CRC over
+// 4 KiB of the memory-mapped table.
 
 // blockChecker verifies the Badger blocks a key lives in. It reads each
 // table's index from the table file on first use and keeps it. Encrypted

@@ -406,7 +406,7 @@ var errBadgerPanic = errors.New("badger panicked reading the version")
 // usable returns the version's damage as an error, or nil.
 func (r *reader) usable() error {
 	if de := r.d.damaged(); de != nil {
-		return &ReadError{Version: r.d.man.Version, err: de}
+		return &ReadError{Kind: r.d.man.Kind, Version: r.d.man.Version, File: de.File, err: de}
 	}
 	return nil
 }
@@ -423,14 +423,14 @@ func (r *reader) failed(cause error) error {
 		de.File, de.Problem = sized.File, de.Problem+"; "+sized.Problem
 	}
 	r.mark(de)
-	return &ReadError{Version: r.d.man.Version, err: cause}
+	return &ReadError{Kind: r.d.man.Kind, Version: r.d.man.Version, File: de.File, err: cause}
 }
 
 // damagedAt marks the version damaged in file and returns the *ReadError.
 func (r *reader) damagedAt(file, problem string) error {
 	de := &DamageError{Kind: r.d.man.Kind, Version: r.d.man.Version, Dir: r.d.dir, File: file, Problem: problem}
 	r.mark(de)
-	return &ReadError{Version: r.d.man.Version, err: de}
+	return &ReadError{Kind: r.d.man.Kind, Version: r.d.man.Version, File: file, err: de}
 }
 
 func (r *reader) mark(de *DamageError) {
@@ -452,12 +452,21 @@ func (r *reader) close() {
 // a postcode, a house number and a surname. errors.Is and errors.As still
 // reach the cause through Unwrap.
 type ReadError struct {
-	Version string
-	err     error
+	// Kind and Version name the dataset version; File, when known, the
+	// damaged file (relative to the version directory).
+	Kind, Version, File string
+	err                 error
 }
 
 func (e *ReadError) Error() string {
-	return "store: reading dataset version " + e.Version + " failed"
+	s := "store: reading dataset version " + e.Version
+	if e.Kind != "" {
+		s = "store: reading " + e.Kind + " version " + e.Version
+	}
+	if e.File != "" {
+		s += " (file " + e.File + ")"
+	}
+	return s + " failed"
 }
 
 // Unwrap returns the cause.

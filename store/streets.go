@@ -190,7 +190,7 @@ func (d *dataset) openRoads() error {
 		return nil
 	})
 	if err != nil {
-		return &ReadError{Version: d.man.Version, err: err}
+		return &ReadError{Kind: d.man.Kind, Version: d.man.Version, err: err}
 	}
 	reg := b.Build()
 	if reg.Len() != d.man.Roads || reg.Districts() != d.man.PostalDistricts || reg.EarlierNames() != d.man.EarlierNames {
