@@ -416,6 +416,9 @@ func TestCorruptionSuite(t *testing.T) {
 			if log := p.stderr.String(); !strings.Contains(log, file) || strings.Contains(log, "panic") || strings.Contains(log, "goroutine ") {
 				t.Errorf("the log does not name %s, or shows a panic:\n%s", file, log)
 			}
+			if code, out, errOut := runCLI(t, "admin", "status", "--addr", p.conn.Target()); code != 0 || !strings.Contains(out, "robinson: DAMAGED") || !strings.Contains(out, file) {
+				t.Errorf("admin status: exit %d, does not show the damage of %s:\n%s%s", code, file, out, errOut)
+			}
 			p.kill()
 
 			p = serveProc(t, data, "--on-damage", "rollback")
