@@ -319,7 +319,16 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 		return err
 	}
 	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
-	if err := s.switchTo(kind, d, s.servingVersion(kind)); err != nil {
+	previous := s.servingVersion(kind)
+	if previous == "" {
+		// Nothing serves (a damaged or outdated version was not opened):
+		// the version the state file names stays as the previous one,
+		// for inspection, rather than being pruned with the rest.
+		if st, err := s.readState(kind); err == nil {
+			previous = st.Current
+		}
+	}
+	if err := s.switchTo(kind, d, previous); err != nil {
 		d.close()
 		return err
 	}
