@@ -23,6 +23,15 @@
 // writes (SIGBUS), which ends the build process and refuses the load
 // instead of ending the server.
 //
+// Storage is verified (verify.go, blockcheck.go, damage.go): every file of
+// a version is hashed into its manifest at build and checked at open and
+// by Scrub; Badger verifies table checksums at open and block checksums on
+// read, and a read Badger answers "not found" has the blocks it read
+// checked again, because Badger's Get reports a failed block checksum as a
+// miss. A version that fails any check is damaged (ErrDamaged,
+// *DamageError): it is never read from again, and Options.OnDamage rolls
+// back to the previous version or serves none.
+//
 // Personal numbers never reach the disk: the CPR dataset is keyed by
 // HMAC-SHA256 pseudonyms under a secret key (see Pseudonymizer).
 package store
