@@ -7,6 +7,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/cprcheck"
 	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // Errors returned by Engine.Screen for the request as a whole.
@@ -118,10 +119,18 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 		s.add(Finding{Source: SourceCPR, Reason: ReasonDeceased, Decision: Block, Detail: "deceased (CPR status 90)", Dataset: s.cprVersion()})
 		return s.finish(false)
 	}
-	// 2. The sender's own opt-out.
+	// 2. The sender's own opt-out: the request's flag and the suppression
+	// list the service keeps, for every channel.
 	if c.OptedOut {
 		s.add(Finding{Source: SourceRequest, Reason: ReasonOptedOut, Decision: Block, Detail: "on the sender's opt-out list"})
 		return s.finish(false)
+	}
+	if sl := s.snap.Suppressions; sl != nil && (c.Phone != "" || c.Email != "" || c.CPR != "" || c.CVR != "") {
+		v := suppress.Values{Phone: c.Phone, Email: c.Email, CPR: c.CPR, CVR: c.CVR}
+		if e, ok := sl.Match(&v, c.Scope); ok {
+			s.add(Finding{Source: SourceSuppression, Reason: ReasonOptedOut, Decision: Block, Detail: suppressionDetail(e.Key.Kind)})
+			return s.finish(false)
+		}
 	}
 	business := s.isBusiness()
 	// 3. Explicit consent: the list checks run for information only.
@@ -440,4 +449,20 @@ func hasReason(rs []Reason, r Reason) bool {
 		}
 	}
 	return false
+}
+
+// suppressionDetail names which of the contact's values is on the
+// suppression list, never the value itself.
+func suppressionDetail(k suppress.Kind) string {
+	switch k {
+	case suppress.KindPhone:
+		return "phone number on the sender's suppression list"
+	case suppress.KindEmail:
+		return "e-mail address on the sender's suppression list"
+	case suppress.KindCPR:
+		return "personal number on the sender's suppression list"
+	case suppress.KindCVR:
+		return "CVR number on the sender's suppression list"
+	}
+	return "on the sender's suppression list"
 }

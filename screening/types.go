@@ -5,6 +5,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/cprcheck"
 	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // Channel is the way a contact would be approached.
@@ -113,6 +114,9 @@ const (
 	SourceRobinson
 	SourceCPR
 	SourceCVR
+	// SourceSuppression is the sender's suppression list kept by the
+	// service (screening-rules.md section 6).
+	SourceSuppression
 )
 
 // Contact is one person or business to screen. It is personal data: never
@@ -129,6 +133,10 @@ type Contact struct {
 	Consent          bool
 	ExistingCustomer bool
 	OptedOut         bool
+	// Scope is the brand or campaign the contact is screened for:
+	// suppression entries of another scope do not apply. Empty holds the
+	// contact to every entry.
+	Scope string
 }
 
 // Finding is one observation behind a decision.
@@ -260,4 +268,14 @@ type Snapshot struct {
 	CPR      CPRRegister
 	// Streets is the CPR road register; nil when none is loaded.
 	Streets StreetRegister
+	// Suppressions is the sender's suppression list, current for this
+	// request; nil when the service keeps none.
+	Suppressions SuppressionList
+}
+
+// SuppressionList is the sender's suppression list (screening-rules.md
+// section 6), as read for one request. *suppress.Set implements it.
+type SuppressionList interface {
+	// Match returns an entry in force for one of the values in scope.
+	Match(v *suppress.Values, scope string) (suppress.Entry, bool)
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -41,7 +42,7 @@ func BenchmarkScreenChunk(b *testing.B) {
 		if err := proto.Unmarshal(in, &r); err != nil {
 			b.Fatal(err)
 		}
-		resp, err := svc.screenChunk(&r)
+		resp, err := svc.screenChunk(context.Background(), &r)
 		if err != nil {
 			b.Fatal(err)
 		}

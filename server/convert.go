@@ -8,8 +8,8 @@ import (
 	"github.com/robinscreen/robinscreen/screening"
 )
 
-func fromContact(c *pb.Contact, dst *screening.Contact) {
-	*dst = screening.Contact{
+func fromContact(c *pb.Contact, scope string, dst *screening.Contact) {
+	*dst = screening.Contact{Scope: scope,
 		Ref: c.GetRef(), Name: c.GetName(), Address: c.GetAddress(), PostalCode: c.GetPostalCode(),
 		CPR: c.GetCpr(), CVR: c.GetCvr(), Phone: c.GetPhone(), Email: c.GetEmail(),
 		Consent: c.GetConsent(), ExistingCustomer: c.GetExistingCustomer(), OptedOut: c.GetOptedOut(),
@@ -74,6 +74,7 @@ var sources = [...]pb.Source{
 	screening.SourceRobinson:    pb.Source_SOURCE_ROBINSON_LIST,
 	screening.SourceCPR:         pb.Source_SOURCE_CPR,
 	screening.SourceCVR:         pb.Source_SOURCE_CVR,
+	screening.SourceSuppression: pb.Source_SOURCE_SUPPRESSION_LIST,
 }
 
 var nameAgreements = [...]pb.NameAgreement{

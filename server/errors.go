@@ -13,6 +13,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/store"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // ErrorDomain is the ErrorInfo domain of every error this service returns.
@@ -37,6 +38,9 @@ const (
 	// checksum, a file hash or a read); the request is not answered from
 	// it (UNAVAILABLE).
 	ReasonDatasetDamaged = "DATASET_DAMAGED"
+	// ReasonSuppressionUnavailable: the suppression list's storage cannot
+	// be reached, so no contact is screened (never a silent ALLOW).
+	ReasonSuppressionUnavailable = "SUPPRESSION_UNAVAILABLE"
 )
 
 // requestError is a request-level fault found by validation.
@@ -69,6 +73,9 @@ var errorTable = []struct {
 	{store.ErrNoPrevious, codes.FailedPrecondition, ReasonNoPrevious, "no previous version to roll back to"},
 	{store.ErrSynthetic, codes.FailedPrecondition, ReasonSynthetic, "the data directory holds the synthetic demo dataset; load real data into another data directory"},
 	{store.ErrClosed, codes.Unavailable, ReasonShuttingDown, "the server is shutting down"},
+	{suppress.ErrUnavailable, codes.Unavailable, ReasonSuppressionUnavailable, "the suppression list cannot be reached; nothing is screened until it can"},
+	{suppress.ErrClosed, codes.Unavailable, ReasonShuttingDown, "the server is shutting down"},
+	{suppress.ErrKeyMismatch, codes.FailedPrecondition, ReasonSuppressionUnavailable, "the suppression list was written under another pseudonym key"},
 	{context.Canceled, codes.Canceled, ReasonCanceled, "request canceled"},
 	{context.DeadlineExceeded, codes.DeadlineExceeded, ReasonDeadlineExceeded, "deadline exceeded"},
 }

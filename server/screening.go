@@ -11,6 +11,7 @@ import (
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // MaxBatch is the most contacts one ScreenContactsRequest may carry.
@@ -47,6 +48,8 @@ type ScreeningService struct {
 	engine *screening.Engine
 	log    *slog.Logger
 	audit  Auditor
+	// sup is the suppression list; nil when the service keeps none.
+	sup suppress.Store
 }
 
 // NewScreeningService returns the service over data, deciding with engine.
@@ -76,10 +79,13 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 	if err := s.usable(); err != nil {
 		return nil, toStatus(s.log, err)
 	}
-	snap, release := s.data.Acquire()
+	snap, release, err := s.acquire(ctx)
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
 	defer release()
 	var c screening.Contact
-	fromContact(req.GetContact(), &c)
+	fromContact(req.GetContact(), req.GetScope(), &c)
 	sc := scratchPool.Get().(*screening.Scratch)
 	res, err := s.engine.ScreenInto(sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
 	if err != nil {
@@ -103,7 +109,7 @@ func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenConta
 		if err != nil {
 			return toStatus(s.log, err)
 		}
-		resp, err := s.screenChunk(req)
+		resp, err := s.screenChunk(stream.Context(), req)
 		if err != nil {
 			return toStatus(s.log, err)
 		}
@@ -114,7 +120,26 @@ func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenConta
 	}
 }
 
-func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
+// acquire returns a snapshot of the datasets with the suppression list as
+// it is now (suppress.Store.View): an entry added anywhere before this
+// call is in it. It returns the View's errors (the list cannot be reached:
+// nothing is screened, so nothing is cleared).
+func (s *ScreeningService) acquire(ctx context.Context) (screening.Snapshot, func(), error) {
+	var set *suppress.Set
+	if s.sup != nil {
+		var err error
+		if set, err = s.sup.View(ctx); err != nil {
+			return screening.Snapshot{}, nil, err
+		}
+	}
+	snap, release := s.data.Acquire()
+	if set != nil {
+		snap.Suppressions = set
+	}
+	return snap, release, nil
+}
+
+func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
 	if re := validChannel(req.GetChannel()); re != nil {
 		return nil, re
 	}
@@ -131,7 +156,10 @@ func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.Scree
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	snap, release := s.data.Acquire()
+	snap, release, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer release()
 	ch, purpose := fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose())
 	out := &pb.ScreenContactsResponse{Results: make([]*pb.ScreeningResult, n)}
@@ -139,7 +167,7 @@ func (s *ScreeningService) screenChunk(req *pb.ScreenContactsRequest) (*pb.Scree
 	var c screening.Contact
 	var sc screening.Scratch
 	for i, pc := range req.GetContacts() {
-		fromContact(pc, &c)
+		fromContact(pc, req.GetScope(), &c)
 		res, err := s.engine.ScreenInto(&sc, snap, ch, purpose, &c)
 		if err != nil {
 			return nil, err

@@ -286,6 +286,8 @@ const (
 	Source_SOURCE_CPR Source = 3
 	// The CVR advertising protection.
 	Source_SOURCE_CVR Source = 4
+	// The sender's suppression list kept by the service (SuppressionService).
+	Source_SOURCE_SUPPRESSION_LIST Source = 5
 )
 
 // Enum value maps for Source.
@@ -296,13 +298,15 @@ var (
 		2: "SOURCE_ROBINSON_LIST",
 		3: "SOURCE_CPR",
 		4: "SOURCE_CVR",
+		5: "SOURCE_SUPPRESSION_LIST",
 	}
 	Source_value = map[string]int32{
-		"SOURCE_UNSPECIFIED":   0,
-		"SOURCE_REQUEST":       1,
-		"SOURCE_ROBINSON_LIST": 2,
-		"SOURCE_CPR":           3,
-		"SOURCE_CVR":           4,
+		"SOURCE_UNSPECIFIED":      0,
+		"SOURCE_REQUEST":          1,
+		"SOURCE_ROBINSON_LIST":    2,
+		"SOURCE_CPR":              3,
+		"SOURCE_CVR":              4,
+		"SOURCE_SUPPRESSION_LIST": 5,
 	}
 )
 
@@ -700,10 +704,13 @@ func (x *Contact) GetOptedOut() bool {
 
 // ScreenContactRequest screens one contact.
 type ScreenContactRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Channel       Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
-	Purpose       Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
-	Contact       *Contact               `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Channel Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
+	Purpose Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
+	Contact *Contact               `protobuf:"bytes,3,opt,name=contact,proto3" json:"contact,omitempty"`
+	// The brand or campaign screened for: suppression-list entries of another
+	// scope do not apply. Empty holds the contact to every entry.
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -759,6 +766,13 @@ func (x *ScreenContactRequest) GetContact() *Contact {
 	return nil
 }
 
+func (x *ScreenContactRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
 // ScreenContactResponse carries the result for one contact.
 type ScreenContactResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -810,7 +824,9 @@ type ScreenContactsRequest struct {
 	Channel Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
 	Purpose Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
 	// At most 10000 contacts per message.
-	Contacts      []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	Contacts []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// As ScreenContactRequest.scope, for the contacts of this message.
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -864,6 +880,13 @@ func (x *ScreenContactsRequest) GetContacts() []*Contact {
 		return x.Contacts
 	}
 	return nil
+}
+
+func (x *ScreenContactsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
 }
 
 // ScreenContactsResponse carries the results of one request message, one per
@@ -1251,17 +1274,19 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\aconsent\x18\t \x01(\bR\aconsent\x12+\n" +
 	"\x11existing_customer\x18\n" +
 	" \x01(\bR\x10existingCustomer\x12\x1b\n" +
-	"\topted_out\x18\v \x01(\bR\boptedOut\"\xaf\x01\n" +
+	"\topted_out\x18\v \x01(\bR\boptedOut\"\xc5\x01\n" +
 	"\x14ScreenContactRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x121\n" +
-	"\acontact\x18\x03 \x01(\v2\x17.robinscreen.v1.ContactR\acontact\"P\n" +
+	"\acontact\x18\x03 \x01(\v2\x17.robinscreen.v1.ContactR\acontact\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"P\n" +
 	"\x15ScreenContactResponse\x127\n" +
-	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xb2\x01\n" +
+	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xc8\x01\n" +
 	"\x15ScreenContactsRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
-	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\"S\n" +
+	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"S\n" +
 	"\x16ScreenContactsResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xf8\x01\n" +
 	"\x0fScreeningResult\x12\x10\n" +
@@ -1320,7 +1345,7 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x10REASON_OPTED_OUT\x10\t\x12%\n" +
 	"!REASON_CVR_ADVERTISING_PROTECTION\x10\n" +
 	"\x12\x15\n" +
-	"\x11REASON_STALE_DATA\x10\v*n\n" +
+	"\x11REASON_STALE_DATA\x10\v*\x8b\x01\n" +
 	"\x06Source\x12\x16\n" +
 	"\x12SOURCE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSOURCE_REQUEST\x10\x01\x12\x18\n" +
@@ -1328,7 +1353,8 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\n" +
 	"SOURCE_CPR\x10\x03\x12\x0e\n" +
 	"\n" +
-	"SOURCE_CVR\x10\x04*`\n" +
+	"SOURCE_CVR\x10\x04\x12\x1b\n" +
+	"\x17SOURCE_SUPPRESSION_LIST\x10\x05*`\n" +
 	"\vAddressKind\x12\x1c\n" +
 	"\x18ADDRESS_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ADDRESS_KIND_CURRENT\x10\x01\x12\x19\n" +

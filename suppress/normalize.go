@@ -1,0 +1,143 @@
+package suppress
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/robinscreen/robinscreen/cprcheck"
+)
+
+// Normalize returns the canonical form of a value of kind k, the form that
+// is pseudonymised (screening-rules.md section 6):
+//
+//   - phone: E.164. A Danish subscriber number in any common writing
+//     ("12345678", "12 34 56 78", "+45 12 34 56 78", "0045 12345678",
+//     "45 12345678", "(+45) 12-34-56-78", "12.34.56.78") becomes
+//     "+4512345678"; another country's number must carry its country code
+//     ("+46 8 123 456 78" or "0046 8 12345678") and becomes "+46812345678".
+//   - email: trimmed and lower-cased; it must have a local part and a
+//     domain around one "@" and no blank inside.
+//   - cpr: the 10 digits of a valid DDMMYYSSSS or DDMMYY-SSSS number
+//     (screening-rules.md section 4).
+//   - cvr: 8 digits, optionally written with a "DK" prefix and blanks.
+//
+// It returns ErrInvalid when the value cannot be read as its kind and
+// ErrKind for an unknown kind; the errors never contain the value.
+func Normalize(k Kind, s string) (string, error) {
+	switch k {
+	case KindPhone:
+		return NormalizePhone(s)
+	case KindEmail:
+		return NormalizeEmail(s)
+	case KindCPR:
+		return NormalizeCPR(s)
+	case KindCVR:
+		return NormalizeCVR(s)
+	}
+	return "", ErrKind
+}
+
+// phoneSeparator reports the characters that phone numbers are written
+// with between digits.
+func phoneSeparator(r rune) bool {
+	switch r {
+	case ' ', '-', '.', '(', ')', '/', '\u00a0', '\u2009', '\u202f', '\u2010', '\u2011', '\u2012', '\u2013', '\t':
+		return true
+	}
+	return false
+}
+
+// NormalizePhone returns the E.164 form of a phone number (see Normalize).
+// It returns ErrInvalid when s is not a phone number.
+func NormalizePhone(s string) (string, error) {
+	var b [32]byte
+	n, plus := 0, false
+	s = strings.TrimSpace(s)
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			if n == len(b) {
+				return "", ErrInvalid
+			}
+			b[n] = byte(r)
+			n++
+		case r == '+' && n == 0 && !plus && strings.TrimLeftFunc(s[:i], phoneSeparator) == "":
+			plus = true
+		case phoneSeparator(r):
+		default:
+			return "", ErrInvalid
+		}
+	}
+	d := string(b[:n])
+	if !plus && strings.HasPrefix(d, "00") {
+		plus, d = true, d[2:]
+	}
+	switch {
+	case plus && strings.HasPrefix(d, "45"), !plus && len(d) == 10 && strings.HasPrefix(d, "45"):
+		d = d[2:]
+		if len(d) != 8 {
+			return "", ErrInvalid
+		}
+		return "+45" + d, nil
+	case plus:
+		// E.164: a country code (not starting with 0) and at most 15
+		// digits in all; 7 is the shortest plausible international number.
+		if len(d) < 7 || len(d) > 15 || d[0] == '0' {
+			return "", ErrInvalid
+		}
+		return "+" + d, nil
+	case len(d) == 8:
+		return "+45" + d, nil
+	}
+	return "", ErrInvalid
+}
+
+// NormalizeEmail trims s and lower-cases it (see Normalize). It returns
+// ErrInvalid when s is not an e-mail address.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimFunc(s, unicode.IsSpace)
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || strings.IndexFunc(s, unicode.IsSpace) >= 0 || len(s) > 320 {
+		return "", ErrInvalid
+	}
+	return strings.ToLower(s), nil
+}
+
+// NormalizeCPR returns the 10 digits of a valid personal number. It
+// returns ErrInvalid otherwise.
+func NormalizeCPR(s string) (string, error) {
+	n, err := cprcheck.Parse(s)
+	if err != nil {
+		return "", ErrInvalid
+	}
+	return string(n[:]), nil
+}
+
+// NormalizeCVR returns the 8 digits of a CVR number (see Normalize). It
+// returns ErrInvalid otherwise. The modulus-11 check digit is not
+// required: an entry is honoured as written.
+func NormalizeCVR(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
+		s = strings.TrimLeft(s[2:], " -")
+	}
+	var b [8]byte
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			if n == len(b) {
+				return "", ErrInvalid
+			}
+			b[n] = byte(r)
+			n++
+		case r == ' ' || r == '\u00a0':
+		default:
+			return "", ErrInvalid
+		}
+	}
+	if n != 8 {
+		return "", ErrInvalid
+	}
+	return string(b[:]), nil
+}

@@ -1,0 +1,245 @@
+package suppress
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// Set is the list in memory, as screening reads it: a map from pseudonym
+// to the entries under it. It is safe for concurrent use: lookups take a
+// read lock, changes a write lock.
+type Set struct {
+	h *Hasher
+
+	mu    sync.RWMutex
+	idx   map[Pseudonym]int32 // pseudonym -> first slot
+	slots []slot
+	free  []int32
+	strs  []string          // interned scopes and sources; 0 is ""
+	strIx map[string]uint32 // string -> index in strs
+	kinds [KindCVR + 1]int  // live entries per kind
+	n     int
+}
+
+// slot is one entry in compact form; entries under one pseudonym are
+// chained through next (-1 ends the chain).
+type slot struct {
+	next   int32
+	kind   Kind
+	reason Reason
+	scope  uint32
+	source uint32
+	added  int64 // Unix seconds
+}
+
+// NewSet returns an empty Set whose Match pseudonymises with h.
+func NewSet(h *Hasher) *Set {
+	return &Set{h: h, idx: map[Pseudonym]int32{}, strs: []string{""}, strIx: map[string]uint32{"": 0}}
+}
+
+// Hasher returns the Hasher the set was made with.
+func (s *Set) Hasher() *Hasher { return s.h }
+
+// Len returns the number of entries.
+func (s *Set) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.n
+}
+
+func (s *Set) intern(v string) uint32 {
+	if i, ok := s.strIx[v]; ok {
+		return i
+	}
+	i := uint32(len(s.strs))
+	s.strs = append(s.strs, strings.Clone(v))
+	s.strIx[v] = i
+	return i
+}
+
+func (s *Set) entry(p Pseudonym, sl *slot) Entry {
+	return Entry{Key: Key{Kind: sl.kind, Pseudonym: p}, Scope: s.strs[sl.scope], Reason: sl.reason, Source: s.strs[sl.source], Added: time.Unix(sl.added, 0).UTC()}
+}
+
+// find returns the slot of key and scope, or -1.
+func (s *Set) find(k Key, scope string) int32 {
+	i, ok := s.idx[k.Pseudonym]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = s.slots[i].next {
+		sl := &s.slots[i]
+		if sl.kind == k.Kind && s.strs[sl.scope] == scope {
+			return i
+		}
+	}
+	return -1
+}
+
+// Insert adds e unless an entry with its key and scope is present; it
+// reports whether it added it. A present entry is never changed.
+func (s *Set) Insert(e Entry) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.insertLocked(e)
+}
+
+func (s *Set) insertLocked(e Entry) bool {
+	if s.find(e.Key, e.Scope) >= 0 {
+		return false
+	}
+	sl := slot{next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix()}
+	if head, ok := s.idx[e.Key.Pseudonym]; ok {
+		sl.next = head
+	}
+	var i int32
+	if n := len(s.free); n > 0 {
+		i, s.free = s.free[n-1], s.free[:n-1]
+		s.slots[i] = sl
+	} else {
+		i = int32(len(s.slots))
+		s.slots = append(s.slots, sl)
+	}
+	s.idx[e.Key.Pseudonym] = i
+	s.kinds[e.Key.Kind]++
+	s.n++
+	return true
+}
+
+// Contains reports whether an entry with key k and exactly scope is
+// present.
+func (s *Set) Contains(k Key, scope string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.find(k, scope) >= 0
+}
+
+// Delete removes the entry with key k and scope; it reports whether there
+// was one.
+func (s *Set) Delete(k Key, scope string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.idx[k.Pseudonym]
+	if !ok {
+		return false
+	}
+	prev := int32(-1)
+	for ; i >= 0; prev, i = i, s.slots[i].next {
+		sl := &s.slots[i]
+		if sl.kind != k.Kind || s.strs[sl.scope] != scope {
+			continue
+		}
+		switch {
+		case prev >= 0:
+			s.slots[prev].next = sl.next
+		case sl.next >= 0:
+			s.idx[k.Pseudonym] = sl.next
+		default:
+			delete(s.idx, k.Pseudonym)
+		}
+		s.kinds[k.Kind]--
+		s.n--
+		s.free = append(s.free, i)
+		return true
+	}
+	return false
+}
+
+// applies reports whether an entry of entryScope is in force for a
+// screening in scope: an entry without scope applies to every scope, and a
+// screening that names no scope is held to every entry (fail closed).
+func applies(entryScope, scope string) bool {
+	return entryScope == "" || scope == "" || entryScope == scope
+}
+
+// Lookup returns an entry with key k that applies in scope (see Match).
+func (s *Set) Lookup(k Key, scope string) (Entry, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i, ok := s.idx[k.Pseudonym]
+	if !ok {
+		return Entry{}, false
+	}
+	for ; i >= 0; i = s.slots[i].next {
+		sl := &s.slots[i]
+		if sl.kind == k.Kind && applies(s.strs[sl.scope], scope) {
+			return s.entry(k.Pseudonym, sl), true
+		}
+	}
+	return Entry{}, false
+}
+
+// Entries returns every entry with key k, whatever its scope.
+func (s *Set) Entries(k Key) []Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Entry
+	i, ok := s.idx[k.Pseudonym]
+	if !ok {
+		return nil
+	}
+	for ; i >= 0; i = s.slots[i].next {
+		if sl := &s.slots[i]; sl.kind == k.Kind {
+			out = append(out, s.entry(k.Pseudonym, sl))
+		}
+	}
+	return out
+}
+
+// Range calls fn for every entry until fn returns false. It holds the read
+// lock meanwhile: fn must not change the set.
+func (s *Set) Range(fn func(Entry) bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for p, i := range s.idx {
+		for ; i >= 0; i = s.slots[i].next {
+			if !fn(s.entry(p, &s.slots[i])) {
+				return
+			}
+		}
+	}
+}
+
+// Values are a contact's values as the request wrote them.
+type Values struct {
+	Phone, Email, CPR, CVR string
+}
+
+// Match returns an entry in force for one of the contact's values in
+// scope: the values are normalised and pseudonymised, and an entry applies
+// when it has no scope, when scope is empty, or when the two are equal. A
+// value that cannot be normalised matches nothing (it cannot have been
+// added). Kinds with no entry are not hashed.
+func (s *Set) Match(v *Values, scope string) (Entry, bool) {
+	s.mu.RLock()
+	kinds := s.kinds
+	s.mu.RUnlock()
+	for _, k := range Kinds {
+		if kinds[k] == 0 {
+			continue
+		}
+		var raw string
+		switch k {
+		case KindPhone:
+			raw = v.Phone
+		case KindEmail:
+			raw = v.Email
+		case KindCPR:
+			raw = v.CPR
+		case KindCVR:
+			raw = v.CVR
+		}
+		if raw == "" {
+			continue
+		}
+		key, err := s.h.Key(k, raw)
+		if err != nil {
+			continue
+		}
+		if e, ok := s.Lookup(key, scope); ok {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
