@@ -1,0 +1,103 @@
+package suppressbadger
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/robinscreen/robinscreen/suppress"
+)
+
+func hasher(t *testing.T, c string) *suppress.Hasher {
+	h, err := suppress.NewHasher([]byte(strings.Repeat(c, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func entry(t *testing.T, h *suppress.Hasher, k suppress.Kind, v, scope string, r suppress.Reason) suppress.Entry {
+	key, err := h.Key(k, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return suppress.Entry{Key: key, Scope: scope, Reason: r, Source: "test", Added: time.Unix(1700000000, 0).UTC()}
+}
+
+func TestAddReopenRemove(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := hasher(t, "a")
+	s, err := Open(dir, h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := entry(t, h, suppress.KindPhone, "12345678", "", suppress.ReasonComplaint)
+	email := entry(t, h, suppress.KindEmail, "a@b.dk", "brand", suppress.ReasonBounce)
+	tests := []struct {
+		name    string
+		entries []suppress.Entry
+		want    int
+	}{
+		{"two new", []suppress.Entry{phone, email}, 2},
+		{"again", []suppress.Entry{phone, email}, 0},
+		{"duplicate in one call", []suppress.Entry{entry(t, h, suppress.KindCVR, "12345678", "", suppress.ReasonOther), entry(t, h, suppress.KindCVR, "DK12345678", "", suppress.ReasonOther)}, 1},
+	}
+	for _, tc := range tests {
+		n, err := s.Add(ctx, tc.entries)
+		if err != nil || n != tc.want {
+			t.Fatalf("%s: Add = %d, %v; want %d", tc.name, n, err, tc.want)
+		}
+	}
+	// A second add of the phone with another reason leaves the first.
+	weaker := phone
+	weaker.Reason = suppress.ReasonOther
+	if n, _ := s.Add(ctx, []suppress.Entry{weaker}); n != 0 {
+		t.Fatal("re-add counted as new")
+	}
+	if _, err := s.Add(ctx, []suppress.Entry{{Key: phone.Key}}); !errors.Is(err, suppress.ErrReason) {
+		t.Fatalf("entry without reason: %v", err)
+	}
+	s.Close()
+	if _, err := s.View(ctx); !errors.Is(err, suppress.ErrClosed) {
+		t.Fatalf("View after Close: %v", err)
+	}
+
+	if _, err := Open(dir, hasher(t, "b"), Options{}); !errors.Is(err, suppress.ErrKeyMismatch) {
+		t.Fatalf("open with another key: %v", err)
+	}
+	s, err = Open(dir, h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	set, err := s.View(ctx)
+	if err != nil || set.Len() != 3 {
+		t.Fatalf("after reopen: %d entries, %v", set.Len(), err)
+	}
+	if got := set.Entries(phone.Key); len(got) != 1 || got[0].Reason != suppress.ReasonComplaint || !got[0].Added.Equal(phone.Added) || got[0].Source != "test" {
+		t.Fatalf("phone entry after reopen: %+v", got)
+	}
+	ok, err := s.Remove(ctx, suppress.Removal{Key: email.Key, Scope: "", By: "admin", Why: "test", At: time.Now()})
+	if err != nil || ok {
+		t.Fatalf("remove with the wrong scope: %v %v", ok, err)
+	}
+	ok, err = s.Remove(ctx, suppress.Removal{Key: email.Key, Scope: "brand", By: "admin", Why: "asked in writing", At: time.Now()})
+	if err != nil || !ok {
+		t.Fatalf("remove: %v %v", ok, err)
+	}
+	recs, err := s.Removals()
+	if err != nil || len(recs) != 1 || !strings.Contains(string(recs[0]), email.Key.Pseudonym.String()) || strings.Contains(string(recs[0]), "a@b.dk") {
+		t.Fatalf("removal records %q, %v", recs, err)
+	}
+	v := suppress.Values{Email: "A@B.dk"}
+	if _, hit := set.Match(&v, "brand"); hit {
+		t.Fatal("removed entry still matches")
+	}
+	var exported int
+	if err := s.Export(ctx, func(suppress.Entry) error { exported++; return nil }); err != nil || exported != 2 {
+		t.Fatalf("export %d, %v", exported, err)
+	}
+}
