@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that runs all tests (see README). Installs what the tests
 # need through the project's own scripts: Go modules via the module proxy,
-# Node packages via npm for the Node client.
+# Node packages via npm for the Node client, PostgreSQL via apt-get
+# (scripts/postgres.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,6 +11,13 @@ cd "$root"
 # import without the server's dependencies. `go test ./...` at the root
 # does not enter a nested module, so each is run in its own directory.
 modules=(. proto clients)
+# PostgreSQL for the shared suppression-list tests (Debian's packages,
+# installed and started by the project's own script), unless one is given.
+if [ -z "${ROBINSCREEN_TEST_POSTGRES:-}" ]; then
+  echo "== postgres"
+  source scripts/postgres.sh
+  trap pg_stop EXIT
+fi
 echo "== go vet"
 for m in "${modules[@]}"; do (cd "$m" && go vet ./...); done
 go vet -tags failpoints ./store/ ./cmd/...
@@ -22,7 +30,7 @@ for m in "${modules[@]}"; do (cd "$m" && go test -count=1 -timeout 20m ./...); d
 echo "== go test -tags failpoints (the crash tests' build of store)"
 go test -tags failpoints -count=1 -run TestFailpointTag ./store/
 echo "== go test -race (packages with concurrency)"
-go test -race -count=1 -timeout 20m ./store/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
+go test -race -count=1 -timeout 20m ./store/ ./store/suppressbadger/ ./store/suppresspg/ ./suppress/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
 (cd clients && go test -race -count=1 -timeout 20m ./...)
 # The server run in-process (Main): open, load, screen, shut down.
 go test -race -count=1 -timeout 10m -run 'TestMain' ./cmd/robinscreen/

@@ -1,0 +1,5 @@
+package pgtest
+
+import "os"
+
+func lookupEnv() string { return os.Getenv(Env) }

@@ -1,0 +1,163 @@
+package suppresspg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/robinscreen/robinscreen/internal/pgtest"
+	"github.com/robinscreen/robinscreen/internal/tcpproxy"
+	"github.com/robinscreen/robinscreen/suppress"
+)
+
+func hasher(t *testing.T, c string) *suppress.Hasher {
+	h, err := suppress.NewHasher([]byte(strings.Repeat(c, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func open(t *testing.T, dsn string, h *suppress.Hasher) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn, h, Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func phone(t *testing.T, h *suppress.Hasher, n int, scope string) suppress.Entry {
+	k, err := h.Key(suppress.KindPhone, fmt.Sprintf("%08d", 20000000+n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return suppress.Entry{Key: k, Scope: scope, Reason: suppress.ReasonRequested, Source: "test", Added: time.Unix(1700000000, 0).UTC()}
+}
+
+// TestReplicasSeeEachOthersChanges: two stores on one database (two
+// replicas). Every entry one adds is in the other's very next View, with
+// no wait for the notification; so is every removal.
+func TestReplicasSeeEachOthersChanges(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	h := hasher(t, "a")
+	a, b := open(t, dsn, h), open(t, dsn, h)
+	for i := 0; i < 50; i++ {
+		w, r := a, b
+		if i%2 == 1 {
+			w, r = b, a
+		}
+		e := phone(t, h, i, "")
+		if n, err := w.Add(ctx, []suppress.Entry{e}); err != nil || n != 1 {
+			t.Fatalf("add %d: %d, %v", i, n, err)
+		}
+		set, err := r.View(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !set.Contains(e.Key, "") {
+			t.Fatalf("entry %d added on one replica missing from the other's next view", i)
+		}
+	}
+	e := phone(t, h, 7, "")
+	ok, err := a.Remove(ctx, suppress.Removal{Key: e.Key, By: "admin", Why: "test", At: time.Now()})
+	if err != nil || !ok {
+		t.Fatalf("remove: %v %v", ok, err)
+	}
+	set, err := b.View(ctx)
+	if err != nil || set.Contains(e.Key, "") || set.Len() != 49 {
+		t.Fatalf("after removal on a: b holds %d entries (removed one present: %v), %v", set.Len(), set.Contains(e.Key, ""), err)
+	}
+	// Added again after the removal: back in force everywhere.
+	if n, err := b.Add(ctx, []suppress.Entry{e}); err != nil || n != 1 {
+		t.Fatalf("re-add: %d %v", n, err)
+	}
+	if set, _ := a.View(ctx); !set.Contains(e.Key, "") {
+		t.Fatal("re-added entry missing on a")
+	}
+	// A third replica starting now reads the same list.
+	c := open(t, dsn, h)
+	if set, _ := c.View(ctx); set.Len() != 50 {
+		t.Fatalf("new replica: %d entries, want 50", set.Len())
+	}
+}
+
+// TestAddNeverChanges: adding an entry that exists (an import) leaves it
+// as it was.
+func TestAddNeverChanges(t *testing.T) {
+	ctx := context.Background()
+	h := hasher(t, "a")
+	s := open(t, pgtest.Database(t), h)
+	first := phone(t, h, 1, "brand")
+	first.Reason = suppress.ReasonComplaint
+	again := first
+	again.Reason, again.Source = suppress.ReasonOther, "import"
+	tests := []struct {
+		name    string
+		entries []suppress.Entry
+		want    int
+	}{
+		{"new", []suppress.Entry{first}, 1},
+		{"again with another reason", []suppress.Entry{again}, 0},
+		{"twice in one call", []suppress.Entry{phone(t, h, 2, ""), phone(t, h, 2, "")}, 1},
+	}
+	for _, tc := range tests {
+		n, err := s.Add(ctx, tc.entries)
+		if err != nil || n != tc.want {
+			t.Fatalf("%s: %d, %v; want %d", tc.name, n, err, tc.want)
+		}
+	}
+	set, _ := s.View(ctx)
+	if got := set.Entries(first.Key); len(got) != 1 || got[0].Reason != suppress.ReasonComplaint || got[0].Source != "test" {
+		t.Fatalf("entry changed: %+v", got)
+	}
+}
+
+func TestKeyMismatch(t *testing.T) {
+	dsn := pgtest.Database(t)
+	open(t, dsn, hasher(t, "a"))
+	if _, err := Open(context.Background(), dsn, hasher(t, "b"), Options{}); !errors.Is(err, suppress.ErrKeyMismatch) {
+		t.Fatalf("another key: %v", err)
+	}
+}
+
+// TestDatabaseDown: once the database cannot be reached, View fails with
+// ErrUnavailable (so nothing is screened), and so do Add and Remove; when
+// it is back, the list is served again.
+func TestDatabaseDown(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	h := hasher(t, "a")
+	p, err := tcpproxy.Start(pgtest.Host(t, dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, pgtest.WithHost(t, dsn, p.Addr()), h)
+	if _, err := s.Add(ctx, []suppress.Entry{phone(t, h, 1, "")}); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	start := time.Now()
+	if _, err := s.View(ctx); !errors.Is(err, suppress.ErrUnavailable) {
+		t.Fatalf("View with the database down: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("View took %v with the database down", d)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := s.Add(cctx, []suppress.Entry{phone(t, h, 2, "")}); !errors.Is(err, suppress.ErrUnavailable) {
+		t.Fatalf("Add with the database down: %v", err)
+	}
+	// Back up (a new proxy on another port stands for the restarted
+	// server): a new store reads the list.
+	s2 := open(t, dsn, h)
+	if set, err := s2.View(ctx); err != nil || set.Len() != 1 {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
