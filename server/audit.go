@@ -21,7 +21,7 @@ import (
 // personal number, name, address, phone or e-mail.
 type AuditRecord struct {
 	Time   time.Time `json:"time"`
-	Event  string    `json:"event"`  // "screen", "dataset" or "denied"
+	Event  string    `json:"event"`  // "screen", "dataset", "suppression" or "denied"
 	Client string    `json:"client"` // token name, certificate CN or peer IP
 	// ClientSource says what Client is: "token", "cert" or "peer".
 	ClientSource string `json:"client_source"`
@@ -45,6 +45,15 @@ type AuditRecord struct {
 	Rejected        int     `json:"rejected,omitempty"`
 	Seconds         float64 `json:"seconds,omitempty"`
 	Error           string  `json:"error,omitempty"`
+
+	// suppression: the list's changes and exports, entries named by
+	// pseudonym (Action, Kind and SourceName above are shared)
+	Added     int    `json:"added,omitempty"`
+	Present   int    `json:"already_present,omitempty"`
+	Pseudonym string `json:"pseudonym,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	Why       string `json:"why,omitempty"`
+	Removed   *bool  `json:"removed,omitempty"`
 
 	// denied
 	Code   string `json:"code,omitempty"`
@@ -193,6 +202,20 @@ func (a *AuditLog) Dataset(ctx context.Context, ev DatasetEvent) {
 	a.write(rec, true)
 }
 
+// Suppression writes a "suppression" record (an add, import, removal or
+// export of the suppression list) and fsyncs it before returning: a
+// removal is on the audit trail once the call has returned.
+func (a *AuditLog) Suppression(ctx context.Context, ev SuppressionEvent) {
+	rec := baseRecord(ctx, "suppression", "")
+	rec.Action, rec.Kind, rec.Added, rec.Present, rec.Rejected = ev.Action, ev.Kind, ev.Added, ev.Present, ev.Rejected
+	rec.Pseudonym, rec.Scope, rec.Why, rec.SourceName = ev.Pseudonym, ev.Scope, ev.Why, ev.Source
+	if ev.Action == ActionSuppressionRemove {
+		removed := ev.Removed
+		rec.Removed = &removed
+	}
+	a.write(rec, true)
+}
+
 // Denied writes a "denied" record for a call refused by authentication,
 // authorization or the rate limit.
 func (a *AuditLog) Denied(ctx context.Context, method string, code codes.Code, reason string) {
@@ -241,6 +264,15 @@ func (m MultiAuditor) Dataset(ctx context.Context, ev DatasetEvent) {
 	for _, a := range m {
 		if a != nil {
 			a.Dataset(ctx, ev)
+		}
+	}
+}
+
+// Suppression forwards to every auditor implementing SuppressionAuditor.
+func (m MultiAuditor) Suppression(ctx context.Context, ev SuppressionEvent) {
+	for _, a := range m {
+		if sa, ok := a.(SuppressionAuditor); ok && a != nil {
+			sa.Suppression(ctx, ev)
 		}
 	}
 }

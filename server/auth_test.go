@@ -35,6 +35,8 @@ import (
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/store"
+	"github.com/robinscreen/robinscreen/store/suppressbadger"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // Tokens of the test token file.
@@ -204,6 +206,7 @@ type secureOpts struct {
 	metrics  bool
 	auditLog bool
 	streams  uint32 // max concurrent streams, default 10
+	suppress bool   // keep a suppression list (embedded store)
 }
 
 func newSecureEnv(t *testing.T, o secureOpts) (*secureEnv, *Metrics) {
@@ -236,6 +239,18 @@ func newSecureEnv(t *testing.T, o secureOpts) (*secureEnv, *Metrics) {
 		if cfg.Auth, err = LoadTokenFile(testTokenFile(t)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if o.suppress {
+		h, err := suppress.NewHasher([]byte(strings.Repeat("p", 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sup, err := suppressbadger.Open(filepath.Join(dir, "data", "suppressions"), h, suppressbadger.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sup.Close() })
+		cfg.Suppressions = sup
 	}
 	var m *Metrics
 	if o.metrics {

@@ -16,6 +16,7 @@ import (
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // Message limits.
@@ -35,6 +36,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Admin, when set, serves DatasetService.
 	Admin DatasetAdmin
+	// Suppressions, when set, is the sender's suppression list: screening
+	// applies it (rule 2.2) and SuppressionService manages it.
+	Suppressions suppress.Store
 	// Auditor receives screening and dataset events; nil records nothing.
 	Auditor Auditor
 	// Auth, when set, requires a bearer token from its token file on every
@@ -107,7 +111,12 @@ func New(cfg Config) *Server {
 	}
 	opts = append(opts, cfg.ExtraOptions...)
 	gs := grpc.NewServer(opts...)
-	pb.RegisterScreeningServiceServer(gs, NewScreeningService(cfg.Data, cfg.Engine, log, audit))
+	screen := NewScreeningService(cfg.Data, cfg.Engine, log, audit)
+	screen.sup = cfg.Suppressions
+	pb.RegisterScreeningServiceServer(gs, screen)
+	if cfg.Suppressions != nil {
+		pb.RegisterSuppressionServiceServer(gs, NewSuppressionService(cfg.Suppressions, log, audit))
+	}
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)

@@ -215,6 +215,8 @@ type Store interface {
 	// fn's first error, which it returns; it also returns the errors of
 	// View.
 	Export(ctx context.Context, fn func(Entry) error) error
+	// Hasher returns the Hasher whose pseudonyms the store holds.
+	Hasher() *Hasher
 	// Close releases the storage.
 	Close() error
 }

@@ -305,6 +305,9 @@ func (s *Store) Removals() ([][]byte, error) {
 	return out, err
 }
 
+// Hasher implements suppress.Store.Hasher.
+func (s *Store) Hasher() *suppress.Hasher { return s.set.Hasher() }
+
 // Len returns the number of entries.
 func (s *Store) Len() int { return s.set.Len() }
 
