@@ -54,6 +54,7 @@ type AuditRecord struct {
 	Scope     string `json:"scope,omitempty"`
 	Why       string `json:"why,omitempty"`
 	Removed   *bool  `json:"removed,omitempty"`
+	Exported  int    `json:"exported,omitempty"`
 
 	// denied
 	Code   string `json:"code,omitempty"`
@@ -208,7 +209,7 @@ func (a *AuditLog) Dataset(ctx context.Context, ev DatasetEvent) {
 func (a *AuditLog) Suppression(ctx context.Context, ev SuppressionEvent) {
 	rec := baseRecord(ctx, "suppression", "")
 	rec.Action, rec.Kind, rec.Added, rec.Present, rec.Rejected = ev.Action, ev.Kind, ev.Added, ev.Present, ev.Rejected
-	rec.Pseudonym, rec.Scope, rec.Why, rec.SourceName = ev.Pseudonym, ev.Scope, ev.Why, ev.Source
+	rec.Pseudonym, rec.Scope, rec.Why, rec.SourceName, rec.Exported = ev.Pseudonym, ev.Scope, ev.Why, ev.Source, ev.Exported
 	if ev.Action == ActionSuppressionRemove {
 		removed := ev.Removed
 		rec.Removed = &removed

@@ -43,6 +43,7 @@ type SuppressionEvent struct {
 	Why       string // remove
 	Removed   bool   // remove: whether the entry existed
 	Source    string // import: the file's base name
+	Exported  int    // export: entries sent
 }
 
 // SuppressionAuditor is implemented by auditors that record suppression
@@ -79,10 +80,19 @@ func (s *SuppressionService) record(ctx context.Context, ev SuppressionEvent) {
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "suppression list", slog.String("action", ev.Action), slog.String("client", IdentityFrom(ctx).Name),
 		slog.Int("added", ev.Added), slog.Int("already_present", ev.Present), slog.Int("rejected", ev.Rejected),
-		slog.String("kind", ev.Kind), slog.Bool("removed", ev.Removed))
+		slog.Int("exported", ev.Exported), slog.String("kind", ev.Kind), slog.Bool("removed", ev.Removed))
 }
 
 var kindFields = [...]string{suppress.KindPhone: "phone", suppress.KindEmail: "email", suppress.KindCPR: "cpr", suppress.KindCVR: "cvr"}
+
+// unreadable says, per kind, that a value cannot be read (never repeating
+// it).
+var unreadable = [...]string{
+	suppress.KindPhone: "cannot be read as a phone number (8 digits, or + and a country code)",
+	suppress.KindEmail: "cannot be read as an e-mail address",
+	suppress.KindCPR:   "cannot be read as a personal number (DDMMYYSSSS or DDMMYY-SSSS, a real date)",
+	suppress.KindCVR:   "cannot be read as a CVR number (8 digits)",
+}
 
 // inputValue returns the one value an input or removal names; ok is false
 // when none or more than one is set.
@@ -135,7 +145,7 @@ func (s *SuppressionService) entries(ctx context.Context, in []*pb.SuppressionIn
 		}
 		key, err := h.Key(kind, raw)
 		if err != nil {
-			reject(i, kindFields[kind], "cannot be read as a "+kind.String()+" value")
+			reject(i, kindFields[kind], unreadable[kind])
 			continue
 		}
 		reason, ok := fromSuppressionReason(x.GetReason())
@@ -254,7 +264,7 @@ func (s *SuppressionService) RemoveSuppression(ctx context.Context, req *pb.Remo
 	case byValue && req.GetPseudonym() == "":
 		k, err := s.store.Hasher().Key(kind, raw)
 		if err != nil {
-			return nil, toStatus(s.log, badRequest(kindFields[kind], "cannot be read as a "+kind.String()+" value"))
+			return nil, toStatus(s.log, badRequest(kindFields[kind], unreadable[kind]))
 		}
 		key = k
 	case req.GetPseudonym() != "" && raw == "":
@@ -317,7 +327,7 @@ func (s *SuppressionService) CheckSuppressions(ctx context.Context, req *pb.Chec
 		}
 		key, err := h.Key(kind, raw)
 		if err != nil {
-			r.Error = "cannot be read as a " + kind.String() + " value"
+			r.Error = unreadable[kind]
 			continue
 		}
 		_, r.Suppressed = set.Lookup(key, scope)
@@ -350,6 +360,6 @@ func (s *SuppressionService) ExportSuppressions(_ *pb.ExportSuppressionsRequest,
 	if err != nil {
 		return toStatus(s.log, err)
 	}
-	s.record(ctx, SuppressionEvent{Action: ActionSuppressionExport, Added: 0, Present: total})
+	s.record(ctx, SuppressionEvent{Action: ActionSuppressionExport, Exported: total})
 	return nil
 }

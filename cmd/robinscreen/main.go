@@ -22,11 +22,13 @@ const usage = `usage:
                     [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--insecure]
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
+                    [--suppressions postgres://... [--suppressions-timeout D]]
   robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
                     [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
                     [--encryption-key-file FILE] [--allow-shrink]
   robinscreen admin load|status|versions|rollback --addr ADDR ...
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE
+  robinscreen suppress add|import|remove|check|export --addr ADDR ...
   robinscreen token [--role screen|admin] [--name NAME]
 
 Run "robinscreen COMMAND -h" for the flags of one command.
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = admin(args[1:], stdout, stderr)
 	case "rotate-key":
 		err = rotateKey(args[1:], stdout, stderr)
+	case "suppress":
+		err = suppressCmd(args[1:], stdout, stderr)
 	case "token":
 		err = token(args[1:], stdout, stderr)
 	case buildVersionCommand: // hidden: run by serve and load

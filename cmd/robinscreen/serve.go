@@ -18,6 +18,7 @@ import (
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/server"
 	"github.com/robinscreen/robinscreen/store"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // shutdownGrace is how long Run waits for in-flight calls after its context
@@ -56,6 +57,8 @@ type serveConfig struct {
 	OnDamage      string
 	Store         storeFlags
 	Security      securityFlags
+	// Suppressions chooses where the suppression list is kept.
+	Suppressions suppressionFlags
 }
 
 // Main is the serve command as a value, so that tests can run the server
@@ -71,6 +74,8 @@ type Main struct {
 	// Set by Open.
 	Store  *store.Store
 	Server *server.Server
+	// Suppressions is the suppression list (embedded or PostgreSQL).
+	Suppressions suppress.Store
 
 	log     *slog.Logger
 	lis     net.Listener
@@ -98,6 +103,7 @@ func (m *Main) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.OnDamage, "on-damage", "not-serving", "what a damaged serving dataset version leads to: not-serving (fail closed until a load) or rollback (serve the previous version if it verifies)")
 	c.Store.register(fs)
 	c.Security.register(fs)
+	c.Suppressions.register(fs)
 }
 
 // ParseFlags fills m.Config from serve's arguments. It returns errUsage for
@@ -152,7 +158,12 @@ func (m *Main) Open() error {
 		}
 		log.Info("loaded the synthetic demo dataset")
 	}
-	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log}
+	sup, err := c.Suppressions.open(c.Data, sf.keyFile, opts.EncryptionKey, log)
+	if err != nil {
+		return err
+	}
+	m.Suppressions = sup
+	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Suppressions: sup}
 	cleanup, err := sec.apply(c.Listen, st, &cfg, log)
 	if err != nil {
 		return err
@@ -230,9 +241,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close stops what Open started, in reverse order: the gRPC server and its
 // listener, the running dataset loads (which outlive their callers), the
-// security helpers (token reload, metrics listener, audit
-// log), then the store, which waits for running loads. It returns the
-// store's close error. Close may be called after a failed Open, and more
+// security helpers (token reload, metrics listener, audit log), the
+// suppression list, then the store, which waits for running loads. It
+// returns the store's (else the suppression list's) close error. Close may
+// be called after a failed Open, and more
 // than once.
 func (m *Main) Close() error {
 	if m.Server != nil {
@@ -248,8 +260,14 @@ func (m *Main) Close() error {
 		m.cleanup = nil
 	}
 	var err error
+	if m.Suppressions != nil {
+		err = m.Suppressions.Close()
+		m.Suppressions = nil
+	}
 	if m.Store != nil {
-		err = m.Store.Close()
+		if serr := m.Store.Close(); serr != nil {
+			err = serr
+		}
 	}
 	return err
 }
