@@ -126,8 +126,9 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 		return s.finish(false)
 	}
 	if sl := s.snap.Suppressions; sl != nil && (c.Phone != "" || c.Email != "" || c.CPR != "" || c.CVR != "") {
-		v := suppress.Values{Phone: c.Phone, Email: c.Email, CPR: c.CPR, CVR: c.CVR}
-		if e, ok := sl.Match(&v, c.Scope); ok {
+		v := &s.match.values // in the Scratch: the interface call would move a local to the heap
+		*v = suppress.Values{Phone: c.Phone, Email: c.Email, CPR: c.CPR, CVR: c.CVR}
+		if e, ok := sl.Match(v, c.Scope); ok {
 			s.add(Finding{Source: SourceSuppression, Reason: ReasonOptedOut, Decision: Block, Detail: suppressionDetail(e.Key.Kind)})
 			return s.finish(false)
 		}
@@ -298,6 +299,8 @@ type matchState struct {
 	matcher  robinson.Matcher
 	compared int // list records compared with the contact
 	visit    func(*robinson.Record)
+	// values are the contact's values for the suppression list.
+	values suppress.Values
 }
 
 // bestMatch returns the strongest outcome over every candidate record: the

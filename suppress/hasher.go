@@ -30,7 +30,7 @@ func NewHasher(key []byte) (*Hasher, error) {
 	}
 	k := append([]byte(nil), key...)
 	h := &Hasher{}
-	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	h.pool.New = func() any { return &state{mac: hmac.New(sha256.New, k)} }
 	fp := hmac.New(sha256.New, k)
 	fp.Write([]byte("robinscreen suppression key fingerprint v1"))
 	h.fingerprint = hex.EncodeToString(fp.Sum(nil)[:8])
@@ -42,32 +42,40 @@ func NewHasher(key []byte) (*Hasher, error) {
 // instead of missing every entry.
 func (h *Hasher) Fingerprint() string { return h.fingerprint }
 
+// state is a pooled HMAC with a scratch buffer for the message, so that
+// hashing allocates nothing.
+type state struct {
+	mac hash.Hash
+	buf [96]byte
+	out [PseudonymSize]byte
+}
+
 // Sum returns the pseudonym of a normalised value of kind k.
 func (h *Hasher) Sum(k Kind, normalized string) Pseudonym {
-	m := h.pool.Get().(hash.Hash)
-	m.Reset()
-	var pre [len(hashDomain) + 1]byte
-	copy(pre[:], hashDomain)
-	pre[len(hashDomain)] = byte(k)
-	m.Write(pre[:])
-	var buf [64]byte
-	if len(normalized) <= len(buf) {
-		m.Write(append(buf[:0], normalized...))
-	} else {
-		m.Write([]byte(normalized))
-	}
-	var out Pseudonym
-	m.Sum(out[:0])
-	h.pool.Put(m)
-	return out
+	st := h.pool.Get().(*state)
+	b := append(append(st.buf[:0], hashDomain...), byte(k))
+	b = append(b, normalized...)
+	p := h.sum(st, b)
+	h.pool.Put(st)
+	return p
+}
+
+func (h *Hasher) sum(st *state, msg []byte) Pseudonym {
+	st.mac.Reset()
+	st.mac.Write(msg)
+	st.mac.Sum(st.out[:0])
+	return Pseudonym(st.out)
 }
 
 // Key normalises raw as kind k and returns its key. It returns the errors
 // of Normalize.
 func (h *Hasher) Key(k Kind, raw string) (Key, error) {
-	n, err := Normalize(k, raw)
+	st := h.pool.Get().(*state)
+	defer h.pool.Put(st)
+	b := append(append(st.buf[:0], hashDomain...), byte(k))
+	b, err := AppendNormalized(b, k, raw)
 	if err != nil {
 		return Key{}, err
 	}
-	return Key{Kind: k, Pseudonym: h.Sum(k, n)}, nil
+	return Key{Kind: k, Pseudonym: h.sum(st, b)}, nil
 }

@@ -50,7 +50,7 @@ var importColumns = map[string]string{
 	"cpr": "cpr", "cpr-nr": "cpr", "cprnr": "cpr", "cpr-nummer": "cpr", "personnummer": "cpr",
 	"cvr": "cvr", "cvr-nr": "cvr", "cvrnr": "cvr", "cvr-nummer": "cvr",
 	"reason": "reason", "aarsag": "reason", "årsag": "reason",
-	"scope": "scope",
+	"scope":  "scope",
 	"source": "source", "kilde": "source",
 	"added": "added", "dato": "added", "date": "added",
 }

@@ -24,17 +24,28 @@ import (
 // It returns ErrInvalid when the value cannot be read as its kind and
 // ErrKind for an unknown kind; the errors never contain the value.
 func Normalize(k Kind, s string) (string, error) {
+	var buf [64]byte
+	b, err := AppendNormalized(buf[:0], k, s)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// AppendNormalized appends the canonical form of s (see Normalize) to dst;
+// it returns the errors of Normalize, and dst unchanged with them.
+func AppendNormalized(dst []byte, k Kind, s string) ([]byte, error) {
 	switch k {
 	case KindPhone:
-		return NormalizePhone(s)
+		return appendPhone(dst, s)
 	case KindEmail:
-		return NormalizeEmail(s)
+		return appendEmail(dst, s)
 	case KindCPR:
-		return NormalizeCPR(s)
+		return appendCPR(dst, s)
 	case KindCVR:
-		return NormalizeCVR(s)
+		return appendCVR(dst, s)
 	}
-	return "", ErrKind
+	return dst, ErrKind
 }
 
 // phoneSeparator reports the characters that phone numbers are written
@@ -50,6 +61,13 @@ func phoneSeparator(r rune) bool {
 // NormalizePhone returns the E.164 form of a phone number (see Normalize).
 // It returns ErrInvalid when s is not a phone number.
 func NormalizePhone(s string) (string, error) {
+	var buf [20]byte
+	b, err := appendPhone(buf[:0], s)
+	return string(b), err
+}
+
+// appendPhone appends the E.164 form of s to dst.
+func appendPhone(dst []byte, s string) ([]byte, error) {
 	var b [32]byte
 	n, plus := 0, false
 	s = strings.TrimSpace(s)
@@ -57,7 +75,7 @@ func NormalizePhone(s string) (string, error) {
 		switch {
 		case r >= '0' && r <= '9':
 			if n == len(b) {
-				return "", ErrInvalid
+				return dst, ErrInvalid
 			}
 			b[n] = byte(r)
 			n++
@@ -65,58 +83,99 @@ func NormalizePhone(s string) (string, error) {
 			plus = true
 		case phoneSeparator(r):
 		default:
-			return "", ErrInvalid
+			return dst, ErrInvalid
 		}
 	}
-	d := string(b[:n])
-	if !plus && strings.HasPrefix(d, "00") {
+	d := b[:n]
+	if !plus && n >= 2 && d[0] == '0' && d[1] == '0' {
 		plus, d = true, d[2:]
 	}
+	danish := len(d) >= 2 && d[0] == '4' && d[1] == '5'
 	switch {
-	case plus && strings.HasPrefix(d, "45"), !plus && len(d) == 10 && strings.HasPrefix(d, "45"):
+	case plus && danish, !plus && len(d) == 10 && danish:
 		d = d[2:]
 		if len(d) != 8 {
-			return "", ErrInvalid
+			return dst, ErrInvalid
 		}
-		return "+45" + d, nil
+		return append(append(dst, "+45"...), d...), nil
 	case plus:
 		// E.164: a country code (not starting with 0) and at most 15
 		// digits in all; 7 is the shortest plausible international number.
 		if len(d) < 7 || len(d) > 15 || d[0] == '0' {
-			return "", ErrInvalid
+			return dst, ErrInvalid
 		}
-		return "+" + d, nil
+		return append(append(dst, '+'), d...), nil
 	case len(d) == 8:
-		return "+45" + d, nil
+		return append(append(dst, "+45"...), d...), nil
 	}
-	return "", ErrInvalid
+	return dst, ErrInvalid
 }
 
 // NormalizeEmail trims s and lower-cases it (see Normalize). It returns
 // ErrInvalid when s is not an e-mail address.
 func NormalizeEmail(s string) (string, error) {
+	var buf [64]byte
+	b, err := appendEmail(buf[:0], s)
+	return string(b), err
+}
+
+// appendEmail appends the normalised e-mail address to dst.
+func appendEmail(dst []byte, s string) ([]byte, error) {
 	s = strings.TrimFunc(s, unicode.IsSpace)
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at == len(s)-1 || strings.IndexFunc(s, unicode.IsSpace) >= 0 || len(s) > 320 {
-		return "", ErrInvalid
+	if at <= 0 || at == len(s)-1 || len(s) > 320 {
+		return dst, ErrInvalid
 	}
-	return strings.ToLower(s), nil
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8RuneSelf:
+			if strings.IndexFunc(s, unicode.IsSpace) >= 0 {
+				return dst, ErrInvalid
+			}
+			return append(dst, strings.ToLower(s)...), nil
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
+			return dst, ErrInvalid
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, nil
 }
+
+const utf8RuneSelf = 0x80
 
 // NormalizeCPR returns the 10 digits of a valid personal number. It
 // returns ErrInvalid otherwise.
 func NormalizeCPR(s string) (string, error) {
+	var buf [10]byte
+	b, err := appendCPR(buf[:0], s)
+	return string(b), err
+}
+
+func appendCPR(dst []byte, s string) ([]byte, error) {
 	n, err := cprcheck.Parse(s)
 	if err != nil {
-		return "", ErrInvalid
+		return dst, ErrInvalid
 	}
-	return string(n[:]), nil
+	return append(dst, n[:]...), nil
 }
 
 // NormalizeCVR returns the 8 digits of a CVR number (see Normalize). It
 // returns ErrInvalid otherwise. The modulus-11 check digit is not
 // required: an entry is honoured as written.
 func NormalizeCVR(s string) (string, error) {
+	var buf [8]byte
+	b, err := appendCVR(buf[:0], s)
+	return string(b), err
+}
+
+func appendCVR(dst []byte, s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
 		s = strings.TrimLeft(s[2:], " -")
@@ -127,17 +186,17 @@ func NormalizeCVR(s string) (string, error) {
 		switch {
 		case r >= '0' && r <= '9':
 			if n == len(b) {
-				return "", ErrInvalid
+				return dst, ErrInvalid
 			}
 			b[n] = byte(r)
 			n++
 		case r == ' ' || r == '\u00a0':
 		default:
-			return "", ErrInvalid
+			return dst, ErrInvalid
 		}
 	}
 	if n != 8 {
-		return "", ErrInvalid
+		return dst, ErrInvalid
 	}
-	return string(b[:]), nil
+	return append(dst, b[:]...), nil
 }

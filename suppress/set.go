@@ -1,6 +1,7 @@
 package suppress
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +14,7 @@ type Set struct {
 	h *Hasher
 
 	mu    sync.RWMutex
-	idx   map[Pseudonym]int32 // pseudonym -> first slot
+	idx   map[uint64]int32 // first 8 bytes of the pseudonym -> first slot
 	slots []slot
 	free  []int32
 	strs  []string          // interned scopes and sources; 0 is ""
@@ -22,9 +23,12 @@ type Set struct {
 	n     int
 }
 
-// slot is one entry in compact form; entries under one pseudonym are
-// chained through next (-1 ends the chain).
+// slot is one entry in compact form; entries whose pseudonyms share their
+// first 8 bytes (one pseudonym under several scopes, almost always) are
+// chained through next (-1 ends the chain). The index holds 8 bytes per
+// entry instead of 32: a smaller map, fewer cache misses per lookup.
 type slot struct {
+	pseud  Pseudonym
 	next   int32
 	kind   Kind
 	reason Reason
@@ -35,7 +39,7 @@ type slot struct {
 
 // NewSet returns an empty Set whose Match pseudonymises with h.
 func NewSet(h *Hasher) *Set {
-	return &Set{h: h, idx: map[Pseudonym]int32{}, strs: []string{""}, strIx: map[string]uint32{"": 0}}
+	return &Set{h: h, idx: map[uint64]int32{}, strs: []string{""}, strIx: map[string]uint32{"": 0}}
 }
 
 // Hasher returns the Hasher the set was made with.
@@ -58,19 +62,21 @@ func (s *Set) intern(v string) uint32 {
 	return i
 }
 
-func (s *Set) entry(p Pseudonym, sl *slot) Entry {
-	return Entry{Key: Key{Kind: sl.kind, Pseudonym: p}, Scope: s.strs[sl.scope], Reason: sl.reason, Source: s.strs[sl.source], Added: time.Unix(sl.added, 0).UTC()}
+func short(p *Pseudonym) uint64 { return binary.LittleEndian.Uint64(p[:8]) }
+
+func (s *Set) entry(sl *slot) Entry {
+	return Entry{Key: Key{Kind: sl.kind, Pseudonym: sl.pseud}, Scope: s.strs[sl.scope], Reason: sl.reason, Source: s.strs[sl.source], Added: time.Unix(sl.added, 0).UTC()}
 }
 
 // find returns the slot of key and scope, or -1.
 func (s *Set) find(k Key, scope string) int32 {
-	i, ok := s.idx[k.Pseudonym]
+	i, ok := s.idx[short(&k.Pseudonym)]
 	if !ok {
 		return -1
 	}
 	for ; i >= 0; i = s.slots[i].next {
 		sl := &s.slots[i]
-		if sl.kind == k.Kind && s.strs[sl.scope] == scope {
+		if sl.kind == k.Kind && sl.pseud == k.Pseudonym && s.strs[sl.scope] == scope {
 			return i
 		}
 	}
@@ -89,8 +95,9 @@ func (s *Set) insertLocked(e Entry) bool {
 	if s.find(e.Key, e.Scope) >= 0 {
 		return false
 	}
-	sl := slot{next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix()}
-	if head, ok := s.idx[e.Key.Pseudonym]; ok {
+	sl := slot{pseud: e.Key.Pseudonym, next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix()}
+	sh := short(&e.Key.Pseudonym)
+	if head, ok := s.idx[sh]; ok {
 		sl.next = head
 	}
 	var i int32
@@ -101,7 +108,7 @@ func (s *Set) insertLocked(e Entry) bool {
 		i = int32(len(s.slots))
 		s.slots = append(s.slots, sl)
 	}
-	s.idx[e.Key.Pseudonym] = i
+	s.idx[sh] = i
 	s.kinds[e.Key.Kind]++
 	s.n++
 	return true
@@ -120,23 +127,24 @@ func (s *Set) Contains(k Key, scope string) bool {
 func (s *Set) Delete(k Key, scope string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i, ok := s.idx[k.Pseudonym]
+	sh := short(&k.Pseudonym)
+	i, ok := s.idx[sh]
 	if !ok {
 		return false
 	}
 	prev := int32(-1)
 	for ; i >= 0; prev, i = i, s.slots[i].next {
 		sl := &s.slots[i]
-		if sl.kind != k.Kind || s.strs[sl.scope] != scope {
+		if sl.kind != k.Kind || sl.pseud != k.Pseudonym || s.strs[sl.scope] != scope {
 			continue
 		}
 		switch {
 		case prev >= 0:
 			s.slots[prev].next = sl.next
 		case sl.next >= 0:
-			s.idx[k.Pseudonym] = sl.next
+			s.idx[sh] = sl.next
 		default:
-			delete(s.idx, k.Pseudonym)
+			delete(s.idx, sh)
 		}
 		s.kinds[k.Kind]--
 		s.n--
@@ -157,14 +165,18 @@ func applies(entryScope, scope string) bool {
 func (s *Set) Lookup(k Key, scope string) (Entry, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.idx[k.Pseudonym]
+	return s.lookupLocked(k, scope)
+}
+
+func (s *Set) lookupLocked(k Key, scope string) (Entry, bool) {
+	i, ok := s.idx[short(&k.Pseudonym)]
 	if !ok {
 		return Entry{}, false
 	}
 	for ; i >= 0; i = s.slots[i].next {
 		sl := &s.slots[i]
-		if sl.kind == k.Kind && applies(s.strs[sl.scope], scope) {
-			return s.entry(k.Pseudonym, sl), true
+		if sl.kind == k.Kind && sl.pseud == k.Pseudonym && applies(s.strs[sl.scope], scope) {
+			return s.entry(sl), true
 		}
 	}
 	return Entry{}, false
@@ -175,13 +187,13 @@ func (s *Set) Entries(k Key) []Entry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []Entry
-	i, ok := s.idx[k.Pseudonym]
+	i, ok := s.idx[short(&k.Pseudonym)]
 	if !ok {
 		return nil
 	}
 	for ; i >= 0; i = s.slots[i].next {
-		if sl := &s.slots[i]; sl.kind == k.Kind {
-			out = append(out, s.entry(k.Pseudonym, sl))
+		if sl := &s.slots[i]; sl.kind == k.Kind && sl.pseud == k.Pseudonym {
+			out = append(out, s.entry(sl))
 		}
 	}
 	return out
@@ -192,9 +204,9 @@ func (s *Set) Entries(k Key) []Entry {
 func (s *Set) Range(fn func(Entry) bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for p, i := range s.idx {
+	for _, i := range s.idx {
 		for ; i >= 0; i = s.slots[i].next {
-			if !fn(s.entry(p, &s.slots[i])) {
+			if !fn(s.entry(&s.slots[i])) {
 				return
 			}
 		}
@@ -212,6 +224,9 @@ type Values struct {
 // value that cannot be normalised matches nothing (it cannot have been
 // added). Kinds with no entry are not hashed.
 func (s *Set) Match(v *Values, scope string) (Entry, bool) {
+	// Hash first, outside the lock: at most one key per kind.
+	var keys [len(Kinds)]Key
+	n := 0
 	s.mu.RLock()
 	kinds := s.kinds
 	s.mu.RUnlock()
@@ -237,7 +252,16 @@ func (s *Set) Match(v *Values, scope string) (Entry, bool) {
 		if err != nil {
 			continue
 		}
-		if e, ok := s.Lookup(key, scope); ok {
+		keys[n] = key
+		n++
+	}
+	if n == 0 {
+		return Entry{}, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, key := range keys[:n] {
+		if e, ok := s.lookupLocked(key, scope); ok {
 			return e, true
 		}
 	}
