@@ -20,8 +20,8 @@ type contactSet struct {
 }
 
 // readContacts reads a robingen contacts CSV (semicolon separated, with a
-// header naming at least ref, name, address and postal_code). With noCPR
-// the cpr column is ignored.
+// header naming at least ref, name, address and postal_code; phone and
+// email are read when present). With noCPR the cpr column is ignored.
 func readContacts(path string, noCPR bool) (*contactSet, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -63,7 +63,8 @@ func parseContacts(r io.Reader, noCPR bool) (*contactSet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("contacts: %w", err)
 		}
-		c := &pb.Contact{Ref: get(rec, "ref"), Name: get(rec, "name"), Address: get(rec, "address"), PostalCode: get(rec, "postal_code")}
+		c := &pb.Contact{Ref: get(rec, "ref"), Name: get(rec, "name"), Address: get(rec, "address"), PostalCode: get(rec, "postal_code"),
+			Phone: get(rec, "phone"), Email: get(rec, "email")}
 		if !noCPR {
 			c.Cpr = get(rec, "cpr")
 		}

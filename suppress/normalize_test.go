@@ -2,6 +2,7 @@ package suppress
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -250,5 +251,40 @@ func TestHasherKeys(t *testing.T) {
 	}
 	if _, err := NewHasher(make([]byte, 31)); err == nil {
 		t.Fatal("short key accepted")
+	}
+}
+
+// TestSetGrowAndDelete fills a set past several filter rebuilds, deletes
+// every other entry and checks each key's presence.
+func TestSetGrowAndDelete(t *testing.T) {
+	h := testHasher(t)
+	set := NewSet(h)
+	keys := make([]Key, 5000)
+	for i := range keys {
+		k, err := h.Key(KindCVR, fmt.Sprintf("%08d", 10000000+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = k
+		set.Insert(Entry{Key: k, Reason: ReasonOther})
+	}
+	for i := 0; i < len(keys); i += 2 {
+		if !set.Delete(keys[i], "") {
+			t.Fatalf("delete %d", i)
+		}
+	}
+	// More inserts rebuild the filter without the deleted keys.
+	for i := 0; i < 3000; i++ {
+		k, _ := h.Key(KindCVR, fmt.Sprintf("%08d", 20000000+i))
+		set.Insert(Entry{Key: k, Reason: ReasonOther})
+	}
+	for i, k := range keys {
+		_, ok := set.Lookup(k, "")
+		if ok != (i%2 == 1) {
+			t.Fatalf("key %d: found %v", i, ok)
+		}
+	}
+	if set.Len() != 2500+3000 {
+		t.Fatalf("len %d", set.Len())
 	}
 }

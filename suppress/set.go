@@ -13,14 +13,22 @@ import (
 type Set struct {
 	h *Hasher
 
-	mu    sync.RWMutex
-	idx   map[uint64]int32 // first 8 bytes of the pseudonym -> first slot
-	slots []slot
-	free  []int32
-	strs  []string          // interned scopes and sources; 0 is ""
-	strIx map[string]uint32 // string -> index in strs
-	kinds [KindCVR + 1]int  // live entries per kind
-	n     int
+	mu  sync.RWMutex
+	idx map[uint64]int32 // first 8 bytes of the pseudonym -> first slot
+	// filter is an open-addressing table of the idx keys (each with its
+	// lowest bit set, so that 0 marks a free cell), at most half full. A
+	// contact's value that is not on the list, the usual case, costs one
+	// probe here, about one cache miss, instead of a map lookup. Deleted
+	// keys stay until the table is rebuilt: a stale key only sends the
+	// lookup on to idx.
+	filter   []uint64
+	inFilter int
+	slots    []slot
+	free     []int32
+	strs     []string          // interned scopes and sources; 0 is ""
+	strIx    map[string]uint32 // string -> index in strs
+	kinds    [KindCVR + 1]int  // live entries per kind
+	n        int
 }
 
 // slot is one entry in compact form; entries whose pseudonyms share their
@@ -108,10 +116,63 @@ func (s *Set) insertLocked(e Entry) bool {
 		i = int32(len(s.slots))
 		s.slots = append(s.slots, sl)
 	}
+	if _, ok := s.idx[sh]; !ok {
+		s.addFilter(sh)
+	}
 	s.idx[sh] = i
 	s.kinds[e.Key.Kind]++
 	s.n++
 	return true
+}
+
+// addFilter puts sh in the filter, doubling it (and dropping deleted
+// keys) when it would be more than half full.
+func (s *Set) addFilter(sh uint64) {
+	if 2*(s.inFilter+1) > len(s.filter) {
+		n := 1 << 10
+		for n < 4*(len(s.idx)+1) {
+			n <<= 1
+		}
+		s.filter, s.inFilter = make([]uint64, n), 0
+		for k := range s.idx {
+			s.putFilter(k)
+		}
+	}
+	s.putFilter(sh)
+}
+
+func (s *Set) putFilter(sh uint64) {
+	f := sh | 1
+	mask := uint64(len(s.filter) - 1)
+	// The pseudonym is an HMAC: its bits are uniform, so they index the
+	// table as they are.
+	for i := (sh >> 1) & mask; ; i = (i + 1) & mask {
+		switch s.filter[i] {
+		case 0:
+			s.filter[i] = f
+			s.inFilter++
+			return
+		case f:
+			return
+		}
+	}
+}
+
+// maybe reports whether sh may be in idx (false: certainly not).
+func (s *Set) maybe(sh uint64) bool {
+	if len(s.filter) == 0 {
+		return false
+	}
+	f := sh | 1
+	mask := uint64(len(s.filter) - 1)
+	for i := (sh >> 1) & mask; ; i = (i + 1) & mask {
+		switch s.filter[i] {
+		case 0:
+			return false
+		case f:
+			return true
+		}
+	}
 }
 
 // Contains reports whether an entry with key k and exactly scope is
@@ -169,7 +230,11 @@ func (s *Set) Lookup(k Key, scope string) (Entry, bool) {
 }
 
 func (s *Set) lookupLocked(k Key, scope string) (Entry, bool) {
-	i, ok := s.idx[short(&k.Pseudonym)]
+	sh := short(&k.Pseudonym)
+	if !s.maybe(sh) {
+		return Entry{}, false
+	}
+	i, ok := s.idx[sh]
 	if !ok {
 		return Entry{}, false
 	}
@@ -224,14 +289,14 @@ type Values struct {
 // value that cannot be normalised matches nothing (it cannot have been
 // added). Kinds with no entry are not hashed.
 func (s *Set) Match(v *Values, scope string) (Entry, bool) {
-	// Hash first, outside the lock: at most one key per kind.
-	var keys [len(Kinds)]Key
-	n := 0
+	// One read lock for the whole contact (hashing included, which takes
+	// well under a microsecond): a lock operation is a write to a shared
+	// cache line, which costs more than the lookups when several
+	// goroutines screen at once.
 	s.mu.RLock()
-	kinds := s.kinds
-	s.mu.RUnlock()
+	defer s.mu.RUnlock()
 	for _, k := range Kinds {
-		if kinds[k] == 0 {
+		if s.kinds[k] == 0 {
 			continue
 		}
 		var raw string
@@ -252,15 +317,6 @@ func (s *Set) Match(v *Values, scope string) (Entry, bool) {
 		if err != nil {
 			continue
 		}
-		keys[n] = key
-		n++
-	}
-	if n == 0 {
-		return Entry{}, false
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, key := range keys[:n] {
 		if e, ok := s.lookupLocked(key, scope); ok {
 			return e, true
 		}
