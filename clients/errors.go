@@ -24,6 +24,9 @@ const (
 	ReasonInternal         = "INTERNAL"
 	ReasonCanceled         = "CANCELED"
 	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
+	// ReasonSuppressionUnavailable comes with UNAVAILABLE: the server cannot
+	// read the suppression list and screens nothing until it can.
+	ReasonSuppressionUnavailable = "SUPPRESSION_UNAVAILABLE"
 )
 
 // Sentinel errors. An *Error matches them with errors.Is by its ErrorInfo
