@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +65,11 @@ func Open(dir string, h *suppress.Hasher, opts Options) (*Store, error) {
 		WithNumMemtables(2).
 		WithValueThreshold(1 << 20).
 		WithNumCompactors(2).
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// The database is read once, at Open: the list is served from
+		// memory, so Badger needs no block cache (it requires one for
+		// encrypted tables only).
+		WithBlockCacheSize(0)
 	if len(opts.EncryptionKey) > 0 {
 		o = o.WithIndexCacheSize(16 << 20).WithBlockCacheSize(16 << 20)
 	}
@@ -105,13 +110,14 @@ func (s *Store) checkKey(fp string) error {
 }
 
 func (s *Store) load() error {
-	return s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEntry}, PrefetchValues: true, PrefetchSize: 256})
 		defer it.Close()
+		var scope, source string // the previous entry's: most entries repeat them
 		for it.Rewind(); it.Valid(); it.Next() {
 			item := it.Item()
 			var e suppress.Entry
-			err := item.Value(func(v []byte) error { return decodeEntry(item.Key(), v, &e) })
+			err := item.Value(func(v []byte) error { return decodeEntry(item.Key(), v, &e, &scope, &source) })
 			if err != nil {
 				return err
 			}
@@ -119,6 +125,12 @@ func (s *Store) load() error {
 		}
 		return nil
 	})
+	if err == nil && s.set.Len() > 100000 {
+		// Reading a large list left garbage behind (Badger's buffers):
+		// give it back now rather than serve with twice the heap.
+		debug.FreeOSMemory()
+	}
+	return err
 }
 
 func entryKey(k suppress.Key, scope string) []byte {
@@ -137,16 +149,24 @@ func encodeValue(e *suppress.Entry) []byte {
 
 var errCorrupt = errors.New("suppressbadger: corrupt entry")
 
-func decodeEntry(key, v []byte, e *suppress.Entry) error {
+// decodeEntry fills e from a stored key and value. scope and source hold
+// the previous entry's strings, reused when equal (no allocation).
+func decodeEntry(key, v []byte, e *suppress.Entry, scope, source *string) error {
 	if len(key) < 2+suppress.PseudonymSize || len(v) < 9 {
 		return errCorrupt
 	}
 	e.Key.Kind = suppress.Kind(key[1])
 	copy(e.Key.Pseudonym[:], key[2:])
-	e.Scope = string(key[2+suppress.PseudonymSize:])
+	if sc := key[2+suppress.PseudonymSize:]; string(sc) != *scope {
+		*scope = string(sc)
+	}
+	e.Scope = *scope
 	e.Reason = suppress.Reason(v[0])
 	e.Added = time.Unix(int64(binary.BigEndian.Uint64(v[1:9])), 0).UTC()
-	e.Source = string(v[9:])
+	if so := v[9:]; string(so) != *source {
+		*source = string(so)
+	}
+	e.Source = *source
 	return nil
 }
 
