@@ -161,3 +161,25 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatalf("after recovery: %v", err)
 	}
 }
+
+// BenchmarkView is the per-request cost of the shared list when nothing
+// changed: one round trip reading the version.
+func BenchmarkView(b *testing.B) {
+	dsn := pgtest.Database(b)
+	h, err := suppress.NewHasher([]byte(strings.Repeat("a", 32)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Open(context.Background(), dsn, h, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.View(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
