@@ -9,12 +9,18 @@
 # server is found. The cluster lives in a new temporary directory, listens
 # on 127.0.0.1 only, trusts local connections and runs as the current user
 # (as the postgres user when that is root, which PostgreSQL refuses).
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+# (|| true: sourced from scripts under set -e -o pipefail, where a failed
+# ls would end them before the install.)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
   echo "postgres.sh: installing PostgreSQL from Debian's packages" >&2
   apt-get update -q >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >&2
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  if [ -z "$pg_bin" ]; then
+    echo "postgres.sh: no PostgreSQL server after apt-get install postgresql" >&2
+    return 1 2>/dev/null || exit 1
+  fi
 fi
 PG_WORK=$(mktemp -d "${TMPDIR:-/tmp}/robinscreen-pg.XXXXXX")
 if [ "$(id -u)" = 0 ]; then
