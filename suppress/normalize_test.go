@@ -192,6 +192,7 @@ func TestScopes(t *testing.T) {
 	}{
 		{"scoped entry, same scope", Values{Phone: "11111111"}, "brand-a", true},
 		{"scoped entry, other scope", Values{Phone: "11111111"}, "brand-b", false},
+		{"scoped entry, scope in other case and blanks", Values{Phone: "11111111"}, " Brand-A ", true},
 		{"scoped entry, request without scope", Values{Phone: "11111111"}, "", true},
 		{"unscoped entry, any scope", Values{Email: "A@B.dk"}, "brand-b", true},
 		{"unscoped entry, no scope", Values{Email: "A@B.dk"}, "", true},

@@ -218,8 +218,13 @@ func (s *Set) Delete(k Key, scope string) bool {
 // applies reports whether an entry of entryScope is in force for a
 // screening in scope: an entry without scope applies to every scope, and a
 // screening that names no scope is held to every entry (fail closed).
+// Scopes compare without regard to case or surrounding blanks, so that a
+// differently written campaign name cannot escape an entry.
 func applies(entryScope, scope string) bool {
-	return entryScope == "" || scope == "" || entryScope == scope
+	if entryScope == "" || scope == "" || entryScope == scope {
+		return true
+	}
+	return strings.EqualFold(strings.TrimSpace(entryScope), strings.TrimSpace(scope))
 }
 
 // Lookup returns an entry with key k that applies in scope (see Match).
