@@ -344,7 +344,11 @@ func (s *Store) Close() error {
 // badgerLogger sends Badger's warnings and errors to the structured log.
 type badgerLogger struct{ log *slog.Logger }
 
-func (l badgerLogger) Errorf(f string, a ...any)   { l.log.Error("suppression store: " + fmt.Sprintf(f, a...)) }
-func (l badgerLogger) Warningf(f string, a ...any) { l.log.Warn("suppression store: " + fmt.Sprintf(f, a...)) }
-func (l badgerLogger) Infof(string, ...any)        {}
-func (l badgerLogger) Debugf(string, ...any)       {}
+func (l badgerLogger) Errorf(f string, a ...any) {
+	l.log.Error("suppression store: " + fmt.Sprintf(f, a...))
+}
+func (l badgerLogger) Warningf(f string, a ...any) {
+	l.log.Warn("suppression store: " + fmt.Sprintf(f, a...))
+}
+func (l badgerLogger) Infof(string, ...any)  {}
+func (l badgerLogger) Debugf(string, ...any) {}

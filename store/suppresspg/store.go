@@ -121,8 +121,17 @@ func (s *Store) init(ctx context.Context, fp string) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(7305937712)"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, schema); err != nil {
+		// Create the tables only when missing: CREATE ... IF NOT EXISTS
+		// would still need the CREATE privilege on every start.
+		var tables int
+		if err := tx.QueryRow(ctx, `SELECT count(to_regclass(t)) FROM unnest(ARRAY['robinscreen_suppression_meta',
+  'robinscreen_suppressions', 'robinscreen_suppressions_seq', 'robinscreen_suppression_removals']) AS t`).Scan(&tables); err != nil {
 			return err
+		}
+		if tables < 4 {
+			if _, err := tx.Exec(ctx, schema); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO robinscreen_suppression_meta (id, version, key_fingerprint) VALUES (1, 0, $1) ON CONFLICT DO NOTHING", fp); err != nil {
 			return err

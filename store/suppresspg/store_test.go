@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/robinscreen/robinscreen/internal/pgtest"
 	"github.com/robinscreen/robinscreen/internal/tcpproxy"
@@ -181,5 +184,51 @@ func BenchmarkView(b *testing.B) {
 		if _, err := s.View(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLeastPrivilege: once the tables exist, a role with only SELECT,
+// INSERT, UPDATE and DELETE on them (no CREATE) runs a replica.
+func TestLeastPrivilege(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	h := hasher(t, "a")
+	open(t, dsn, h).Close() // creates the tables as the owner
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	role := fmt.Sprintf("rs_app_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+		"GRANT USAGE ON SCHEMA public TO " + role,
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			return
+		}
+		defer conn.Close(context.Background())
+		conn.Exec(context.Background(), "DROP OWNED BY "+role)
+		conn.Exec(context.Background(), "DROP ROLE "+role)
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	s := open(t, u.String(), h)
+	if n, err := s.Add(ctx, []suppress.Entry{phone(t, h, 1, "")}); err != nil || n != 1 {
+		t.Fatalf("add as %s: %d %v", role, n, err)
+	}
+	if ok, err := s.Remove(ctx, suppress.Removal{Key: phone(t, h, 1, "").Key, By: "x", Why: "y", At: time.Now()}); err != nil || !ok {
+		t.Fatalf("remove as %s: %v %v", role, ok, err)
 	}
 }
