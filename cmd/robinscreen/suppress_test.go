@@ -28,6 +28,7 @@ import (
 
 // supServer is `robinscreen serve --demo` with a suppression list.
 type supServer struct {
+	addr   string
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
 	conn   *grpc.ClientConn
@@ -39,7 +40,7 @@ func startSupServer(t *testing.T, data string, args ...string) *supServer {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(binary(t), append([]string{"serve", "--data", data, "--listen", addr, "--demo"}, args...)...)
-	s := &supServer{cmd: cmd, stderr: &lockedBuffer{}}
+	s := &supServer{addr: addr, cmd: cmd, stderr: &lockedBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -279,4 +280,60 @@ func checkUnavailable(t *testing.T, err error) {
 		}
 	}
 	t.Fatalf("no ErrorInfo SUPPRESSION_UNAVAILABLE in %v", st.Details())
+}
+
+// TestSuppressCLI drives `robinscreen suppress` against a server: add,
+// import (Windows-1252, Danish header), check, export without values,
+// remove, and a screening that the list blocks.
+func TestSuppressCLI(t *testing.T) {
+	dir := t.TempDir()
+	s := startSupServer(t, filepath.Join(dir, "data"))
+	addr := s.addr
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(binary(t), append([]string{"suppress", args[0], "--addr", addr}, args[1:]...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("add", "--phone", "12 34 56 78", "--email", "Stop@Example.dk", "--reason", "complaint", "--source", "agent 7"); err != nil || !strings.Contains(out, "added 2,") {
+		t.Fatalf("add: %v\n%s", err, out)
+	}
+	csv := filepath.Join(dir, "optouts.csv")
+	// Windows-1252: "årsag" and "Søren" as single bytes.
+	body := "telefon;e-mail;cpr;\xe5rsag;kilde\n0045 11 22 33 44;;;klage;S\xf8ren\n;;010190-1234;;\n;ikke en adresse;;;\n+45 12345678;;;andet;\n"
+	if err := os.WriteFile(csv, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("import", "--file", csv)
+	if err != nil || !strings.Contains(out, "added 2, already present 1") || !strings.Contains(out, "line 4: email") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, err = run("check", "--phone", "+45 11 22 33 44", "--phone", "99999999")
+	if err != nil || !strings.Contains(out, "value 1: SUPPRESSED") || !strings.Contains(out, "value 2: not suppressed") || !strings.Contains(out, `source "Søren"`) {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	out, err = run("export")
+	if err != nil || strings.Count(out, "\n") != 5 { // header + 4 entries
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	for _, v := range []string{"12345678", "11223344", "stop@example.dk", "0101901234", "010190-1234", "Stop@"} {
+		if strings.Contains(strings.ToLower(out), strings.ToLower(v)) {
+			t.Fatalf("export reveals %s:\n%s", v, out)
+		}
+	}
+	if d, err := screenPhone(t, s, "+4511223344"); err != nil || d != pb.Decision_DECISION_BLOCK {
+		t.Fatalf("screening an imported phone: %v %v", d, err)
+	}
+	if out, err := run("remove", "--phone", "11223344"); err == nil {
+		t.Fatalf("remove without --why succeeded:\n%s", out)
+	}
+	if out, err := run("remove", "--phone", "11223344", "--why", "asked to be called, ticket 9"); err != nil || !strings.Contains(out, "removed phone entry") {
+		t.Fatalf("remove: %v\n%s", err, out)
+	}
+	if d, err := screenPhone(t, s, "+4511223344"); err != nil || d != pb.Decision_DECISION_ALLOW {
+		t.Fatalf("screening after removal: %v %v", d, err)
+	}
+	// Import only adds: importing the file again restores the entry, and
+	// removes nothing.
+	if out, err := run("import", "--file", csv); err != nil || !strings.Contains(out, "added 1, already present 2") {
+		t.Fatalf("second import: %v\n%s", err, out)
+	}
 }
