@@ -1,6 +1,7 @@
 package store
 
-// Benchmarks against a 1M-record synthetic Robinson list (docs/benchmarks.md).
+// Benchmarks against a 1M-record synthetic Robinson list (docs/benchmarks.md);
+// ROBINSCREEN_BENCH_RECORDS sets another size.
 // They are skipped under -short; plain `go test` runs no benchmarks at all,
 // so they cost CI nothing unless -bench is given. The list is generated and
 // loaded once per test binary, in a temporary directory that TestMain removes.
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,10 +28,19 @@ import (
 )
 
 const (
-	benchRecords  = 1_000_000
 	benchSeed     = 1
-	benchContacts = 4096 // distinct contacts per screening benchmark (a power of two)
+	benchContacts = 4096  // distinct contacts per screening benchmark (a power of two)
+	benchMix      = 16384 // contacts of BenchmarkScreenMix (a power of two)
 )
+
+// benchRecords is the size of the benchmarks' list: 1 M records, or
+// ROBINSCREEN_BENCH_RECORDS (6000000 is the end-to-end benchmark's list).
+var benchRecords = func() int {
+	if n, err := strconv.Atoi(os.Getenv("ROBINSCREEN_BENCH_RECORDS")); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}()
 
 // benchEnv is shared by the benchmarks of one test binary.
 var benchEnv struct {
@@ -48,6 +59,10 @@ var benchEnv struct {
 	contactsErr  error
 	negatives    []screening.Contact // ALLOW, no Bloom candidate
 	listed       []screening.Contact // BLOCK
+
+	mixOnce sync.Once
+	mixErr  error
+	mix     []screening.Contact // the end-to-end benchmark's mix
 
 	floorOnce sync.Once
 	floorErr  error
@@ -83,7 +98,7 @@ func benchList(b *testing.B) (string, *synth.Generator) {
 			return
 		}
 		e.gen = synth.NewGenerator(synth.Config{Seed: benchSeed, Records: benchRecords, Published: benchPublished()})
-		e.listPath = filepath.Join(e.root, "robinson-1m.txt")
+		e.listPath = filepath.Join(e.root, "robinson.txt")
 		f, err := os.Create(e.listPath)
 		if err != nil {
 			e.listErr = err
@@ -212,6 +227,69 @@ func BenchmarkScreenNoCandidate(b *testing.B) {
 func BenchmarkScreenCandidate(b *testing.B) {
 	_, listed := benchContactSets(b)
 	benchScreen(b, listed, screening.Block)
+}
+
+// benchMixContacts returns the contacts of the end-to-end benchmark's
+// mix (robingen contacts -listed 0.1: a tenth listed persons, the rest
+// fresh people, relatives and neighbours, all written the messy ways),
+// without personal numbers.
+func benchMixContacts(b *testing.B) []screening.Contact {
+	b.Helper()
+	_, gen := benchList(b)
+	e := &benchEnv
+	e.mixOnce.Do(func() {
+		e.mixErr = gen.Contacts(benchMix, 0.1, 7, func(sc synth.Contact) error {
+			e.mix = append(e.mix, screening.Contact{Ref: sc.Ref, Name: sc.Name, Address: sc.Address, PostalCode: sc.PostalCode})
+			return nil
+		})
+	})
+	if e.mixErr != nil {
+		b.Fatal(e.mixErr)
+	}
+	return e.mix
+}
+
+// BenchmarkScreenMix screens the end-to-end benchmark's mix of contacts
+// (benchMixContacts) one after the other, as a batch does: the figure that
+// follows batch throughput. It reports the Badger reads per contact
+// (reads/op) and, over one pass through all benchMix contacts before the
+// clock starts, how many got BLOCK and REVIEW (blocks, reviews): they must
+// not change when only the candidate lookup changes.
+func BenchmarkScreenMix(b *testing.B) {
+	contacts := benchMixContacts(b)
+	s := benchStore(b)
+	snap, release := s.Acquire()
+	defer release()
+	d := snap.Robinson.(robinsonList).r.d
+	var eng screening.Engine
+	var blocks, reviews int
+	for i := range contacts {
+		res, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, &contacts[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch res.Decision {
+		case screening.Block:
+			blocks++
+		case screening.Review:
+			reviews++
+		}
+	}
+	b.ReportAllocs()
+	reads0 := d.reads.Load()
+	cpu0 := processCPU()
+	i := 0
+	for b.Loop() {
+		c := &contacts[i&(benchMix-1)]
+		i++
+		if _, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+	b.ReportMetric(float64(d.reads.Load()-reads0)/float64(b.N), "reads/op")
+	b.ReportMetric(float64(blocks), "blocks")
+	b.ReportMetric(float64(reviews), "reviews")
 }
 
 // benchKeys reads every blocking key of the loaded list into a Go map.
