@@ -16,14 +16,19 @@ const K = 8
 const (
 	blockWords = 8 // 512 bits
 	magic      = "RSBB0001"
+	// magicPaired marks the paired layout (NewPaired).
+	magicPaired = "RSBB0002"
 )
 
 // Filter is a blocked Bloom filter. The zero Filter holds nothing and
-// tests false; use New. Add is not safe for concurrent use with anything
-// else; Test is, once building is done.
+// tests false; use New or NewPaired. Add is not safe for concurrent use
+// with anything else; Test is, once building is done.
 type Filter struct {
-	blocks []uint64 // len is a multiple of blockWords
+	blocks []uint64 // len is a multiple of blockWords (of 2*blockWords when paired)
 	n      uint64   // keys added
+	// paired: a group picks two neighbouring blocks (128 bytes, two cache
+	// lines) and each of its keys one of them, by a bit of its hash.
+	paired bool
 }
 
 // New returns a filter sized for n keys at bitsPerKey bits each (at least
@@ -32,6 +37,15 @@ type Filter struct {
 func New(n, bitsPerKey int) *Filter {
 	nb := (max(n, 1)*max(bitsPerKey, 1) + 511) / 512
 	return &Filter{blocks: make([]uint64, nb*blockWords)}
+}
+
+// NewPaired returns a filter sized like New whose groups each take two
+// neighbouring blocks: a group with many keys fills two blocks half as
+// much as one, and so lets through fewer absent keys, for a second cache
+// line next to the first.
+func NewPaired(n, bitsPerKey int) *Filter {
+	np := (max(n, 1)*max(bitsPerKey, 1) + 1023) / 1024
+	return &Filter{blocks: make([]uint64, np*2*blockWords), paired: true}
 }
 
 // mix64 is a 64-bit finaliser (MurmurHash3's): every input bit affects
@@ -45,8 +59,13 @@ func mix64(h uint64) uint64 {
 	return h
 }
 
-// blockOf returns the offset of the block that hash h picks.
+// blockOf returns the offset of the block (or pair of blocks) that hash h
+// picks.
 func (f *Filter) blockOf(h uint64) int {
+	if f.paired {
+		hi, _ := bits.Mul64(h, uint64(len(f.blocks)/(2*blockWords)))
+		return int(hi) * 2 * blockWords
+	}
 	hi, _ := bits.Mul64(h, uint64(len(f.blocks)/blockWords))
 	return int(hi) * blockWords
 }
@@ -66,9 +85,14 @@ func keyHash(gh uint64, key []byte) uint64 {
 	return mix64(gh ^ xxhash.Sum64(key))
 }
 
-// bitsOf sets (set) or tests the K bits of hash h in the block at b; a
-// test reports whether all are set.
+// bitsOf sets (set) or tests the K bits of hash h in the block at b (in a
+// paired filter, the block of the pair at b that the hash's top bit
+// picks, a bit the K positions do not use); a test reports whether all
+// are set.
 func (f *Filter) bitsOf(b int, h uint64, set bool) bool {
+	if f.paired {
+		b += int(h>>63) * blockWords
+	}
 	blk := f.blocks[b : b+blockWords : b+blockWords]
 	h1, h2 := uint32(h), uint32(h>>32)|1
 	for i := uint32(0); i < K; i++ {
@@ -194,17 +218,36 @@ func (f *Filter) TestAnyIn(group, keys []byte, width int) bool {
 	return false
 }
 
+// Paired reports whether the filter has the paired layout (NewPaired).
+func (f *Filter) Paired() bool { return f.paired }
+
+// Touch loads the first word of group's block and returns it: a caller
+// that touches the blocks of several groups before testing them lets the
+// processor fetch them from memory at once rather than one after the
+// other. It changes nothing.
+func (f *Filter) Touch(group []byte) uint64 {
+	if len(f.blocks) == 0 || len(group) == 0 {
+		return 0
+	}
+	return f.blocks[f.blockOf(xxhash.Sum64(group))]
+}
+
 // Keys returns the number of keys added.
 func (f *Filter) Keys() uint64 { return f.n }
 
 // Bytes returns the size of the bit array.
 func (f *Filter) Bytes() int { return len(f.blocks) * 8 }
 
-// WriteTo writes the filter: a magic string, the number of keys and of
-// blocks, and the blocks, little-endian. It returns w's errors.
+// WriteTo writes the filter: a magic string (which tells the layout), the
+// number of keys and of blocks, and the blocks, little-endian. It returns
+// w's errors.
 func (f *Filter) WriteTo(w io.Writer) (int64, error) {
 	hdr := make([]byte, 0, 24)
-	hdr = append(hdr, magic...)
+	if f.paired {
+		hdr = append(hdr, magicPaired...)
+	} else {
+		hdr = append(hdr, magic...)
+	}
 	hdr = binary.LittleEndian.AppendUint64(hdr, f.n)
 	hdr = binary.LittleEndian.AppendUint64(hdr, uint64(len(f.blocks)/blockWords))
 	n, err := w.Write(hdr)
@@ -233,16 +276,17 @@ var ErrFormat = errors.New("blockbloom: not a filter")
 // ReadFrom parses what WriteTo wrote, which must be all of b. It returns
 // an error wrapping ErrFormat for anything else.
 func ReadFrom(b []byte) (*Filter, error) {
-	if len(b) < 24 || string(b[:8]) != magic {
+	if len(b) < 24 || string(b[:8]) != magic && string(b[:8]) != magicPaired {
 		return nil, ErrFormat
 	}
+	paired := string(b[:8]) == magicPaired
 	n := binary.LittleEndian.Uint64(b[8:])
 	nb := binary.LittleEndian.Uint64(b[16:])
 	b = b[24:]
-	if nb == 0 || nb > uint64(len(b))/(8*blockWords) || uint64(len(b)) != nb*8*blockWords {
+	if nb == 0 || nb > uint64(len(b))/(8*blockWords) || uint64(len(b)) != nb*8*blockWords || paired && nb%2 != 0 {
 		return nil, fmt.Errorf("%w: %d blocks in %d bytes", ErrFormat, nb, len(b))
 	}
-	f := &Filter{blocks: make([]uint64, nb*blockWords), n: n}
+	f := &Filter{blocks: make([]uint64, nb*blockWords), n: n, paired: paired}
 	for i := range f.blocks {
 		f.blocks[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}

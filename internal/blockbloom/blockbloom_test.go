@@ -92,6 +92,9 @@ func FuzzReadFrom(f *testing.F) {
 	var b bytes.Buffer
 	New(10, 12).WriteTo(&b)
 	f.Add(b.Bytes())
+	b.Reset()
+	NewPaired(10, 12).WriteTo(&b)
+	f.Add(b.Bytes())
 	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := ReadFrom(data)
@@ -176,5 +179,71 @@ func TestAllIn(t *testing.T) {
 	}
 	if f.Keys() != 205 {
 		t.Errorf("Keys = %d, want 205", f.Keys())
+	}
+}
+
+// TestPaired: the paired layout loses no key (grouped, ungrouped, Touch
+// changes nothing), survives the round trip with its layout, and lets
+// through fewer absent keys of a group with many keys than one block.
+func TestPaired(t *testing.T) {
+	const groups, perGroup = 2000, 60 // large groups: 60 keys fill a block
+	build := func(f *Filter) *Filter {
+		for g := range groups {
+			group := fmt.Appendf(nil, "group-%d", g)
+			f.Touch(group)
+			for k := range perGroup {
+				f.AddIn(group, fmt.Appendf(nil, "k%d", k))
+			}
+		}
+		f.AddIn(nil, []byte("ungrouped"))
+		return f
+	}
+	fpRate := func(f *Filter) float64 {
+		fp := 0
+		for g := range groups {
+			if f.TestAnyIn(fmt.Appendf(nil, "group-%d", g), []byte("x1x2x3x4"), 2) {
+				fp++
+			}
+		}
+		return float64(fp) / groups
+	}
+	one, two := build(New(groups*perGroup, 16)), build(NewPaired(groups*perGroup, 16))
+	if !two.Paired() || one.Paired() {
+		t.Fatal("Paired() does not tell the layout")
+	}
+	var b bytes.Buffer
+	if _, err := two.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadFrom(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Paired() {
+		t.Fatal("the round trip lost the paired layout")
+	}
+	for _, f := range []*Filter{two, back} {
+		for g := range groups {
+			group := fmt.Appendf(nil, "group-%d", g)
+			for k := range perGroup {
+				if !f.TestIn(group, fmt.Appendf(nil, "k%d", k)) {
+					t.Fatalf("group %d key %d lost", g, k)
+				}
+			}
+		}
+		if !f.Test([]byte("ungrouped")) {
+			t.Fatal("the ungrouped key is lost")
+		}
+	}
+	p1, p2 := fpRate(one), fpRate(two)
+	t.Logf("absent keys let through: one block %.3f, a pair %.3f", p1, p2)
+	if p2 >= p1 {
+		t.Errorf("a pair of blocks lets through %.3f of absent keys of full groups, one block %.3f", p2, p1)
+	}
+	// A paired file with an odd number of blocks is not a filter.
+	raw := append([]byte(nil), b.Bytes()...)
+	raw[16]++ // one more block than the bytes hold
+	if _, err := ReadFrom(raw); !errors.Is(err, ErrFormat) {
+		t.Errorf("ReadFrom of a damaged paired header: %v, want ErrFormat", err)
 	}
 }
