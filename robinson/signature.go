@@ -1,37 +1,67 @@
 package robinson
 
 import (
-	"slices"
+	"encoding/binary"
+	"strings"
 	"unicode/utf8"
 )
 
 // Signatures let a store rule out, with a Bloom filter and without reading
 // them, the records that cannot match a contact. Every record that
 // Matcher.Match can give more than NoMatch shares at least one signature
-// with the contact, whatever NEAR, abbreviation or road-register name made
-// it agree (screening-rules.md section 3.5 allows at most one NEAR). The
-// street never takes part: a REGISTER street (an earlier name of the road,
-// a name the register holds for a road outside any postal district) or a
-// NEAR street can start with anything, and the road register may be
-// loaded, replaced or absent independently of the list.
+// key with the contact, whatever NEAR, abbreviation or road-register name
+// made it agree (screening-rules.md section 3.5 allows at most one NEAR).
 //
-//   - Exact-surname signatures (a contact surname word equals a list
-//     surname word, so both are under one blocking key, AppendKey), grouped
-//     under the blocking key: for a full given name its first letter and
-//     its prefix signatures (prefixSigs), for an initial its letter. A FULL name
-//     shares a word, so all its pairs; a NEAR given name (one edit, the
-//     shorter at least five letters) shares a prefix signature; an INITIAL
-//     shares a first letter (contactGivenSigs); shared family-type words
-//     are shared words.
-//   - NEAR-surname signatures (no surname word agrees, so the blocking keys
-//     differ), grouped under the address (postcode and house number) and a
-//     given name's first letter: the prefix signatures of every surname word of
-//     at least MinEditLetters letters. A second NEAR gives no match, so
-//     the given names agree FULL or INITIAL and share a first letter; the
-//     surnames, one edit apart, share a prefix signature.
+// Signatures are made of letters: a "letter" is a rune folded to one byte
+// (runeSig), so distinct runes may share one, which only costs a read. A
+// street's s0 is its first letter (streetFirst); a given name's g0 is its
+// first letter. A word of at least five letters has two edit signatures
+// (editSigs), hashes of its letters 2-4 and 3-5, its last letter and its
+// length, which two such words one edit apart share whenever the edit
+// changes the first letter; a street's are those of its first word, mixed
+// with the rest of the street (streetEditSigs).
 //
-// A "letter" here is a rune folded to one byte (runeSig): distinct runes
-// may share a signature, which only costs a read.
+// A signature key is a group and a key in it: the store's filter keeps all
+// keys of one group in one block, so that the keys a contact tests in a
+// group cost one memory access. Keeping a group small keeps its block from
+// filling up (and then letting everything through).
+//
+//   - Letter keys (a contact surname word equals a list surname word, so
+//     both are under one blocking key, AppendKey), grouped under the
+//     blocking key and the street's s0 (AppendLetterGroup), LetterWidth
+//     bytes: 'A' and g0 of every given name, and 'G' and each edit
+//     signature of every full given name that has them.
+//     Streets that agree EQUAL or ABBREVIATED share s0: compact equality
+//     keeps the first letter, a dotted abbreviation is a prefix, and every
+//     pair of the abbreviation table starts with the same letter. A NEAR
+//     street shares s0 unless its one edit replaces, deletes, inserts or
+//     swaps the first letter of the first word (see the wide keys). FULL
+//     and INITIAL agreement of given names share g0; given names one edit
+//     apart share g0 or an edit signature.
+//   - Wide keys, grouped under the blocking key alone (AppendWideGroup),
+//     WideWidth bytes: 'S', each edit signature of the street and g0 of
+//     every given name, for a NEAR street whose edit changed its first
+//     letter (the given names then agree FULL or INITIAL: a second NEAR
+//     gives no match); and 'R' and the record's road (AppendRoadSig), when
+//     its Kommunekode and Vejkode are known. A REGISTER or
+//     NEAR-through-register street agrees with a name the road register
+//     holds for the record's road, and such a name can start with any
+//     letter (an earlier name of the road); the register is loaded
+//     independently of the list. RoadExtras lists, per postcode, the
+//     register names whose s0 and edit signatures the list's printed
+//     streets for that road do not carry; a contact whose street agrees
+//     with one of them tests that road's key as well (Probe.useExtras). The
+//     register names whose letters are carried need no road key: they
+//     share the printed street's keys.
+//   - NEAR-surname keys (no surname word agrees, so the blocking keys
+//     differ), grouped under the address (postcode and house number), the
+//     street's s0 and a given name's g0 (AppendNearGroup), NearWidth
+//     bytes: the prefix signatures of every surname word of at least
+//     MinEditLetters letters.
+//     A second NEAR gives no match, so the street agrees EQUAL,
+//     ABBREVIATED or REGISTER (s0, or a road of RoadExtras), the given
+//     names FULL or INITIAL (g0), and the surnames, one edit apart, share a
+//     prefix signature.
 
 // runeSig folds a rune to a signature byte, never 0.
 func runeSig(r rune) byte {
@@ -41,42 +71,155 @@ func runeSig(r rune) byte {
 	return 0x80 | byte(r&0x7f)
 }
 
-// firstSigs returns the signatures of the first one or two runes of w.
-func firstSigs(w string, two bool) (a, b byte, n int) {
+// firstSig returns the signature of the first rune of w; ok is false for
+// an empty word.
+func firstSig(w string) (s byte, ok bool) {
 	r, size := utf8.DecodeRuneInString(w)
 	if size == 0 {
-		return 0, 0, 0
+		return 0, false
 	}
-	a, n = runeSig(r), 1
-	if two && size < len(w) {
-		r2, _ := utf8.DecodeRuneInString(w[size:])
-		if s := runeSig(r2); s != a {
-			b, n = s, 2
-		}
-	}
-	return a, b, n
+	return runeSig(r), true
 }
 
-// Given-name signature kinds (the first of a signature's three bytes).
+// editSigLen is the width of an edit signature (editSigs).
+const editSigLen = 3
+
+// editSigs returns the edit signatures of w when it has at least
+// MinEditLetters runes: a is a hash of its runes 2-4 (counted from 1), its
+// last rune, its length in runes and seed; b of its runes 3-5, its last
+// rune, its length less one and seed. Two such words one edit apart whose
+// edit replaces, deletes, inserts or swaps the first rune share one: a
+// replaced first rune leaves a (and b); a deleted one makes the shorter
+// word's a the longer's b; an inserted one the other way round; a swap of
+// the first two runes leaves b. The last rune stays in every case.
+func editSigs(w string, seed uint32) (a, b [editSigLen]byte, ok bool) {
+	var l [MinEditLetters]byte
+	n := 0
+	var last rune
+	for _, r := range w {
+		if n < MinEditLetters {
+			l[n] = runeSig(r)
+		}
+		n++
+		last = r
+	}
+	if n < MinEditLetters {
+		return a, b, false
+	}
+	return editSig(l[1:4], last, n, seed), editSig(l[2:5], last, n-1, seed), true
+}
+
+// editSig hashes three letters, a last rune, a length and a seed into an
+// edit signature.
+func editSig(x []byte, last rune, length int, seed uint32) [editSigLen]byte {
+	h := (2166136261 ^ seed) * 16777619
+	for _, c := range x {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	h = (h ^ uint32(runeSig(last))) * 16777619
+	h = (h ^ uint32(length)) * 16777619
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return [editSigLen]byte{byte(h), byte(h >> 8), byte(h >> 16)}
+}
+
+// streetFirst returns s0 of a normalised street (ParseAddress,
+// NormalizeStreet): the signature of its first rune, skipping what compact
+// equality skips (blanks, ASCII punctuation); 0 for a street without a
+// letter or digit.
+func streetFirst(s string) byte {
+	i := 0
+	for i < len(s) && streetSkip(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return 0
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return runeSig(r)
+}
+
+// streetEditSigs returns the edit signatures (editSigs) of a normalised
+// street's first word, seeded with the rest of the street without its
+// dots: NEAR (streetNear) changes the first letter only through one edit
+// at the start of the first word, and then every other word is the same,
+// with or without a trailing dot.
+func streetEditSigs(s string) (a, b [editSigLen]byte, ok bool) {
+	first, rest := s, ""
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		first, rest = s[:i], s[i:]
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(rest); i++ {
+		if rest[i] != '.' {
+			h = (h ^ uint32(rest[i])) * 16777619
+		}
+	}
+	return editSigs(first, h)
+}
+
+// Key widths: letter keys (a kind byte and three bytes), wide keys (a
+// kind byte and four bytes).
 const (
-	givenInitial = 'I' // a record's initial; a contact's full name tests its first letter
-	givenWord    = 'W' // a record's full name's first letter; a contact's initial tests it
-	givenPair    = 'D' // three of a full name's first four letters (prefixSigs)
+	LetterWidth = 4
+	WideWidth   = 5
 )
+
+// appendKeyN appends the key k to dst unless it is there; dst holds keys
+// of len(k) bytes each.
+func appendKeyN(dst []byte, k ...byte) []byte {
+	for i := 0; i+len(k) <= len(dst); i += len(k) {
+		if string(dst[i:i+len(k)]) == string(k) {
+			return dst
+		}
+	}
+	return append(dst, k...)
+}
+
+// exactKeys appends the keys of a name's given names with a street whose
+// edit signatures are st (ok: it has them): its letter keys ('A' g0, and
+// 'G' and a given name's edit signature) to letter, its 'S' keys (a street
+// edit signature and g0) to wide. Record and contact use the same keys.
+func exactKeys(letter, wide []byte, st [2][editSigLen]byte, ok bool, name *Name) ([]byte, []byte) {
+	for _, g := range name.Given {
+		g0, has := firstSig(g.Word)
+		if !has {
+			continue
+		}
+		letter = appendKeyN(letter, 'A', g0, 0, 0)
+		if !g.Initial {
+			if a, b, ok := editSigs(g.Word, 0); ok {
+				letter = appendKeyN(letter, 'G', a[0], a[1], a[2])
+				letter = appendKeyN(letter, 'G', b[0], b[1], b[2])
+			}
+		}
+		if ok {
+			for _, t := range st {
+				wide = appendKeyN(wide, 'S', t[0], t[1], t[2], g0)
+			}
+		}
+	}
+	return letter, wide
+}
+
+// givenFirstSigs appends the first letters of name's given names, without
+// duplicates, to dst.
+func givenFirstSigs(dst []byte, name *Name) []byte {
+	for _, g := range name.Given {
+		if a, ok := firstSig(g.Word); ok {
+			dst = appendSig(dst, a)
+		}
+	}
+	return dst
+}
 
 // prefixLetters is how many first letters of a word its prefix
-// signatures are made of. Three letters (pairs) kept more lookups out of
-// Badger than four (triples) on the synthetic 1-million-record list: four
-// letters give a word more signatures, and a fuller filter lets more
-// through than the longer signatures keep out.
+// signatures are made of.
 const prefixLetters = 3
 
-// Signature widths in bytes: a given-name signature is a kind byte and a
-// prefix signature; a surname signature is a prefix signature.
-const (
-	GivenSigWidth   = 1 + prefixLetters - 1
-	SurnameSigWidth = prefixLetters - 1
-)
+// NearWidth is the width of a NEAR-surname key: a prefix signature.
+const NearWidth = prefixLetters - 1
 
 // prefixSigs returns the signatures of a word's first prefixLetters
 // letters with one letter deleted ("han" -> "an", "hn", "ha"), or, for a
@@ -113,93 +256,10 @@ func prefixSigs(w string) (out [prefixLetters][prefixLetters - 1]byte, n int) {
 	return out, prefixLetters
 }
 
-// appendSigN appends the signature sig to dst unless it is there; dst
-// holds signatures of len(sig) bytes each.
-func appendSigN(dst, sig []byte) []byte {
-	for i := 0; i+len(sig) <= len(dst); i += len(sig) {
-		if string(dst[i:i+len(sig)]) == string(sig) {
-			return dst
-		}
-	}
-	return append(dst, sig...)
-}
-
-// givenSig appends the given-name signature of kind and sig (padded) to
-// dst unless it is there.
-func givenSig(dst []byte, kind byte, sig ...byte) []byte {
-	var b [GivenSigWidth]byte
-	b[0] = kind
-	copy(b[1:], sig)
-	return appendSigN(dst, b[:])
-}
-
-// recordGivenSigs appends the exact-surname signatures of a list name,
-// GivenSigWidth bytes each, to dst: an initial gives {givenInitial,
-// letter}; a full name gives {givenWord, first letter} and its prefix
-// signatures.
-func recordGivenSigs(dst []byte, name *Name) []byte {
-	for _, g := range name.Given {
-		a, _, n := firstSigs(g.Word, false)
-		if n == 0 {
-			continue
-		}
-		if g.Initial {
-			dst = givenSig(dst, givenInitial, a)
-			continue
-		}
-		dst = givenSig(dst, givenWord, a)
-		sigs, ns := prefixSigs(g.Word)
-		for _, ps := range sigs[:ns] {
-			dst = givenSig(dst, givenPair, ps[:]...)
-		}
-	}
-	return dst
-}
-
-// contactGivenSigs appends the signatures a contact's given names test,
-// GivenSigWidth bytes each, to dst. A record whose given names agree with the
-// contact's (FULL, INITIAL or NEAR) has one of them among its
-// recordGivenSigs: a shared full name or a NEAR pair shares a prefix signature
-// (a NEAR pair's shorter word has at least five letters); a contact's
-// initial fits a record's full name ({givenWord}) or initial
-// ({givenInitial}); a record's initial fits the contact's full name
-// ({givenInitial} of its first letter).
-func contactGivenSigs(dst []byte, name *Name) []byte {
-	for _, g := range name.Given {
-		a, _, n := firstSigs(g.Word, false)
-		if n == 0 {
-			continue
-		}
-		dst = givenSig(dst, givenInitial, a)
-		if g.Initial {
-			dst = givenSig(dst, givenWord, a)
-			continue
-		}
-		sigs, ns := prefixSigs(g.Word)
-		for _, ps := range sigs[:ns] {
-			dst = givenSig(dst, givenPair, ps[:]...)
-		}
-	}
-	return dst
-}
-
-// givenFirstSigs appends the first letters of name's given names, without
-// duplicates, to dst.
-func givenFirstSigs(dst []byte, name *Name) []byte {
-	for _, g := range name.Given {
-		a, _, n := firstSigs(g.Word, false)
-		if n > 0 {
-			dst = appendSig(dst, a)
-		}
-	}
-	return dst
-}
-
 // surnameSigs appends the NEAR-surname signatures of every surname word
-// that has at least MinEditLetters letters to dst, SurnameSigWidth bytes
-// each, without
-// duplicates: the word's prefix signatures (prefixSigs), one of which two
-// words one edit apart always share.
+// that has at least MinEditLetters letters to dst, NearWidth bytes
+// each, without duplicates: the word's prefix signatures (prefixSigs), one
+// of which two words one edit apart always share.
 func surnameSigs(dst []byte, name *Name) []byte {
 	for _, w := range name.Surnames {
 		if utf8.RuneCountInString(w) < MinEditLetters {
@@ -207,14 +267,19 @@ func surnameSigs(dst []byte, name *Name) []byte {
 		}
 		sigs, n := prefixSigs(w)
 		for _, ps := range sigs[:n] {
-			dst = appendSigN(dst, ps[:])
+			dst = appendKeyN(dst, ps[:]...)
 		}
 	}
 	return dst
 }
 
 func appendSig(dst []byte, s byte) []byte {
-	if s == 0 || slices.Contains(dst, s) {
+	for _, c := range dst {
+		if c == s {
+			return dst
+		}
+	}
+	if s == 0 {
 		return dst
 	}
 	return append(dst, s)
@@ -224,14 +289,25 @@ func appendSig(dst []byte, s byte) []byte {
 // postcode (and, in a store, its own prefix).
 const sigNear = 'n'
 
-// A signature key is a group and a key in it: the store's filter keeps
-// all keys of one group in one block, so that the several signatures a
-// contact tests for a group cost one memory access. Exact-surname
-// signatures are grouped under the blocking key (AppendKey, with any prefix
-// the store gives it) and keyed by a given-name signature (three bytes of
-// RecordSigs.Given); NEAR-surname signatures are grouped under
-// AppendNearGroup and keyed by a surname signature (two bytes of
-// RecordSigs.Surname).
+// AppendRoadSig appends the road key of road to dst: 'R', Kommunekode and
+// Vejkode (big-endian), WideWidth bytes.
+func AppendRoadSig(dst []byte, road RoadID) []byte {
+	dst = append(dst, 'R')
+	dst = binary.BigEndian.AppendUint16(dst, road.Kommune)
+	return binary.BigEndian.AppendUint16(dst, road.Vej)
+}
+
+// AppendLetterGroup appends the group of the letter keys of a blocking key
+// (AppendKey, with any prefix the store gives it) and a street's s0 to dst.
+func AppendLetterGroup(dst, key []byte, s0 byte) []byte {
+	return append(append(dst, key...), s0)
+}
+
+// AppendWideGroup appends the group of the wide keys of a blocking key to
+// dst: the key and a 0, which no s0 is.
+func AppendWideGroup(dst, key []byte) []byte {
+	return append(append(dst, key...), 0)
+}
 
 // AppendAddressKey appends the key of an address, postcode and house
 // number, to dst: the records of an address are stored under keys that
@@ -243,36 +319,88 @@ func AppendAddressKey(dst []byte, postcode, houseNumber string) []byte {
 	return append(dst, KeySeparator)
 }
 
-// AppendNearGroup appends the group of NEAR-surname signatures of an
-// address (AppendAddressKey) and a given-name signature to dst.
-func AppendNearGroup(dst, addrKey []byte, given byte) []byte {
+// AppendNearGroup appends the group of NEAR-surname keys of an address
+// (AppendAddressKey), a street letter s0 and a given-name letter g0 to
+// dst.
+func AppendNearGroup(dst, addrKey []byte, s0, g0 byte) []byte {
 	dst = append(dst, sigNear)
 	dst = append(dst, addrKey...)
-	return append(dst, given)
+	return append(dst, s0, g0)
 }
 
 // RecordSigs holds one record's signatures for a store's filter.
 type RecordSigs struct {
-	// Given: the exact-surname signatures, GivenSigWidth bytes each.
-	Given []byte
-	// First and Surname: the NEAR-surname signatures; a Surname key in
-	// the group of every First (AppendNearGroup; Surname holds SurnameSigWidth
-	// bytes a signature). Surname is empty when no surname word has
-	// MinEditLetters letters.
-	First   []byte
-	Surname []byte
+	// Street is the street's s0; 0 for a record without a street, which
+	// then has no letter, 'S' or NEAR-surname keys: only a road-register
+	// name can make its street agree.
+	Street byte
+	// Letter: the letter keys, LetterWidth bytes each.
+	Letter []byte
+	// Wide: the 'S' keys and the road key, WideWidth bytes each.
+	Wide []byte
+	// First and Near: the NEAR-surname keys, NearWidth bytes each, in the
+	// group (AppendNearGroup) of the address, Street and every First
+	// letter; Near is empty when no surname word has MinEditLetters
+	// letters.
+	First []byte
+	Near  []byte
 }
 
 // Signatures fills s with rec's signatures, reusing its slices.
 func (s *RecordSigs) Signatures(rec *Record) {
-	s.Given = recordGivenSigs(s.Given[:0], &rec.Name)
+	s.Street = streetFirst(rec.Address.Street)
+	s.Letter, s.Wide = s.Letter[:0], s.Wide[:0]
+	if s.Street != 0 {
+		a, b, ok := streetEditSigs(rec.Address.Street)
+		s.Letter, s.Wide = exactKeys(s.Letter, s.Wide, [2][editSigLen]byte{a, b}, ok, &rec.Name)
+	}
+	if rec.Road.Known() {
+		s.Wide = AppendRoadSig(s.Wide, rec.Road)
+	}
 	s.First = givenFirstSigs(s.First[:0], &rec.Name)
-	s.Surname = surnameSigs(s.Surname[:0], &rec.Name)
+	s.Near = surnameSigs(s.Near[:0], &rec.Name)
 }
 
-// maxProbeSigs bounds each signature set of a Probe; a contact with more
-// gets a probe that rules nothing out.
-const maxProbeSigs = 12
+// EachKey calls add with every signature key of the record whose
+// signatures s holds, stored under the blocking key key with the address
+// key addrKey: the keys of one group and width at once (a store's filter
+// adds them; add must not keep its arguments). buf is scratch space for
+// the groups; EachKey returns it, grown.
+func (s *RecordSigs) EachKey(buf, key, addrKey []byte, add func(group, keys []byte, width int)) []byte {
+	if s.Street != 0 && len(s.Letter) > 0 {
+		buf = AppendLetterGroup(buf[:0], key, s.Street)
+		add(buf, s.Letter, LetterWidth)
+	}
+	if len(s.Wide) > 0 {
+		buf = AppendWideGroup(buf[:0], key)
+		add(buf, s.Wide, WideWidth)
+	}
+	if s.Street != 0 && len(s.Near) > 0 {
+		for _, g := range s.First {
+			buf = AppendNearGroup(buf[:0], addrKey, s.Street, g)
+			add(buf, s.Near, NearWidth)
+		}
+	}
+	return buf
+}
+
+// KeyCount returns how many keys EachKey adds for one blocking key.
+func (s *RecordSigs) KeyCount() int {
+	n := len(s.Wide) / WideWidth
+	if s.Street != 0 {
+		n += len(s.Letter)/LetterWidth + len(s.First)*len(s.Near)/NearWidth
+	}
+	return n
+}
+
+// Bounds of a Probe's signature sets; a contact with more gets a probe
+// that rules nothing out.
+const (
+	maxProbeGiven = 8
+	maxProbeSigs  = 12
+	maxProbeRoads = 8
+	maxProbeKey   = 160 // bytes of a blocking key (with the store's prefix)
+)
 
 // Probe holds a contact's signatures. The zero Probe rules nothing out: a
 // probe that was never built can only cost a read, never hide a record.
@@ -284,55 +412,79 @@ type Probe struct {
 	// all: a signature set overflowed; rule nothing out.
 	all bool
 
-	given   [GivenSigWidth * maxProbeSigs]byte
-	ng      int
-	first   [maxProbeSigs]byte
+	s0      byte
+	st      [2][editSigLen]byte
+	stOK    bool
+	letter  [LetterWidth * 3 * maxProbeGiven]byte
+	nl      int
+	wide    [WideWidth * (2*maxProbeGiven + maxProbeRoads)]byte
+	nw      int // 'S' keys in wide; road keys follow (useExtras)
+	first   [maxProbeGiven]byte
 	nf      int
-	surname [SurnameSigWidth * maxProbeSigs]byte
-	nsn     int
+	near    [NearWidth * maxProbeSigs]byte
+	nn      int
 
-	// NEAR-surname lookups.
+	// The road register the contact is matched with, and the road keys
+	// its street makes it test (useExtras): wide[nw:nw+nr] for
+	// exact-surname lookups; nrExact > 0 when its street agrees EQUAL or
+	// ABBREVIATED with a register name of RoadExtras, which NEAR-surname
+	// lookups then cannot rule out.
+	register Roads
+	extFor   *RoadExtras
+	extDone  bool
+	nr       int
+	nrExact  int
+	postcode string
+	street   string
+
 	addrKey [32]byte
 	nak     int
-	group   [40]byte // scratch for MayMatchNear's groups
+	group   [maxProbeKey + 1]byte // scratch for groups
 	name    Name
+
+	prefetched bool
+	sink       uint64 // what Prefetch read, so that the reads stay
 }
 
-// NewProbe returns the probe of a contact's parsed name and address.
-func NewProbe(name Name, addr Address) Probe {
-	p := Probe{built: true, name: name}
+// NewProbe returns the probe of a contact's parsed name and address,
+// matched with the road register roads (nil: none loaded).
+func NewProbe(name Name, addr Address, roads Roads) Probe {
+	p := Probe{built: true, name: name, register: roads, postcode: addr.Postcode, street: addr.Street}
 	if addr.Street == "" || len(name.Given) == 0 || addr.Postcode == "" || addr.HouseNumber == "" ||
 		len(addr.Postcode)+len(addr.HouseNumber)+2 > len(p.addrKey) {
 		p.none = true
 		return p
 	}
 	p.nak = len(AppendAddressKey(p.addrKey[:0], addr.Postcode, addr.HouseNumber))
-	var buf [GivenSigWidth * maxProbeSigs]byte
-	if g := contactGivenSigs(buf[:0], &name); len(g) > len(p.given) {
+	p.s0 = streetFirst(addr.Street)
+	if p.s0 == 0 || len(name.Given) > maxProbeGiven {
+		// A street without a letter or digit agrees with nothing, and a
+		// name with very many given names is rare: rule nothing out
+		// rather than reason about them.
 		p.all = true
-	} else {
-		p.ng = copy(p.given[:], g)
+		return p
 	}
-	p.nf = setSigs(&p.first, givenFirstSigs(buf[:0], &name), &p.all)
-	if sn := surnameSigs(buf[:0], &name); len(sn) > len(p.surname) {
+	a, b, ok := streetEditSigs(addr.Street)
+	p.st, p.stOK = [2][editSigLen]byte{a, b}, ok
+	l, w := exactKeys(p.letter[:0], p.wide[:0], p.st, ok, &name)
+	p.nl, p.nw = len(l), len(w)
+	p.nf = len(givenFirstSigs(p.first[:0], &name))
+	var sb [NearWidth * maxProbeSigs * 2]byte
+	if sn := surnameSigs(sb[:0], &name); len(sn) > len(p.near) {
 		p.all = true
 	} else {
-		p.nsn = copy(p.surname[:], sn)
+		p.nn = copy(p.near[:], sn)
 	}
 	return p
 }
 
-// setSigs copies sigs into dst and returns how many it copied; when they
-// do not fit it sets *overflow.
-func setSigs(dst *[maxProbeSigs]byte, sigs []byte, overflow *bool) int {
-	if len(sigs) > len(dst) {
-		*overflow = true
-	}
-	return copy(dst[:], sigs)
-}
-
 // None reports that the contact can match no record: lookups are useless.
 func (p *Probe) None() bool { return p.built && p.none }
+
+// Roads returns the road register the probe's contact is matched with
+// (nil: none). A store builds the RoadExtras it passes to MayMatchExact
+// and MayMatchNear from it.
+func (p *Probe) Roads() Roads { return p.register }
 
 // Filter is what a probe tests signatures against: a store's filter,
 // whose TestAnyIn reports whether any of keys (each width bytes, one after
@@ -341,34 +493,157 @@ type Filter interface {
 	TestAnyIn(group, keys []byte, width int) bool
 }
 
+// Prefetcher is a Filter that can load a group's memory ahead of tests
+// (Probe.Prefetch): Touch returns a value read from it.
+type Prefetcher interface {
+	Touch(group []byte) uint64
+}
+
+// Prefetch touches, once per probe, every group the probe's lookups may
+// test in f: for each distinct surname word, the letter and wide groups
+// of its blocking key (prefix, the store's prefix of blocking keys, then
+// AppendKey), and the NEAR-surname groups of the address. The processor
+// then fetches them at once. It does nothing for a probe that tests
+// nothing.
+func (p *Probe) Prefetch(prefix []byte, f Prefetcher) {
+	if !p.built || p.none || p.all || p.prefetched {
+		return
+	}
+	p.prefetched = true
+	var sink uint64
+	ak := p.addrKey[:p.nak]
+	for i, sn := range p.name.Surnames {
+		if len(prefix)+len(ak)+len(sn)+1 > len(p.group) || slicesContains(p.name.Surnames[:i], sn) {
+			continue
+		}
+		k := append(append(append(p.group[:0], prefix...), ak...), sn...)
+		k = append(k, p.s0)
+		sink += f.Touch(k)
+		k[len(k)-1] = 0
+		sink += f.Touch(k)
+	}
+	if p.nn > 0 {
+		for _, g := range p.first[:p.nf] {
+			sink += f.Touch(AppendNearGroup(p.group[:0], ak, p.s0, g))
+		}
+	}
+	p.sink = sink
+}
+
+func slicesContains(ws []string, w string) bool {
+	for _, x := range ws {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+// useExtras finds the roads whose keys the contact tests: the roads of x
+// at the contact's postcode with a register name that the contact's
+// street agrees with (EQUAL or ABBREVIATED) or is NEAR to and whose
+// letters the list's printed streets for that road do not carry. x must
+// be built from the list and the probe's road register (NewRoadExtras);
+// a nil x with a register rules nothing out. It reports false when the
+// probe must rule nothing out.
+func (p *Probe) useExtras(x *RoadExtras) bool {
+	if p.register == nil {
+		return true
+	}
+	if x == nil {
+		return false
+	}
+	if p.extDone && p.extFor == x {
+		return !p.all
+	}
+	p.extFor, p.extDone, p.nr, p.nrExact = x, true, 0, 0
+	es := x.byPostcode[p.postcode]
+	// Roads whose name agrees EQUAL or ABBREVIATED first, then NEAR ones.
+	for i := range es {
+		e := &es[i]
+		if e.exact && (e.s0 == p.s0 || e.s0 == 0) && StreetsCompatible(p.street, e.name) != StreetNone {
+			if !p.addRoad(e.road) {
+				return false
+			}
+		}
+	}
+	p.nrExact = p.nr
+	for i := range es {
+		e := &es[i]
+		if e.near && (e.s0 == p.s0 || e.s0 == 0 || p.stOK && e.stOK && sharesEditSig(p.st, e.st)) && streetNear(p.street, e.name) {
+			if !p.addRoad(e.road) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sharesEditSig reports whether a and b have an edit signature in common.
+func sharesEditSig(a, b [2][editSigLen]byte) bool {
+	return a[0] == b[0] || a[0] == b[1] || a[1] == b[0] || a[1] == b[1]
+}
+
+// addRoad adds road's key to the probe's road keys unless it is there;
+// false when they are full (the probe then rules nothing out).
+func (p *Probe) addRoad(road RoadID) bool {
+	var k [WideWidth]byte
+	AppendRoadSig(k[:0], road)
+	roads := p.wide[p.nw : p.nw+p.nr]
+	for i := 0; i < len(roads); i += WideWidth {
+		if string(roads[i:i+WideWidth]) == string(k[:]) {
+			return true
+		}
+	}
+	if p.nw+p.nr+WideWidth > len(p.wide) {
+		p.all = true
+		return false
+	}
+	p.nr += copy(p.wide[p.nw+p.nr:], k[:])
+	return true
+}
+
 // MayMatchExact reports whether a record stored under the blocking key key
-// can match the probe's contact, given f, which holds the records'
-// exact-surname signatures (RecordSigs.Given) in the group key. false
-// means Matcher.Match gives NoMatch for every record under key.
-func (p *Probe) MayMatchExact(key []byte, f Filter) bool {
-	if !p.built || p.all {
+// can match the probe's contact, given f, which holds the records' letter
+// and wide keys (RecordSigs) in their groups (AppendLetterGroup,
+// AppendWideGroup), and x, the road register's extra names for the list
+// (NewRoadExtras; nil without a road register). false means
+// Matcher.Match gives NoMatch for every record under key.
+func (p *Probe) MayMatchExact(key []byte, f Filter, x *RoadExtras) bool {
+	if !p.built || p.all || len(key) > maxProbeKey {
 		return true
 	}
 	if p.none {
 		return false
 	}
-	return f.TestAnyIn(key, p.given[:p.ng], GivenSigWidth)
+	if !p.useExtras(x) {
+		return true
+	}
+	if p.nl > 0 && f.TestAnyIn(AppendLetterGroup(p.group[:0], key, p.s0), p.letter[:p.nl], LetterWidth) {
+		return true
+	}
+	return p.nw+p.nr > 0 && f.TestAnyIn(AppendWideGroup(p.group[:0], key), p.wide[:p.nw+p.nr], WideWidth)
 }
 
 // MayMatchNear reports whether a record at the probe's address whose
 // surname is one edit from the contact's can match the probe's contact,
-// given f as in MayMatchExact, holding the records' NEAR-surname
-// signatures (RecordSigs.Surname) in their groups (AppendNearGroup).
-func (p *Probe) MayMatchNear(f Filter) bool {
+// given f and x as in MayMatchExact, f holding the records' NEAR-surname
+// keys (RecordSigs.Near) in their groups (AppendNearGroup). A
+// contact whose street agrees with a register name of RoadExtras is let
+// through: the address's records are read.
+func (p *Probe) MayMatchNear(f Filter, x *RoadExtras) bool {
 	if !p.built || p.all {
 		return true
 	}
-	if p.none || p.nsn == 0 {
+	if p.none || p.nn == 0 {
 		return false
+	}
+	if !p.useExtras(x) || p.nrExact > 0 {
+		return true
 	}
 	ak := p.addrKey[:p.nak]
 	for _, g := range p.first[:p.nf] {
-		if f.TestAnyIn(AppendNearGroup(p.group[:0], ak, g), p.surname[:p.nsn], SurnameSigWidth) {
+		if f.TestAnyIn(AppendNearGroup(p.group[:0], ak, p.s0, g), p.near[:p.nn], NearWidth) {
 			return true
 		}
 	}

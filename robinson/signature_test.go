@@ -5,10 +5,12 @@ import (
 )
 
 // sigSet collects the signature keys of records, as a store's filter would
-// (store.robinsonFilterKeys), and the blocking keys that hold records.
+// (store.robinsonFilterKeys), the blocking keys that hold records and the
+// list's printed streets per road (ListRoads, as a store keeps them).
 type sigSet struct {
 	keys    map[string]bool
 	records map[string][]*Record // blocking key -> records
+	roads   ListRoads
 }
 
 func (s *sigSet) addRecord(rec *Record) {
@@ -18,19 +20,16 @@ func (s *sigSet) addRecord(rec *Record) {
 	}
 	var sigs RecordSigs
 	sigs.Signatures(rec)
+	s.roads.Add(rec)
 	ak := AppendAddressKey(nil, rec.Address.Postcode, rec.Address.HouseNumber)
 	for _, sn := range rec.Name.Surnames {
 		key := AppendKey(nil, rec.Address.Postcode, rec.Address.HouseNumber, sn)
 		s.records[string(key)] = append(s.records[string(key)], rec)
-		for i := 0; i+GivenSigWidth <= len(sigs.Given); i += GivenSigWidth {
-			s.keys[string(key)+"|"+string(sigs.Given[i:i+GivenSigWidth])] = true
-		}
-		for _, g := range sigs.First {
-			group := AppendNearGroup(nil, ak, g)
-			for i := 0; i+SurnameSigWidth <= len(sigs.Surname); i += SurnameSigWidth {
-				s.keys[string(group)+"|"+string(sigs.Surname[i:i+SurnameSigWidth])] = true
+		sigs.EachKey(nil, key, ak, func(group, keys []byte, width int) {
+			for i := 0; i+width <= len(keys); i += width {
+				s.keys[string(group)+"|"+string(keys[i:i+width])] = true
 			}
-		}
+		})
 	}
 }
 
@@ -56,21 +55,26 @@ func (f filterFunc) TestAnyIn(group, keys []byte, width int) bool {
 }
 
 // candidates returns the records a store would hand the matcher for the
-// contact: the exact-surname keys the probe lets through and, through the
-// NEAR-surname keys, the records of surname words one edit away.
+// contact matched with the road register roads (nil: none): the
+// exact-surname keys the probe lets through and, through the NEAR-surname
+// keys, the records of surname words one edit away.
 func (s *sigSet) candidates(name Name, addr Address, roads Roads) []*Record {
-	p := NewProbe(name, addr)
+	p := NewProbe(name, addr, roads)
+	var x *RoadExtras
+	if roads != nil {
+		x = NewRoadExtras(&s.roads, roads)
+	}
 	var out []*Record
 	for _, sn := range name.Surnames {
 		key := AppendKey(nil, addr.Postcode, addr.HouseNumber, sn)
-		if p.MayMatchExact(key, s) {
+		if p.MayMatchExact(key, s, x) {
 			out = append(out, s.records[string(key)]...)
 		}
 	}
-	if p.MayMatchNear(s) {
+	if p.MayMatchNear(s, x) {
 		ak := string(p.AddressKey())
 		for k, recs := range s.records {
-			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), s) {
+			if len(k) > len(ak) && k[:len(ak)] == ak && p.NearSurname(k[len(ak):]) && p.MayMatchExact([]byte(k), s, x) {
 				out = append(out, recs...)
 			}
 		}
@@ -95,33 +99,55 @@ func TestSignatures(t *testing.T) {
 		Name              string
 		Contact, Address  string
 		ListName, ListAdr string
+		Road              RoadID // the record's road; zero: roadGammelvej
+		NoRegister        bool   // match without the road register
 		Want              bool
 	}{
-		{"Equal", "Hans Jensen", "Strandvejen 12A, 2. tv, 2900 Hellerup", "Jensen,Hans Peter", "Strandvejen 12A, 2. tv", true},
-		{"MiddleName", "Peter Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Hans Peter", "Strandvejen 12A", true},
-		{"ContactInitial", "H. Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Hans", "Strandvejen 12A", true},
-		{"ListInitial", "Hans Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,H.", "Strandvejen 12A", true},
-		{"DanishInitial", "Ø. Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Øjvind", "Strandvejen 12A", true},
-		{"StreetCompact", "Hans Jensen", "H C Andersens Boulevard 12A, 2900 Hellerup", "Jensen,Hans", "H.C. Andersens Boulevard 12A", true},
-		{"StreetAbbreviated", "Hans Jensen", "Dronning Louises Vej 12A, 2900 Hellerup", "Jensen,Hans", "Dronn. Louises V. 12A", true},
-		{"StreetNearFirstLetter", "Hans Jensen", "Ktrandvejen 12A, 2900 Hellerup", "Jensen,Hans", "Strandvejen 12A", true},
-		{"GivenNearFirstLetter", "Jesper Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Esper", "Strandvejen 12A", true},
-		{"GivenNearSwapFirst", "Ejsper Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Jesper", "Strandvejen 12A", true},
-		{"SurnameNearFirstLetter", "Hans Kensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Hans", "Strandvejen 12A", true},
-		{"SurnameNearDeleted", "Hans Hansen", "Strandvejen 12A, 2900 Hellerup", "Hanssen,Hans", "Strandvejen 12A", true},
-		{"SurnameNearRegisterStreet", "Hans Hanssen", "Nyvej 12A, 2900 Hellerup", "Hansen,Hans", "Gammelvej 12A", true},
-		// The street takes no part in the signatures: the record is read, and
-		// Match rules it out.
-		{"SurnameNearOtherStreet", "Hans Hanssen", "Vestergade 12A, 2900 Hellerup", "Hansen,Hans", "Strandvejen 12A", true},
-		{"SurnameShort", "Hans Jense", "Strandvejen 12A, 2900 Hellerup", "Jens,Hans", "Strandvejen 12A", false},
-		{"OtherGivenName", "Mogens Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Hans Peter", "Strandvejen 12A", false},
-		{"SurnameOnly", "Jensen", "Strandvejen 12A, 2900 Hellerup", "Jensen,Hans", "Strandvejen 12A", false},
-		{"NoStreet", "Hans Jensen", "12A, 2900 Hellerup", "Jensen,Hans", "Strandvejen 12A", false},
+		{Name: "Equal", Contact: "Hans Jensen", Address: "Strandvejen 12A, 2. tv, 2900 Hellerup", ListName: "Jensen,Hans Peter", ListAdr: "Strandvejen 12A, 2. tv", Want: true},
+		{Name: "MiddleName", Contact: "Peter Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans Peter", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "ContactInitial", Contact: "H. Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "ListInitial", Contact: "Hans Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,H.", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "DanishInitial", Contact: "Ø. Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Øjvind", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "StreetCompact", Contact: "Hans Jensen", Address: "H C Andersens Boulevard 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "H.C. Andersens Boulevard 12A", Want: true},
+		{Name: "StreetAbbreviated", Contact: "Hans Jensen", Address: "Dronning Louises Vej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Dronn. Louises V. 12A", Want: true},
+		{Name: "StreetTableAbbreviation", Contact: "Hans Jensen", Address: "Gammel Kongevej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Gl. Kongevej 12A", Want: true},
+		{Name: "StreetNearFirstLetter", Contact: "Hans Jensen", Address: "Ktrandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "StreetNearFirstDeleted", Contact: "Hans Jensen", Address: "Trandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "StreetNearFirstInserted", Contact: "Hans Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Trandvejen 12A", Want: true},
+		{Name: "StreetNearFirstSwapped", Contact: "Hans Jensen", Address: "Tsrandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "StreetDefiniteEnding", Contact: "Hans Jensen", Address: "Torv 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Torvet 12A", Want: true},
+		{Name: "GivenNearFirstLetter", Contact: "Jesper Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Esper", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "GivenNearFirstReplaced", Contact: "Lesper Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Jesper", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "GivenNearSwapFirst", Contact: "Ejsper Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Jesper", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "SurnameNearFirstLetter", Contact: "Hans Kensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "SurnameNearDeleted", Contact: "Hans Hansen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Hanssen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		// The road register's earlier name Nyvej of Gammelvej starts with
+		// another letter: the road key lets the record through.
+		{Name: "RegisterEarlierName", Contact: "Hans Jensen", Address: "Nyvej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Gammelvej 12A", Want: true},
+		{Name: "RegisterEarlierNameNear", Contact: "Hans Jensen", Address: "Nyvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Gammelvej 12A", Want: true},
+		{Name: "RegisterNearFirstLetter", Contact: "Hans Jensen", Address: "Hammelvej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "RegisterFullName", Contact: "Hans Jensen", Address: "Borgmester Christiansens Gade 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Borgm Christiansensg 12A", Road: roadBorgm, Want: true},
+		{Name: "RegisterEarlierNameWithoutRegister", Contact: "Hans Jensen", Address: "Nyvej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Gammelvej 12A", NoRegister: true, Want: false},
+		{Name: "SurnameNearRegisterStreet", Contact: "Hans Hanssen", Address: "Nyvej 12A, 2900 Hellerup", ListName: "Hansen,Hans", ListAdr: "Gammelvej 12A", Want: true},
+		{Name: "SurnameNearRegisterStreetWithoutRegister", Contact: "Hans Hanssen", Address: "Nyvej 12A, 2900 Hellerup", ListName: "Hansen,Hans", ListAdr: "Gammelvej 12A", NoRegister: true, Want: false},
+		// A street with another first letter rules the record out; one with
+		// the same letter lets it through, and Match rules it out.
+		{Name: "OtherStreet", Contact: "Hans Jensen", Address: "Vestergade 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "OtherStreetSameLetter", Contact: "Hans Jensen", Address: "Skolevej 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: true},
+		{Name: "SurnameNearOtherStreet", Contact: "Hans Hanssen", Address: "Vestergade 12A, 2900 Hellerup", ListName: "Hansen,Hans", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "SurnameNearOtherGivenLetter", Contact: "Mads Hanssen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Hansen,Hans", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "SurnameShort", Contact: "Hans Jense", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jens,Hans", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "OtherGivenName", Contact: "Mogens Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans Peter", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "SurnameOnly", Contact: "Jensen", Address: "Strandvejen 12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: false},
+		{Name: "NoStreet", Contact: "Hans Jensen", Address: "12A, 2900 Hellerup", ListName: "Jensen,Hans", ListAdr: "Strandvejen 12A", Want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.Name, func(t *testing.T) {
 			rec := mustRecord(t, tt.ListName, tt.ListAdr, post, false, 1)
 			rec.Road = roadGammelvej
+			if tt.Road.Known() {
+				rec.Road = tt.Road
+			}
 			name, err := ParseContactName(tt.Contact)
 			if err != nil {
 				t.Fatal(err)
@@ -130,8 +156,11 @@ func TestSignatures(t *testing.T) {
 			addr.Postcode = post
 			var s sigSet
 			s.addRecord(rec)
-			got := s.found(name, addr, roads, rec)
-			m := Matcher{Roads: roads}
+			var m Matcher
+			if !tt.NoRegister {
+				m.Roads = roads
+			}
+			got := s.found(name, addr, m.Roads, rec)
 			o := m.Match(name, addr, rec)
 			if got != tt.Want {
 				t.Errorf("found = %v, want %v (Match: %v)", got, tt.Want, o)
@@ -149,7 +178,7 @@ func TestZeroProbeRulesNothingOut(t *testing.T) {
 	var p Probe
 	calls := 0
 	test := filterFunc(func(_, _ []byte) bool { calls++; return false })
-	if !p.MayMatchExact([]byte("k"), test) || !p.MayMatchNear(test) {
+	if !p.MayMatchExact([]byte("k"), test, nil) || !p.MayMatchNear(test, nil) {
 		t.Error("the zero Probe rules a record out")
 	}
 	if calls != 0 {
@@ -170,9 +199,9 @@ func TestProbeAllocs(t *testing.T) {
 	// engine): building and testing it must not allocate.
 	p := new(Probe)
 	if n := testing.AllocsPerRun(100, func() {
-		*p = NewProbe(name, addr)
-		p.MayMatchExact(key, test)
-		p.MayMatchNear(test)
+		*p = NewProbe(name, addr, nil)
+		p.MayMatchExact(key, test, nil)
+		p.MayMatchNear(test, nil)
 	}); n != 0 {
 		t.Errorf("NewProbe + MayMatch: %v allocs, want 0", n)
 	}

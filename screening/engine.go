@@ -323,7 +323,7 @@ func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robin
 	if roads != nil {
 		m.matcher.Roads = roads
 	}
-	m.probe = robinson.NewProbe(name, addr)
+	m.probe = robinson.NewProbe(name, addr, m.matcher.Roads)
 	if m.probe.None() {
 		return m.best, nil
 	}

@@ -109,7 +109,7 @@ func TestDamagedVersionThroughTheServer(t *testing.T) {
 	}
 
 	version := st.Status(time.Now())[0].Version
-	filter := filepath.Join(dir, "data", "robinson", version, "bloom-sig2.bin")
+	filter := filepath.Join(dir, "data", "robinson", version, "bloom-sig3.bin")
 	b, err := os.ReadFile(filter)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestDamagedVersionThroughTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := ds.GetDatasets()[0].GetDamaged(); !strings.Contains(d, version) || !strings.Contains(d, "bloom-sig2.bin") {
+	if d := ds.GetDatasets()[0].GetDamaged(); !strings.Contains(d, version) || !strings.Contains(d, "bloom-sig3.bin") {
 		t.Errorf("status damaged = %q, want version %s and the filter file named", d, version)
 	}
 	got := scrape(t, m)

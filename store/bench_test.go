@@ -364,13 +364,13 @@ func BenchmarkFloor(b *testing.B) {
 		if err != nil || addr.Postcode == "" || addr.HouseNumber == "" {
 			b.Fatalf("contact %s not verifiable", c.Ref)
 		}
-		probe := robinson.NewProbe(name, addr)
+		probe := robinson.NewProbe(name, addr, nil)
 		for j, sn := range name.Surnames {
 			if dupWord(name.Surnames[:j], sn) {
 				continue
 			}
 			k := robinson.AppendKey(append(kbuf[:0], 'r'), addr.Postcode, addr.HouseNumber, sn)
-			if probe.MayMatchExact(k, d.filter) {
+			if probe.MayMatchExact(k, d.filter, nil) {
 				if _, ok := keys[string(k)]; ok {
 					found++
 				}

@@ -59,16 +59,23 @@ type Manifest struct {
 	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
 	BloomSHA256     string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
-	// Robinson list, "signatures-v2" (robinson.RecordSigs: exact- and
-	// NEAR-surname signature keys). Robinson versions of the first
-	// matching rules (format 1, a key filter, and format 2, "signatures")
-	// are not served (ErrOutdatedFormat). FilterWildcards: such a version
-	// has a record with a wildcard signature.
+	// Robinson list, "signatures-v3" (robinson.RecordSigs: exact-surname
+	// pairs of street and given-name letters, road keys and NEAR-surname
+	// signature keys). Robinson versions of the first matching rules
+	// (format 1, a key filter, and format 2, "signatures") are not served
+	// (ErrOutdatedFormat); those of format 3 ("signatures-v2", without the
+	// street) are served without consulting their filter (every key is
+	// read). FilterWildcards: a format 2 version has a record with a
+	// wildcard signature.
 	Filter          string `json:"filter,omitempty"`
 	FilterWildcards bool   `json:"filter_wildcards,omitempty"`
 	// FamilyTypes counts the family-type given names (screening-rules.md
 	// section 3.4) of a Robinson list, kept under familyKeyPrefix keys.
 	FamilyTypes int `json:"family_types,omitempty"`
+	// ListRoads counts the postcode and road pairs of a Robinson list's
+	// records (format 4), kept under listRoadsKeyPrefix keys with the
+	// letters of the streets the list prints for them.
+	ListRoads int `json:"list_roads,omitempty"`
 	// Synthetic marks the bundled demo dataset (invented people).
 	Synthetic bool `json:"synthetic,omitempty"`
 	// Files holds the size and SHA-256 of every file of the version
@@ -103,20 +110,26 @@ const (
 	// sigBloomFileV2 holds a signature filter of the second matching
 	// rules; a binary that predates them refuses format 3 anyway.
 	sigBloomFileV2 = "bloom-sig2.bin"
+	// sigBloomFileV3 holds the signature filter of format 4 versions.
+	sigBloomFileV3 = "bloom-sig3.bin"
 	// familyKeyPrefix starts the key of each family-type word of a
 	// Robinson version (format 3); blocking keys start with 'r'.
 	familyKeyPrefix = 'f'
 
 	filterSignatures   = "signatures"
 	filterSignaturesV2 = "signatures-v2"
+	filterSignaturesV3 = "signatures-v3"
 
 	// formatKeyFilter versions have a Bloom filter of their keys;
 	// formatSignatures versions the first Robinson signature filter;
 	// formatSignaturesV2 versions the NEAR-aware signature filter and the
-	// family-type words.
+	// family-type words; formatSignaturesV3 versions the signature filter
+	// with street letters and road keys, the family-type words and the
+	// list's roads (listRoadsKeyPrefix).
 	formatKeyFilter    = 1
 	formatSignatures   = 2
 	formatSignaturesV2 = 3
+	formatSignaturesV3 = 4
 )
 
 // filterFile returns the Bloom filter's file name for a manifest's filter.
@@ -126,6 +139,8 @@ func filterFile(filter string) string {
 		return sigBloomFile
 	case filterSignaturesV2:
 		return sigBloomFileV2
+	case filterSignaturesV3:
+		return sigBloomFileV3
 	}
 	return bloomFile
 }
@@ -140,6 +155,7 @@ func checkFormat(m *Manifest) error {
 		return fmt.Errorf("%w (version %s, format %d)", ErrOutdatedFormat, m.Version, m.Format)
 	case m.Format == formatKeyFilter && m.Filter == "":
 	case m.Format == formatSignaturesV2 && m.Filter == filterSignaturesV2:
+	case m.Format == formatSignaturesV3 && m.Filter == filterSignaturesV3:
 	default:
 		return fmt.Errorf("store: version %s has format %d, filter %q, which this robinscreen does not know (written by a newer one?)", m.Version, m.Format, m.Filter)
 	}
@@ -153,6 +169,10 @@ type dataset struct {
 	db       *badger.DB
 	filter   keyFilter
 	family   robinson.FamilySet // a Robinson list's family-type words
+	// listRoads: a Robinson list's postcodes and roads (format 4), and
+	// extras what a road register adds to them (roadExtras).
+	listRoads *robinson.ListRoads
+	extras    extrasCache
 	roads    *roads.Register    // a road register, read into memory at open
 	maxAge   time.Duration
 	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
@@ -277,8 +297,14 @@ func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, e
 		return nil, fmt.Errorf("store: %s version %s (%s): open the Badger database in %s: %w", m.Kind, m.Version, dir, badgerDir, err)
 	}
 	d := &dataset{dir: dir, man: m, db: db, filter: filter, blocks: newBlockChecker(db, filepath.Join(dir, badgerDir), len(encKey) > 0)}
-	if m.Format == formatSignaturesV2 {
+	if m.Format >= formatSignaturesV2 {
 		if d.family, err = readFamilyTypes(db, &m); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if m.Format >= formatSignaturesV3 {
+		if d.listRoads, err = readListRoads(db, &m); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -519,11 +545,11 @@ func (badgerLogger) Debugf(string, ...any) {}
 func (d *dataset) verifyFilter() error {
 	keys := func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
 	switch d.man.Filter {
-	case filterSignaturesV2:
+	case filterSignaturesV3:
 		keys = robinsonFilterKeys()
-	case filterSignatures:
-		// The first signature filter is not consulted (lists.go): there
-		// is nothing of it to verify.
+	case filterSignatures, filterSignaturesV2:
+		// The first two signature filters are not consulted (lists.go):
+		// there is nothing of them to verify.
 		return nil
 	}
 	misses := 0

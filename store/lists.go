@@ -3,8 +3,14 @@ package store
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/roads"
 	"github.com/robinscreen/robinscreen/robinson"
 	"github.com/robinscreen/robinscreen/screening"
 )
@@ -27,12 +33,39 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 	}
 	var kbuf [160]byte
 	k := append(append(kbuf[:0], 'r'), key...)
-	// openDataset serves only signature-v2 Robinson versions
-	// (ErrOutdatedFormat).
-	if probe != nil && !probe.MayMatchExact(k, l.r.d.filter) {
-		return nil
+	// openDataset serves only versions of the second matching rules;
+	// those before the signature-v3 filter are read without it.
+	if probe != nil && l.filtered() {
+		probe.Prefetch(prefixRecords, l.r.d.filter)
+		if !probe.MayMatchExact(k, l.r.d.filter, l.extras(probe)) {
+			return nil
+		}
 	}
 	return l.readRecords(k, fn)
+}
+
+// prefixRecords starts every blocking key a Robinson version stores.
+var prefixRecords = []byte{'r'}
+
+// filtered reports whether the version's filter is consulted: the
+// signature-v3 filter. A version with the signature-v2 filter is served
+// without it: every blocking key and address summary is read.
+func (l robinsonList) filtered() bool { return l.r.d.man.Filter == filterSignaturesV3 }
+
+// extras returns the road register's extra names for the list
+// (robinson.RoadExtras) when the probe's contact is matched with a road
+// register: built once per register the version is served with, or,
+// for a register the store did not load, for the call.
+func (l robinsonList) extras(probe *robinson.Probe) *robinson.RoadExtras {
+	roads := probe.Roads()
+	if roads == nil {
+		return nil
+	}
+	sr, ok := roads.(streetRegister)
+	if !ok || sr.Register == nil {
+		return robinson.NewRoadExtras(l.r.d.listRoads, roads)
+	}
+	return l.r.d.roadExtras(sr.Register)
 }
 
 // NearCandidates implements screening.RobinsonList: when the filter says a
@@ -47,8 +80,11 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 		return nil
 	}
 	var pbuf [160]byte
-	if !probe.MayMatchNear(l.r.d.filter) {
-		return nil
+	if l.filtered() {
+		probe.Prefetch(prefixRecords, l.r.d.filter)
+		if !probe.MayMatchNear(l.r.d.filter, l.extras(probe)) {
+			return nil
+		}
 	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)
 	var near [][]byte
@@ -141,4 +177,107 @@ func (r cprRegister) Lookup(n cprcheck.Number) (cprcheck.Person, bool, error) {
 		return err
 	})
 	return person, found, err
+}
+
+// listRoadsKeyPrefix starts the key of each postcode and road of a
+// Robinson version's records (format 4): 'w', the postcode,
+// robinson.KeySeparator, Kommunekode and Vejkode (big-endian uint16 each);
+// the value holds the letters of the streets the list prints for them
+// (robinson.ListRoads). With a road register they give the register's
+// extra names (robinson.RoadExtras).
+const listRoadsKeyPrefix = 'w'
+
+// appendListRoadKey appends the key of a postcode and road.
+func appendListRoadKey(dst []byte, postcode string, road robinson.RoadID) []byte {
+	dst = append(dst, listRoadsKeyPrefix)
+	dst = append(dst, postcode...)
+	dst = append(dst, robinson.KeySeparator)
+	dst = binary.BigEndian.AppendUint16(dst, road.Kommune)
+	return binary.BigEndian.AppendUint16(dst, road.Vej)
+}
+
+// decodeListRoadKey returns the postcode and road of a key of
+// appendListRoadKey; ok is false for a damaged key.
+func decodeListRoadKey(key []byte) (postcode string, road robinson.RoadID, ok bool) {
+	if len(key) < 6 || key[0] != listRoadsKeyPrefix || key[len(key)-5] != robinson.KeySeparator {
+		return "", road, false
+	}
+	road.Kommune = binary.BigEndian.Uint16(key[len(key)-4:])
+	road.Vej = binary.BigEndian.Uint16(key[len(key)-2:])
+	return string(key[1 : len(key)-5]), road, true
+}
+
+// readListRoads reads the postcodes and roads of a Robinson version and
+// checks their number against the manifest. It returns an error for a
+// damaged key or value or a different number, and Badger's errors.
+func readListRoads(db *badger.DB, m *Manifest) (*robinson.ListRoads, error) {
+	lr := &robinson.ListRoads{}
+	damaged := false
+	err := db.View(func(txn *badger.Txn) error {
+		opt := badger.DefaultIteratorOptions
+		opt.Prefix = []byte{listRoadsKeyPrefix}
+		it := txn.NewIterator(opt)
+		defer it.Close()
+		for it.Rewind(); it.ValidForPrefix(opt.Prefix); it.Next() {
+			item := it.Item()
+			postcode, road, ok := decodeListRoadKey(item.Key())
+			if !ok {
+				damaged = true
+				return nil
+			}
+			// The value is stored as every Robinson value is
+			// (mergeRecords): length-prefixed.
+			if err := item.Value(func(v []byte) error {
+				n := 0
+				if eachWord(v, func(w []byte) {
+					n++
+					damaged = damaged || len(w) == 0 || len(w)%robinson.StreetLettersWidth != 0
+					lr.AddLetters(postcode, road, w)
+				}) != nil || n != 1 {
+					damaged = true
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("store: reading the roads of version %s failed", m.Version)
+	case damaged:
+		return nil, fmt.Errorf("store: version %s holds a damaged road entry", m.Version)
+	case lr.Len() != m.ListRoads:
+		return nil, fmt.Errorf("store: version %s holds %d postcode and road entries, its manifest %d", m.Version, lr.Len(), m.ListRoads)
+	}
+	return lr, nil
+}
+
+// extrasCache holds a Robinson version's robinson.RoadExtras for the road
+// register it was last served with.
+type extrasCache struct {
+	cur atomic.Pointer[extrasFor]
+	mu  sync.Mutex // held while building
+}
+
+type extrasFor struct {
+	reg *roads.Register
+	x   *robinson.RoadExtras
+}
+
+// roadExtras returns the version's extra register names for reg, built on
+// first use (a few milliseconds for a country's roads).
+func (d *dataset) roadExtras(reg *roads.Register) *robinson.RoadExtras {
+	if c := d.extras.cur.Load(); c != nil && c.reg == reg {
+		return c.x
+	}
+	d.extras.mu.Lock()
+	defer d.extras.mu.Unlock()
+	if c := d.extras.cur.Load(); c != nil && c.reg == reg {
+		return c.x
+	}
+	x := robinson.NewRoadExtras(d.listRoads, reg)
+	d.extras.cur.Store(&extrasFor{reg: reg, x: x})
+	return x
 }

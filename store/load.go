@@ -271,6 +271,8 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 		man.Format = formatSignatures
 	case filterSignaturesV2:
 		man.Format = formatSignaturesV2
+	case filterSignaturesV3:
+		man.Format = formatSignaturesV3
 	}
 	man.Kind = kind
 	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
@@ -507,7 +509,8 @@ func (s *Store) parser(kind string) (parseFunc, error) {
 // distinct surname word of its list name (robinson.AppendKey), so that the
 // blocking keys of one address are neighbours (NEAR-surname lookups read
 // them by prefix). It counts the family-type words of the list into the
-// version (familyKeyPrefix keys).
+// version (familyKeyPrefix keys), and keeps the letters of the streets the
+// list prints for each postcode and road (listRoadsKeyPrefix keys).
 func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions, p *parsed) error {
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
@@ -518,6 +521,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	var words []string
 	var sigs robinson.RecordSigs
 	var family robinson.FamilyCounter
+	var listRoads robinson.ListRoads
 	// About one pair per 100 bytes of list file (a record line is over 150
 	// bytes; a few records have two surname words).
 	p.kb.grow(int(max(0, min(src.Size/100, 1<<25))))
@@ -536,6 +540,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			failpoint(FailpointReading)
 		}
 		family.Add(r)
+		listRoads.Add(r)
 		rec = appendRecord(rec[:0], r)
 		sigs.Signatures(r)
 		vRef, err := p.kb.addValue(rec)
@@ -552,7 +557,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 			if err := p.kb.addKey(key, vRef); err != nil {
 				return err
 			}
-			p.filterN += len(sigs.Given)/robinson.GivenSigWidth + len(sigs.First)*len(sigs.Surname)/robinson.SurnameSigWidth
+			p.filterN += sigs.KeyCount()
 		}
 		return nil
 	})
@@ -564,7 +569,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		Encoding: stats.Encoding, PublishedFromHeader: stats.PublishedFromHeader,
 		Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous, Rejected: stats.Rejected,
-		Filter: filterSignaturesV2,
+		Filter: filterSignaturesV3,
 	}
 	if err != nil {
 		return err
@@ -578,14 +583,24 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 		}
 	}
 	p.man.FamilyTypes = len(set)
-	return nil
+	// The postcodes and roads, with the letters of their printed streets.
+	var lerr error
+	listRoads.Each(func(postcode string, road robinson.RoadID, letters []byte) {
+		if lerr == nil {
+			key = appendListRoadKey(key[:0], postcode, road)
+			lerr = p.kb.add(key, letters)
+		}
+	})
+	p.man.ListRoads = listRoads.Len()
+	return lerr
 }
 
 // robinsonFilterKeys returns a filterKeysFunc that adds, for every record
-// stored under a blocking key, its exact-surname signature keys under that
-// key and its NEAR-surname signature keys (robinson.RecordSigs): the filter
-// then rules out not only blocking keys without records but also records
-// that cannot match the contact.
+// stored under a blocking key, its signature keys (robinson.RecordSigs:
+// the exact-surname pairs and road key under that key, the NEAR-surname
+// signature keys under their address groups): the filter then rules out
+// not only blocking keys without records but also records that cannot
+// match the contact.
 func robinsonFilterKeys() filterKeysFunc {
 	var rec robinson.Record
 	var sigs robinson.RecordSigs
@@ -596,12 +611,8 @@ func robinsonFilterKeys() filterKeysFunc {
 		}
 		return eachRecord(val, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
-			add(key, sigs.Given, robinson.GivenSigWidth)
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
-			for _, g := range sigs.First {
-				buf = robinson.AppendNearGroup(buf[:0], ak, g)
-				add(buf, sigs.Surname, robinson.SurnameSigWidth)
-			}
+			buf = sigs.EachKey(buf, key, ak, add)
 		})
 	}
 }

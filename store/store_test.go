@@ -153,9 +153,9 @@ func candidates(t testing.TB, s *Store, name, address, surname string) []robinso
 		t.Fatal(err)
 	}
 	a, _ := robinson.ParseAddress(address)
-	probe := robinson.NewProbe(n, a)
 	snap, release := s.Acquire()
 	defer release()
+	probe := robinson.NewProbe(n, a, snapRoads(snap))
 	var got []robinson.Record
 	err = snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, surname), &probe, func(r *robinson.Record) {
 		got = append(got, *r)
@@ -202,8 +202,8 @@ func TestSignaturesKeepNonMatchesAwayFromBadger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if man.Filter != filterSignaturesV2 {
-		t.Fatalf("manifest filter %q; want %q", man.Filter, filterSignaturesV2)
+	if man.Filter != filterSignaturesV3 {
+		t.Fatalf("manifest filter %q; want %q", man.Filter, filterSignaturesV3)
 	}
 	d := s.serving[screening.KindRobinson]
 	tests := []struct {
@@ -214,9 +214,11 @@ func TestSignaturesKeepNonMatchesAwayFromBadger(t *testing.T) {
 		{"listed", "Mette Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", true, 2},
 		{"initial", "M. Hansen", "Dronn. Louises V. 15, 2200 København N", "hansen", true, 2},
 		{"other given name", "Karen Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", false, 0},
-		// The street is not part of the exact-surname signature: a
-		// REGISTER or NEAR street may start with any letter.
-		{"other street", "Mette Hansen", "Vestergade 15, 2200 København N", "hansen", true, 2},
+		// The street's first letter is part of the exact-surname
+		// signature: another street is ruled out; one with the same
+		// first letter is read, and Match rules it out.
+		{"other street", "Mette Hansen", "Vestergade 15, 2200 København N", "hansen", false, 0},
+		{"other street, same first letter", "Mette Hansen", "Damhusvej 15, 2200 København N", "hansen", true, 2},
 		{"surname only", "Hansen", "Dronning Louises Vej 15, 2200 København N", "hansen", false, 0},
 	}
 	for _, tt := range tests {
@@ -598,7 +600,7 @@ func TestKeyFilterVersionNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, vdir, bloomFile, fb.Bytes())
-	os.Remove(filepath.Join(vdir, sigBloomFileV2))
+	os.Remove(filepath.Join(vdir, sigBloomFileV3))
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
 	old.Format, old.Filter, old.FilterWildcards, old.BloomSHA256 = formatKeyFilter, "", false, hex.EncodeToString(sum[:])
@@ -647,6 +649,15 @@ func openVersionDir(dir string) (*dataset, error) {
 	return d, err
 }
 
+// snapRoads returns the snapshot's road register as the matcher takes
+// it: nil when none is loaded.
+func snapRoads(snap screening.Snapshot) robinson.Roads {
+	if snap.Streets == nil {
+		return nil
+	}
+	return snap.Streets
+}
+
 // nearCandidates returns the records NearCandidates hands over for a
 // contact.
 func nearCandidates(t testing.TB, s *Store, name, address string) []robinson.Record {
@@ -656,9 +667,9 @@ func nearCandidates(t testing.TB, s *Store, name, address string) []robinson.Rec
 		t.Fatal(err)
 	}
 	a, _ := robinson.ParseAddress(address)
-	probe := robinson.NewProbe(n, a)
 	snap, release := s.Acquire()
 	defer release()
+	probe := robinson.NewProbe(n, a, snapRoads(snap))
 	var got []robinson.Record
 	if err := snap.Robinson.NearCandidates(&probe, func(r *robinson.Record) { got = append(got, *r) }); err != nil {
 		t.Fatal(err)
@@ -685,7 +696,8 @@ func TestNearSurnameCandidates(t *testing.T) {
 		want                   []string // surnames of the records handed over
 	}{
 		{"one edit", "Peter Hansen", "Strandvejen 7, 2900 Hellerup", []string{"hanssen"}},
-		{"one edit, other street", "Peter Hansen", "Vestergade 7, 2900 Hellerup", []string{"hanssen"}},
+		{"one edit, street with the same first letter", "Peter Hansen", "Stationsvej 7, 2900 Hellerup", []string{"hanssen"}},
+		{"one edit, other street", "Peter Hansen", "Vestergade 7, 2900 Hellerup", nil},
 		{"typo in first letter", "Peter Kanssen", "Strandvejen 7, 2900 Hellerup", []string{"hanssen"}},
 		{"other given initial", "Ole Hansen", "Strandvejen 7, 2900 Hellerup", nil},
 		{"exact surname is not near", "Karl Hanssen", "Strandvejen 7, 2900 Hellerup", []string{"hansen"}},
@@ -770,8 +782,8 @@ func TestVersionFormatGuards(t *testing.T) {
 	}
 	vdir := s.serving[screening.KindRobinson].dir
 	s.Close()
-	if man.Format != formatSignaturesV2 {
-		t.Errorf("format %d, want %d", man.Format, formatSignaturesV2)
+	if man.Format != formatSignaturesV3 {
+		t.Errorf("format %d, want %d", man.Format, formatSignaturesV3)
 	}
 	if _, err := os.Stat(filepath.Join(vdir, bloomFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a signature version has %s (err %v): an older binary would read it as a key filter", bloomFile, err)
@@ -781,11 +793,13 @@ func TestVersionFormatGuards(t *testing.T) {
 		format int
 		filter string
 	}{
-		{"unknown filter", formatSignaturesV2, "signatures3"},
-		{"newer format", formatSignaturesV2 + 1, filterSignaturesV2},
-		{"signature filter under the old format", formatKeyFilter, filterSignaturesV2},
-		{"first signature filter under the new format", formatSignaturesV2, filterSignatures},
-		{"key filter under the new format", formatSignaturesV2, ""},
+		{"unknown filter", formatSignaturesV3, "signatures4"},
+		{"newer format", formatSignaturesV3 + 1, filterSignaturesV3},
+		{"signature filter under the old format", formatKeyFilter, filterSignaturesV3},
+		{"signature filter under format 3", formatSignaturesV2, filterSignaturesV3},
+		{"first signature filter under the new format", formatSignaturesV3, filterSignatures},
+		{"second signature filter under the new format", formatSignaturesV3, filterSignaturesV2},
+		{"key filter under the new format", formatSignaturesV3, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -832,7 +846,7 @@ func TestFirstSignatureVersionNotServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, vdir, sigBloomFile, fb.Bytes())
-	os.Remove(filepath.Join(vdir, sigBloomFileV2))
+	os.Remove(filepath.Join(vdir, sigBloomFileV3))
 	sum := sha256.Sum256(fb.Bytes())
 	old := *man
 	old.Format, old.Filter, old.BloomSHA256 = formatSignatures, filterSignatures, hex.EncodeToString(sum[:])
@@ -850,5 +864,49 @@ func writeOldManifest(t *testing.T, vdir string, m *Manifest) {
 	}
 	if err := os.Remove(filepath.Join(vdir, manifestSumFile)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSecondSignatureVersionServedUnfiltered: a version written with the
+// second signature filter (format 3, matching v2 without street letters in
+// the filter) is served without consulting its filter: every blocking key
+// and address summary is read, so a record its filter would rule out
+// differently is still handed to the matcher.
+func TestSecondSignatureVersionServedUnfiltered(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vdir := s.serving[screening.KindRobinson].dir
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(vdir, sigBloomFileV3), filepath.Join(vdir, sigBloomFileV2)); err != nil {
+		t.Fatal(err)
+	}
+	old := *man
+	old.Format, old.Filter, old.ListRoads = formatSignaturesV2, filterSignaturesV2, 0
+	writeOldManifest(t, vdir, &old)
+	s = openStore(t, dir)
+	d := s.serving[screening.KindRobinson]
+	if d == nil {
+		t.Fatal("a format 3 version is not served")
+	}
+	// The signature-v3 filter rules this contact out (another street);
+	// unfiltered, the records are read and handed over.
+	before := d.reads.Load()
+	if got := candidates(t, s, "Mette Hansen", "Vestergade 15, 2200 København N", "hansen"); len(got) != 2 {
+		t.Errorf("%d candidates, want 2", len(got))
+	}
+	if got := nearCandidates(t, s, "Mette Hansem", "Vestergade 15, 2200 København N"); len(got) != 2 {
+		t.Errorf("%d NEAR candidates, want 2", len(got))
+	}
+	if d.reads.Load()-before < 3 {
+		t.Errorf("%d reads, want a read of the key, the summary and the NEAR key", d.reads.Load()-before)
 	}
 }

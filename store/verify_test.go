@@ -177,8 +177,8 @@ func damageCases() []struct {
 		{"Badger MANIFEST deleted", removeFile(named(badgerDir + "/MANIFEST"))},
 		{"Badger MANIFEST flipped", flipBytes(named(badgerDir+"/MANIFEST"), func(n int64) int64 { return n / 2 }, 1)},
 		{"key registry deleted", removeFile(named(badgerDir + "/" + badger.KeyRegistryFileName))},
-		{"filter flipped", flipBytes(named(sigBloomFileV2), func(n int64) int64 { return n / 2 }, 1)},
-		{"filter deleted", removeFile(named(sigBloomFileV2))},
+		{"filter flipped", flipBytes(named(sigBloomFileV3), func(n int64) int64 { return n / 2 }, 1)},
+		{"filter deleted", removeFile(named(sigBloomFileV3))},
 		{"manifest sum deleted", removeFile(named(manifestSumFile))},
 		{"manifest changed", flipBytes(named(manifestFile), func(n int64) int64 { return n / 2 }, 1)},
 		{"manifest deleted", removeFile(named(manifestFile))},
@@ -377,9 +377,9 @@ func TestScrubRollsBack(t *testing.T) {
 			if st := s.ScrubStats(); st.Runs != 1 || st.Failures != 0 || st.LastSuccess.IsZero() {
 				t.Errorf("scrub stats %+v, want one good run", st)
 			}
-			flipBytes(named(sigBloomFileV2), func(n int64) int64 { return n / 2 }, 1)(t, filepath.Join(dir, screening.KindRobinson, second.Version))
-			if err := s.Scrub(); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), sigBloomFileV2) {
-				t.Fatalf("scrub: %v, want damage naming %s", err, sigBloomFileV2)
+			flipBytes(named(sigBloomFileV3), func(n int64) int64 { return n / 2 }, 1)(t, filepath.Join(dir, screening.KindRobinson, second.Version))
+			if err := s.Scrub(); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), sigBloomFileV3) {
+				t.Fatalf("scrub: %v, want damage naming %s", err, sigBloomFileV3)
 			}
 			select {
 			case <-changed:

@@ -369,12 +369,12 @@ func damages() []damage {
 			}
 			return rel
 		}},
-		{"filter flipped", flip(fileNamed("bloom-sig2.bin"), func(n int64) int64 { return n / 2 }, 4)},
+		{"filter flipped", flip(fileNamed("bloom-sig3.bin"), func(n int64) int64 { return n / 2 }, 4)},
 		{"filter deleted", func(t *testing.T, vdir string) string {
-			if err := os.Remove(filepath.Join(vdir, "bloom-sig2.bin")); err != nil {
+			if err := os.Remove(filepath.Join(vdir, "bloom-sig3.bin")); err != nil {
 				t.Fatal(err)
 			}
-			return "bloom-sig2.bin"
+			return "bloom-sig3.bin"
 		}},
 		{"Badger MANIFEST deleted", func(t *testing.T, vdir string) string {
 			if err := os.Remove(filepath.Join(vdir, "badger", "MANIFEST")); err != nil {
@@ -458,7 +458,7 @@ func TestCorruptionWhileServing(t *testing.T) {
 		{"zeroed page at 1/4", zeroTablePage(func(n int64) int64 { return n / 4 })},
 		{"zeroed page at 1/2", zeroTablePage(func(n int64) int64 { return n / 2 })},
 		{"flipped 32 bytes at 2/3", flip(firstSST, func(n int64) int64 { return 2 * n / 3 }, 32)},
-		{"filter flipped (scrub)", flip(fileNamed("bloom-sig2.bin"), func(n int64) int64 { return n / 3 }, 4)},
+		{"filter flipped (scrub)", flip(fileNamed("bloom-sig3.bin"), func(n int64) int64 { return n / 3 }, 4)},
 		{"table truncated to 1/2", func(t *testing.T, vdir string) string {
 			rel := firstSST(t, vdir)
 			p := filepath.Join(vdir, rel)
