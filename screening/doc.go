@@ -4,7 +4,8 @@
 // that produced the decision and the datasets consulted.
 //
 // The package is plain Go. The datasets are reached through the small
-// RobinsonList and CPRRegister interfaces, implemented by the storage
+// RobinsonList, CPRRegister, StreetRegister and CVRRegister interfaces,
+// implemented by the storage
 // package; the clock is injected. Per-contact problems (an invalid personal
 // number, an address that cannot be parsed) are findings in the result, never
 // errors; Engine.Screen returns an error only when the request as a whole

@@ -2,10 +2,12 @@ package screening
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/cvr"
 	"github.com/robinscreen/robinscreen/robinson"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -162,7 +164,9 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 	// address gets the consumer list checks too (it may be a person, e.g.
 	// a sole proprietor): the strongest outcome wins.
 	if business {
-		s.businessChecks(ch)
+		if err := s.businessChecks(ch); err != nil {
+			return err
+		}
 		if strings.TrimSpace(c.Name) != "" && strings.TrimSpace(c.Address) != "" {
 			if err := s.listChecks(); err != nil {
 				return err
@@ -368,32 +372,68 @@ func better(o, than robinson.Outcome) bool {
 	return o.Name > than.Name
 }
 
-// businessChecks is step 5 for business contacts.
-func (s *screener) businessChecks(ch Channel) {
+// businessChecks is step 5 for business contacts on PHONE and POST
+// (screening-rules.md section 2): the company's and, when the contact
+// names one, the production unit's advertising protection in the loaded
+// CVR data. Whatever cannot be checked is REVIEW, never ALLOW. It returns
+// storage errors of the CVR data.
+func (s *screener) businessChecks(ch Channel) error {
 	if ch != ChannelPhone && ch != ChannelPost {
-		return
+		return nil
 	}
-	if !validCVR(s.c.CVR) {
-		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "CVR number is not 8 digits"})
-		return
-	}
-	// No CVR advertising-protection data source exists yet: fail closed.
-	s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "no CVR advertising-protection data loaded: the business's opt-out cannot be checked"})
-}
-
-func validCVR(s string) bool {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "DK"), "dk")
-	s = strings.TrimSpace(s)
-	if len(s) != 8 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
+	n, err := cvr.ParseNumber(s.c.CVR)
+	if err != nil {
+		detail := "CVR number is not 8 digits"
+		if errors.Is(err, cvr.ErrCVRCheck) {
+			detail = "CVR number fails the modulus-11 check"
 		}
+		s.add(Finding{Source: SourceRequest, Reason: ReasonInvalidCVR, Decision: Review, Detail: detail})
+		return nil
 	}
-	return true
+	reg := s.snap.CVR
+	if reg == nil {
+		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "no CVR data loaded: the business's advertising protection cannot be checked"})
+		return nil
+	}
+	info := reg.Info()
+	s.use(info)
+	company, known, err := reg.Company(n)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !known:
+		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "CVR number not in the loaded CVR data", Dataset: info.Version})
+	case company.Protected:
+		s.add(Finding{Source: SourceCVR, Reason: ReasonCVRAdvertisingProtection, Decision: Block, Detail: "the company has advertising protection in CVR", Dataset: info.Version})
+	default:
+		s.add(Finding{Source: SourceCVR, Decision: Allow, Detail: "the company has no advertising protection in CVR", Dataset: info.Version})
+	}
+	if strings.TrimSpace(s.c.PNumber) == "" {
+		return nil
+	}
+	p, err := cvr.ParsePNumber(s.c.PNumber)
+	if err != nil {
+		s.add(Finding{Source: SourceRequest, Reason: ReasonUnverifiable, Decision: Review, Detail: "P-number is not 10 digits: the production unit's advertising protection cannot be checked"})
+		return nil
+	}
+	unit, known, err := reg.Unit(p)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !known:
+		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "P-number not in the loaded CVR data", Dataset: info.Version})
+	case unit.Protected:
+		s.add(Finding{Source: SourceCVR, Reason: ReasonCVRAdvertisingProtection, Decision: Block, Detail: "the production unit has advertising protection in CVR", Dataset: info.Version})
+	case len(unit.Owners) > 0 && !slices.Contains(unit.Owners, n):
+		// The contact's company and production unit do not belong
+		// together: which one is meant is unclear.
+		s.add(Finding{Source: SourceCVR, Reason: ReasonUnverifiable, Decision: Review, Detail: "the P-number belongs to another company in the loaded CVR data", Dataset: info.Version})
+	default:
+		s.add(Finding{Source: SourceCVR, Decision: Allow, Detail: "the production unit has no advertising protection in CVR", Dataset: info.Version})
+	}
+	return nil
 }
 
 // PostalCode extracts a 4-digit Danish postcode from a postal_code field

@@ -219,8 +219,8 @@ func TestScreen(t *testing.T) {
 		{name: "stale list keeps BLOCK", ch: ChannelPost, staleList: true, c: Contact{Name: soeren, Address: soerenAddr}, want: Block, reasons: []Reason{ReasonRobinsonList}},
 		{name: "stale list keeps NO_CONSENT", ch: ChannelEmail, staleList: true, c: Contact{Name: cleanName, Address: cleanAddr}, want: Block, reasons: []Reason{ReasonNoConsent}},
 		// Business contacts.
-		{name: "business phone cannot be verified", ch: ChannelPhone, purpose: PurposeOther, c: Contact{CVR: "12345678", Name: "Fiktiv ApS"}, want: Review, reasons: []Reason{ReasonUnverifiable}},
-		{name: "business post bad cvr", ch: ChannelPost, c: Contact{CVR: "1234"}, want: Review, reasons: []Reason{ReasonUnverifiable}},
+		{name: "business phone without CVR data cannot be verified", ch: ChannelPhone, purpose: PurposeOther, c: Contact{CVR: "12345674", Name: "Fiktiv ApS"}, want: Review, reasons: []Reason{ReasonUnverifiable}},
+		{name: "business post bad cvr", ch: ChannelPost, c: Contact{CVR: "1234"}, want: Review, reasons: []Reason{ReasonInvalidCVR}},
 		{name: "business email without consent", ch: ChannelEmail, c: Contact{CVR: "12345678"}, want: Block, reasons: []Reason{ReasonNoConsent}},
 		{name: "business email existing customer", ch: ChannelEmail, c: Contact{CVR: "12345678", ExistingCustomer: true}, want: Allow},
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/cvr"
 	"github.com/robinscreen/robinscreen/robinson"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -80,6 +81,9 @@ const (
 	ReasonOptedOut
 	ReasonCVRAdvertisingProtection
 	ReasonStaleData
+	// ReasonInvalidCVR: a business contact's CVR number is not 8 digits
+	// with a valid modulus-11 check digit.
+	ReasonInvalidCVR
 )
 
 var reasonNames = [...]string{
@@ -95,6 +99,7 @@ var reasonNames = [...]string{
 	ReasonOptedOut:                 "OPTED_OUT",
 	ReasonCVRAdvertisingProtection: "CVR_ADVERTISING_PROTECTION",
 	ReasonStaleData:                "STALE_DATA",
+	ReasonInvalidCVR:               "INVALID_CVR",
 }
 
 func (r Reason) String() string {
@@ -122,12 +127,15 @@ const (
 // Contact is one person or business to screen. It is personal data: never
 // log it.
 type Contact struct {
-	Ref              string
-	Name             string
-	Address          string
-	PostalCode       string
-	CPR              string
-	CVR              string
+	Ref        string
+	Name       string
+	Address    string
+	PostalCode string
+	CPR        string
+	CVR        string
+	// PNumber is the CVR production unit (P-number) of a business
+	// contact, optional.
+	PNumber          string
 	Phone            string
 	Email            string
 	Consent          bool
@@ -177,6 +185,9 @@ const (
 	KindCPR      = "cpr"
 	// KindStreets is the CPR road register (data-formats.md section 5).
 	KindStreets = "streets"
+	// KindCVR is the CVR advertising-protection data (data-formats.md
+	// section 6).
+	KindCVR = "cvr"
 )
 
 // DatasetInfo describes a loaded dataset version.
@@ -197,6 +208,9 @@ const (
 	// DefaultStreetsMaxAge is how long after its date (the 000 header's,
 	// the operator's or the load day) a road register is fresh.
 	DefaultStreetsMaxAge = 100 * 24 * time.Hour
+	// DefaultCVRMaxAge is how long after its extraction date CVR data may
+	// clear a business contact.
+	DefaultCVRMaxAge = 31 * 24 * time.Hour
 )
 
 // DefaultMaxAge returns the default maximum age of a dataset kind.
@@ -206,6 +220,8 @@ func DefaultMaxAge(kind string) time.Duration {
 		return DefaultCPRMaxAge
 	case KindStreets:
 		return DefaultStreetsMaxAge
+	case KindCVR:
+		return DefaultCVRMaxAge
 	}
 	return DefaultRobinsonMaxAge
 }
@@ -258,6 +274,31 @@ type StreetRegister interface {
 	robinson.Roads
 }
 
+// CVRRegister is loaded CVR advertising-protection data (data-formats.md
+// section 6).
+type CVRRegister interface {
+	Info() DatasetInfo
+	// Company returns what the data holds for a company and whether it
+	// holds it. It returns storage errors only.
+	Company(n cvr.Number) (CVRCompany, bool, error)
+	// Unit returns what the data holds for a production unit and whether
+	// it holds it. It returns storage errors only.
+	Unit(p cvr.PNumber) (CVRUnit, bool, error)
+}
+
+// CVRCompany is a company of the loaded CVR data.
+type CVRCompany struct {
+	Protected bool // reklamebeskyttet
+}
+
+// CVRUnit is a production unit of the loaded CVR data.
+type CVRUnit struct {
+	Protected bool // reklamebeskyttet
+	// Owners are the companies the data relates the unit to; empty when
+	// the data does not say (a CSV of P-numbers).
+	Owners []cvr.Number
+}
+
 // Snapshot is one consistent view of the loaded datasets. CPR may be nil
 // when no CPR extract is loaded, Streets when no road register is loaded;
 // Robinson nil means nothing can be screened.
@@ -271,6 +312,9 @@ type Snapshot struct {
 	// Suppressions is the sender's suppression list, current for this
 	// request; nil when the service keeps none.
 	Suppressions SuppressionList
+	// CVR is the CVR advertising-protection data; nil when none is
+	// loaded (every business contact on PHONE or POST is then REVIEW).
+	CVR CVRRegister
 }
 
 // SuppressionList is the sender's suppression list (screening-rules.md
