@@ -5,9 +5,9 @@
 //
 // The package is plain Go. The datasets are reached through the small
 // RobinsonList, CPRRegister, StreetRegister and CVRRegister interfaces,
-// implemented by the storage
-// package; the clock is injected. Per-contact problems (an invalid personal
-// number, an address that cannot be parsed) are findings in the result, never
-// errors; Engine.Screen returns an error only when the request as a whole
-// cannot be answered (no dataset, unknown channel, a storage failure).
+// implemented by the storage package; the clock is injected. Per-contact
+// problems (an invalid personal or CVR number, an address that cannot be
+// parsed) are findings in the result, never errors; Engine.Screen returns
+// an error only when the request as a whole cannot be answered (no
+// dataset, unknown channel, a storage failure).
 package screening
