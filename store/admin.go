@@ -16,19 +16,19 @@ import (
 
 // Errors of the administrative operations.
 var (
-	// ErrUnknownKind means the dataset kind is not robinson, cpr or
-	// streets.
+	// ErrUnknownKind means the dataset kind is not robinson, cpr,
+	// streets or cvr.
 	ErrUnknownKind = errors.New("store: unknown dataset kind")
 	// ErrNoPrevious means there is no previous version to roll back to.
 	ErrNoPrevious = errors.New("store: no previous version to roll back to")
 )
 
 // Kinds lists the dataset kinds in display order.
-var Kinds = []string{screening.KindRobinson, screening.KindCPR, screening.KindStreets}
+var Kinds = []string{screening.KindRobinson, screening.KindCPR, screening.KindStreets, screening.KindCVR}
 
 func validKind(kind string) error {
 	switch kind {
-	case screening.KindRobinson, screening.KindCPR, screening.KindStreets:
+	case screening.KindRobinson, screening.KindCPR, screening.KindStreets, screening.KindCVR:
 		return nil
 	}
 	return fmt.Errorf("%w %q", ErrUnknownKind, kind)

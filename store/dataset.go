@@ -48,16 +48,24 @@ type Manifest struct {
 	Protections         int       `json:"protections,omitempty"`
 	// A road register's counts: roads (Records), postal-district (004)
 	// and earlier-name (016) records, and postcodes with a district.
-	Roads           int      `json:"roads,omitempty"`
-	PostalDistricts int      `json:"postal_districts,omitempty"`
-	EarlierNames    int      `json:"earlier_names,omitempty"`
-	Postcodes       int      `json:"postcodes,omitempty"`
-	Rejected        int      `json:"rejected"`
-	Rejects         []Reject `json:"rejects,omitempty"`
-	Keys            int      `json:"keys"`
-	BloomFPRate     float64  `json:"bloom_fp_rate"`
-	KeyFingerprint  string   `json:"key_fingerprint,omitempty"`
-	BloomSHA256     string   `json:"bloom_sha256"`
+	Roads           int `json:"roads,omitempty"`
+	PostalDistricts int `json:"postal_districts,omitempty"`
+	EarlierNames    int `json:"earlier_names,omitempty"`
+	Postcodes       int `json:"postcodes,omitempty"`
+	// CVR data's counts: companies and production units accepted (their
+	// sum is Records; a number listed twice counts twice, Keys once),
+	// how many of them carry advertising protection, and documents of
+	// other CVR types skipped.
+	Companies            int      `json:"companies,omitempty"`
+	ProductionUnits      int      `json:"production_units,omitempty"`
+	AdvertisingProtected int      `json:"advertising_protected,omitempty"`
+	OtherDocuments       int      `json:"other_documents,omitempty"`
+	Rejected             int      `json:"rejected"`
+	Rejects              []Reject `json:"rejects,omitempty"`
+	Keys                 int      `json:"keys"`
+	BloomFPRate          float64  `json:"bloom_fp_rate"`
+	KeyFingerprint       string   `json:"key_fingerprint,omitempty"`
+	BloomSHA256          string   `json:"bloom_sha256"`
 	// Filter says what the Bloom filter holds: the keys (empty) or, for a
 	// Robinson list, "signatures-v3" (robinson.RecordSigs: exact-surname
 	// pairs of street and given-name letters, road keys and NEAR-surname

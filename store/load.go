@@ -43,7 +43,8 @@ type Progress struct {
 // LoadOptions configure one load.
 type LoadOptions struct {
 	// Published overrides the publication (Robinson) or production (CPR)
-	// date found in the file.
+	// date found in the file, a road register's date, CVR data's
+	// extraction date.
 	Published time.Time
 	// MaxRejectRatio overrides the default reject threshold (0.1 %).
 	MaxRejectRatio float64
@@ -776,7 +777,7 @@ type Source struct {
 }
 
 // LoadSource loads src as a new version of kind, like LoadRobinson,
-// LoadCPR and LoadStreets (which it shares its errors with). The server uses it to load an
+// LoadCPR, LoadStreets and LoadCVR (which it shares its errors with). The server uses it to load an
 // upload staged encrypted.
 func (s *Store) LoadSource(ctx context.Context, kind string, src Source, opt LoadOptions) (*Manifest, error) {
 	switch kind {
@@ -786,6 +787,8 @@ func (s *Store) LoadSource(ctx context.Context, kind string, src Source, opt Loa
 		return s.loadCPR(ctx, src, src.Name, opt)
 	case screening.KindStreets:
 		return s.loadStreets(ctx, src, src.Name, opt)
+	case screening.KindCVR:
+		return s.loadCVR(ctx, src, src.Name, opt)
 	}
 	return nil, validKind(kind)
 }

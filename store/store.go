@@ -48,11 +48,12 @@ var (
 type Options struct {
 	// KeyFile is the pseudonym key file; empty means DefaultKeyFile(dir).
 	KeyFile string
-	// RobinsonMaxAge, CPRMaxAge and StreetsMaxAge are the maximum ages
-	// after publication (a road register's date); zero means the defaults
-	// of package screening. One may be shorter than its default; a longer
-	// one needs AllowLongerMaxAge (screening rule 2.7).
-	RobinsonMaxAge, CPRMaxAge, StreetsMaxAge time.Duration
+	// RobinsonMaxAge, CPRMaxAge, StreetsMaxAge and CVRMaxAge are the
+	// maximum ages after publication (a road register's date, CVR data's
+	// extraction date); zero means the defaults of package screening. One
+	// may be shorter than its default; a longer one needs
+	// AllowLongerMaxAge (screening rule 2.7).
+	RobinsonMaxAge, CPRMaxAge, StreetsMaxAge, CVRMaxAge time.Duration
 	// AllowLongerMaxAge is the operator's explicit override that lets a
 	// maximum age exceed its default; Open logs every one it lets through.
 	AllowLongerMaxAge bool
@@ -318,6 +319,8 @@ func (o Options) maxAge(kind string) time.Duration {
 		return o.CPRMaxAge
 	case screening.KindStreets:
 		return o.StreetsMaxAge
+	case screening.KindCVR:
+		return o.CVRMaxAge
 	}
 	return o.RobinsonMaxAge
 }
@@ -393,6 +396,12 @@ func (s *Store) Acquire() (screening.Snapshot, func()) {
 		// Served from memory: no reader to hold, and the register stays
 		// valid after the version is retired.
 		snap.Streets = streetRegister{info: d.info(), Register: d.roads}
+	}
+	if d := s.serving[screening.KindCVR]; d != nil {
+		d.inflight.RLock()
+		r := &reader{d: d}
+		held = append(held, r)
+		snap.CVR = cvrData{r}
 	}
 	return snap, func() {
 		for _, r := range held {
