@@ -42,6 +42,8 @@ func shrinkFile(t *testing.T, dir, kind string, n int) string {
 				Districts: []cprfmt.DistrictEntry{{From: "0001", To: "0099", Postcode: "2100", Town: "København Ø"}}}
 		}
 		return streetsFile(t, dir, name, published, es)
+	case screening.KindCVR:
+		return cvrJSONFile(t, dir, name, manyCompanies(n), nil)
 	}
 	t.Fatalf("kind %s", kind)
 	return ""
@@ -60,6 +62,8 @@ func TestShrinkRule(t *testing.T) {
 					return s.LoadRobinson(ctx, path, opt)
 				case screening.KindCPR:
 					return s.LoadCPR(ctx, path, opt)
+				case screening.KindCVR:
+					return s.LoadCVR(ctx, path, opt)
 				}
 				return s.LoadStreets(ctx, path, opt)
 			}
