@@ -21,8 +21,8 @@ var reasons = []error{ErrLineTooLong, ErrNotJSON, ErrNoDocument, ErrBoth, ErrNoC
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(companyProtected + "\n" + companyUnprotected + "\n" + unitProtected + "\n"))
 	f.Add([]byte(`{"hits":{"hits":[` + companyUnprotected + `,` + unitProtected + `]}}` + "\n[" + companyProtected + "]\n"))
-	f.Add([]byte("cvr;pnummer;reklamebeskyttet\n12345674;1003456789;ja\n24256790;;nej\n"))
-	f.Add([]byte("24256790;1\n1003456789;0\n"))
+	f.Add([]byte("cvr;pnummer;reklamebeskyttet\n12345674;1003456789;ja\n10000009;;nej\n"))
+	f.Add([]byte("10000009;1\n1003456789;0\n"))
 	f.Add([]byte(`{"_source":{"Vrdeltagerperson":{}}}` + "\n" + `{"Vrvirksomhed":{"cvrNummer":"1","reklamebeskyttet":null}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var companies, units int
@@ -82,7 +82,7 @@ func FuzzParse(f *testing.F) {
 // strings holding 8 digits (besides blanks and a DK prefix) whose
 // modulus-11 sum is 0; an accepted number reads back from its String.
 func FuzzParseNumber(f *testing.F) {
-	for _, s := range []string{"24256790", "DK 12 34 56 74", "12345678", "dk-30498763", "", "1234567A", "00000000"} {
+	for _, s := range []string{"10000009", "DK 12 34 56 74", "12345678", "dk-30498763", "", "1234567A", "00000000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

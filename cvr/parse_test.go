@@ -25,7 +25,7 @@ func collect(t testing.TB, data string, opt Options) ([]Entry, Stats, error) {
 }
 
 const (
-	companyProtected   = `{"Vrvirksomhed":{"cvrNummer":24256790,"reklamebeskyttet":true,"navne":[{"navn":"Fiktiv A/S"}],"sidstOpdateret":"2026-11-20T03:12:34.000+02:00","sidstIndlaest":"2026-11-21T01:00:00.000+01:00"}}`
+	companyProtected   = `{"Vrvirksomhed":{"cvrNummer":10000009,"reklamebeskyttet":true,"navne":[{"navn":"Fiktiv A/S"}],"sidstOpdateret":"2026-11-20T03:12:34.000+02:00","sidstIndlaest":"2026-11-21T01:00:00.000+01:00"}}`
 	companyUnprotected = `{"_index":"cvr-permanent","_id":"1","_source":{"Vrvirksomhed":{"cvrNummer":"12345674","reklamebeskyttet":false,"beliggenhedsadresse":[{"vejkode":123,"kommune":{"kommuneKode":101}}]}}}`
 	unitProtected      = `{"_source":{"VrproduktionsEnhed":{"pNummer":1003456789,"reklamebeskyttet":true,"virksomhedsrelation":[{"cvrNummer":12345674,"periode":{"gyldigFra":"2001-01-01","gyldigTil":null}},{"cvrNummer":30498763}]}}}`
 )
@@ -41,7 +41,7 @@ func TestParseJSON(t *testing.T) {
 		{
 			name: "bare company",
 			data: companyProtected + "\n",
-			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}},
+			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}},
 		},
 		{
 			name: "search hit, number as string",
@@ -61,7 +61,7 @@ func TestParseJSON(t *testing.T) {
 		{
 			name: "array of hits, CRLF, blank lines",
 			data: "\r\n[" + companyProtected + "," + companyUnprotected + "]\r\n\r\n",
-			want: []Entry{{Line: 2, Kind: KindCompany, CVR: 24256790, Protected: true}, {Line: 2, Kind: KindCompany, CVR: 12345674}},
+			want: []Entry{{Line: 2, Kind: KindCompany, CVR: 10000009, Protected: true}, {Line: 2, Kind: KindCompany, CVR: 12345674}},
 			stats: func(st Stats) bool {
 				return st.Blank == 2 && st.DocumentLines == 1 && st.Lines == 3
 			},
@@ -69,13 +69,13 @@ func TestParseJSON(t *testing.T) {
 		{
 			name:  "empty search response is skipped",
 			data:  companyProtected + "\n" + `{"hits":{"hits":[]}}` + "\n",
-			want:  []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}},
+			want:  []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}},
 			stats: func(st Stats) bool { return st.Skipped == 1 && st.DocumentLines == 1 },
 		},
 		{
 			name:  "another document type is skipped",
 			data:  companyProtected + "\n" + `{"_source":{"Vrdeltagerperson":{"enhedsNummer":4000123}}}` + "\n",
-			want:  []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}},
+			want:  []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}},
 			stats: func(st Stats) bool { return st.OtherDocuments == 1 && st.Rejected == 0 },
 		},
 		{
@@ -95,7 +95,7 @@ func TestParseJSON(t *testing.T) {
 				`cvr;reklamebeskyttet`,
 				`{"hits":{"hits":[` + companyUnprotected + `,{"_source":{"Vrvirksomhed":{"cvrNummer":1}}}]}}`,
 			}, "\n"),
-			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}, {Line: 13, Kind: KindCompany, CVR: 12345674}},
+			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}, {Line: 13, Kind: KindCompany, CVR: 12345674}},
 			rejects: []error{ErrNoCVR, ErrBadCVR, ErrNoProtection, ErrNoProtection, ErrNoProtection, ErrNoPNumber, ErrBadPNumber,
 				ErrBoth, ErrNoDocument, ErrNotJSON, ErrNotJSON, ErrBadCVR},
 		},
@@ -152,8 +152,8 @@ func TestParseCSV(t *testing.T) {
 	}{
 		{
 			name:    "companies with ja/nej",
-			data:    "cvr;reklamebeskyttet\n24256790;ja\n12345674;nej\n",
-			want:    []Entry{{Line: 2, Kind: KindCompany, CVR: 24256790, Protected: true}, {Line: 3, Kind: KindCompany, CVR: 12345674}},
+			data:    "cvr;reklamebeskyttet\n10000009;ja\n12345674;nej\n",
+			want:    []Entry{{Line: 2, Kind: KindCompany, CVR: 10000009, Protected: true}, {Line: 3, Kind: KindCompany, CVR: 12345674}},
 			headers: 1,
 		},
 		{
@@ -176,20 +176,20 @@ func TestParseCSV(t *testing.T) {
 		},
 		{
 			name: "no header: the length tells the kind",
-			data: "24256790;1\n1003456789;0\n",
-			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}, {Line: 2, Kind: KindUnit, P: 1003456789}},
+			data: "10000009;1\n1003456789;0\n",
+			want: []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}, {Line: 2, Kind: KindUnit, P: 1003456789}},
 		},
 		{
 			name:    "rejects",
-			data:    "cvr;reklamebeskyttet\n24256790;ja\n12345678;ja\n12345674;maybe\n12345674\n1234567;nej\n;ja\n",
-			want:    []Entry{{Line: 2, Kind: KindCompany, CVR: 24256790, Protected: true}},
+			data:    "cvr;reklamebeskyttet\n10000009;ja\n12345678;ja\n12345674;maybe\n12345674\n1234567;nej\n;ja\n",
+			want:    []Entry{{Line: 2, Kind: KindCompany, CVR: 10000009, Protected: true}},
 			rejects: []error{ErrCSVNumber, ErrCSVFlag, ErrColumns, ErrCSVNumber, ErrCSVNumber},
 			headers: 1,
 		},
 		{
 			name:    "headerless rejects",
-			data:    "24256790;ja\n123456789;ja\n1234567890123;nej\n",
-			want:    []Entry{{Line: 1, Kind: KindCompany, CVR: 24256790, Protected: true}},
+			data:    "10000009;ja\n123456789;ja\n1234567890123;nej\n",
+			want:    []Entry{{Line: 1, Kind: KindCompany, CVR: 10000009, Protected: true}},
 			rejects: []error{ErrCSVNumber, ErrCSVNumber},
 		},
 	}
@@ -231,7 +231,7 @@ func TestParseRefusals(t *testing.T) {
 		{name: "empty file", data: "", err: ErrNoRecords},
 		{name: "blank lines only", data: "\n  \n", err: ErrNoRecords},
 		{name: "header only", data: "cvr;reklamebeskyttet\n", err: ErrNoRecords},
-		{name: "header without the flag", data: "cvr;navn\n24256790;x\n", err: ErrCSVHeader},
+		{name: "header without the flag", data: "cvr;navn\n10000009;x\n", err: ErrCSVHeader},
 		{name: "header without a number column", data: "navn;reklamebeskyttet\nx;ja\n", err: ErrCSVHeader},
 		{name: "only rejects", data: `{"Vrvirksomhed":{}}` + "\n", err: ErrNoRecords},
 		{name: "one reject in 1000 is accepted", data: many + "{\n"},
@@ -256,7 +256,7 @@ func TestParseLongLine(t *testing.T) {
 	for range 2000 {
 		b.WriteString(companyUnprotected + "\n")
 	}
-	b.WriteString(`{"Vrvirksomhed":{"cvrNummer":24256790,"reklamebeskyttet":true,"x":"`)
+	b.WriteString(`{"Vrvirksomhed":{"cvrNummer":10000009,"reklamebeskyttet":true,"x":"`)
 	b.Write(bytes.Repeat([]byte("a"), MaxLineBytes))
 	b.WriteString("\"}}\n" + companyProtected + "\n")
 	var n, protected int
@@ -286,7 +286,7 @@ func TestParseCallbackError(t *testing.T) {
 
 // TestParseRejectsCarryNoContent: no reject reason quotes the file.
 func TestParseRejectsCarryNoContent(t *testing.T) {
-	data := "cvr;reklamebeskyttet\n24256790;ja\n99999999;ja\n12345674;hemmelig\n"
+	data := "cvr;reklamebeskyttet\n10000009;ja\n99999999;ja\n12345674;hemmelig\n"
 	_, st, err := collect(t, data, Options{MaxRejectRatio: 0.9})
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func (f *fakeCVR) Unit(p cvr.PNumber) (CVRUnit, bool, error) {
 
 // Valid CVR numbers (modulus 11) and P-numbers of the business tests.
 const (
-	cvrProtected   = "24256790"
+	cvrProtected   = "10000009"
 	cvrUnprotected = "12345674"
 	cvrOther       = "30498763"
 	cvrAbsent      = "40000003"
@@ -49,7 +49,7 @@ func newFakeCVR(published time.Time) *fakeCVR {
 	return &fakeCVR{
 		info: DatasetInfo{Kind: KindCVR, Version: "v1", Published: published},
 		companies: map[cvr.Number]CVRCompany{
-			24256790: {Protected: true},
+			10000009: {Protected: true},
 			12345674: {},
 			30498763: {},
 		},

@@ -16,7 +16,7 @@ import (
 
 var (
 	testCompanies = []cvrfmt.Company{
-		{CVR: "24256790", Name: "Beskyttet A/S", Protected: true},
+		{CVR: "10000009", Name: "Beskyttet A/S", Protected: true},
 		{CVR: "12345674", Name: "Åben ApS"},
 		{CVR: "30498763", Name: "Anden ApS"},
 	}
@@ -67,7 +67,7 @@ func TestLoadCVR(t *testing.T) {
 	companies := []struct {
 		n                cvr.Number
 		known, protected bool
-	}{{24256790, true, true}, {12345674, true, false}, {30498763, true, true}, {40000003, false, false}}
+	}{{10000009, true, true}, {12345674, true, false}, {30498763, true, true}, {40000003, false, false}}
 	for _, c := range companies {
 		got, ok, err := data.Company(c.n)
 		if err != nil || ok != c.known || got.Protected != c.protected {
@@ -122,7 +122,7 @@ func TestScreenWithStoredCVR(t *testing.T) {
 		want    screening.Decision
 		reasons []screening.Reason
 	}{
-		{name: "protected company", c: screening.Contact{CVR: "24256790"}, want: screening.Block, reasons: []screening.Reason{screening.ReasonCVRAdvertisingProtection}},
+		{name: "protected company", c: screening.Contact{CVR: "10000009"}, want: screening.Block, reasons: []screening.Reason{screening.ReasonCVRAdvertisingProtection}},
 		{name: "protected P-unit of an unprotected company", c: screening.Contact{CVR: "12345674", PNumber: "1003456789"}, want: screening.Block, reasons: []screening.Reason{screening.ReasonCVRAdvertisingProtection}},
 		{name: "unprotected", c: screening.Contact{CVR: "12345674", PNumber: "1003456790"}, want: screening.Allow},
 		{name: "unknown", c: screening.Contact{CVR: "40000003"}, want: screening.Review, reasons: []screening.Reason{screening.ReasonUnverifiable}},
@@ -232,7 +232,7 @@ func TestCVRShrinkRollbackReopenAndRefusal(t *testing.T) {
 	protected := func() bool {
 		snap, release := s.Acquire()
 		defer release()
-		c, ok, err := snap.CVR.Company(24256790)
+		c, ok, err := snap.CVR.Company(10000009)
 		if err != nil {
 			t.Fatal(err)
 		}
