@@ -11,7 +11,7 @@ import (
 func fromContact(c *pb.Contact, scope string, dst *screening.Contact) {
 	*dst = screening.Contact{Scope: scope,
 		Ref: c.GetRef(), Name: c.GetName(), Address: c.GetAddress(), PostalCode: c.GetPostalCode(),
-		CPR: c.GetCpr(), CVR: c.GetCvr(), Phone: c.GetPhone(), Email: c.GetEmail(),
+		CPR: c.GetCpr(), CVR: c.GetCvr(), PNumber: c.GetPNumber(), Phone: c.GetPhone(), Email: c.GetEmail(),
 		Consent: c.GetConsent(), ExistingCustomer: c.GetExistingCustomer(), OptedOut: c.GetOptedOut(),
 	}
 }
@@ -66,6 +66,7 @@ var reasons = [...]pb.Reason{
 	screening.ReasonOptedOut:                 pb.Reason_REASON_OPTED_OUT,
 	screening.ReasonCVRAdvertisingProtection: pb.Reason_REASON_CVR_ADVERTISING_PROTECTION,
 	screening.ReasonStaleData:                pb.Reason_REASON_STALE_DATA,
+	screening.ReasonInvalidCVR:               pb.Reason_REASON_INVALID_CVR,
 }
 
 var sources = [...]pb.Source{

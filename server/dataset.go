@@ -62,13 +62,14 @@ var kindNames = map[pb.DatasetKind]string{
 	pb.DatasetKind_DATASET_KIND_ROBINSON: screening.KindRobinson,
 	pb.DatasetKind_DATASET_KIND_CPR:      screening.KindCPR,
 	pb.DatasetKind_DATASET_KIND_STREETS:  screening.KindStreets,
+	pb.DatasetKind_DATASET_KIND_CVR:      screening.KindCVR,
 }
 
 func kindOf(k pb.DatasetKind) (string, *requestError) {
 	if name, ok := kindNames[k]; ok {
 		return name, nil
 	}
-	return "", badRequest("kind", "must be DATASET_KIND_ROBINSON, DATASET_KIND_CPR or DATASET_KIND_STREETS")
+	return "", badRequest("kind", "must be DATASET_KIND_ROBINSON, DATASET_KIND_CPR, DATASET_KIND_STREETS or DATASET_KIND_CVR")
 }
 
 func kindProto(kind string) pb.DatasetKind {
@@ -344,6 +345,7 @@ func (s *DatasetService) version(v store.VersionInfo) *pb.DatasetVersion {
 		Records: int64(v.Records), Lines: int64(v.Lines), RejectedLines: int64(v.Rejected),
 		CurrentRecords: int64(v.Current), PreviousRecords: int64(v.Previous), Persons: int64(v.Persons), Protections: int64(v.Protections),
 		PostalDistricts: int64(v.PostalDistricts), EarlierNames: int64(v.EarlierNames),
+		Companies: int64(v.Companies), ProductionUnits: int64(v.ProductionUnits), AdvertisingProtected: int64(v.AdvertisingProtected),
 		Serving: v.Serving, Age: durationpb.New(v.Age), Stale: v.Stale, MaxAge: durationpb.New(v.MaxAge),
 	}
 	out.Rejects = rejects(v.Rejects)

@@ -34,6 +34,9 @@ const (
 	DatasetKind_DATASET_KIND_CPR DatasetKind = 2
 	// The CPR road register (vejregister): road names and postal districts.
 	DatasetKind_DATASET_KIND_STREETS DatasetKind = 3
+	// CVR advertising protection (reklamebeskyttelse) of companies and
+	// production units.
+	DatasetKind_DATASET_KIND_CVR DatasetKind = 4
 )
 
 // Enum value maps for DatasetKind.
@@ -43,12 +46,14 @@ var (
 		1: "DATASET_KIND_ROBINSON",
 		2: "DATASET_KIND_CPR",
 		3: "DATASET_KIND_STREETS",
+		4: "DATASET_KIND_CVR",
 	}
 	DatasetKind_value = map[string]int32{
 		"DATASET_KIND_UNSPECIFIED": 0,
 		"DATASET_KIND_ROBINSON":    1,
 		"DATASET_KIND_CPR":         2,
 		"DATASET_KIND_STREETS":     3,
+		"DATASET_KIND_CVR":         4,
 	}
 )
 
@@ -298,8 +303,8 @@ type LoadDatasetStart struct {
 	ImportPath string `protobuf:"bytes,2,opt,name=import_path,json=importPath,proto3" json:"import_path,omitempty"`
 	// The file's name, for the records (streamed uploads).
 	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	// Overrides the publication (Robinson) or production (CPR) date, or the
-	// road register's date.
+	// Overrides the publication (Robinson) or production (CPR) date, the
+	// road register's date, or CVR data's extraction date.
 	Published *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=published,proto3" json:"published,omitempty"`
 	// Overrides the reject threshold (default 0.001 = 0.1 %).
 	MaxRejectRatio float64 `protobuf:"fixed64,5,opt,name=max_reject_ratio,json=maxRejectRatio,proto3" json:"max_reject_ratio,omitempty"`
@@ -712,11 +717,12 @@ type DatasetVersion struct {
 	SourceSha256 string                 `protobuf:"bytes,4,opt,name=source_sha256,json=sourceSha256,proto3" json:"source_sha256,omitempty"`
 	SourceBytes  int64                  `protobuf:"varint,5,opt,name=source_bytes,json=sourceBytes,proto3" json:"source_bytes,omitempty"`
 	// Publication (Robinson) or production (CPR) date; a road register's date
-	// (its 000 header's, the operator's or the load day).
+	// (its 000 header's or the operator's); CVR data's extraction date (the
+	// operator's, or the day of the newest sidstOpdateret/sidstIndlaest).
 	Published *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=published,proto3" json:"published,omitempty"`
 	LoadedAt  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=loaded_at,json=loadedAt,proto3" json:"loaded_at,omitempty"`
 	// Records loaded (Robinson records; CPR person and protection records;
-	// roads of a road register).
+	// roads of a road register; CVR companies and production units).
 	Records       int64 `protobuf:"varint,8,opt,name=records,proto3" json:"records,omitempty"`
 	Lines         int64 `protobuf:"varint,9,opt,name=lines,proto3" json:"lines,omitempty"`
 	RejectedLines int64 `protobuf:"varint,10,opt,name=rejected_lines,json=rejectedLines,proto3" json:"rejected_lines,omitempty"`
@@ -737,8 +743,13 @@ type DatasetVersion struct {
 	// Road register: postal-district (004) and earlier-name (016) records.
 	PostalDistricts int64 `protobuf:"varint,20,opt,name=postal_districts,json=postalDistricts,proto3" json:"postal_districts,omitempty"`
 	EarlierNames    int64 `protobuf:"varint,21,opt,name=earlier_names,json=earlierNames,proto3" json:"earlier_names,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// CVR data: companies and production units, and how many of them have
+	// advertising protection.
+	Companies            int64 `protobuf:"varint,22,opt,name=companies,proto3" json:"companies,omitempty"`
+	ProductionUnits      int64 `protobuf:"varint,23,opt,name=production_units,json=productionUnits,proto3" json:"production_units,omitempty"`
+	AdvertisingProtected int64 `protobuf:"varint,24,opt,name=advertising_protected,json=advertisingProtected,proto3" json:"advertising_protected,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *DatasetVersion) Reset() {
@@ -914,6 +925,27 @@ func (x *DatasetVersion) GetPostalDistricts() int64 {
 func (x *DatasetVersion) GetEarlierNames() int64 {
 	if x != nil {
 		return x.EarlierNames
+	}
+	return 0
+}
+
+func (x *DatasetVersion) GetCompanies() int64 {
+	if x != nil {
+		return x.Companies
+	}
+	return 0
+}
+
+func (x *DatasetVersion) GetProductionUnits() int64 {
+	if x != nil {
+		return x.ProductionUnits
+	}
+	return 0
+}
+
+func (x *DatasetVersion) GetAdvertisingProtected() int64 {
+	if x != nil {
+		return x.AdvertisingProtected
 	}
 	return 0
 }
@@ -1400,7 +1432,7 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\rerror_message\x18\x0e \x01(\tR\ferrorMessage\":\n" +
 	"\fRejectedLine\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x03R\x04line\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb7\x06\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xb5\a\n" +
 	"\x0eDatasetVersion\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1f\n" +
@@ -1424,7 +1456,10 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x05stale\x18\x12 \x01(\bR\x05stale\x122\n" +
 	"\amax_age\x18\x13 \x01(\v2\x19.google.protobuf.DurationR\x06maxAge\x12)\n" +
 	"\x10postal_districts\x18\x14 \x01(\x03R\x0fpostalDistricts\x12#\n" +
-	"\rearlier_names\x18\x15 \x01(\x03R\fearlierNames\"\xcd\x01\n" +
+	"\rearlier_names\x18\x15 \x01(\x03R\fearlierNames\x12\x1c\n" +
+	"\tcompanies\x18\x16 \x01(\x03R\tcompanies\x12)\n" +
+	"\x10production_units\x18\x17 \x01(\x03R\x0fproductionUnits\x123\n" +
+	"\x15advertising_protected\x18\x18 \x01(\x03R\x14advertisingProtected\"\xcd\x01\n" +
 	"\vRefusedLoad\x12*\n" +
 	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1f\n" +
 	"\vsource_name\x18\x02 \x01(\tR\n" +
@@ -1449,12 +1484,13 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x16RollbackDatasetRequest\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\"S\n" +
 	"\x17RollbackDatasetResponse\x128\n" +
-	"\aversion\x18\x01 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion*v\n" +
+	"\aversion\x18\x01 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion*\x8c\x01\n" +
 	"\vDatasetKind\x12\x1c\n" +
 	"\x18DATASET_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15DATASET_KIND_ROBINSON\x10\x01\x12\x14\n" +
 	"\x10DATASET_KIND_CPR\x10\x02\x12\x18\n" +
-	"\x14DATASET_KIND_STREETS\x10\x03*\xba\x01\n" +
+	"\x14DATASET_KIND_STREETS\x10\x03\x12\x14\n" +
+	"\x10DATASET_KIND_CVR\x10\x04*\xba\x01\n" +
 	"\tLoadPhase\x12\x1a\n" +
 	"\x16LOAD_PHASE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14LOAD_PHASE_RECEIVING\x10\x01\x12\x16\n" +

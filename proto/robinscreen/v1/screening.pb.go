@@ -212,6 +212,9 @@ const (
 	Reason_REASON_OPTED_OUT                  Reason = 9
 	Reason_REASON_CVR_ADVERTISING_PROTECTION Reason = 10
 	Reason_REASON_STALE_DATA                 Reason = 11
+	// A business contact's CVR number is not 8 digits with a valid
+	// modulus-11 check digit.
+	Reason_REASON_INVALID_CVR Reason = 12
 )
 
 // Enum value maps for Reason.
@@ -229,6 +232,7 @@ var (
 		9:  "REASON_OPTED_OUT",
 		10: "REASON_CVR_ADVERTISING_PROTECTION",
 		11: "REASON_STALE_DATA",
+		12: "REASON_INVALID_CVR",
 	}
 	Reason_value = map[string]int32{
 		"REASON_UNSPECIFIED":                0,
@@ -243,6 +247,7 @@ var (
 		"REASON_OPTED_OUT":                  9,
 		"REASON_CVR_ADVERTISING_PROTECTION": 10,
 		"REASON_STALE_DATA":                 11,
+		"REASON_INVALID_CVR":                12,
 	}
 )
 
@@ -590,7 +595,10 @@ type Contact struct {
 	// An existing customer (section 10(2): own similar products by e-mail/SMS).
 	ExistingCustomer bool `protobuf:"varint,10,opt,name=existing_customer,json=existingCustomer,proto3" json:"existing_customer,omitempty"`
 	// The person told this sender to stop (the sender's own suppression list).
-	OptedOut      bool `protobuf:"varint,11,opt,name=opted_out,json=optedOut,proto3" json:"opted_out,omitempty"`
+	OptedOut bool `protobuf:"varint,11,opt,name=opted_out,json=optedOut,proto3" json:"opted_out,omitempty"`
+	// The CVR production unit (P-number, 10 digits) of a business contact,
+	// optional: its own advertising protection is checked too.
+	PNumber       string `protobuf:"bytes,12,opt,name=p_number,json=pNumber,proto3" json:"p_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -700,6 +708,13 @@ func (x *Contact) GetOptedOut() bool {
 		return x.OptedOut
 	}
 	return false
+}
+
+func (x *Contact) GetPNumber() string {
+	if x != nil {
+		return x.PNumber
+	}
+	return ""
 }
 
 // ScreenContactRequest screens one contact.
@@ -1187,7 +1202,7 @@ func (x *RobinsonMatch) GetListLine() int64 {
 // DatasetRef names one dataset consulted for a result.
 type DatasetRef struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// "robinson" or "cpr".
+	// "robinson", "cpr", "streets" or "cvr".
 	Kind    string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	// Publication (Robinson) or production (CPR extract) date.
@@ -1260,7 +1275,7 @@ var File_robinscreen_v1_screening_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\n" +
-	"\x1erobinscreen/v1/screening.proto\x12\x0erobinscreen.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x02\n" +
+	"\x1erobinscreen/v1/screening.proto\x12\x0erobinscreen.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n" +
 	"\aContact\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1274,7 +1289,8 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\aconsent\x18\t \x01(\bR\aconsent\x12+\n" +
 	"\x11existing_customer\x18\n" +
 	" \x01(\bR\x10existingCustomer\x12\x1b\n" +
-	"\topted_out\x18\v \x01(\bR\boptedOut\"\xc5\x01\n" +
+	"\topted_out\x18\v \x01(\bR\boptedOut\x12\x19\n" +
+	"\bp_number\x18\f \x01(\tR\apNumber\"\xc5\x01\n" +
 	"\x14ScreenContactRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x121\n" +
@@ -1331,7 +1347,7 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x12\n" +
 	"\x0eDECISION_BLOCK\x10\x02\x12\x13\n" +
-	"\x0fDECISION_REVIEW\x10\x03*\xc8\x02\n" +
+	"\x0fDECISION_REVIEW\x10\x03*\xe0\x02\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14REASON_ROBINSON_LIST\x10\x01\x12\"\n" +
@@ -1345,7 +1361,8 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x10REASON_OPTED_OUT\x10\t\x12%\n" +
 	"!REASON_CVR_ADVERTISING_PROTECTION\x10\n" +
 	"\x12\x15\n" +
-	"\x11REASON_STALE_DATA\x10\v*\x8b\x01\n" +
+	"\x11REASON_STALE_DATA\x10\v\x12\x16\n" +
+	"\x12REASON_INVALID_CVR\x10\f*\x8b\x01\n" +
 	"\x06Source\x12\x16\n" +
 	"\x12SOURCE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSOURCE_REQUEST\x10\x01\x12\x18\n" +
