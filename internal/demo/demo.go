@@ -1,7 +1,8 @@
 // Package demo builds the bundled, clearly synthetic demo dataset that
 // `robinscreen serve --demo` loads into an empty data directory: a small
 // Robinson list, CPR extract and CPR road register of invented people at
-// invented addresses on invented roads. No real person's data is in it.
+// invented addresses on invented roads, and CVR advertising-protection
+// data of invented companies. No real person's data is in it.
 package demo
 
 import (
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
+	"github.com/robinscreen/robinscreen/internal/cvrfmt"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/store"
 )
@@ -89,13 +91,36 @@ func StreetsFile(today time.Time) ([]byte, error) {
 	return cprfmt.RoadsFile(today, Streets)
 }
 
+// Companies and Units are the demo CVR data. The README's business
+// examples use them: 10000009 has advertising protection; 20000007 has
+// none, but its production unit 1000000001 has; 30000005 and its unit
+// 1000000003 have none.
+var (
+	Companies = []cvrfmt.Company{
+		{CVR: "10000009", Name: "Demo Reklamebeskyttet A/S", Protected: true, Kommune: 101, Vejkode: 4242},
+		{CVR: "20000007", Name: "Demo Åben ApS", Kommune: 751, Vejkode: 1234},
+		{CVR: "30000005", Name: "Demo Anden ApS", Kommune: 461, Vejkode: 777},
+	}
+	Units = []cvrfmt.Unit{
+		{P: "1000000001", Owner: "20000007", Name: "Demo Åben ApS, lager", Protected: true},
+		{P: "1000000002", Owner: "20000007", Name: "Demo Åben ApS, butik"},
+		{P: "1000000003", Owner: "30000005", Name: "Demo Anden ApS"},
+	}
+)
+
+// CVRFile returns the demo CVR data as JSON documents, one per line,
+// extracted today (the newest document's sidstOpdateret).
+func CVRFile(today time.Time) []byte {
+	return cvrfmt.JSONFile(today, Companies, Units)
+}
+
 // Loader is the part of the store that Load needs.
 type Loader interface {
 	LoadSource(ctx context.Context, kind string, src store.Source, opt store.LoadOptions) (*store.Manifest, error)
 }
 
-// Load loads the demo Robinson list, CPR extract and road register, dated
-// today, from memory. With synthetic set they are marked as the synthetic demo dataset
+// Load loads the demo Robinson list, CPR extract, road register and CVR
+// data, dated today, from memory. With synthetic set they are marked as the synthetic demo dataset
 // (what serve --demo does); tests that use the demo people as ordinary
 // data leave it unset. It returns the store's load errors.
 func Load(ctx context.Context, st Loader, today time.Time, synthetic bool) error {
@@ -111,7 +136,8 @@ func Load(ctx context.Context, st Loader, today time.Time, synthetic bool) error
 	for _, f := range []struct {
 		kind, name string
 		data       []byte
-	}{{screening.KindRobinson, "robinson-demo.txt", rob}, {screening.KindCPR, "cpr-demo.txt", cpr}, {screening.KindStreets, "streets-demo.txt", streets}} {
+	}{{screening.KindRobinson, "robinson-demo.txt", rob}, {screening.KindCPR, "cpr-demo.txt", cpr}, {screening.KindStreets, "streets-demo.txt", streets},
+		{screening.KindCVR, "cvr-demo.jsonl", CVRFile(today)}} {
 		src := store.Source{R: bytes.NewReader(f.data), Size: int64(len(f.data)), Name: f.name}
 		if _, err := st.LoadSource(ctx, f.kind, src, opt); err != nil {
 			return err

@@ -110,3 +110,50 @@ func TestDemoRegisterScreens(t *testing.T) {
 		t.Errorf("without the register: %v %v, want REVIEW (NEAR)", res.Decision, err)
 	}
 }
+
+// TestDemoCVRScreens loads the demo dataset and screens the README's
+// business examples: each decision of section 2 step 5, with the CVR
+// version listed.
+func TestDemoCVRScreens(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	if err := Load(context.Background(), st, today, false); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		c       screening.Contact
+		want    screening.Decision
+		reasons []screening.Reason
+	}{
+		{name: "protected company", c: screening.Contact{CVR: "10000009"}, want: screening.Block, reasons: []screening.Reason{screening.ReasonCVRAdvertisingProtection}},
+		{name: "protected P-unit of an unprotected company", c: screening.Contact{CVR: "20000007", PNumber: "1000000001"}, want: screening.Block, reasons: []screening.Reason{screening.ReasonCVRAdvertisingProtection}},
+		{name: "unprotected company", c: screening.Contact{CVR: "20000007"}, want: screening.Allow},
+		{name: "unprotected company and P-unit", c: screening.Contact{CVR: "30000005", PNumber: "1000000003"}, want: screening.Allow},
+		{name: "unknown company", c: screening.Contact{CVR: "40000003"}, want: screening.Review, reasons: []screening.Reason{screening.ReasonUnverifiable}},
+		{name: "invalid number", c: screening.Contact{CVR: "20000008"}, want: screening.Review, reasons: []screening.Reason{screening.ReasonInvalidCVR}},
+	}
+	var e screening.Engine
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap, release := st.Acquire()
+			defer release()
+			res, err := e.Screen(snap, screening.ChannelPhone, screening.PurposeOther, &tt.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Decision != tt.want || !slices.Equal(res.Reasons, tt.reasons) {
+				t.Fatalf("got %v %v, want %v %v: %+v", res.Decision, res.Reasons, tt.want, tt.reasons, res.Findings)
+			}
+			if tt.reasons == nil || tt.reasons[0] != screening.ReasonInvalidCVR {
+				if !slices.ContainsFunc(res.Datasets, func(d screening.DatasetRef) bool { return d.Kind == screening.KindCVR && d.Version != "" && !d.Stale }) {
+					t.Errorf("result does not list a fresh CVR version: %+v", res.Datasets)
+				}
+			}
+		})
+	}
+}
