@@ -21,12 +21,13 @@ import (
 )
 
 const adminUsage = `usage:
-  robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
-                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--allow-shrink] [--import]
+  robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE] [--published YYYY-MM-DD]
+                             [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--extracted YYYY-MM-DD]
+                             [--max-reject-ratio R] [--allow-shrink] [--import]
   robinscreen admin load     --addr ADDR --attach LOAD-ID
   robinscreen admin status   --addr ADDR
-  robinscreen admin versions --addr ADDR --kind robinson|cpr|streets
-  robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets
+  robinscreen admin versions --addr ADDR --kind robinson|cpr|streets|cvr
+  robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets|cvr
 connection flags: --ca, --cert, --key, --token, --token-file, --insecure
 `
 
@@ -46,9 +47,11 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		robinsonFile := fs.String("robinson", "", "Robinson list file to upload")
 		cprFile := fs.String("cpr", "", "CPR extract file to upload")
 		streetsFile := fs.String("streets", "", "CPR road register file to upload")
+		cvrFile := fs.String("cvr", "", "CVR advertising-protection file to upload")
 		published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
 		produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
 		streetsDate := fs.String("streets-date", "", "override the road register's date (YYYY-MM-DD)")
+		extracted := fs.String("extracted", "", "the CVR data's extraction date (YYYY-MM-DD; required for a CSV)")
 		ratio := fs.Float64("max-reject-ratio", 0, "reject threshold (default 0.001)")
 		allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
@@ -57,7 +60,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
 		}
-		if files := *robinsonFile != "" || *cprFile != "" || *streetsFile != ""; files == (*attach != "") {
+		if files := *robinsonFile != "" || *cprFile != "" || *streetsFile != "" || *cvrFile != ""; files == (*attach != "") {
 			fmt.Fprintln(stderr, "robinscreen admin load: give files to load, or --attach LOAD-ID, not both")
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
@@ -76,7 +79,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			date string
 			flag string
 		}{{pb.DatasetKind_DATASET_KIND_ROBINSON, *robinsonFile, *published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, *cprFile, *produced, "cpr-produced"},
-			{pb.DatasetKind_DATASET_KIND_STREETS, *streetsFile, *streetsDate, "streets-date"}} {
+			{pb.DatasetKind_DATASET_KIND_STREETS, *streetsFile, *streetsDate, "streets-date"}, {pb.DatasetKind_DATASET_KIND_CVR, *cvrFile, *extracted, "extracted"}} {
 			if job.file == "" {
 				continue
 			}
@@ -112,13 +115,13 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		printStatus(stdout, resp)
 		return nil
 	case "versions", "rollback":
-		kind := fs.String("kind", "", "robinson, cpr or streets")
+		kind := fs.String("kind", "", "robinson, cpr, streets or cvr")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 			return errUsage
 		}
-		k, ok := map[string]pb.DatasetKind{"robinson": pb.DatasetKind_DATASET_KIND_ROBINSON, "cpr": pb.DatasetKind_DATASET_KIND_CPR, "streets": pb.DatasetKind_DATASET_KIND_STREETS}[*kind]
+		k, ok := map[string]pb.DatasetKind{"robinson": pb.DatasetKind_DATASET_KIND_ROBINSON, "cpr": pb.DatasetKind_DATASET_KIND_CPR, "streets": pb.DatasetKind_DATASET_KIND_STREETS, "cvr": pb.DatasetKind_DATASET_KIND_CVR}[*kind]
 		if !ok {
-			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr|streets is required")
+			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr|streets|cvr is required")
 			return errUsage
 		}
 		c, done, err := adminClient(&cf)

@@ -28,9 +28,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 	robinsonFile := fs.String("robinson", "", "Robinson list file (CPR's published layout, ISO 8859-1 or UTF-8)")
 	cprFile := fs.String("cpr", "", "CPR extract file (000/001/015/999 records)")
 	streetsFile := fs.String("streets", "", "CPR road register file (vejregister: 001/004/016 records)")
+	cvrFile := fs.String("cvr", "", "CVR advertising-protection file (JSON documents one per line, or CSV cvr|pnummer;reklamebeskyttet)")
 	published := fs.String("published", "", "override the Robinson list's publication date (YYYY-MM-DD)")
 	produced := fs.String("cpr-produced", "", "override the CPR extract's production date (YYYY-MM-DD)")
-	streetsDate := fs.String("streets-date", "", "override the road register's date (default: its 000 header's, else today)")
+	streetsDate := fs.String("streets-date", "", "override the road register's date (default: its 000 header's; required without one)")
+	extracted := fs.String("extracted", "", "the CVR data's extraction date (YYYY-MM-DD; default: the newest sidstOpdateret/sidstIndlaest; required for a CSV)")
 	ratio := fs.Float64("max-reject-ratio", 0, "refuse a file when more than this share of its data lines is rejected (default 0.001)")
 	allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 	var sf storeFlags
@@ -38,8 +40,8 @@ func load(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *dir == "" || (*robinsonFile == "" && *cprFile == "" && *streetsFile == "") || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "robinscreen load: --data and at least one of --robinson, --cpr, --streets are required")
+	if *dir == "" || (*robinsonFile == "" && *cprFile == "" && *streetsFile == "" && *cvrFile == "") || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "robinscreen load: --data and at least one of --robinson, --cpr, --streets, --cvr are required")
 		fs.Usage()
 		return errUsage
 	}
@@ -52,6 +54,10 @@ func load(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sdate, err := parseDate("streets-date", *streetsDate)
+	if err != nil {
+		return err
+	}
+	edate, err := parseDate("extracted", *extracted)
 	if err != nil {
 		return err
 	}
@@ -98,6 +104,16 @@ func load(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "streets: loaded version %s: %d roads, %d postal districts, %d earlier names, %d skipped lines, %d rejected lines, dated %s, sha256 %s\n",
 			man.Version, man.Roads, man.PostalDistricts, man.EarlierNames, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+		printRejects(stdout, man.Rejects)
+	}
+	if *cvrFile != "" {
+		man, err := st.LoadCVR(ctx, *cvrFile, store.LoadOptions{Published: edate, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("cvr")})
+		bar.done()
+		if err != nil {
+			return describeLoadError(err)
+		}
+		fmt.Fprintf(stdout, "cvr: loaded version %s: %d companies, %d production units, %d with advertising protection, %d rejected, extracted %s, sha256 %s\n",
+			man.Version, man.Companies, man.ProductionUnits, man.AdvertisingProtected, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
 		printRejects(stdout, man.Rejects)
 	}
 	return nil

@@ -1,11 +1,11 @@
 // Command robinscreen serves and loads the robinscreen screening datasets.
 //
 //	robinscreen serve [--data DIR] [--listen ADDR] [--demo]
-//	robinscreen load --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE]
+//	robinscreen load --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE]
 //
 // The command only wires packages together: parsing and matching live in
-// robinson, cprcheck and roads, decisions in screening, storage in store and the
-// gRPC adapter in server.
+// robinson, cprcheck, roads and cvr, decisions in screening, storage in
+// store and the gRPC adapter in server.
 package main
 
 import (
@@ -23,8 +23,9 @@ const usage = `usage:
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
                     [--suppressions postgres://... [--suppressions-timeout D]]
-  robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--published YYYY-MM-DD]
-                    [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--max-reject-ratio R] [--key-file FILE]
+  robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE] [--published YYYY-MM-DD]
+                    [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--extracted YYYY-MM-DD]
+                    [--max-reject-ratio R] [--key-file FILE]
                     [--encryption-key-file FILE] [--allow-shrink]
   robinscreen admin load|status|versions|rollback --addr ADDR ...
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE

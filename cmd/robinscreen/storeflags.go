@@ -15,7 +15,7 @@ import (
 type storeFlags struct {
 	keyFile, encKeyFile       string
 	robinsonMaxAge, cprMaxAge int
-	streetsMaxAge             int
+	streetsMaxAge, cvrMaxAge  int
 	allowLongerMaxAge         bool
 }
 
@@ -28,6 +28,7 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.robinsonMaxAge, "robinson-max-age-days", int(screening.DefaultRobinsonMaxAge/day), "days after publication a Robinson list may clear a contact (may be lowered; longer only with --allow-longer-max-age)")
 	fs.IntVar(&f.cprMaxAge, "cpr-max-age-days", int(screening.DefaultCPRMaxAge/day), "days after production a CPR extract may clear a contact (may be lowered; longer only with --allow-longer-max-age)")
 	fs.IntVar(&f.streetsMaxAge, "streets-max-age-days", int(screening.DefaultStreetsMaxAge/day), "days after its date a road register is fresh (may be lowered; longer only with --allow-longer-max-age)")
+	fs.IntVar(&f.cvrMaxAge, "cvr-max-age-days", int(screening.DefaultCVRMaxAge/day), "days after extraction CVR data may clear a business contact (may be lowered; longer only with --allow-longer-max-age)")
 	fs.BoolVar(&f.allowLongerMaxAge, "allow-longer-max-age", false, "explicit override: let a --*-max-age-days flag exceed its default (screening rule 2.7; logged at start)")
 }
 
@@ -44,6 +45,9 @@ func (f *storeFlags) options(log *slog.Logger) (store.Options, error) {
 		return o, err
 	}
 	if o.StreetsMaxAge, err = f.maxAge("--streets-max-age-days", f.streetsMaxAge, screening.DefaultStreetsMaxAge); err != nil {
+		return o, err
+	}
+	if o.CVRMaxAge, err = f.maxAge("--cvr-max-age-days", f.cvrMaxAge, screening.DefaultCVRMaxAge); err != nil {
 		return o, err
 	}
 	if f.encKeyFile != "" {
