@@ -1,12 +1,13 @@
 // Command robingen writes synthetic robinscreen data sets: a Robinson list,
-// a CPR extract, a CPR road register and CRM contact lists, deterministic
-// by seed.
+// a CPR extract, a CPR road register, CVR advertising-protection data and
+// CRM contact lists, deterministic by seed.
 //
 // Usage:
 //
 //	robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
 //	robingen cpr -n N [-seed S] [-protected 0.05] [-deceased 0.01] [-published YYYY-MM-DD] -o FILE
 //	robingen streets [-published YYYY-MM-DD] -o FILE
+//	robingen cvr -n N [-seed S] [-protected 0.1] [-format json|csv] [-published YYYY-MM-DD] -o FILE
 //	robingen contacts -n N -listed 0.1 [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
 //
 // -messy (every command) writes the data matching v2 is about
@@ -20,7 +21,10 @@
 // street (the Kommunekode and Vejkode the list's records carry), whatever
 // the list's seed and size; -published dates its 000 header. -o - writes to standard output. The default
 // publication date is today (UTC), so give -published for byte-identical
-// output across days.
+// output across days. For cvr, -n counts companies (about one in two has
+// production units), -published is the extraction date (the newest
+// sidstOpdateret of the JSON documents; a CSV carries none, so load it with
+// --extracted).
 package main
 
 import (
@@ -45,6 +49,7 @@ const usage = `usage:
   robingen robinson -n N [-seed S] [-published YYYY-MM-DD] -o FILE
   robingen cpr -n N [-seed S] [-protected F] [-deceased F] [-published YYYY-MM-DD] -o FILE
   robingen streets [-published YYYY-MM-DD] -o FILE
+  robingen cvr -n N [-seed S] [-protected F] [-format json|csv] [-published YYYY-MM-DD] -o FILE
   robingen contacts -n N -listed F [-seed S] [-list-n N] [-contact-seed S] [-published YYYY-MM-DD] -o FILE
   (every command takes -messy: the data of synth.Config.Messy; contacts -messy ignores -listed)`
 
@@ -64,12 +69,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		protected, deceased, listed *float64
 		listN                       *int
 		contactSeed                 *uint64
+		format                      *string
 	)
 	switch cmd {
 	case "robinson", "streets":
 	case "cpr":
 		protected = fs.Float64("protected", 0.05, "share of persons with an active marketing protection (0003)")
 		deceased = fs.Float64("deceased", 0.01, "share of deceased persons (status 90)")
+	case "cvr":
+		protected = fs.Float64("protected", 0.1, "share of companies and production units with advertising protection")
+		format = fs.String("format", "json", "json (documents one per line) or csv")
 	case "contacts":
 		listed = fs.Float64("listed", 0.1, "share of contacts who are listed persons")
 		listN = fs.Int("list-n", 100000, "records of the Robinson list the contacts refer to (its -n)")
@@ -113,6 +122,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return synth.NewGenerator(cfg).WriteCPRExtract(w, *n, *protected, *deceased)
 		case "streets":
 			_, err := synth.NewGenerator(cfg).WriteStreets(w)
+			return err
+		case "cvr":
+			_, err := synth.NewGenerator(cfg).WriteCVR(w, *n, *protected, *format)
 			return err
 		default:
 			cfg.Records = *listN
