@@ -21,11 +21,11 @@ type PNumber uint64
 var (
 	// ErrCVRFormat: not 8 digits (after an optional "DK" prefix and
 	// blanks between digits).
-	ErrCVRFormat = errors.New("CVR number is not 8 digits")
+	ErrCVRFormat = errors.New("cvr: the CVR number is not 8 digits")
 	// ErrCVRCheck: 8 digits whose modulus-11 check fails.
-	ErrCVRCheck = errors.New("CVR number fails the modulus-11 check")
+	ErrCVRCheck = errors.New("cvr: the CVR number fails the modulus-11 check")
 	// ErrPNumberFormat: not 10 digits.
-	ErrPNumberFormat = errors.New("P-number is not 10 digits")
+	ErrPNumberFormat = errors.New("cvr: the P-number is not 10 digits")
 )
 
 // cvrWeights are the modulus-11 weights of the 8 digits of a CVR number.
