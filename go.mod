@@ -14,6 +14,7 @@ require (
 	github.com/robinscreen/robinscreen/clients v0.1.0
 	github.com/robinscreen/robinscreen/proto v0.1.0
 	github.com/schollz/progressbar/v3 v3.19.1
+	github.com/valyala/fastjson v1.6.10
 	github.com/xuri/excelize/v2 v2.11.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.47.0

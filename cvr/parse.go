@@ -2,12 +2,13 @@ package cvr
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/robinscreen/robinscreen/ingest"
 )
@@ -212,6 +213,7 @@ type parser struct {
 	rejects ingest.Rejects
 	entry   Entry
 	owners  []Number
+	json    fastjson.Parser
 
 	// CSV layout, decided by the first row.
 	csvReady             bool
@@ -233,81 +235,49 @@ func (p *parser) emit(e *Entry) error {
 	return p.fn(e)
 }
 
-// jsonDoc is what Parse reads of a JSON line: a document, a search hit or
-// a search response. Everything else is ignored; values whose type may
-// vary are kept raw and judged afterwards, so that one odd field rejects
-// one document, not the line.
-type jsonDoc struct {
-	Source  *jsonDoc    `json:"_source"`
-	Hits    *jsonHits   `json:"hits"`
-	Company *jsonEntity `json:"Vrvirksomhed"`
-	Unit    *jsonEntity `json:"VrproduktionsEnhed"`
-}
-
-type jsonHits struct {
-	Hits []json.RawMessage `json:"hits"`
-}
-
-// jsonEntity holds the fields of a Vrvirksomhed or VrproduktionsEnhed.
-type jsonEntity struct {
-	CVR       json.RawMessage `json:"cvrNummer"`
-	P         json.RawMessage `json:"pNummer"`
-	Protected json.RawMessage `json:"reklamebeskyttet"`
-	Updated   json.RawMessage `json:"sidstOpdateret"`
-	Read      json.RawMessage `json:"sidstIndlaest"`
-	Relations json.RawMessage `json:"virksomhedsrelation"`
-}
-
-// jsonLine parses one JSON line; only fn's error is returned.
+// jsonLine parses one JSON line (fastjson: validated whole, its values
+// reused from line to line); only fn's error is returned.
 func (p *parser) jsonLine(n int, line []byte) error {
 	p.st.DocumentLines++
-	if line[0] == '[' {
-		var elems []json.RawMessage
-		if err := json.Unmarshal(line, &elems); err != nil {
-			p.rejects.Add(n, ErrNotJSON)
-			return nil
-		}
-		if len(elems) == 0 {
-			p.st.DocumentLines--
-			p.st.Skipped++
-		}
-		for i, el := range elems {
-			if err := p.jsonRaw(n, i+1, el); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var d jsonDoc
-	if err := json.Unmarshal(line, &d); err != nil {
+	v, err := p.json.ParseBytes(line)
+	if err != nil {
 		p.rejects.Add(n, ErrNotJSON)
 		return nil
 	}
-	if d.Hits != nil && d.Source == nil && d.Company == nil && d.Unit == nil {
-		// A search response: its hits are the documents.
-		if len(d.Hits.Hits) == 0 {
-			p.st.DocumentLines--
-			p.st.Skipped++
-		}
-		for i, h := range d.Hits.Hits {
-			if err := p.jsonRaw(n, i+1, h); err != nil {
-				return err
-			}
-		}
+	var docs []*fastjson.Value
+	switch {
+	case v.Type() == fastjson.TypeArray:
+		docs, _ = v.Array()
+	case v.Type() != fastjson.TypeObject:
+		p.rejects.Add(n, ErrNotJSON)
 		return nil
+	case isResponse(v):
+		// A search response: its hits are the documents.
+		docs = v.GetArray("hits", "hits")
+	default:
+		return p.jsonDocument(n, 0, v)
 	}
-	return p.jsonDocument(n, 0, &d, line)
+	if len(docs) == 0 {
+		p.st.DocumentLines--
+		p.st.Skipped++
+	}
+	for i, d := range docs {
+		if err := p.jsonDocument(n, i+1, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// jsonRaw parses the pos-th document of an array or a response's hits.
-func (p *parser) jsonRaw(n, pos int, raw json.RawMessage) error {
-	var d jsonDoc
-	if err := json.Unmarshal(raw, &d); err != nil {
-		p.reject(n, pos, ErrNotJSON)
-		return nil
-	}
-	return p.jsonDocument(n, pos, &d, raw)
+// isResponse reports a search response: an object with hits.hits an array
+// and no document of its own.
+func isResponse(v *fastjson.Value) bool {
+	return present(v.Get("hits", "hits")) && v.Get("hits", "hits").Type() == fastjson.TypeArray &&
+		!present(v.Get("_source")) && !present(v.Get("Vrvirksomhed")) && !present(v.Get("VrproduktionsEnhed"))
 }
+
+// present reports a value that is there and not null.
+func present(v *fastjson.Value) bool { return v != nil && v.Type() != fastjson.TypeNull }
 
 // reject records a rejected document: at line n, and when pos > 0 as the
 // pos-th of the line's documents.
@@ -327,18 +297,29 @@ type posError struct {
 func (e *posError) Error() string { return fmt.Sprintf("document %d: %v", e.pos, e.err) }
 func (e *posError) Unwrap() error { return e.err }
 
-// jsonDocument judges one document (a hit's _source, or the document
-// itself) and emits its entry.
-func (p *parser) jsonDocument(n, pos int, d *jsonDoc, raw []byte) error {
-	if d.Source != nil {
-		d = d.Source
+// jsonDocument judges one document — bare, or a search hit whose _source
+// holds it — and emits its entry.
+func (p *parser) jsonDocument(n, pos int, d *fastjson.Value) error {
+	if d.Type() != fastjson.TypeObject {
+		p.reject(n, pos, ErrNotJSON)
+		return nil
 	}
+	if src := d.Get("_source"); present(src) {
+		if src.Type() != fastjson.TypeObject {
+			p.reject(n, pos, ErrNotJSON)
+			return nil
+		}
+		d = src
+	}
+	company, unit := d.Get("Vrvirksomhed"), d.Get("VrproduktionsEnhed")
+	hasCompany := present(company) && company.Type() == fastjson.TypeObject
+	hasUnit := present(unit) && unit.Type() == fastjson.TypeObject
 	switch {
-	case d.Company != nil && d.Unit != nil:
+	case hasCompany && hasUnit:
 		p.reject(n, pos, ErrBoth)
 		return nil
-	case d.Company == nil && d.Unit == nil:
-		if otherDocument(raw) {
+	case !hasCompany && !hasUnit:
+		if otherDocument(d) {
 			p.st.OtherDocuments++
 			return nil
 		}
@@ -347,12 +328,12 @@ func (p *parser) jsonDocument(n, pos int, d *jsonDoc, raw []byte) error {
 	}
 	e := &p.entry
 	*e = Entry{Line: n}
-	var ent *jsonEntity
-	if d.Company != nil {
-		ent, e.Kind = d.Company, KindCompany
-		v, ok := rawUint(ent.CVR)
+	ent := company
+	if hasCompany {
+		e.Kind = KindCompany
+		v, ok, there := jsonUint(ent.Get("cvrNummer"))
 		if !ok {
-			p.reject(n, pos, missing(ent.CVR, ErrNoCVR, ErrBadCVR))
+			p.reject(n, pos, pick(there, ErrBadCVR, ErrNoCVR))
 			return nil
 		}
 		num, err := NumberOf(v)
@@ -362,10 +343,10 @@ func (p *parser) jsonDocument(n, pos int, d *jsonDoc, raw []byte) error {
 		}
 		e.CVR = num
 	} else {
-		ent, e.Kind = d.Unit, KindUnit
-		v, ok := rawUint(ent.P)
+		ent, e.Kind = unit, KindUnit
+		v, ok, there := jsonUint(ent.Get("pNummer"))
 		if !ok {
-			p.reject(n, pos, missing(ent.P, ErrNoPNumber, ErrBadPNumber))
+			p.reject(n, pos, pick(there, ErrBadPNumber, ErrNoPNumber))
 			return nil
 		}
 		pn, err := PNumberOf(v)
@@ -374,71 +355,56 @@ func (p *parser) jsonDocument(n, pos int, d *jsonDoc, raw []byte) error {
 			return nil
 		}
 		e.P = pn
-		e.Owners = p.relations(ent.Relations)
+		e.Owners = p.relations(ent.Get("virksomhedsrelation"))
 	}
-	switch string(ent.Protected) {
-	case "true":
+	switch flag := ent.Get("reklamebeskyttet"); {
+	case flag == nil:
+		p.reject(n, pos, ErrNoProtection)
+		return nil
+	case flag.Type() == fastjson.TypeTrue:
 		e.Protected = true
-	case "false":
+	case flag.Type() == fastjson.TypeFalse:
 	default:
 		p.reject(n, pos, ErrNoProtection)
 		return nil
 	}
-	p.newest(ent.Updated)
-	p.newest(ent.Read)
+	p.newest(ent.Get("sidstOpdateret"))
+	p.newest(ent.Get("sidstIndlaest"))
 	return p.emit(e)
 }
 
-// missing returns absent when raw holds no value (missing or null), else
-// bad.
-func missing(raw json.RawMessage, absent, bad error) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return absent
+// pick returns bad when the value was there, else absent.
+func pick(there bool, bad, absent error) error {
+	if there {
+		return bad
 	}
-	return bad
+	return absent
 }
 
-// otherDocument reports whether the document raw (bare, or a hit with
-// _source) has a top-level key starting with "Vr": another CVR document
-// type. It decodes the keys again, which only documents that are neither
-// a company nor a production unit pay for.
-func otherDocument(raw []byte) bool {
-	if raw == nil {
+// otherDocument reports a document with a top-level key starting with
+// "Vr": another CVR document type (Vrdeltagerperson).
+func otherDocument(d *fastjson.Value) bool {
+	o, err := d.Object()
+	if err != nil {
 		return false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return false
-	}
-	if src, ok := m["_source"]; ok {
-		m = nil
-		if json.Unmarshal(src, &m) != nil {
-			return false
-		}
-	}
-	for k := range m {
-		if strings.HasPrefix(k, "Vr") {
-			return true
-		}
-	}
-	return false
+	other := false
+	o.Visit(func(key []byte, _ *fastjson.Value) {
+		other = other || bytes.HasPrefix(key, []byte("Vr"))
+	})
+	return other
 }
 
 // relations returns the valid CVR numbers of virksomhedsrelation; a
 // relation field of another shape gives none.
-func (p *parser) relations(raw json.RawMessage) []Number {
-	if len(raw) == 0 || raw[0] != '[' {
-		return nil
-	}
-	var rels []struct {
-		CVR json.RawMessage `json:"cvrNummer"`
-	}
-	if json.Unmarshal(raw, &rels) != nil {
-		return nil
-	}
+func (p *parser) relations(rels *fastjson.Value) []Number {
 	p.owners = p.owners[:0]
-	for _, r := range rels {
-		v, ok := rawUint(r.CVR)
+	if !present(rels) || rels.Type() != fastjson.TypeArray {
+		return nil
+	}
+	arr, _ := rels.Array()
+	for _, r := range arr {
+		v, ok, _ := jsonUint(r.Get("cvrNummer"))
 		if !ok {
 			continue
 		}
@@ -458,13 +424,25 @@ func containsNumber(ns []Number, n Number) bool {
 	return false
 }
 
-// rawUint reads a JSON number or a JSON string of digits.
-func rawUint(raw json.RawMessage) (uint64, bool) {
-	b := []byte(raw)
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		b = bytes.TrimSpace(b[1 : len(b)-1])
+// jsonUint reads a JSON number written as digits, or a JSON string of
+// digits (blanks around allowed). there is false for a missing or null
+// value.
+func jsonUint(v *fastjson.Value) (n uint64, ok, there bool) {
+	if !present(v) {
+		return 0, false, false
 	}
-	return parseUint(b)
+	var b []byte
+	switch v.Type() {
+	case fastjson.TypeNumber:
+		var buf [24]byte
+		b = v.MarshalTo(buf[:0])
+	case fastjson.TypeString:
+		b = bytes.TrimSpace(v.GetStringBytes())
+	default:
+		return 0, false, true
+	}
+	n, ok = parseUint(b)
+	return n, ok, true
 }
 
 // timestampLayouts are the forms of sidstOpdateret and sidstIndlaest.
@@ -479,13 +457,13 @@ var timestampLayouts = []string{
 
 // newest keeps the newest timestamp; a value that is no timestamp is
 // ignored.
-func (p *parser) newest(raw json.RawMessage) {
-	var s string
-	if len(raw) < 2 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+func (p *parser) newest(v *fastjson.Value) {
+	if !present(v) || v.Type() != fastjson.TypeString {
 		return
 	}
+	ts := string(v.GetStringBytes())
 	for _, l := range timestampLayouts {
-		if t, err := time.Parse(l, s); err == nil {
+		if t, err := time.Parse(l, ts); err == nil {
 			t = t.UTC()
 			if t.After(p.st.Newest) {
 				p.st.Newest = t
