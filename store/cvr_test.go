@@ -343,3 +343,48 @@ func TestCVRCodec(t *testing.T) {
 		})
 	}
 }
+
+// TestCVRBuildProcess loads CVR data through a build process (as serve
+// does): the version is the one an in-process build makes, and the CVR
+// refusals keep their meaning across the process boundary.
+func TestCVRBuildProcess(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	path := cvrJSONFile(t, src, "cvr.jsonl", testCompanies, testUnits)
+	want, err := openStore(t, t.TempDir()).LoadCVR(ctx, path, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openIsolated(t, t.TempDir(), Options{})
+	man, err := s.LoadCVR(ctx, path, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Records != want.Records || man.Keys != want.Keys || man.BloomSHA256 != want.BloomSHA256 || !man.Published.Equal(want.Published) ||
+		man.Companies != want.Companies || man.ProductionUnits != want.ProductionUnits || man.AdvertisingProtected != want.AdvertisingProtected {
+		t.Errorf("built in a process: %+v\nin this one: %+v", man, want)
+	}
+	snap, release := s.Acquire()
+	u, ok, err := snap.CVR.Unit(1003456789)
+	release()
+	if err != nil || !ok || !u.Protected {
+		t.Errorf("the version built in a process: unit %+v, %v, %v", u, ok, err)
+	}
+	for _, rc := range []struct {
+		name, file string
+		is         error
+	}{
+		{"CSV without a date", writeFile(t, src, "cvr.csv", cvrfmt.CSVFile(testCompanies, nil)), ErrNoCVRDate},
+		{"no records", writeFile(t, src, "none.jsonl", []byte(`{"hits":{"hits":[]}}`+"\n")), cvr.ErrNoRecords},
+		{"CSV header", writeFile(t, src, "header.csv", []byte("navn;reklamebeskyttet\nx;ja\n")), cvr.ErrCSVHeader},
+	} {
+		_, err := s.LoadCVR(ctx, rc.file, LoadOptions{})
+		var le *LoadError
+		if !errors.As(err, &le) || !errors.Is(err, rc.is) {
+			t.Errorf("%s: err = %v, want a *LoadError matching %v", rc.name, err, rc.is)
+		}
+		if v := s.servingVersion(screening.KindCVR); v != man.Version {
+			t.Errorf("%s: serving %s after a refusal, want %s", rc.name, v, man.Version)
+		}
+	}
+}

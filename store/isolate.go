@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/cvr"
 	"github.com/robinscreen/robinscreen/ingest"
 	"github.com/robinscreen/robinscreen/roads"
 	"github.com/robinscreen/robinscreen/robinson"
@@ -87,7 +88,8 @@ var refusalSentinels = map[string]error{
 	"robinson-no-date": robinson.ErrNoPublicationDate,
 	"cpr-empty":        cprcheck.ErrEmpty, "cpr-truncated": cprcheck.ErrTruncated, "cpr-no-start": cprcheck.ErrNoStart,
 	"cpr-counter": cprcheck.ErrCounter, "cpr-duplicate-start": cprcheck.ErrDuplicateStart, "cpr-after-end": cprcheck.ErrAfterEnd,
-	"roads-none": roads.ErrNoRoads, "damaged-encoding": ingest.ErrDamagedEncoding, "too-many-rejects": ingest.ErrTooManyRejects,
+	"roads-none": roads.ErrNoRoads, "cvr-no-records": cvr.ErrNoRecords, "cvr-csv-header": cvr.ErrCSVHeader, "no-cvr-date": ErrNoCVRDate,
+	"damaged-encoding": ingest.ErrDamagedEncoding, "too-many-rejects": ingest.ErrTooManyRejects,
 }
 
 // remoteError is a refusal made in a build process: its message, and

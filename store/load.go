@@ -502,6 +502,8 @@ func (s *Store) parser(kind string) (parseFunc, error) {
 		return s.parseCPR, nil
 	case screening.KindStreets:
 		return s.parseStreets, nil
+	case screening.KindCVR:
+		return s.parseCVR, nil
 	}
 	return nil, validKind(kind)
 }
