@@ -27,6 +27,7 @@ const (
 	FieldEmail            Field = "email"
 	FieldCPR              Field = "cpr"
 	FieldCVR              Field = "cvr"
+	FieldPNumber          Field = "p_number"
 	FieldConsent          Field = "consent"
 	FieldExistingCustomer Field = "existing_customer"
 	FieldOptedOut         Field = "opted_out"
@@ -36,7 +37,7 @@ const (
 
 // Fields lists every field in a stable order.
 var Fields = []Field{FieldName, FieldFirstName, FieldLastName, FieldAddress, FieldPostalCode, FieldCity,
-	FieldPhone, FieldEmail, FieldCPR, FieldCVR, FieldConsent, FieldExistingCustomer, FieldOptedOut,
+	FieldPhone, FieldEmail, FieldCPR, FieldCVR, FieldPNumber, FieldConsent, FieldExistingCustomer, FieldOptedOut,
 	FieldChannel, FieldPurpose}
 
 // headerNames maps normalised header names (see normalize) to fields,
@@ -55,6 +56,7 @@ func init() {
 		FieldEmail:            {"email", "e-mail", "e mail", "mail", "emailadresse", "e-mailadresse", "email address", "e-mail address"},
 		FieldCPR:              {"cpr", "cprnr", "cpr nr", "cpr-nr", "cprnummer", "cpr-nummer", "personnummer", "personnr", "cpr number", "personal number", "civil registration number"},
 		FieldCVR:              {"cvr", "cvrnr", "cvr nr", "cvr-nr", "cvrnummer", "cvr-nummer", "cvr number", "company number", "business number"},
+		FieldPNumber:          {"pnummer", "p-nummer", "pnr", "p-nr", "p nr", "p number", "p_number", "produktionsenhed", "production unit"},
 		FieldConsent:          {"samtykke", "consent", "markedsføringssamtykke", "marketing consent", "har samtykke", "has consent", "tilladelse"},
 		FieldExistingCustomer: {"kunde", "eksisterende kunde", "existing customer", "existingcustomer", "customer", "is customer", "er kunde", "kundeforhold"},
 		FieldOptedOut:         {"frameldt", "afmeldt", "fravalgt", "opted out", "optedout", "opt out", "optout", "unsubscribed", "reklamefrabedt", "frabedt"},
@@ -244,6 +246,7 @@ func (m *Mapping) Contact(row []string, ref string) (*pb.Contact, pb.Channel, pb
 		c.Cpr = "0" + c.Cpr // a spreadsheet dropped the leading zero
 	}
 	c.Cvr = m.get(FieldCVR, row)
+	c.PNumber = m.get(FieldPNumber, row)
 	// A value with bytes that are not text, or with characters the file's
 	// encoding could not give (U+FFFD), cannot be matched: screening it as
 	// read could come back ALLOW for a listed person.

@@ -321,6 +321,7 @@ func TestMapColumns(t *testing.T) {
 			want: `name="Navn" address="Adresse" postal_code="Post nr." city="By" phone="Mobil" email="E-mail" cpr="CPR-nr" cvr="CVR" consent="Samtykke" existing_customer="Kunde" channel="Kanal" purpose="Formål"`},
 		{name: "english", header: []string{"Full name", "Street address", "ZIP", "Town", "Phone number", "Email", "Personnummer", "Existing customer", "Consent"},
 			want: `name="Full name" address="Street address" postal_code="ZIP" city="Town" phone="Phone number" email="Email" cpr="Personnummer" consent="Consent" existing_customer="Existing customer"`},
+		{name: "business", header: []string{"Firma", "CVR-nummer", "P-nummer", "Telefon"}, want: `phone="Telefon" cvr="CVR-nummer" p_number="P-nummer"`},
 		{name: "first and last", header: []string{"Fornavn", "Efternavn", "Gade"}, want: `first_name="Fornavn" last_name="Efternavn" address="Gade"`},
 		{name: "override by name and number", header: []string{"Kundenavn", "Sted", "navn"}, overrides: map[string]string{"name": "kundenavn", "address": "2"},
 			want: `name="Kundenavn" address=column 2`}, // "Sted" is no known header name: shown by position
@@ -510,5 +511,21 @@ func TestResultColumns(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestContactPNumber: a P-number column reaches Contact.p_number.
+func TestContactPNumber(t *testing.T) {
+	m, err := MapColumns([]string{"CVR", "P-nummer"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Channel = pb.Channel_CHANNEL_PHONE
+	c, _, _, err := m.Contact([]string{"20000007", " 1000000001 "}, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GetCvr() != "20000007" || c.GetPNumber() != "1000000001" {
+		t.Fatalf("contact %v", c)
 	}
 }
