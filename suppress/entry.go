@@ -143,6 +143,11 @@ type Entry struct {
 	// Added is when the entry was added (UTC, second precision when
 	// stored).
 	Added time.Time
+	// Tag is the value's tag (Hasher.KeyTag), or zero when unknown: an
+	// entry added by pseudonym, or stored before tags existed. Screening
+	// computes the HMAC of every value of a kind that has an entry without
+	// a tag (exact, but slower); see Set.Match.
+	Tag Tag
 }
 
 // Check returns ErrKind, ErrReason or ErrText when e cannot be stored.

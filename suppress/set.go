@@ -23,6 +23,16 @@ type Set struct {
 	// lookup on to idx.
 	filter   []uint64
 	inFilter int
+	// tags is the pre-filter in front of the HMAC (see Match): an
+	// open-addressing table of 15-bit fingerprints of the entries' tags
+	// (bit 15 of each cell set, so that 0 marks a free cell), at most half
+	// full, indexed by the tag's low bits. A value whose tag is not in it
+	// is on the list under no tagged entry. Deleted tags stay until the
+	// table is rebuilt (a false "maybe" only costs an HMAC).
+	tags     []uint16
+	inTags   int
+	tagged   int              // live entries with a tag
+	untagged [KindCVR + 1]int // live entries without a tag, per kind
 	slots    []slot
 	free     []int32
 	strs     []string          // interned scopes and sources; 0 is ""
@@ -43,6 +53,7 @@ type slot struct {
 	scope  uint32
 	source uint32
 	added  int64 // Unix seconds
+	tag    Tag   // 0: none (and in a free slot)
 }
 
 // NewSet returns an empty Set whose Match pseudonymises with h.
@@ -73,7 +84,7 @@ func (s *Set) intern(v string) uint32 {
 func short(p *Pseudonym) uint64 { return binary.LittleEndian.Uint64(p[:8]) }
 
 func (s *Set) entry(sl *slot) Entry {
-	return Entry{Key: Key{Kind: sl.kind, Pseudonym: sl.pseud}, Scope: s.strs[sl.scope], Reason: sl.reason, Source: s.strs[sl.source], Added: time.Unix(sl.added, 0).UTC()}
+	return Entry{Key: Key{Kind: sl.kind, Pseudonym: sl.pseud}, Scope: s.strs[sl.scope], Reason: sl.reason, Source: s.strs[sl.source], Added: time.Unix(sl.added, 0).UTC(), Tag: sl.tag}
 }
 
 // find returns the slot of key and scope, or -1.
@@ -103,7 +114,7 @@ func (s *Set) insertLocked(e Entry) bool {
 	if s.find(e.Key, e.Scope) >= 0 {
 		return false
 	}
-	sl := slot{pseud: e.Key.Pseudonym, next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix()}
+	sl := slot{pseud: e.Key.Pseudonym, next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix(), tag: e.Tag}
 	sh := short(&e.Key.Pseudonym)
 	if head, ok := s.idx[sh]; ok {
 		sl.next = head
@@ -120,6 +131,12 @@ func (s *Set) insertLocked(e Entry) bool {
 		s.addFilter(sh)
 	}
 	s.idx[sh] = i
+	if e.Tag != 0 {
+		s.tagged++
+		s.addTag(e.Tag)
+	} else {
+		s.untagged[e.Key.Kind]++
+	}
 	s.kinds[e.Key.Kind]++
 	s.n++
 	return true
@@ -154,6 +171,63 @@ func (s *Set) putFilter(sh uint64) {
 			return
 		case f:
 			return
+		}
+	}
+}
+
+// addTag puts t in the tag table, rebuilding it from the live entries'
+// tags (twice the size, or more) when it would be more than half full.
+func (s *Set) addTag(t Tag) {
+	if 2*(s.inTags+1) > len(s.tags) {
+		n := 1 << 10
+		for n < 4*(s.tagged+1) {
+			n <<= 1
+		}
+		s.tags, s.inTags = make([]uint16, n), 0
+		for i := range s.slots {
+			if s.slots[i].tag != 0 {
+				s.putTag(s.slots[i].tag)
+			}
+		}
+	}
+	s.putTag(t)
+}
+
+// tagCell returns t's fingerprint and first cell in a table of mask+1
+// cells: the two come from different bits of the tag.
+func tagCell(t Tag, mask uint64) (uint16, uint64) {
+	return uint16(t>>48) | 0x8000, (uint64(t) >> 1) & mask
+}
+
+func (s *Set) putTag(t Tag) {
+	mask := uint64(len(s.tags) - 1)
+	f, i := tagCell(t, mask)
+	for ; ; i = (i + 1) & mask {
+		switch s.tags[i] {
+		case 0:
+			s.tags[i] = f
+			s.inTags++
+			return
+		case f:
+			return
+		}
+	}
+}
+
+// tagMaybe reports whether an entry may carry tag t (false: certainly
+// none does).
+func (s *Set) tagMaybe(t Tag) bool {
+	if len(s.tags) == 0 {
+		return false
+	}
+	mask := uint64(len(s.tags) - 1)
+	f, i := tagCell(t, mask)
+	for ; ; i = (i + 1) & mask {
+		switch s.tags[i] {
+		case 0:
+			return false
+		case f:
+			return true
 		}
 	}
 }
@@ -206,6 +280,12 @@ func (s *Set) Delete(k Key, scope string) bool {
 			s.idx[sh] = sl.next
 		default:
 			delete(s.idx, sh)
+		}
+		if sl.tag == 0 {
+			s.untagged[k.Kind]--
+		} else {
+			s.tagged--
+			sl.tag = 0
 		}
 		s.kinds[k.Kind]--
 		s.n--
@@ -293,6 +373,12 @@ type Values struct {
 // when it has no scope, when scope is empty, or when the two are equal. A
 // value that cannot be normalised matches nothing (it cannot have been
 // added). Kinds with no entry are not hashed.
+//
+// The HMAC is computed only when the tag pre-filter says "maybe": when an
+// entry's tag shares the value's tag fingerprint, or when some entry of the
+// kind has no tag (then always). An entry is only ever found through its
+// HMAC pseudonym, and an entry with a tag always passes the pre-filter for
+// its own value, so the result is the same as hashing every value.
 func (s *Set) Match(v *Values, scope string) (Entry, bool) {
 	// One read lock for the whole contact (hashing included, which takes
 	// well under a microsecond): a lock operation is a write to a shared
@@ -300,6 +386,12 @@ func (s *Set) Match(v *Values, scope string) (Entry, bool) {
 	// goroutines screen at once.
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	var st *state
+	defer func() {
+		if st != nil {
+			s.h.pool.Put(st)
+		}
+	}()
 	for _, k := range Kinds {
 		if s.kinds[k] == 0 {
 			continue
@@ -318,10 +410,17 @@ func (s *Set) Match(v *Values, scope string) (Entry, bool) {
 		if raw == "" {
 			continue
 		}
-		key, err := s.h.Key(k, raw)
+		if st == nil {
+			st = s.h.pool.Get().(*state)
+		}
+		msg, err := st.message(k, raw)
 		if err != nil {
 			continue
 		}
+		if s.untagged[k] == 0 && !s.tagMaybe(s.h.tag(msg)) {
+			continue
+		}
+		key := Key{Kind: k, Pseudonym: s.h.sum(st, msg)}
 		if e, ok := s.lookupLocked(key, scope); ok {
 			return e, true
 		}
