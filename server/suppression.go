@@ -143,7 +143,7 @@ func (s *SuppressionService) entries(ctx context.Context, in []*pb.SuppressionIn
 			reject(i, "entries", "set exactly one of phone, email, cpr and cvr")
 			continue
 		}
-		key, err := h.Key(kind, raw)
+		key, tag, err := h.KeyTag(kind, raw)
 		if err != nil {
 			reject(i, kindFields[kind], unreadable[kind])
 			continue
@@ -153,7 +153,7 @@ func (s *SuppressionService) entries(ctx context.Context, in []*pb.SuppressionIn
 			reject(i, "reason", "unknown reason")
 			continue
 		}
-		e := suppress.Entry{Key: key, Scope: strings.TrimSpace(x.GetScope()), Reason: reason, Source: strings.TrimSpace(x.GetSource()), Added: now}
+		e := suppress.Entry{Key: key, Scope: strings.TrimSpace(x.GetScope()), Reason: reason, Source: strings.TrimSpace(x.GetSource()), Added: now, Tag: tag}
 		if e.Source == "" {
 			e.Source = IdentityFrom(ctx).Name
 		}

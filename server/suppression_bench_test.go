@@ -34,15 +34,21 @@ func (s setStore) Hasher() *suppress.Hasher { return s.set.Hasher() }
 func (s setStore) Close() error             { return nil }
 
 var (
-	bigSetOnce sync.Once
-	bigSet     *suppress.Set
+	bigSetOnce [2]sync.Once
+	bigSet     [2]*suppress.Set // untagged, tagged
 )
 
 // millionEntries returns a list of 1 000 000 entries: 600 000 phones,
 // 300 000 e-mail addresses, 50 000 personal numbers and 50 000 CVR numbers,
-// none of them a benchmark contact's.
-func millionEntries(b *testing.B) *suppress.Set {
-	bigSetOnce.Do(func() {
+// none of them a benchmark contact's, each with its tag as the server adds
+// it, or (tagged false) without tags, as entries stored before tags
+// existed: every value is then pseudonymised.
+func millionEntries(b *testing.B, tagged bool) *suppress.Set {
+	t := 0
+	if tagged {
+		t = 1
+	}
+	bigSetOnce[t].Do(func() {
 		h, err := suppress.NewHasher([]byte(strings.Repeat("b", 32)))
 		if err != nil {
 			b.Fatal(err)
@@ -50,11 +56,14 @@ func millionEntries(b *testing.B) *suppress.Set {
 		set := suppress.NewSet(h)
 		added := time.Unix(1700000000, 0)
 		put := func(k suppress.Kind, v string) {
-			key, err := h.Key(k, v)
+			key, tag, err := h.KeyTag(k, v)
 			if err != nil {
 				b.Fatalf("%v %q: %v", k, v, err)
 			}
-			set.Insert(suppress.Entry{Key: key, Reason: suppress.ReasonRequested, Source: "bench", Added: added})
+			if !tagged {
+				tag = 0
+			}
+			set.Insert(suppress.Entry{Key: key, Reason: suppress.ReasonRequested, Source: "bench", Added: added, Tag: tag})
 		}
 		for i := 0; i < 600000; i++ {
 			put(suppress.KindPhone, strconv.Itoa(90000000+i))
@@ -68,9 +77,9 @@ func millionEntries(b *testing.B) *suppress.Set {
 		for i := 0; i < 50000; i++ {
 			put(suppress.KindCVR, strconv.Itoa(60000000+i))
 		}
-		bigSet = set
+		bigSet[t] = set
 	})
-	return bigSet
+	return bigSet[t]
 }
 
 // suppressionContacts are BenchmarkScreenChunk's contacts, each with a
@@ -91,7 +100,17 @@ func suppressionContacts() []*pb.Contact {
 	return cs
 }
 
-func suppressionBenchService(b *testing.B, entries bool) *ScreeningService {
+// suppressionCases are the lists of the suppression benchmarks: none (as
+// before issue 12), 1 M entries with tags (as the server adds them), and
+// the same without tags (every value pseudonymised, as before the tag
+// pre-filter).
+var suppressionCases = []struct {
+	name    string
+	entries bool
+	tagged  bool
+}{{"list=none", false, false}, {"list=1M", true, true}, {"list=1M-untagged", true, false}}
+
+func suppressionBenchService(b *testing.B, entries, tagged bool) *ScreeningService {
 	dir := b.TempDir()
 	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
 	if err != nil {
@@ -101,24 +120,21 @@ func suppressionBenchService(b *testing.B, entries bool) *ScreeningService {
 	loadDemo(b, st, dir)
 	svc := NewScreeningService(st, &screening.Engine{}, slog.New(slog.DiscardHandler), nopAuditor{})
 	if entries {
-		svc.sup = setStore{millionEntries(b)}
+		svc.sup = setStore{millionEntries(b, tagged)}
 	}
 	return svc
 }
 
 // BenchmarkSuppressionBatch is BenchmarkScreenChunk (one 1000-contact
 // ScreenContacts message: unmarshal, screen, convert, marshal) with
-// contacts that carry a phone and an e-mail, without a suppression list
-// (list=none, as before issue 12) and with 1 000 000 entries loaded.
+// contacts that carry a phone and an e-mail, with each of
+// suppressionCases.
 func BenchmarkSuppressionBatch(b *testing.B) {
 	req := &pb.ScreenContactsRequest{Channel: pb.Channel_CHANNEL_POST, Contacts: suppressionContacts()}
 	in, _ := proto.Marshal(req)
-	for _, tc := range []struct {
-		name    string
-		entries bool
-	}{{"list=none", false}, {"list=1M", true}} {
+	for _, tc := range suppressionCases {
 		b.Run(tc.name, func(b *testing.B) {
-			svc := suppressionBenchService(b, tc.entries)
+			svc := suppressionBenchService(b, tc.entries, tc.tagged)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := proccpu.Seconds()
@@ -142,19 +158,16 @@ func BenchmarkSuppressionBatch(b *testing.B) {
 }
 
 // BenchmarkSuppressionUnary is one ScreenContact call in process
-// (unmarshal, the service's handler, marshal), same two cases.
+// (unmarshal, the service's handler, marshal), same cases.
 func BenchmarkSuppressionUnary(b *testing.B) {
 	cs := suppressionContacts()
 	ins := make([][]byte, len(cs))
 	for i, c := range cs {
 		ins[i], _ = proto.Marshal(&pb.ScreenContactRequest{Channel: pb.Channel_CHANNEL_POST, Contact: c})
 	}
-	for _, tc := range []struct {
-		name    string
-		entries bool
-	}{{"list=none", false}, {"list=1M", true}} {
+	for _, tc := range suppressionCases {
 		b.Run(tc.name, func(b *testing.B) {
-			svc := suppressionBenchService(b, tc.entries)
+			svc := suppressionBenchService(b, tc.entries, tc.tagged)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
