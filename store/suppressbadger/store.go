@@ -21,7 +21,7 @@ import (
 
 // Key prefixes of the database.
 const (
-	prefixEntry   = 'e' // 'e' kind pseudonym scope -> reason, added, source
+	prefixEntry   = 'e' // 'e' kind pseudonym scope -> reason, added, source[, tag]
 	prefixRemoval = 'r' // 'r' time random -> JSON removal record
 )
 
@@ -140,11 +140,26 @@ func entryKey(k suppress.Key, scope string) []byte {
 	return append(b, scope...)
 }
 
+// tagFlag, set in the reason byte, says that the value ends with the
+// entry's 8-byte tag (suppress.Tag). Values written before tags existed
+// have no flag and no tag: their entries are read without one. A build
+// older than the tags reads a tagged entry with an unknown reason and 8
+// stray bytes after its source, but still finds it and suppresses.
+const tagFlag = 0x80
+
 func encodeValue(e *suppress.Entry) []byte {
-	b := make([]byte, 0, 1+8+len(e.Source))
-	b = append(b, byte(e.Reason))
+	b := make([]byte, 0, 1+8+len(e.Source)+8)
+	r := byte(e.Reason)
+	if e.Tag != 0 {
+		r |= tagFlag
+	}
+	b = append(b, r)
 	b = binary.BigEndian.AppendUint64(b, uint64(e.Added.Unix()))
-	return append(b, e.Source...)
+	b = append(b, e.Source...)
+	if e.Tag != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(e.Tag))
+	}
+	return b
 }
 
 var errCorrupt = errors.New("suppressbadger: corrupt entry")
@@ -161,8 +176,16 @@ func decodeEntry(key, v []byte, e *suppress.Entry, scope, source *string) error 
 		*scope = string(sc)
 	}
 	e.Scope = *scope
-	e.Reason = suppress.Reason(v[0])
+	e.Reason = suppress.Reason(v[0] &^ tagFlag)
 	e.Added = time.Unix(int64(binary.BigEndian.Uint64(v[1:9])), 0).UTC()
+	e.Tag = 0
+	if v[0]&tagFlag != 0 {
+		if len(v) < 9+8 {
+			return errCorrupt
+		}
+		e.Tag = suppress.Tag(binary.BigEndian.Uint64(v[len(v)-8:]))
+		v = v[:len(v)-8]
+	}
 	if so := v[9:]; string(so) != *source {
 		*source = string(so)
 	}
