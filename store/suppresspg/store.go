@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS robinscreen_suppressions (
   source text NOT NULL,
   added timestamptz NOT NULL,
   seq bigint NOT NULL,
+  tag bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (kind, pseudonym, scope)
 );
 CREATE INDEX IF NOT EXISTS robinscreen_suppressions_seq ON robinscreen_suppressions (seq);
@@ -63,6 +64,12 @@ type Store struct {
 	pool    *pgxpool.Pool
 	log     *slog.Logger
 	timeout time.Duration
+
+	// tags says whether the table has the tag column (suppress.Tag):
+	// created with it, or added at Open by a role allowed to. Without it
+	// entries are stored and read without tags, and screening computes
+	// the HMAC of every value (exact, slower).
+	tags bool
 
 	syncMu  sync.Mutex // one catch-up at a time
 	set     *suppress.Set
@@ -143,12 +150,42 @@ func (s *Store) init(ctx context.Context, fp string) error {
 		if have != fp {
 			return suppress.ErrKeyMismatch
 		}
-		return nil
+		return s.tagColumn(ctx, tx)
 	})
 	if err != nil {
 		return unavailable(err)
 	}
 	return s.catchUp(ctx)
+}
+
+// tagColumn sets s.tags, adding the tag column to a table created before
+// it existed when the role may (in a savepoint: a role without the
+// privilege carries on without tags, and says so in the log). Old rows
+// get tag 0, no tag. It returns the database's other errors.
+func (s *Store) tagColumn(ctx context.Context, tx pgx.Tx) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_attribute
+WHERE attrelid = 'robinscreen_suppressions'::regclass AND attname = 'tag' AND NOT attisdropped`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 1 {
+		s.tags = true
+		return nil
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := sp.Exec(ctx, "ALTER TABLE robinscreen_suppressions ADD COLUMN IF NOT EXISTS tag bigint NOT NULL DEFAULT 0"); err != nil {
+		sp.Rollback(ctx)
+		s.log.Warn("suppression list: the table has no tag column and this role cannot add it; screening hashes every value (slower, still exact) until a role owning the table starts once", "error", err.Error())
+		return nil
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return err
+	}
+	s.tags = true
+	return nil
 }
 
 // catchUp applies every change after the cached version, in one
@@ -170,10 +207,14 @@ func (s *Store) catchUp(ctx context.Context) error {
 	if to <= from {
 		return nil
 	}
+	tag := "0::bigint"
+	if s.tags {
+		tag = "tag"
+	}
 	rows, err := tx.Query(ctx, `
-SELECT seq, false, kind, pseudonym, scope, reason, source, added FROM robinscreen_suppressions WHERE seq > $1 AND seq <= $2
+SELECT seq, false, kind, pseudonym, scope, reason, source, added, `+tag+` FROM robinscreen_suppressions WHERE seq > $1 AND seq <= $2
 UNION ALL
-SELECT seq, true, kind, pseudonym, scope, reason, source, added FROM robinscreen_suppression_removals WHERE seq > $1 AND seq <= $2
+SELECT seq, true, kind, pseudonym, scope, reason, source, added, 0::bigint FROM robinscreen_suppression_removals WHERE seq > $1 AND seq <= $2
 ORDER BY 1`, from, to)
 	if err != nil {
 		return err
@@ -187,10 +228,12 @@ ORDER BY 1`, from, to)
 			pseud   []byte
 			e       suppress.Entry
 			reason  int16
+			tag     int64
 		)
-		if err := rows.Scan(&seq, &removal, &kind, &pseud, &e.Scope, &reason, &e.Source, &e.Added); err != nil {
+		if err := rows.Scan(&seq, &removal, &kind, &pseud, &e.Scope, &reason, &e.Source, &e.Added, &tag); err != nil {
 			return err
 		}
+		e.Tag = suppress.Tag(tag)
 		if len(pseud) != suppress.PseudonymSize {
 			return errors.New("suppresspg: stored pseudonym of the wrong length")
 		}
@@ -260,9 +303,25 @@ func (s *Store) Add(ctx context.Context, entries []suppress.Entry) (int, error) 
 	reasons := make([]int16, len(entries))
 	sources := make([]string, len(entries))
 	added := make([]time.Time, len(entries))
+	tags := make([]int64, len(entries))
 	for i, e := range entries {
 		kinds[i], pseuds[i], scopes[i] = int16(e.Key.Kind), e.Key.Pseudonym[:], e.Scope
 		reasons[i], sources[i], added[i] = int16(e.Reason), e.Source, e.Added.UTC()
+		if s.tags {
+			tags[i] = int64(e.Tag)
+		}
+	}
+	insert := `
+INSERT INTO robinscreen_suppressions (kind, pseudonym, scope, reason, source, added, seq)
+SELECT k, p, sc, r, so, a, $7 FROM unnest($1::smallint[], $2::bytea[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[]) AS u(k, p, sc, r, so, a)
+ON CONFLICT DO NOTHING`
+	args := []any{kinds, pseuds, scopes, reasons, sources, added, nil} // $7: the version, below
+	if s.tags {
+		insert = `
+INSERT INTO robinscreen_suppressions (kind, pseudonym, scope, reason, source, added, seq, tag)
+SELECT k, p, sc, r, so, a, $7, t FROM unnest($1::smallint[], $2::bytea[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[], $8::bigint[]) AS u(k, p, sc, r, so, a, t)
+ON CONFLICT DO NOTHING`
+		args = append(args, tags)
 	}
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -270,10 +329,8 @@ func (s *Store) Add(ctx context.Context, entries []suppress.Entry) (int, error) 
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `
-INSERT INTO robinscreen_suppressions (kind, pseudonym, scope, reason, source, added, seq)
-SELECT k, p, sc, r, so, a, $7 FROM unnest($1::smallint[], $2::bytea[], $3::text[], $4::smallint[], $5::text[], $6::timestamptz[]) AS u(k, p, sc, r, so, a)
-ON CONFLICT DO NOTHING`, kinds, pseuds, scopes, reasons, sources, added, v)
+		args[6] = v
+		tag, err := tx.Exec(ctx, insert, args...)
 		if err != nil {
 			return err
 		}

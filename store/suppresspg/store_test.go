@@ -194,6 +194,19 @@ func TestLeastPrivilege(t *testing.T) {
 	dsn := pgtest.Database(t)
 	h := hasher(t, "a")
 	open(t, dsn, h).Close() // creates the tables as the owner
+	s := open(t, limitedRole(t, dsn), h)
+	if n, err := s.Add(ctx, []suppress.Entry{phone(t, h, 1, "")}); err != nil || n != 1 {
+		t.Fatalf("add as the limited role: %d %v", n, err)
+	}
+	if ok, err := s.Remove(ctx, suppress.Removal{Key: phone(t, h, 1, "").Key, By: "x", Why: "y", At: time.Now()}); err != nil || !ok {
+		t.Fatalf("remove as the limited role: %v %v", ok, err)
+	}
+}
+
+// limitedRole creates a role with only SELECT, INSERT, UPDATE and DELETE
+// on the existing tables and returns dsn for it.
+func limitedRole(t *testing.T, dsn string) string {
+	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -224,11 +237,74 @@ func TestLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.User(role)
-	s := open(t, u.String(), h)
-	if n, err := s.Add(ctx, []suppress.Entry{phone(t, h, 1, "")}); err != nil || n != 1 {
-		t.Fatalf("add as %s: %d %v", role, n, err)
+	return u.String()
+}
+
+// taggedPhone is phone with the tag the server gives it.
+func taggedPhone(t *testing.T, h *suppress.Hasher, n int) suppress.Entry {
+	e := phone(t, h, n, "")
+	e.Tag = h.Tag(suppress.KindPhone, fmt.Sprintf("+45%08d", 20000000+n))
+	return e
+}
+
+// TestTags: tags written by one replica reach the other. On a table
+// created before tags existed, a role that cannot alter it stores entries
+// without tags (still found), and the owner's next start adds the column;
+// old entries stay without a tag, new ones carry theirs (read by replicas
+// started after the column was added), and every one is found in every
+// replica.
+func TestTags(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.Database(t)
+	h := hasher(t, "a")
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if ok, err := s.Remove(ctx, suppress.Removal{Key: phone(t, h, 1, "").Key, By: "x", Why: "y", At: time.Now()}); err != nil || !ok {
-		t.Fatalf("remove as %s: %v %v", role, ok, err)
+	defer conn.Close(ctx)
+	old := strings.Replace(schema, "  tag bigint NOT NULL DEFAULT 0,\n", "", 1)
+	if old == schema {
+		t.Fatal("the schema has no tag column to leave out")
+	}
+	if _, err := conn.Exec(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	limited := open(t, limitedRole(t, dsn), h)
+	if limited.tags {
+		t.Fatal("the limited role reports a tag column on the old table")
+	}
+	if n, err := limited.Add(ctx, []suppress.Entry{taggedPhone(t, h, 1)}); err != nil || n != 1 {
+		t.Fatalf("add without the column: %d %v", n, err)
+	}
+	owner := open(t, dsn, h)
+	if !owner.tags {
+		t.Fatal("the owner did not add the tag column")
+	}
+	if n, err := owner.Add(ctx, []suppress.Entry{taggedPhone(t, h, 2)}); err != nil || n != 1 {
+		t.Fatalf("add with the column: %d %v", n, err)
+	}
+	fresh := open(t, dsn, h)
+	for _, r := range []struct {
+		name string
+		s    *Store
+	}{{"limited role", limited}, {"owner", owner}, {"new replica", fresh}} {
+		set, err := r.s.View(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		for n, want := range map[int]suppress.Tag{1: 0, 2: taggedPhone(t, h, 2).Tag} {
+			if r.s == limited {
+				want = 0 // started before the column existed: reads no tags
+			}
+			e := phone(t, h, n, "")
+			got := set.Entries(e.Key)
+			if len(got) != 1 || got[0].Tag != want {
+				t.Errorf("%s: entry %d: %+v, want tag %x", r.name, n, got, want)
+			}
+			v := suppress.Values{Phone: fmt.Sprintf("+45 %08d", 20000000+n)}
+			if _, ok := set.Match(&v, ""); !ok {
+				t.Errorf("%s: entry %d not found by Match", r.name, n)
+			}
+		}
 	}
 }
