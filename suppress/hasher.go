@@ -25,8 +25,9 @@ type Hasher struct {
 }
 
 // Tag is a second keyed pseudonym of a normalised value: SipHash-2-4 of the
-// same message as the HMAC pseudonym, under a 128-bit key derived from the
-// pseudonym key (HMAC-SHA256 of a fixed label), with its lowest bit set.
+// kind (one byte) and the normalised value, under a 128-bit key derived
+// from the pseudonym key (HMAC-SHA256 of a fixed label), with its lowest
+// bit set.
 // Zero means "no tag". Like the HMAC it reveals nothing without the key;
 // it is short (64 bits, collisions are expected among millions) and serves
 // only as an in-memory pre-filter in front of the HMAC (see Set.Match): a
@@ -88,8 +89,12 @@ func (h *Hasher) sum(st *state, msg []byte) Pseudonym {
 	return Pseudonym(st.out)
 }
 
-// tag returns the Tag of a message (hashDomain, kind, normalised value).
-func (h *Hasher) tag(msg []byte) Tag { return Tag(siphash.Hash(h.tk0, h.tk1, msg) | 1) }
+// tag returns the Tag of a message (hashDomain, kind, normalised value):
+// the SipHash of the kind and the value (the key is already the tags' own,
+// so the domain string would only cost time).
+func (h *Hasher) tag(msg []byte) Tag {
+	return Tag(siphash.Hash(h.tk0, h.tk1, msg[len(hashDomain):]) | 1)
+}
 
 // Tag returns the tag of a normalised value of kind k (see Tag).
 func (h *Hasher) Tag(k Kind, normalized string) Tag {

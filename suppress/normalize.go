@@ -121,7 +121,11 @@ func NormalizeEmail(s string) (string, error) {
 
 // appendEmail appends the normalised e-mail address to dst.
 func appendEmail(dst []byte, s string) ([]byte, error) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
+	if n := len(s); n == 0 || s[0] <= ' ' || s[0] >= utf8RuneSelf || s[n-1] <= ' ' || s[n-1] >= utf8RuneSelf {
+		// Only then can there be blanks to trim (a value that starts and
+		// ends with printable ASCII has none).
+		s = strings.TrimFunc(s, unicode.IsSpace)
+	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 || len(s) > 320 {
 		return dst, ErrInvalid
