@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // ReasonTLSRequired is the ErrorInfo reason a plaintext client gets from a
@@ -33,6 +34,15 @@ const sniffTimeout = 10 * time.Second
 // to Accept, so that the gRPC server retries temporary ones as it does on
 // a plain listener.
 func RequireTLS(lis net.Listener, log *slog.Logger) net.Listener {
+	return RequireTLSHealth(lis, log, nil)
+}
+
+// RequireTLSHealth is RequireTLS whose plaintext server also answers the
+// standard health service (grpc.health.v1) from hs, when hs is not nil:
+// Kubernetes' native gRPC probes cannot speak TLS, and health reports no
+// more than what a load balancer may know (SERVING or NOT_SERVING). Every
+// other call stays refused with TLS_REQUIRED.
+func RequireTLSHealth(lis net.Listener, log *slog.Logger, hs healthpb.HealthServer) net.Listener {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -41,6 +51,10 @@ func RequireTLS(lis net.Listener, log *slog.Logger) net.Listener {
 	r.refuser = grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
 		return withDetails(codes.Unavailable, "this server accepts TLS connections only", ReasonTLSRequired, nil, nil)
 	}))
+	if hs != nil {
+		healthpb.RegisterHealthServer(r.refuser, hs)
+		r.health = true
+	}
 	r.wg.Go(func() { r.refuser.Serve(r.plain) })
 	r.wg.Go(r.acceptLoop)
 	return r
@@ -68,6 +82,8 @@ type tlsSniffer struct {
 	wg       sync.WaitGroup
 	plain    *chanListener
 	refuser  *grpc.Server
+	// health: the plaintext server answers grpc.health.v1.
+	health bool
 }
 
 // accepted is a TLS connection, or an error of the wrapped listener.
@@ -137,7 +153,12 @@ func (r *tlsSniffer) sniff(c net.Conn) {
 		}
 		return
 	}
-	r.log.Warn("plaintext connection to the TLS listener refused", "peer", c.RemoteAddr().String())
+	if r.health {
+		// Probes connect every few seconds: not worth a warning each.
+		r.log.Debug("plaintext connection to the TLS listener: health checks only", "peer", c.RemoteAddr().String())
+	} else {
+		r.log.Warn("plaintext connection to the TLS listener refused", "peer", c.RemoteAddr().String())
+	}
 	if !r.plain.push(pc) {
 		c.Close()
 	}

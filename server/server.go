@@ -50,6 +50,14 @@ type Config struct {
 	// MaxConcurrentStreams caps concurrent calls per connection; 0 leaves
 	// gRPC's default (no limit).
 	MaxConcurrentStreams uint32
+	// MaxConnectionAge closes every connection after about this long (a
+	// GOAWAY, with gRPC's jitter of ±10 %), so that clients that balance
+	// over several replicas (round_robin over a headless Service)
+	// re-resolve and spread again after a replica was added or restarted;
+	// 0 never closes a connection for its age. Calls in flight then get
+	// MaxConnectionAgeGrace to finish (0: no limit).
+	MaxConnectionAge      time.Duration
+	MaxConnectionAgeGrace time.Duration
 	// Metrics, when set, gets request metrics from the interceptors and every
 	// Auditor event besides Auditor.
 	Metrics *Metrics
@@ -100,7 +108,7 @@ func New(cfg Config) *Server {
 		grpc.MaxRecvMsgSize(transportLimit),
 		grpc.MaxSendMsgSize(transportLimit),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second}),
+		grpc.KeepaliveParams(keepaliveParams(cfg)),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), authUnary(cfg.Auth, log, audit), rateUnary(rl, log, audit), limitUnary,
 			metricsUnary(cfg.Metrics), logUnary(log)),
 		grpc.ChainStreamInterceptor(recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
@@ -127,6 +135,16 @@ func New(cfg Config) *Server {
 	}
 	s.RefreshHealth()
 	return s
+}
+
+// keepaliveParams is the server's keepalive: an idle connection is closed
+// after 15 minutes, pinged after 2 minutes without traffic and dropped when
+// the answer takes over 20 s; cfg.MaxConnectionAge (with its grace) closes
+// every connection by age. keepalive's zero means "never" for the age and
+// the grace alike.
+func keepaliveParams(cfg Config) keepalive.ServerParameters {
+	return keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second,
+		MaxConnectionAge: max(cfg.MaxConnectionAge, 0), MaxConnectionAgeGrace: max(cfg.MaxConnectionAgeGrace, 0)}
 }
 
 // RefreshHealth sets SERVING when a verified dataset is loaded and

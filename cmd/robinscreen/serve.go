@@ -55,8 +55,17 @@ type serveConfig struct {
 	// (0: never); OnDamage is the damage policy (store.ParseDamagePolicy).
 	ScrubInterval time.Duration
 	OnDamage      string
-	Store         storeFlags
-	Security      securityFlags
+	// MaxConnectionAge closes every client connection after about this
+	// long (0: never), so that clients balancing over replicas spread
+	// again; MaxConnectionAgeGrace is how long calls in flight then get
+	// (0: no limit).
+	MaxConnectionAge      time.Duration
+	MaxConnectionAgeGrace time.Duration
+	// PlaintextHealth answers grpc.health.v1 in plaintext on the TLS
+	// listener (Kubernetes' gRPC probes speak no TLS).
+	PlaintextHealth bool
+	Store           storeFlags
+	Security        securityFlags
 	// Suppressions chooses where the suppression list is kept.
 	Suppressions suppressionFlags
 }
@@ -101,6 +110,9 @@ func (m *Main) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.ImportDir, "import-dir", "", "directory from which admin loads may name files (default: uploads only)")
 	fs.DurationVar(&c.ScrubInterval, "scrub-interval", time.Hour, "how often the serving dataset versions' files are re-verified against their manifests (0: never)")
 	fs.StringVar(&c.OnDamage, "on-damage", "not-serving", "what a damaged serving dataset version leads to: not-serving (fail closed until a load) or rollback (serve the previous version if it verifies)")
+	fs.DurationVar(&c.MaxConnectionAge, "max-connection-age", 0, "close every client connection after about this long (GOAWAY), so that clients balancing over several replicas spread again; 0 = never")
+	fs.DurationVar(&c.MaxConnectionAgeGrace, "max-connection-age-grace", 0, "how long calls in flight on a connection closed for its age may still run; 0 = no limit")
+	fs.BoolVar(&c.PlaintextHealth, "plaintext-health", false, "with TLS: answer the grpc.health.v1 health checks of plaintext clients on the same port (Kubernetes' gRPC probes cannot speak TLS); every other plaintext call stays refused")
 	c.Store.register(fs)
 	c.Security.register(fs)
 	c.Suppressions.register(fs)
@@ -143,6 +155,9 @@ func (m *Main) Open() error {
 	if c.ScrubInterval < 0 {
 		return flagError(errors.New("must not be negative"), "--scrub-interval", c.ScrubInterval.String())
 	}
+	if c.MaxConnectionAge < 0 || c.MaxConnectionAgeGrace < 0 {
+		return flagError(errors.New("must not be negative"), "--max-connection-age", c.MaxConnectionAge.String(), "--max-connection-age-grace", c.MaxConnectionAgeGrace.String())
+	}
 	opts.AllowSynthetic = c.Demo
 	if opts.BuildCommand, err = buildCommand(); err != nil {
 		return err
@@ -163,7 +178,8 @@ func (m *Main) Open() error {
 		return err
 	}
 	m.Suppressions = sup
-	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Suppressions: sup}
+	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Suppressions: sup,
+		MaxConnectionAge: c.MaxConnectionAge, MaxConnectionAgeGrace: c.MaxConnectionAgeGrace}
 	cleanup, err := sec.apply(c.Listen, st, &cfg, log)
 	if err != nil {
 		return err
@@ -181,7 +197,11 @@ func (m *Main) Open() error {
 	if sec.tlsOn() {
 		// A client that forgot TLS gets UNAVAILABLE with an ErrorInfo
 		// (TLS_REQUIRED) instead of a bare handshake failure.
-		lis = server.RequireTLS(lis, log)
+		if c.PlaintextHealth {
+			lis = server.RequireTLSHealth(lis, log, m.Server.Health)
+		} else {
+			lis = server.RequireTLS(lis, log)
+		}
 	}
 	m.lis = lis
 	for _, s := range st.Status(time.Now()) {
