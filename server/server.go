@@ -85,6 +85,13 @@ func (s *Server) StopLoads(timeout time.Duration) {
 // Service names reported by the health service.
 var healthServices = []string{"", pb.ScreeningService_ServiceDesc.ServiceName}
 
+// LivenessService is the health service name that reports SERVING while
+// the process serves gRPC at all, whatever its datasets (NOT_SERVING only
+// once it shuts down): a liveness probe checks it, so that a replica
+// waiting for its data or holding a damaged version is taken out of
+// rotation (readiness, service "") but not restarted.
+const LivenessService = "liveness"
+
 // New builds the gRPC server: interceptors (panic recovery, bearer-token
 // auth, per-client rate limit, message limit, metrics, logging without
 // personal data), message and stream limits, keepalive policy,
@@ -126,6 +133,7 @@ func New(cfg Config) *Server {
 		pb.RegisterSuppressionServiceServer(gs, NewSuppressionService(cfg.Suppressions, log, audit))
 	}
 	hs := health.NewServer()
+	hs.SetServingStatus(LivenessService, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 	s := &Server{GRPC: gs, Health: hs, data: cfg.Data}

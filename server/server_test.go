@@ -257,10 +257,19 @@ func TestHealthAndReflection(t *testing.T) {
 			}
 		}
 	}
+	live := func(want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{Service: LivenessService})
+		if err != nil || resp.GetStatus() != want {
+			t.Errorf("health %q = %v, %v; want %v", LivenessService, resp.GetStatus(), err, want)
+		}
+	}
 	check(healthpb.HealthCheckResponse_NOT_SERVING)
+	live(healthpb.HealthCheckResponse_SERVING) // alive without data
 	loadDemo(t, e.st, t.TempDir())
 	e.srv.RefreshHealth()
 	check(healthpb.HealthCheckResponse_SERVING)
+	live(healthpb.HealthCheckResponse_SERVING)
 
 	rc, err := reflectionpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(ctx)
 	if err != nil {
