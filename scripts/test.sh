@@ -10,7 +10,10 @@ cd "$root"
 # gRPC code (proto/) and the Go client library (clients/), which integrators
 # import without the server's dependencies. `go test ./...` at the root
 # does not enter a nested module, so each is run in its own directory.
-modules=(. proto clients)
+# deploy/ checks the Kubernetes manifests against the Kubernetes API types
+# (a module of its own so that the server does not depend on k8s.io) and
+# builds the container image where docker, podman or buildah works.
+modules=(. proto clients deploy)
 # PostgreSQL for the shared suppression-list tests (Debian's packages,
 # installed and started by the project's own script), unless one is given.
 if [ -z "${ROBINSCREEN_TEST_POSTGRES:-}" ]; then
