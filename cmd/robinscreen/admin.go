@@ -24,10 +24,14 @@ const adminUsage = `usage:
   robinscreen admin load     --addr ADDR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE] [--published YYYY-MM-DD]
                              [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--extracted YYYY-MM-DD]
                              [--max-reject-ratio R] [--allow-shrink] [--import]
+  robinscreen admin load     --addr ADDR --addr ADDR ... --rolling [the flags above]
   robinscreen admin load     --addr ADDR --attach LOAD-ID
-  robinscreen admin status   --addr ADDR
-  robinscreen admin versions --addr ADDR --kind robinson|cpr|streets|cvr
-  robinscreen admin rollback --addr ADDR --kind robinson|cpr|streets|cvr
+  robinscreen admin status   --addr ADDR [--addr ADDR ...]
+  robinscreen admin versions --addr ADDR [--addr ADDR ...] --kind robinson|cpr|streets|cvr
+  robinscreen admin rollback --addr ADDR [--addr ADDR ...] --kind robinson|cpr|streets|cvr
+--addr may be repeated, or name one DNS name that resolves to several
+addresses: the commands then run on every replica (load only with --rolling,
+replica by replica, stopping at the first refusal).
 connection flags: --ca, --cert, --key, --token, --token-file, --insecure
 `
 
@@ -56,6 +60,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		allowShrink := fs.Bool("allow-shrink", false, "accept a file with fewer than 90 % of the records of the serving version (the shrink is expected)")
 		named := fs.Bool("import", false, "do not upload: the files are names inside the server's --import-dir")
 		attach := fs.String("attach", "", "follow a load already running on the server (its ID, from admin status) until it ends")
+		rolling := fs.Bool("rolling", false, "with several replicas: load them one after the other, stopping at the first refusal (the rest keep their versions)")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
@@ -65,45 +70,47 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stderr, adminUsage)
 			return errUsage
 		}
-		c, done, err := adminClient(&cf)
+		reps, err := cf.replicas(context.Background())
 		if err != nil {
 			return err
 		}
-		defer done()
-		if *attach != "" {
-			return attachLoad(c, *attach, stdout, newProgressBar(stderr), 500*time.Millisecond)
+		if len(reps) > 1 && (*attach != "" || !*rolling) {
+			fmt.Fprintf(stderr, "robinscreen admin load: %d replicas (%s): give --rolling to load them one by one (--attach follows one server's load)\n", len(reps), replicaAddrs(reps))
+			return errUsage
 		}
-		for _, job := range []struct {
-			kind pb.DatasetKind
-			file string
-			date string
-			flag string
-		}{{pb.DatasetKind_DATASET_KIND_ROBINSON, *robinsonFile, *published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, *cprFile, *produced, "cpr-produced"},
-			{pb.DatasetKind_DATASET_KIND_STREETS, *streetsFile, *streetsDate, "streets-date"}, {pb.DatasetKind_DATASET_KIND_CVR, *cvrFile, *extracted, "extracted"}} {
-			if job.file == "" {
-				continue
-			}
-			d, err := parseDate(job.flag, job.date)
+		if *attach != "" {
+			c, done, err := adminClient(&reps[0])
 			if err != nil {
 				return err
 			}
-			start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: *ratio, AllowShrink: *allowShrink}
-			if !d.IsZero() {
-				start.Published = timestamppb.New(d)
-			}
-			v, err := uploadDataset(c, start, job.file, *named, newProgressBar(stderr))
-			if err != nil {
-				return describeRPCError(err)
-			}
-			fmt.Fprintf(stdout, "%s: now serving version %s: %d records, %d rejected lines, published %s, sha256 %s\n",
-				kindName(v.GetKind()), v.GetVersion(), v.GetRecords(), v.GetRejectedLines(), v.GetPublished().AsTime().Format(time.DateOnly), v.GetSourceSha256())
+			defer done()
+			return attachLoad(c, *attach, stdout, newProgressBar(stderr), 500*time.Millisecond)
 		}
-		return nil
+		load := func(c pb.DatasetServiceClient, prefix string) error {
+			return loadJobs(c, prefix, loadFiles{robinson: *robinsonFile, cpr: *cprFile, streets: *streetsFile, cvr: *cvrFile,
+				published: *published, produced: *produced, streetsDate: *streetsDate, extracted: *extracted}, *ratio, *allowShrink, *named, stdout, stderr)
+		}
+		if len(reps) == 1 {
+			c, done, err := adminClient(&reps[0])
+			if err != nil {
+				return err
+			}
+			defer done()
+			return load(c, "")
+		}
+		return rollingLoad(reps, load, stdout)
 	case "status":
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 			return errUsage
 		}
-		c, done, err := adminClient(&cf)
+		reps, err := cf.replicas(context.Background())
+		if err != nil {
+			return err
+		}
+		if len(reps) > 1 {
+			return printFleet(stdout, fleetStatus(reps, fleetTimeout))
+		}
+		c, done, err := adminClient(&reps[0])
 		if err != nil {
 			return err
 		}
@@ -115,7 +122,7 @@ func admin(args []string, stdout, stderr io.Writer) error {
 		printStatus(stdout, resp)
 		return nil
 	case "versions", "rollback":
-		kind := fs.String("kind", "", "robinson, cpr, streets or cvr")
+		kind := fs.String("kind", "", "robinson, cpr or streets")
 		if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 			return errUsage
 		}
@@ -124,34 +131,145 @@ func admin(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "robinscreen admin "+cmd+": --kind robinson|cpr|streets|cvr is required")
 			return errUsage
 		}
-		c, done, err := adminClient(&cf)
+		reps, err := cf.replicas(context.Background())
 		if err != nil {
 			return err
 		}
-		defer done()
-		ctx := context.Background()
-		if cmd == "rollback" {
-			resp, err := c.RollbackDataset(ctx, &pb.RollbackDatasetRequest{Kind: k})
-			if err != nil {
-				return describeRPCError(err)
+		for i, r := range reps {
+			prefix := ""
+			if len(reps) > 1 {
+				prefix = r.addr + ": "
+				if cmd == "versions" {
+					fmt.Fprintf(stdout, "== %s\n", r.addr)
+				}
 			}
-			fmt.Fprintf(stdout, "%s: rolled back; now serving version %s\n", *kind, resp.GetVersion().GetVersion())
-			return nil
+			err := versionsOrRollback(&r, cmd, k, *kind, prefix, stdout)
+			if err != nil && len(reps) > 1 && cmd == "rollback" {
+				printFleet(stdout, fleetStatus(reps, fleetTimeout))
+				return fmt.Errorf("%s%v; stopped: %s not rolled back", prefix, err, orNone(replicaAddrs(reps[i+1:])))
+			}
+			if err != nil {
+				return err
+			}
 		}
-		resp, err := c.ListDatasetVersions(ctx, &pb.ListDatasetVersionsRequest{Kind: k})
-		if err != nil {
-			return describeRPCError(err)
+		if len(reps) > 1 && cmd == "rollback" {
+			return printFleet(stdout, fleetStatus(reps, fleetTimeout))
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tSERVING\tRECORDS\tREJECTED\tPUBLISHED\tLOADED\tSHA256")
-		for _, v := range resp.GetVersions() {
-			fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%s\t%s\t%.12s\n", v.GetVersion(), v.GetServing(), v.GetRecords(), v.GetRejectedLines(),
-				v.GetPublished().AsTime().Format(time.DateOnly), v.GetLoadedAt().AsTime().Format(time.RFC3339), v.GetSourceSha256())
-		}
-		return tw.Flush()
+		return nil
 	}
 	fmt.Fprintf(stderr, "robinscreen admin: unknown command %q\n%s", cmd, adminUsage)
 	return errUsage
+}
+
+// fleetTimeout bounds each replica's answer to a status request.
+const fleetTimeout = 10 * time.Second
+
+// replicaAddrs joins the replicas' addresses.
+func replicaAddrs(reps []clientFlags) string {
+	a := make([]string, len(reps))
+	for i, r := range reps {
+		a[i] = r.addr
+	}
+	return strings.Join(a, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// rollingLoad runs load on each replica in turn. At the first failure —
+// the server refusing a file, or the replica not answering — it stops:
+// the replicas after it are not asked and keep their versions. It then
+// prints the fleet's versions side by side and returns the failure naming
+// the replica and those left; after a complete run, it prints them too and
+// returns errFleetDisagrees when they differ.
+func rollingLoad(reps []clientFlags, load func(pb.DatasetServiceClient, string) error, stdout io.Writer) error {
+	for i, r := range reps {
+		fmt.Fprintf(stdout, "== replica %d of %d: %s\n", i+1, len(reps), r.addr)
+		c, done, err := adminClient(&r)
+		if err == nil {
+			err = load(c, r.addr+": ")
+			done()
+		}
+		if err != nil {
+			printFleet(stdout, fleetStatus(reps, fleetTimeout))
+			return fmt.Errorf("%s: %v; rolling load stopped: %s not loaded (they keep their versions)", r.addr, err, orNone(replicaAddrs(reps[i+1:])))
+		}
+	}
+	return printFleet(stdout, fleetStatus(reps, fleetTimeout))
+}
+
+// loadFiles are admin load's files and their date flags.
+type loadFiles struct {
+	robinson, cpr, streets, cvr                 string
+	published, produced, streetsDate, extracted string
+}
+
+// loadJobs loads the files given (Robinson, CPR, road register, CVR, in
+// that order) into one server, printing each new version prefixed by
+// prefix. It returns the first failure (describeRPCError's form for the
+// server's).
+func loadJobs(c pb.DatasetServiceClient, prefix string, f loadFiles, ratio float64, allowShrink, named bool, stdout, stderr io.Writer) error {
+	for _, job := range []struct {
+		kind pb.DatasetKind
+		file string
+		date string
+		flag string
+	}{{pb.DatasetKind_DATASET_KIND_ROBINSON, f.robinson, f.published, "published"}, {pb.DatasetKind_DATASET_KIND_CPR, f.cpr, f.produced, "cpr-produced"},
+		{pb.DatasetKind_DATASET_KIND_STREETS, f.streets, f.streetsDate, "streets-date"}, {pb.DatasetKind_DATASET_KIND_CVR, f.cvr, f.extracted, "extracted"}} {
+		if job.file == "" {
+			continue
+		}
+		d, err := parseDate(job.flag, job.date)
+		if err != nil {
+			return err
+		}
+		start := &pb.LoadDatasetStart{Kind: job.kind, MaxRejectRatio: ratio, AllowShrink: allowShrink}
+		if !d.IsZero() {
+			start.Published = timestamppb.New(d)
+		}
+		v, err := uploadDataset(c, start, job.file, named, newProgressBar(stderr))
+		if err != nil {
+			return describeRPCError(err)
+		}
+		fmt.Fprintf(stdout, prefix+"%s: now serving version %s: %d records, %d rejected lines, published %s, sha256 %s\n",
+			kindName(v.GetKind()), v.GetVersion(), v.GetRecords(), v.GetRejectedLines(), v.GetPublished().AsTime().Format(time.DateOnly), v.GetSourceSha256())
+	}
+	return nil
+}
+
+// versionsOrRollback runs admin versions or admin rollback of kind on one
+// server; a rollback's line starts with prefix. It returns the server's
+// error in describeRPCError's form.
+func versionsOrRollback(cf *clientFlags, cmd string, k pb.DatasetKind, kind, prefix string, stdout io.Writer) error {
+	c, done, err := adminClient(cf)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx := context.Background()
+	if cmd == "rollback" {
+		resp, err := c.RollbackDataset(ctx, &pb.RollbackDatasetRequest{Kind: k})
+		if err != nil {
+			return describeRPCError(err)
+		}
+		fmt.Fprintf(stdout, "%s%s: rolled back; now serving version %s\n", prefix, kind, resp.GetVersion().GetVersion())
+		return nil
+	}
+	resp, err := c.ListDatasetVersions(ctx, &pb.ListDatasetVersionsRequest{Kind: k})
+	if err != nil {
+		return describeRPCError(err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tSERVING\tRECORDS\tREJECTED\tPUBLISHED\tLOADED\tSHA256")
+	for _, v := range resp.GetVersions() {
+		fmt.Fprintf(tw, "%s\t%v\t%d\t%d\t%s\t%s\t%.12s\n", v.GetVersion(), v.GetServing(), v.GetRecords(), v.GetRejectedLines(),
+			v.GetPublished().AsTime().Format(time.DateOnly), v.GetLoadedAt().AsTime().Format(time.RFC3339), v.GetSourceSha256())
+	}
+	return tw.Flush()
 }
 
 func adminClient(cf *clientFlags) (pb.DatasetServiceClient, func(), error) {

@@ -24,12 +24,16 @@ const tokenEnv = "ROBINSCREEN_TOKEN"
 type clientFlags struct {
 	addr, caFile, certFile, keyFile, serverName, token, tokenFile string
 	useTLS, insecure                                              bool
+	// addrs are the --addr flags given (replicas, see replicas); addr is
+	// the one address dial connects to.
+	addrs addrList
 }
 
 // register adds --addr, --tls, --ca, --cert, --key, --server-name, --token,
 // --token-file and --insecure to fs.
 func (c *clientFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:50051", "server address host:port")
+	c.addr = "127.0.0.1:50051"
+	fs.Var(&c.addrs, "addr", "server address host:port (default 127.0.0.1:50051); repeat it, or give one DNS name that resolves to several addresses, for the replicas of a fleet")
 	fs.BoolVar(&c.useTLS, "tls", false, "connect with TLS 1.3 verified by the system roots (implied by --ca, --cert)")
 	fs.StringVar(&c.caFile, "ca", "", "PEM CA certificate(s) verifying the server; enables TLS")
 	fs.StringVar(&c.certFile, "cert", "", "PEM client certificate for mutual TLS (with --key; enables TLS)")

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+)
+
+// startReplica runs `robinscreen serve` on data listening on addr with
+// extra flags; it waits until the server is SERVING when serving is set.
+func startReplica(t *testing.T, data, addr string, serving bool, extra ...string) *serverProc {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"serve", "--data", data, "--listen", addr}, extra...)...)
+	p := &serverProc{cmd: cmd, stderr: &lockedBuffer{}}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.conn, p.screen, p.admin = conn, pb.NewScreeningServiceClient(conn), pb.NewDatasetServiceClient(conn)
+	t.Cleanup(p.kill)
+	if serving {
+		waitServing(t, conn)
+	}
+	return p
+}
+
+// fleetAddrs returns n loopback addresses 127.0.0.1 … 127.0.0.n that share
+// one port (free on 127.0.0.1 at least), as the pods behind a headless
+// Service share theirs.
+func fleetAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	out := make([]string, n)
+	for i := range out {
+		out[i] = net.JoinHostPort("127.0.0."+string(rune('1'+i)), port)
+	}
+	return out
+}
+
+// offlineLoad loads a Robinson file into a data directory no server uses.
+func offlineLoad(t *testing.T, data, file string) {
+	t.Helper()
+	if code, _, stderr := runCLI(t, "load", "--data", data, "--robinson", file); code != 0 {
+		t.Fatalf("load %s: exit %d: %s", file, code, stderr)
+	}
+}
+
+// TestFleetAdmin runs three servers on loopback and the admin commands
+// over all of them through the real binary: status side by side with a
+// mismatch flagged, a rolling load that stops at the first refusal and
+// leaves the rest on their versions, a rolling rollback, one DNS name
+// standing for the replicas, and a rolling load that ends with every
+// replica on the same version.
+func TestFleetAdmin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three servers")
+	}
+	dir := t.TempDir()
+	oldFile, newFile, _, _ := versionFiles(t, dir, 200)
+	// A list ten times as large: loading the new one over it shrinks it
+	// below 90 %, which the server refuses without --allow-shrink.
+	bigDir := filepath.Join(dir, "big")
+	if err := os.Mkdir(bigDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bigFile, _, _, _ := versionFiles(t, bigDir, 2000)
+	addrs := fleetAddrs(t, 3)
+	var reps []*serverProc
+	for i, f := range []string{oldFile, bigFile, oldFile} {
+		data := filepath.Join(dir, "data"+string(rune('1'+i)))
+		offlineLoad(t, data, f)
+		reps = append(reps, startReplica(t, data, addrs[i], true))
+	}
+	addrFlags := []string{"--addr", addrs[0], "--addr", addrs[1], "--addr", addrs[2]}
+	admin := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(t, append(append([]string{"admin"}, args...), addrFlags...)...)
+	}
+	whiches := func() []string {
+		var out []string
+		for _, r := range reps {
+			out = append(out, r.which(t))
+		}
+		return out
+	}
+
+	t.Run("status side by side, mismatch flagged", func(t *testing.T) {
+		code, out, stderr := admin("status")
+		if code != 1 || !strings.Contains(out, "robinson: MISMATCH") {
+			t.Fatalf("exit %d, want 1 with a mismatch\n%s%s", code, out, stderr)
+		}
+		for _, a := range addrs {
+			if !strings.Contains(out, a) {
+				t.Errorf("status does not show replica %s:\n%s", a, out)
+			}
+		}
+	})
+
+	t.Run("one DNS name for the replicas", func(t *testing.T) {
+		defer func(f func(context.Context, string) ([]string, error)) { lookupHost = f }(lookupHost)
+		lookupHost = func(_ context.Context, host string) ([]string, error) {
+			if host != "robinscreen.fleet.test" {
+				t.Errorf("looked up %q", host)
+			}
+			return []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}, nil
+		}
+		_, port, _ := net.SplitHostPort(addrs[0])
+		var out, errOut bytes.Buffer
+		code := run([]string{"admin", "status", "--addr", "robinscreen.fleet.test:" + port}, &out, &errOut)
+		if code != 1 || !strings.Contains(out.String(), "robinson: MISMATCH") {
+			t.Fatalf("exit %d, want 1 with a mismatch\n%s%s", code, out.String(), errOut.String())
+		}
+		for _, a := range addrs {
+			if !strings.Contains(out.String(), a) {
+				t.Errorf("status does not show replica %s:\n%s", a, out.String())
+			}
+		}
+	})
+
+	t.Run("several replicas need --rolling", func(t *testing.T) {
+		if code, _, stderr := admin("load", "--robinson", newFile); code != 2 || !strings.Contains(stderr, "--rolling") {
+			t.Fatalf("exit %d, want 2 asking for --rolling: %s", code, stderr)
+		}
+	})
+
+	t.Run("rolling load stops at the first refusal", func(t *testing.T) {
+		code, out, stderr := admin("load", "--rolling", "--robinson", newFile)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1\n%s%s", code, out, stderr)
+		}
+		if !strings.Contains(stderr, addrs[1]+": FailedPrecondition FILE_REFUSED") || !strings.Contains(stderr, "not loaded (they keep their versions)") || !strings.Contains(stderr, "stopped: "+addrs[2]+" not loaded") {
+			t.Errorf("the refusal does not name the replica and those left:\n%s", stderr)
+		}
+		if got := strings.Join(whiches(), " "); got != "new old old" {
+			t.Errorf("replicas serve %s, want new old old (the first loaded, the refusing one and the one after it unchanged)", got)
+		}
+	})
+
+	t.Run("rolling rollback stops where there is no previous version", func(t *testing.T) {
+		code, out, stderr := admin("rollback", "--kind", "robinson")
+		if code != 1 || !strings.Contains(stderr, addrs[1]+": ") || !strings.Contains(stderr, "stopped: "+addrs[2]+" not rolled back") {
+			t.Fatalf("exit %d, want 1 naming %s\n%s%s", code, addrs[1], out, stderr)
+		}
+		if got := strings.Join(whiches(), " "); got != "old old old" {
+			t.Errorf("replicas serve %s, want old old old", got)
+		}
+	})
+
+	t.Run("rolling load brings every replica to one version", func(t *testing.T) {
+		code, out, stderr := admin("load", "--rolling", "--allow-shrink", "--robinson", newFile)
+		if got := strings.Join(whiches(), " "); got != "new new new" {
+			t.Errorf("replicas serve %s, want new new new", got)
+		}
+		if code != 0 || strings.Contains(out, "MISMATCH") {
+			t.Fatalf("exit %d, want 0 and one version on every replica\n%s%s", code, out, stderr)
+		}
+		if code, out, stderr := admin("status"); code != 0 {
+			t.Fatalf("status: exit %d\n%s%s", code, out, stderr)
+		}
+	})
+}
