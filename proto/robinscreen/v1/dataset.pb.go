@@ -1383,6 +1383,217 @@ func (x *RollbackDatasetResponse) GetVersion() *DatasetVersion {
 	return nil
 }
 
+// FetchDatasetVersionRequest names the kind whose serving version is sent.
+type FetchDatasetVersionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          DatasetKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=robinscreen.v1.DatasetKind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchDatasetVersionRequest) Reset() {
+	*x = FetchDatasetVersionRequest{}
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchDatasetVersionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchDatasetVersionRequest) ProtoMessage() {}
+
+func (x *FetchDatasetVersionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchDatasetVersionRequest.ProtoReflect.Descriptor instead.
+func (*FetchDatasetVersionRequest) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *FetchDatasetVersionRequest) GetKind() DatasetKind {
+	if x != nil {
+		return x.Kind
+	}
+	return DatasetKind_DATASET_KIND_UNSPECIFIED
+}
+
+// FetchDatasetVersionResponse is one message of a version's transfer:
+// exactly one of its fields is set.
+type FetchDatasetVersionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*FetchDatasetVersionResponse_Version
+	//	*FetchDatasetVersionResponse_File
+	//	*FetchDatasetVersionResponse_Chunk
+	Msg           isFetchDatasetVersionResponse_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchDatasetVersionResponse) Reset() {
+	*x = FetchDatasetVersionResponse{}
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchDatasetVersionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchDatasetVersionResponse) ProtoMessage() {}
+
+func (x *FetchDatasetVersionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchDatasetVersionResponse.ProtoReflect.Descriptor instead.
+func (*FetchDatasetVersionResponse) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *FetchDatasetVersionResponse) GetMsg() isFetchDatasetVersionResponse_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *FetchDatasetVersionResponse) GetVersion() string {
+	if x != nil {
+		if x, ok := x.Msg.(*FetchDatasetVersionResponse_Version); ok {
+			return x.Version
+		}
+	}
+	return ""
+}
+
+func (x *FetchDatasetVersionResponse) GetFile() *VersionFile {
+	if x != nil {
+		if x, ok := x.Msg.(*FetchDatasetVersionResponse_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
+func (x *FetchDatasetVersionResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Msg.(*FetchDatasetVersionResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isFetchDatasetVersionResponse_Msg interface {
+	isFetchDatasetVersionResponse_Msg()
+}
+
+type FetchDatasetVersionResponse_Version struct {
+	// The first message: the version sent.
+	Version string `protobuf:"bytes,1,opt,name=version,proto3,oneof"`
+}
+
+type FetchDatasetVersionResponse_File struct {
+	// A file of the version directory starts.
+	File *VersionFile `protobuf:"bytes,2,opt,name=file,proto3,oneof"`
+}
+
+type FetchDatasetVersionResponse_Chunk struct {
+	// The next bytes of the current file.
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*FetchDatasetVersionResponse_Version) isFetchDatasetVersionResponse_Msg() {}
+
+func (*FetchDatasetVersionResponse_File) isFetchDatasetVersionResponse_Msg() {}
+
+func (*FetchDatasetVersionResponse_Chunk) isFetchDatasetVersionResponse_Msg() {}
+
+// VersionFile is one file of a stored dataset version.
+type VersionFile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The path relative to the version directory, with forward slashes.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	Size int64  `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// Hex SHA-256 of the file's bytes.
+	Sha256        string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VersionFile) Reset() {
+	*x = VersionFile{}
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VersionFile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VersionFile) ProtoMessage() {}
+
+func (x *VersionFile) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_dataset_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VersionFile.ProtoReflect.Descriptor instead.
+func (*VersionFile) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_dataset_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *VersionFile) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *VersionFile) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *VersionFile) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 var File_robinscreen_v1_dataset_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_dataset_proto_rawDesc = "" +
@@ -1484,7 +1695,18 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x16RollbackDatasetRequest\x12/\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\"S\n" +
 	"\x17RollbackDatasetResponse\x128\n" +
-	"\aversion\x18\x01 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion*\x8c\x01\n" +
+	"\aversion\x18\x01 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion\"M\n" +
+	"\x1aFetchDatasetVersionRequest\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\"\x8b\x01\n" +
+	"\x1bFetchDatasetVersionResponse\x12\x1a\n" +
+	"\aversion\x18\x01 \x01(\tH\x00R\aversion\x121\n" +
+	"\x04file\x18\x02 \x01(\v2\x1b.robinscreen.v1.VersionFileH\x00R\x04file\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\x05\n" +
+	"\x03msg\"M\n" +
+	"\vVersionFile\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x03R\x04size\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256*\x8c\x01\n" +
 	"\vDatasetKind\x12\x1c\n" +
 	"\x18DATASET_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15DATASET_KIND_ROBINSON\x10\x01\x12\x14\n" +
@@ -1503,12 +1725,13 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x16LOAD_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LOAD_STATE_RUNNING\x10\x01\x12\x15\n" +
 	"\x11LOAD_STATE_LOADED\x10\x02\x12\x15\n" +
-	"\x11LOAD_STATE_FAILED\x10\x032\xa7\x03\n" +
+	"\x11LOAD_STATE_FAILED\x10\x032\x99\x04\n" +
 	"\x0eDatasetService\x12Z\n" +
 	"\vLoadDataset\x12\".robinscreen.v1.LoadDatasetRequest\x1a#.robinscreen.v1.LoadDatasetResponse(\x010\x01\x12e\n" +
 	"\x10GetDatasetStatus\x12'.robinscreen.v1.GetDatasetStatusRequest\x1a(.robinscreen.v1.GetDatasetStatusResponse\x12n\n" +
 	"\x13ListDatasetVersions\x12*.robinscreen.v1.ListDatasetVersionsRequest\x1a+.robinscreen.v1.ListDatasetVersionsResponse\x12b\n" +
-	"\x0fRollbackDataset\x12&.robinscreen.v1.RollbackDatasetRequest\x1a'.robinscreen.v1.RollbackDatasetResponseBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
+	"\x0fRollbackDataset\x12&.robinscreen.v1.RollbackDatasetRequest\x1a'.robinscreen.v1.RollbackDatasetResponse\x12p\n" +
+	"\x13FetchDatasetVersion\x12*.robinscreen.v1.FetchDatasetVersionRequest\x1a+.robinscreen.v1.FetchDatasetVersionResponse0\x01BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
 	file_robinscreen_v1_dataset_proto_rawDescOnce sync.Once
@@ -1523,7 +1746,7 @@ func file_robinscreen_v1_dataset_proto_rawDescGZIP() []byte {
 }
 
 var file_robinscreen_v1_dataset_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_robinscreen_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_robinscreen_v1_dataset_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_robinscreen_v1_dataset_proto_goTypes = []any{
 	(DatasetKind)(0),                    // 0: robinscreen.v1.DatasetKind
 	(LoadPhase)(0),                      // 1: robinscreen.v1.LoadPhase
@@ -1542,27 +1765,30 @@ var file_robinscreen_v1_dataset_proto_goTypes = []any{
 	(*ListDatasetVersionsResponse)(nil), // 14: robinscreen.v1.ListDatasetVersionsResponse
 	(*RollbackDatasetRequest)(nil),      // 15: robinscreen.v1.RollbackDatasetRequest
 	(*RollbackDatasetResponse)(nil),     // 16: robinscreen.v1.RollbackDatasetResponse
-	(*timestamppb.Timestamp)(nil),       // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),         // 18: google.protobuf.Duration
+	(*FetchDatasetVersionRequest)(nil),  // 17: robinscreen.v1.FetchDatasetVersionRequest
+	(*FetchDatasetVersionResponse)(nil), // 18: robinscreen.v1.FetchDatasetVersionResponse
+	(*VersionFile)(nil),                 // 19: robinscreen.v1.VersionFile
+	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),         // 21: google.protobuf.Duration
 }
 var file_robinscreen_v1_dataset_proto_depIdxs = []int32{
 	4,  // 0: robinscreen.v1.LoadDatasetRequest.start:type_name -> robinscreen.v1.LoadDatasetStart
 	0,  // 1: robinscreen.v1.LoadDatasetStart.kind:type_name -> robinscreen.v1.DatasetKind
-	17, // 2: robinscreen.v1.LoadDatasetStart.published:type_name -> google.protobuf.Timestamp
+	20, // 2: robinscreen.v1.LoadDatasetStart.published:type_name -> google.protobuf.Timestamp
 	1,  // 3: robinscreen.v1.LoadDatasetResponse.phase:type_name -> robinscreen.v1.LoadPhase
 	8,  // 4: robinscreen.v1.LoadDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
 	0,  // 5: robinscreen.v1.LoadInfo.kind:type_name -> robinscreen.v1.DatasetKind
 	2,  // 6: robinscreen.v1.LoadInfo.state:type_name -> robinscreen.v1.LoadState
 	1,  // 7: robinscreen.v1.LoadInfo.phase:type_name -> robinscreen.v1.LoadPhase
-	17, // 8: robinscreen.v1.LoadInfo.started_at:type_name -> google.protobuf.Timestamp
-	17, // 9: robinscreen.v1.LoadInfo.finished_at:type_name -> google.protobuf.Timestamp
+	20, // 8: robinscreen.v1.LoadInfo.started_at:type_name -> google.protobuf.Timestamp
+	20, // 9: robinscreen.v1.LoadInfo.finished_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: robinscreen.v1.DatasetVersion.kind:type_name -> robinscreen.v1.DatasetKind
-	17, // 11: robinscreen.v1.DatasetVersion.published:type_name -> google.protobuf.Timestamp
-	17, // 12: robinscreen.v1.DatasetVersion.loaded_at:type_name -> google.protobuf.Timestamp
+	20, // 11: robinscreen.v1.DatasetVersion.published:type_name -> google.protobuf.Timestamp
+	20, // 12: robinscreen.v1.DatasetVersion.loaded_at:type_name -> google.protobuf.Timestamp
 	7,  // 13: robinscreen.v1.DatasetVersion.rejects:type_name -> robinscreen.v1.RejectedLine
-	18, // 14: robinscreen.v1.DatasetVersion.age:type_name -> google.protobuf.Duration
-	18, // 15: robinscreen.v1.DatasetVersion.max_age:type_name -> google.protobuf.Duration
-	17, // 16: robinscreen.v1.RefusedLoad.at:type_name -> google.protobuf.Timestamp
+	21, // 14: robinscreen.v1.DatasetVersion.age:type_name -> google.protobuf.Duration
+	21, // 15: robinscreen.v1.DatasetVersion.max_age:type_name -> google.protobuf.Duration
+	20, // 16: robinscreen.v1.RefusedLoad.at:type_name -> google.protobuf.Timestamp
 	7,  // 17: robinscreen.v1.RefusedLoad.rejects:type_name -> robinscreen.v1.RejectedLine
 	0,  // 18: robinscreen.v1.DatasetStatus.kind:type_name -> robinscreen.v1.DatasetKind
 	8,  // 19: robinscreen.v1.DatasetStatus.serving:type_name -> robinscreen.v1.DatasetVersion
@@ -1573,19 +1799,23 @@ var file_robinscreen_v1_dataset_proto_depIdxs = []int32{
 	8,  // 24: robinscreen.v1.ListDatasetVersionsResponse.versions:type_name -> robinscreen.v1.DatasetVersion
 	0,  // 25: robinscreen.v1.RollbackDatasetRequest.kind:type_name -> robinscreen.v1.DatasetKind
 	8,  // 26: robinscreen.v1.RollbackDatasetResponse.version:type_name -> robinscreen.v1.DatasetVersion
-	3,  // 27: robinscreen.v1.DatasetService.LoadDataset:input_type -> robinscreen.v1.LoadDatasetRequest
-	11, // 28: robinscreen.v1.DatasetService.GetDatasetStatus:input_type -> robinscreen.v1.GetDatasetStatusRequest
-	13, // 29: robinscreen.v1.DatasetService.ListDatasetVersions:input_type -> robinscreen.v1.ListDatasetVersionsRequest
-	15, // 30: robinscreen.v1.DatasetService.RollbackDataset:input_type -> robinscreen.v1.RollbackDatasetRequest
-	5,  // 31: robinscreen.v1.DatasetService.LoadDataset:output_type -> robinscreen.v1.LoadDatasetResponse
-	12, // 32: robinscreen.v1.DatasetService.GetDatasetStatus:output_type -> robinscreen.v1.GetDatasetStatusResponse
-	14, // 33: robinscreen.v1.DatasetService.ListDatasetVersions:output_type -> robinscreen.v1.ListDatasetVersionsResponse
-	16, // 34: robinscreen.v1.DatasetService.RollbackDataset:output_type -> robinscreen.v1.RollbackDatasetResponse
-	31, // [31:35] is the sub-list for method output_type
-	27, // [27:31] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	0,  // 27: robinscreen.v1.FetchDatasetVersionRequest.kind:type_name -> robinscreen.v1.DatasetKind
+	19, // 28: robinscreen.v1.FetchDatasetVersionResponse.file:type_name -> robinscreen.v1.VersionFile
+	3,  // 29: robinscreen.v1.DatasetService.LoadDataset:input_type -> robinscreen.v1.LoadDatasetRequest
+	11, // 30: robinscreen.v1.DatasetService.GetDatasetStatus:input_type -> robinscreen.v1.GetDatasetStatusRequest
+	13, // 31: robinscreen.v1.DatasetService.ListDatasetVersions:input_type -> robinscreen.v1.ListDatasetVersionsRequest
+	15, // 32: robinscreen.v1.DatasetService.RollbackDataset:input_type -> robinscreen.v1.RollbackDatasetRequest
+	17, // 33: robinscreen.v1.DatasetService.FetchDatasetVersion:input_type -> robinscreen.v1.FetchDatasetVersionRequest
+	5,  // 34: robinscreen.v1.DatasetService.LoadDataset:output_type -> robinscreen.v1.LoadDatasetResponse
+	12, // 35: robinscreen.v1.DatasetService.GetDatasetStatus:output_type -> robinscreen.v1.GetDatasetStatusResponse
+	14, // 36: robinscreen.v1.DatasetService.ListDatasetVersions:output_type -> robinscreen.v1.ListDatasetVersionsResponse
+	16, // 37: robinscreen.v1.DatasetService.RollbackDataset:output_type -> robinscreen.v1.RollbackDatasetResponse
+	18, // 38: robinscreen.v1.DatasetService.FetchDatasetVersion:output_type -> robinscreen.v1.FetchDatasetVersionResponse
+	34, // [34:39] is the sub-list for method output_type
+	29, // [29:34] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_robinscreen_v1_dataset_proto_init() }
@@ -1597,13 +1827,18 @@ func file_robinscreen_v1_dataset_proto_init() {
 		(*LoadDatasetRequest_Start)(nil),
 		(*LoadDatasetRequest_Chunk)(nil),
 	}
+	file_robinscreen_v1_dataset_proto_msgTypes[15].OneofWrappers = []any{
+		(*FetchDatasetVersionResponse_Version)(nil),
+		(*FetchDatasetVersionResponse_File)(nil),
+		(*FetchDatasetVersionResponse_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_robinscreen_v1_dataset_proto_rawDesc), len(file_robinscreen_v1_dataset_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

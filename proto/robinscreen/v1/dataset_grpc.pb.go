@@ -23,6 +23,7 @@ const (
 	DatasetService_GetDatasetStatus_FullMethodName    = "/robinscreen.v1.DatasetService/GetDatasetStatus"
 	DatasetService_ListDatasetVersions_FullMethodName = "/robinscreen.v1.DatasetService/ListDatasetVersions"
 	DatasetService_RollbackDataset_FullMethodName     = "/robinscreen.v1.DatasetService/RollbackDataset"
+	DatasetService_FetchDatasetVersion_FullMethodName = "/robinscreen.v1.DatasetService/FetchDatasetVersion"
 )
 
 // DatasetServiceClient is the client API for DatasetService service.
@@ -47,6 +48,15 @@ type DatasetServiceClient interface {
 	ListDatasetVersions(ctx context.Context, in *ListDatasetVersionsRequest, opts ...grpc.CallOption) (*ListDatasetVersionsResponse, error)
 	// RollbackDataset switches a kind back to its previous version.
 	RollbackDataset(ctx context.Context, in *RollbackDatasetRequest, opts ...grpc.CallOption) (*RollbackDatasetResponse, error)
+	// FetchDatasetVersion streams the files of a kind's serving version, for
+	// a replica that starts without data (serve --seed-from): the first
+	// response names the version; then each file of the version directory
+	// starts with a response carrying its path, size and SHA-256, followed
+	// by its bytes in chunks. The receiver checks every file against its
+	// size and SHA-256 as it arrives, and the whole version as a load's
+	// test-open does before it serves it. NOT_FOUND when the kind serves
+	// nothing; UNAVAILABLE when its version is damaged.
+	FetchDatasetVersion(ctx context.Context, in *FetchDatasetVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchDatasetVersionResponse], error)
 }
 
 type datasetServiceClient struct {
@@ -100,6 +110,25 @@ func (c *datasetServiceClient) RollbackDataset(ctx context.Context, in *Rollback
 	return out, nil
 }
 
+func (c *datasetServiceClient) FetchDatasetVersion(ctx context.Context, in *FetchDatasetVersionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchDatasetVersionResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DatasetService_ServiceDesc.Streams[1], DatasetService_FetchDatasetVersion_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[FetchDatasetVersionRequest, FetchDatasetVersionResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DatasetService_FetchDatasetVersionClient = grpc.ServerStreamingClient[FetchDatasetVersionResponse]
+
 // DatasetServiceServer is the server API for DatasetService service.
 // All implementations must embed UnimplementedDatasetServiceServer
 // for forward compatibility.
@@ -122,6 +151,15 @@ type DatasetServiceServer interface {
 	ListDatasetVersions(context.Context, *ListDatasetVersionsRequest) (*ListDatasetVersionsResponse, error)
 	// RollbackDataset switches a kind back to its previous version.
 	RollbackDataset(context.Context, *RollbackDatasetRequest) (*RollbackDatasetResponse, error)
+	// FetchDatasetVersion streams the files of a kind's serving version, for
+	// a replica that starts without data (serve --seed-from): the first
+	// response names the version; then each file of the version directory
+	// starts with a response carrying its path, size and SHA-256, followed
+	// by its bytes in chunks. The receiver checks every file against its
+	// size and SHA-256 as it arrives, and the whole version as a load's
+	// test-open does before it serves it. NOT_FOUND when the kind serves
+	// nothing; UNAVAILABLE when its version is damaged.
+	FetchDatasetVersion(*FetchDatasetVersionRequest, grpc.ServerStreamingServer[FetchDatasetVersionResponse]) error
 	mustEmbedUnimplementedDatasetServiceServer()
 }
 
@@ -143,6 +181,9 @@ func (UnimplementedDatasetServiceServer) ListDatasetVersions(context.Context, *L
 }
 func (UnimplementedDatasetServiceServer) RollbackDataset(context.Context, *RollbackDatasetRequest) (*RollbackDatasetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RollbackDataset not implemented")
+}
+func (UnimplementedDatasetServiceServer) FetchDatasetVersion(*FetchDatasetVersionRequest, grpc.ServerStreamingServer[FetchDatasetVersionResponse]) error {
+	return status.Error(codes.Unimplemented, "method FetchDatasetVersion not implemented")
 }
 func (UnimplementedDatasetServiceServer) mustEmbedUnimplementedDatasetServiceServer() {}
 func (UnimplementedDatasetServiceServer) testEmbeddedByValue()                        {}
@@ -226,6 +267,17 @@ func _DatasetService_RollbackDataset_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DatasetService_FetchDatasetVersion_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(FetchDatasetVersionRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(DatasetServiceServer).FetchDatasetVersion(m, &grpc.GenericServerStream[FetchDatasetVersionRequest, FetchDatasetVersionResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DatasetService_FetchDatasetVersionServer = grpc.ServerStreamingServer[FetchDatasetVersionResponse]
+
 // DatasetService_ServiceDesc is the grpc.ServiceDesc for DatasetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -252,6 +304,11 @@ var DatasetService_ServiceDesc = grpc.ServiceDesc{
 			Handler:       _DatasetService_LoadDataset_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
+		},
+		{
+			StreamName:    "FetchDatasetVersion",
+			Handler:       _DatasetService_FetchDatasetVersion_Handler,
+			ServerStreams: true,
 		},
 	},
 	Metadata: "robinscreen/v1/dataset.proto",
