@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -39,6 +40,10 @@ type DatasetAdmin interface {
 	OpenImport(name string) (store.Source, func(), error)
 	// StageUpload starts an upload staged encrypted on the data volume.
 	StageUpload() (*intake.Upload, error)
+	// ExportServing opens a kind's serving version for sending to a
+	// replica that seeds its data directory (store.ErrNotServing, a
+	// *store.DamageError).
+	ExportServing(kind string) (*store.Export, error)
 }
 
 // DatasetService implements robinscreen.v1.DatasetService.
@@ -423,3 +428,72 @@ func (s *DatasetService) RollbackDataset(ctx context.Context, req *pb.RollbackDa
 	v, _ := s.find(kind, man.Version)
 	return &pb.RollbackDatasetResponse{Version: s.version(v)}, nil
 }
+
+// ReasonVersionUnreadable is the ErrorInfo reason (UNAVAILABLE) of a
+// FetchDatasetVersion whose version's file could not be read mid-way (a
+// load replaced the version meanwhile): the replica tries again.
+const ReasonVersionUnreadable = "VERSION_UNREADABLE"
+
+// fetchChunk is the size of a FetchDatasetVersion chunk message.
+const fetchChunk = 256 << 10
+
+// FetchDatasetVersion streams the files of a kind's serving version to a
+// replica that seeds its data directory: the version's name, then per
+// file its path, size and SHA-256 followed by its bytes. The receiver
+// checks each file and the whole version (store.Install). NOT_FOUND
+// (NO_DATASET) when the kind serves nothing, UNAVAILABLE
+// (DATASET_DAMAGED) when its version is damaged.
+func (s *DatasetService) FetchDatasetVersion(req *pb.FetchDatasetVersionRequest, stream pb.DatasetService_FetchDatasetVersionServer) error {
+	kind, re := kindOf(req.GetKind())
+	if re != nil {
+		return toStatus(s.log, re)
+	}
+	e, err := s.admin.ExportServing(kind)
+	if errors.Is(err, store.ErrNotServing) {
+		return withDetails(codes.NotFound, "this server serves no "+kind+" version", ReasonNoDataset, map[string]string{"kind": kind}, nil)
+	}
+	if err != nil {
+		return toStatus(s.log, err)
+	}
+	defer e.Close()
+	if err := stream.Send(&pb.FetchDatasetVersionResponse{Msg: &pb.FetchDatasetVersionResponse_Version{Version: e.Version}}); err != nil {
+		return err
+	}
+	buf := make([]byte, fetchChunk)
+	for _, f := range e.Files {
+		if err := stream.Send(&pb.FetchDatasetVersionResponse{Msg: &pb.FetchDatasetVersionResponse_File{File: &pb.VersionFile{Path: f.Path, Size: f.Size, Sha256: f.SHA256}}}); err != nil {
+			return err
+		}
+		if err := sendFile(stream, e, f.Path, buf); err != nil {
+			return err
+		}
+	}
+	s.log.Info("dataset version sent to a replica", "kind", kind, "version", e.Version, "files", len(e.Files), "client", IdentityFrom(stream.Context()).Name)
+	return nil
+}
+
+// sendFile streams one file of e in chunks. A file that cannot be read
+// (pruned by two later loads meanwhile) is UNAVAILABLE: the replica
+// retries.
+func sendFile(stream pb.DatasetService_FetchDatasetVersionServer, e *store.Export, path string, buf []byte) error {
+	f, err := e.Open(path)
+	if err != nil {
+		return withDetails(codes.Unavailable, "a file of the version cannot be read (replaced by later loads?); try again", ReasonVersionUnreadable, nil, nil)
+	}
+	defer f.Close()
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			if err := stream.Send(&pb.FetchDatasetVersionResponse{Msg: &pb.FetchDatasetVersionResponse_Chunk{Chunk: buf[:n]}}); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return withDetails(codes.Unavailable, "a file of the version cannot be read; try again", ReasonVersionUnreadable, nil, nil)
+		}
+	}
+}
+
