@@ -11,7 +11,10 @@ import (
 	"testing"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -172,4 +175,64 @@ func TestFleetAdmin(t *testing.T) {
 			t.Fatalf("status: exit %d\n%s%s", code, out, stderr)
 		}
 	})
+}
+
+// TestSeedFrom starts a replica with an empty data directory and
+// --seed-from a peer that is not up yet: it stays NOT_SERVING and refuses
+// to screen; once the peer serves, it copies the peer's version, serves
+// it under the same name with the same answers, and after a restart serves
+// it from its own data directory without the peer.
+func TestSeedFrom(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two servers")
+	}
+	dir := t.TempDir()
+	oldFile, _, _, _ := versionFiles(t, dir, 200)
+	peerAddr, newAddr := freeAddr(t), freeAddr(t)
+	newData := filepath.Join(dir, "new")
+	n := startReplica(t, newData, newAddr, false, "--seed-from", peerAddr, "--seed-retry", "100ms")
+	n.waitFor(t, "seeding the data directory from a peer")
+	n.waitFor(t, "not done; trying again")
+	ctx := context.Background()
+	if _, err := n.screen.ScreenContact(ctx, &pb.ScreenContactRequest{Channel: pb.Channel_CHANNEL_POST, Contact: personA}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("screening before the seed: %v, want FAILED_PRECONDITION", err)
+	}
+	if h, err := healthpb.NewHealthClient(n.conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || h.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("health before the seed: %v %v, want NOT_SERVING", h.GetStatus(), err)
+	}
+
+	peerData := filepath.Join(dir, "peer")
+	offlineLoad(t, peerData, oldFile)
+	p := startReplica(t, peerData, peerAddr, true)
+	waitServing(t, n.conn)
+	if got := n.which(t); got != "old" {
+		t.Fatalf("the seeded replica answers %s, want old", got)
+	}
+	version := func(p *serverProc) string {
+		t.Helper()
+		resp, err := p.admin.GetDatasetStatus(ctx, &pb.GetDatasetStatusRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetDatasets()[0].GetServing().GetVersion()
+	}
+	if pv, nv := version(p), version(n); pv == "" || pv != nv {
+		t.Fatalf("peer serves %q, the seeded replica %q", pv, nv)
+	}
+	p.stderr.mu.Lock()
+	sent := strings.Contains(p.stderr.b.String(), "dataset version sent to a replica")
+	p.stderr.mu.Unlock()
+	if !sent {
+		t.Error("the peer did not log the version it sent")
+	}
+
+	p.kill()
+	n.kill()
+	n2 := startReplica(t, newData, newAddr, true, "--seed-from", peerAddr, "--seed-retry", "100ms")
+	if got := n2.which(t); got != "old" {
+		t.Fatalf("after a restart without the peer: %s, want old", got)
+	}
+	if strings.Contains(n2.stderr.String(), "seeding the data directory") {
+		t.Error("a replica with data seeded again")
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/robinscreen/robinscreen/internal/demo"
+	"github.com/robinscreen/robinscreen/internal/seed"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/server"
 	"github.com/robinscreen/robinscreen/store"
@@ -64,6 +65,7 @@ type serveConfig struct {
 	// PlaintextHealth answers grpc.health.v1 in plaintext on the TLS
 	// listener (Kubernetes' gRPC probes speak no TLS).
 	PlaintextHealth bool
+	Seed            seedFlags
 	Store           storeFlags
 	Security        securityFlags
 	// Suppressions chooses where the suppression list is kept.
@@ -88,7 +90,8 @@ type Main struct {
 
 	log     *slog.Logger
 	lis     net.Listener
-	cleanup func() // stops what securityFlags.apply started
+	seed    *seed.Config // nil without --seed-from
+	cleanup func()       // stops what securityFlags.apply started
 }
 
 // NewMain returns a Main with serve's default configuration that logs to
@@ -113,6 +116,7 @@ func (m *Main) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxConnectionAge, "max-connection-age", 0, "close every client connection after about this long (GOAWAY), so that clients balancing over several replicas spread again; 0 = never")
 	fs.DurationVar(&c.MaxConnectionAgeGrace, "max-connection-age-grace", 0, "how long calls in flight on a connection closed for its age may still run; 0 = no limit")
 	fs.BoolVar(&c.PlaintextHealth, "plaintext-health", false, "with TLS: answer the grpc.health.v1 health checks of plaintext clients on the same port (Kubernetes' gRPC probes cannot speak TLS); every other plaintext call stays refused")
+	c.Seed.register(fs)
 	c.Store.register(fs)
 	c.Security.register(fs)
 	c.Suppressions.register(fs)
@@ -167,6 +171,9 @@ func (m *Main) Open() error {
 		return storeOpenError(err, c.Data, sf.keyFile)
 	}
 	m.Store = st
+	if m.seed, err = c.Seed.config(st, log, c.Security.insecure); err != nil {
+		return err
+	}
 	if c.Demo && !st.Ready() {
 		if err := demo.Load(context.Background(), st, time.Now().UTC().Truncate(24*time.Hour), true); err != nil {
 			return fmt.Errorf("demo dataset: %w", err)
@@ -238,6 +245,13 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	defer func() { stopScrub(); <-scrubbed }()
+	// Seeding from a peer runs while Run does, too.
+	seeded := make(chan struct{})
+	go func() {
+		defer close(seeded)
+		runSeed(scrubCtx, m.seed, m.log, m.Server.RefreshHealth)
+	}()
+	defer func() { stopScrub(); <-seeded }()
 	served := make(chan error, 1)
 	go func() { served <- m.Server.GRPC.Serve(m.lis) }()
 	select {
