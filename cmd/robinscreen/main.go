@@ -23,11 +23,12 @@ const usage = `usage:
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
                     [--suppressions postgres://... [--suppressions-timeout D]]
+                    [--max-connection-age D] [--plaintext-health] [--seed-from ADDR [--seed-ca FILE] [--seed-token-file FILE]]
   robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE] [--published YYYY-MM-DD]
                     [--cpr-produced YYYY-MM-DD] [--streets-date YYYY-MM-DD] [--extracted YYYY-MM-DD]
                     [--max-reject-ratio R] [--key-file FILE]
                     [--encryption-key-file FILE] [--allow-shrink]
-  robinscreen admin load|status|versions|rollback --addr ADDR ...
+  robinscreen admin load|status|versions|rollback --addr ADDR [--addr ADDR ...] ...
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE
   robinscreen suppress add|import|remove|check|export --addr ADDR ...
   robinscreen token [--role screen|admin] [--name NAME]
