@@ -496,4 +496,3 @@ func sendFile(stream pb.DatasetService_FetchDatasetVersionServer, e *store.Expor
 		}
 	}
 }
-

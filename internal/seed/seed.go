@@ -26,7 +26,7 @@ type Config struct {
 	Target string
 	// Dial returns the options of a connection to one peer address
 	// (transport security and token).
-	Dial func(addr string) ([]grpc.DialOption, error)
+	Dial  func(addr string) ([]grpc.DialOption, error)
 	Store *store.Store
 	Log   *slog.Logger
 	// Retry is the pause between rounds over the peers (default 5 s).
