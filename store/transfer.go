@@ -291,3 +291,83 @@ func (in *Install) Abort() {
 	}
 	in.release()
 }
+
+// InstallDir installs the version directory dir (of another data
+// directory: a copy, a volume snapshot) as kind's serving version, when
+// kind serves none, through an Install: every file the version's manifest
+// lists is copied, and the copy is checked as one received from a peer
+// (Commit). It returns BeginInstall's, AddFile's and Commit's errors, and
+// ErrTransfer when dir holds no readable manifest.
+func (s *Store) InstallDir(ctx context.Context, kind, dir string) (*Manifest, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	raw, err := root.ReadFile(manifestFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrTransfer, manifestFile, err)
+	}
+	var man Manifest
+	if err := jsonUnmarshal(raw, &man); err != nil {
+		return nil, fmt.Errorf("%w: %s does not parse", ErrTransfer, manifestFile)
+	}
+	in, err := s.BeginInstall(kind, filepath.Base(dir))
+	if err != nil {
+		return nil, err
+	}
+	defer in.Abort()
+	add := func(p string, size int64, sum string) error {
+		f, err := root.Open(filepath.FromSlash(p))
+		if err != nil {
+			return fmt.Errorf("%w: file %s: %v", ErrTransfer, p, err)
+		}
+		defer f.Close()
+		return in.AddFile(p, size, sum, f)
+	}
+	for _, name := range []string{manifestSumFile, manifestFile} {
+		b, err := root.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrTransfer, name, err)
+		}
+		sum := sha256.Sum256(b)
+		if err := add(name, int64(len(b)), hex.EncodeToString(sum[:])); err != nil {
+			return nil, err
+		}
+	}
+	names := make([]string, 0, len(man.Files))
+	for n := range man.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := add(n, man.Files[n].Size, man.Files[n].SHA256); err != nil {
+			return nil, err
+		}
+	}
+	return in.Commit(ctx)
+}
+
+// ServingVersionIn returns the version kind's state file in the data
+// directory dataDir names as serving ("" when it names none). It returns
+// read and decoding errors.
+func ServingVersionIn(dataDir, kind string) (string, error) {
+	if err := validKind(kind); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, kind, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var st kindState
+	if err := jsonUnmarshal(b, &st); err != nil {
+		return "", fmt.Errorf("store: %s state file in %s: %w", kind, dataDir, err)
+	}
+	if st.Current != "" && !validVersionName(st.Current) {
+		return "", fmt.Errorf("%w: the %s state file names %q", ErrTransfer, kind, st.Current)
+	}
+	return st.Current, nil
+}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/store"
 )
 
 // startReplica runs `robinscreen serve` on data listening on addr with
@@ -191,7 +192,7 @@ func TestSeedFrom(t *testing.T) {
 	peerAddr, newAddr := freeAddr(t), freeAddr(t)
 	newData := filepath.Join(dir, "new")
 	n := startReplica(t, newData, newAddr, false, "--seed-from", peerAddr, "--seed-retry", "100ms")
-	n.waitFor(t, "seeding the data directory from a peer")
+	n.waitFor(t, "seeding the data directory")
 	n.waitFor(t, "not done; trying again")
 	ctx := context.Background()
 	if _, err := n.screen.ScreenContact(ctx, &pb.ScreenContactRequest{Channel: pb.Channel_CHANNEL_POST, Contact: personA}); status.Code(err) != codes.FailedPrecondition {
@@ -234,5 +235,73 @@ func TestSeedFrom(t *testing.T) {
 	}
 	if strings.Contains(n2.stderr.String(), "seeding the data directory") {
 		t.Error("a replica with data seeded again")
+	}
+}
+
+// TestSeedFromDir seeds an empty replica from a directory laid out as a
+// data directory (a copy of another replica's): an intact copy serves,
+// under the same version name; a copy with one byte of a table changed is
+// refused and the replica stays NOT_SERVING.
+func TestSeedFromDir(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs servers")
+	}
+	dir := t.TempDir()
+	oldFile, _, _, _ := versionFiles(t, dir, 200)
+	source := filepath.Join(dir, "source")
+	offlineLoad(t, source, oldFile)
+	tests := []struct {
+		name    string
+		damage  bool
+		serving bool
+	}{
+		{name: "intact copy", serving: true},
+		{name: "a changed byte in a table", damage: true, serving: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			from := filepath.Join(t.TempDir(), "copy")
+			if err := os.CopyFS(from, os.DirFS(source)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.damage {
+				tables, _ := filepath.Glob(filepath.Join(from, "robinson", "*", "badger", "*.sst"))
+				if len(tables) == 0 {
+					t.Fatal("no table in the copy")
+				}
+				b, err := os.ReadFile(tables[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				b[len(b)/3] ^= 0x01
+				if err := os.WriteFile(tables[0], b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n := startReplica(t, filepath.Join(t.TempDir(), "data"), freeAddr(t), tc.serving, "--seed-from", from, "--seed-retry", "100ms")
+			if !tc.serving {
+				n.waitFor(t, "not done; trying again")
+				n.waitFor(t, "SHA-256 does not match")
+				h, err := healthpb.NewHealthClient(n.conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+				if err != nil || h.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+					t.Fatalf("health %v %v, want NOT_SERVING", h.GetStatus(), err)
+				}
+				return
+			}
+			if got := n.which(t); got != "old" {
+				t.Fatalf("answers %s, want old", got)
+			}
+			want, err := store.ServingVersionIn(source, "robinson")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := n.admin.GetDatasetStatus(context.Background(), &pb.GetDatasetStatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.GetDatasets()[0].GetServing().GetVersion(); got != want {
+				t.Fatalf("serves version %s, want %s", got, want)
+			}
+		})
 	}
 }

@@ -26,7 +26,7 @@ type seedFlags struct {
 }
 
 func (f *seedFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.from, "seed-from", "", "when the data directory holds no Robinson list: copy the serving dataset versions from a peer at this host:port (a DNS name may stand for several, e.g. a headless Service) and stay NOT_SERVING until they are in")
+	fs.StringVar(&f.from, "seed-from", "", "when the data directory holds no Robinson list: copy the serving dataset versions from a peer at this host:port (a DNS name may stand for several, e.g. a headless Service), or from a directory (a path starting with / or .) laid out as a data directory, and stay NOT_SERVING until they are in")
 	fs.StringVar(&f.caFile, "seed-ca", "", "PEM CA certificate(s) verifying the peer (enables TLS to it)")
 	fs.StringVar(&f.serverName, "seed-server-name", "", "TLS server name of the peer (default the host of --seed-from)")
 	fs.StringVar(&f.tokenFile, "seed-token-file", "", "file whose first line is an admin token of the peer")
@@ -41,12 +41,22 @@ func (f *seedFlags) config(st *store.Store, log *slog.Logger, insecure bool) (*s
 	if f.from == "" {
 		return nil, nil
 	}
+	if f.retry <= 0 {
+		return nil, flagError(errors.New("must be positive"), "--seed-retry", f.retry.String())
+	}
+	if isSeedDir(f.from) {
+		fi, err := os.Stat(f.from)
+		if err != nil {
+			return nil, flagError(err, "--seed-from", f.from)
+		}
+		if !fi.IsDir() {
+			return nil, flagError(errors.New("not a directory"), "--seed-from", f.from)
+		}
+		return &seed.Config{Dir: f.from, Store: st, Log: log, Retry: f.retry}, nil
+	}
 	host, _, err := net.SplitHostPort(f.from)
 	if err != nil {
 		return nil, flagError(err, "--seed-from", f.from)
-	}
-	if f.retry <= 0 {
-		return nil, flagError(errors.New("must be positive"), "--seed-retry", f.retry.String())
 	}
 	sec := clients.Security{InsecurePlaintext: insecure}
 	if f.tokenFile != "" {
@@ -79,6 +89,10 @@ func (f *seedFlags) config(st *store.Store, log *slog.Logger, insecure bool) (*s
 	}, nil
 }
 
+// isSeedDir: --seed-from names a directory (a path starting with / or
+// .), not a peer's host:port.
+func isSeedDir(from string) bool { return strings.HasPrefix(from, "/") || strings.HasPrefix(from, ".") }
+
 // runSeed seeds the store (see package seed) unless it serves a Robinson
 // list already, and calls done when it has one. It returns when seeding
 // ended or ctx did.
@@ -86,10 +100,14 @@ func runSeed(ctx context.Context, cfg *seed.Config, log *slog.Logger, done func(
 	if cfg == nil || cfg.Store.Ready() {
 		return
 	}
-	log.Info("no Robinson list: seeding the data directory from a peer; NOT_SERVING until then", "from", cfg.Target)
+	from := cfg.Target
+	if cfg.Dir != "" {
+		from = cfg.Dir
+	}
+	log.Info("no Robinson list: seeding the data directory; NOT_SERVING until then", "from", from)
 	if err := seed.Run(ctx, *cfg); err != nil {
 		return // ctx ended: the server stops
 	}
 	done()
-	log.Info("seeded from a peer: serving")
+	log.Info("seeded: serving")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc"
@@ -24,6 +25,9 @@ type Config struct {
 	// Target is the peers' address host:port: one replica, or a DNS name
 	// that resolves to several (a headless Service lists the ready ones).
 	Target string
+	// Dir, instead of Target: a directory with a data directory's layout
+	// (RunDir).
+	Dir string
 	// Dial returns the options of a connection to one peer address
 	// (transport security and token).
 	Dial  func(addr string) ([]grpc.DialOption, error)
@@ -46,7 +50,7 @@ var kindNames = map[pb.DatasetKind]string{
 }
 
 // Run seeds the store from the first peer that is SERVING and sends its
-// versions, trying the peers again every Retry until the store serves a
+// versions (or from cfg.Dir, RunDir), trying the peers again every Retry until the store serves a
 // Robinson list, and returns nil then. A peer's kinds the store serves
 // already are skipped. It returns ctx's error when ctx ends first.
 // Failures of one round (no peer, a peer refusing, a file that does not
@@ -62,15 +66,24 @@ func Run(ctx context.Context, cfg Config) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	from := cfg.Target
+	if cfg.Dir != "" {
+		from = cfg.Dir
+	}
 	for {
-		err := round(ctx, cfg, log)
+		var err error
+		if cfg.Dir != "" {
+			err = RunDir(ctx, cfg.Store, cfg.Dir, log)
+		} else {
+			err = round(ctx, cfg, log)
+		}
 		if err == nil && cfg.Store.Ready() {
 			return nil
 		}
 		if err == nil {
 			err = errors.New("no peer sent a Robinson list")
 		}
-		log.Warn("seeding the data directory from a peer: not done; trying again", "from", cfg.Target, "err", err.Error(), "retry", cfg.Retry.String())
+		log.Warn("seeding the data directory: not done; trying again", "from", from, "err", err.Error(), "retry", cfg.Retry.String())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -266,4 +279,36 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// RunDir seeds the store from dataDir, the layout of another data
+// directory (a copy or a volume snapshot of a replica's): for every kind
+// the store does not serve, the version dataDir's state file names is
+// copied and checked (store.InstallDir), the Robinson list last. It
+// returns the first failure (nothing of that kind is then installed; the
+// kinds before it are), and an error when the store still serves no
+// Robinson list.
+func RunDir(ctx context.Context, st *store.Store, dataDir string, log *slog.Logger) error {
+	for _, k := range order {
+		kind := kindNames[k]
+		if servingVersion(st, kind) != "" {
+			continue
+		}
+		v, err := store.ServingVersionIn(dataDir, kind)
+		if err != nil {
+			return err
+		}
+		if v == "" {
+			continue
+		}
+		man, err := st.InstallDir(ctx, kind, filepath.Join(dataDir, kind, v))
+		if err != nil {
+			return fmt.Errorf("%s version %s: %w", kind, v, err)
+		}
+		log.Info("seeded a dataset version from a directory", "kind", kind, "version", man.Version, "records", man.Records)
+	}
+	if !st.Ready() {
+		return errors.New("the directory holds no Robinson list")
+	}
+	return nil
 }
