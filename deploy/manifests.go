@@ -133,8 +133,8 @@ func (m *Manifests) decode(doc []byte) error {
 // volume per pod, a headless Service and a PodDisruptionBudget selecting
 // its pods, gRPC readiness and liveness probes on the port the server
 // listens on, a non-root security context, every Secret mounted
-// read-only, the suppression list's DSN from a Secret, a maximum
-// connection age.
+// read-only, the suppression list's DSN and password from a Secret, a
+// maximum connection age.
 func (m *Manifests) Check() []error {
 	var errs []error
 	fail := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -278,6 +278,13 @@ func (m *Manifests) Check() []error {
 	}
 	if !fromSecret {
 		fail("container: --suppressions %q is not $(VAR) of a variable from a Secret", dsn)
+	}
+	pgPassword := false
+	for _, e := range c.Env {
+		pgPassword = pgPassword || e.Name == "PGPASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil
+	}
+	if !pgPassword {
+		fail("container: no PGPASSWORD from a Secret (the suppression list's password stays out of the URL)")
 	}
 	return errs
 }

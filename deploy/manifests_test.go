@@ -41,6 +41,7 @@ func TestManifestFaults(t *testing.T) {
 		{"PDB selects nothing", "pdb.yaml", "      app.kubernetes.io/component: server", "      app.kubernetes.io/component: worker", "PodDisruptionBudget: selector"},
 		{"Secret mounted writable", "statefulset.yaml", "              mountPath: /etc/robinscreen/keys\n              readOnly: true", "              mountPath: /etc/robinscreen/keys", "volumeMount keys: a Secret mounted writable"},
 		{"DSN in the manifest", "statefulset.yaml", "--suppressions=$(ROBINSCREEN_SUPPRESSIONS_DSN)", "--suppressions=postgres://u:p@db/rs", "is not $(VAR) of a variable from a Secret"},
+		{"PostgreSQL password not from a Secret", "statefulset.yaml", "            - name: PGPASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: robinscreen-suppressions\n                  key: password\n", "", "no PGPASSWORD from a Secret"},
 		{"no connection age", "statefulset.yaml", "            - --max-connection-age=5m\n", "", "--max-connection-age"},
 		{"TLS probes without plaintext health", "statefulset.yaml", "            - --plaintext-health\n", "", "--plaintext-health"},
 		{"no data volume per pod", "statefulset.yaml", "            - name: data\n              mountPath: /data\n", "", "volumeClaimTemplates"},
