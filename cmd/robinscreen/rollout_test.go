@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 
+	"github.com/robinscreen/robinscreen/internal/pgtest"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
@@ -42,7 +44,9 @@ func robinsonVersions(t *testing.T, reps []*serverProc) []string {
 // rolled out with admin load --rolling: no call fails, every result names
 // exactly one Robinson version and answers as that version does (the old
 // list blocks A, the new one B), every replica answers, and all three end
-// on the same version.
+// on the same version. With a PostgreSQL (scripts/test.sh), the three
+// share one suppression list: an entry added through one replica is in
+// force on the other two for their next request.
 func TestFleetRollout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers")
@@ -50,11 +54,19 @@ func TestFleetRollout(t *testing.T) {
 	dir := t.TempDir()
 	oldFile, newFile, _, _ := versionFiles(t, dir, 5000)
 	addrs := fleetAddrs(t, 3)
+	// One PostgreSQL suppression list shared by the three (one pseudonym
+	// key), when the test run has a PostgreSQL (scripts/test.sh starts one).
+	flags := []string{"--max-connection-age", "1s", "--max-connection-age-grace", "5s"}
+	dsn := ""
+	if os.Getenv(pgtest.Env) != "" {
+		dsn = pgtest.Database(t)
+		flags = append(flags, "--key-file", sharedKey(t), "--suppressions", dsn)
+	}
 	var reps []*serverProc
 	for i := range addrs {
 		data := filepath.Join(dir, fmt.Sprintf("data%d", i+1))
 		offlineLoad(t, data, oldFile)
-		reps = append(reps, startReplica(t, data, addrs[i], true, "--max-connection-age", "1s", "--max-connection-age-grace", "5s"))
+		reps = append(reps, startReplica(t, data, addrs[i], true, flags...))
 	}
 	before := robinsonVersions(t, reps)
 
@@ -167,6 +179,37 @@ func TestFleetRollout(t *testing.T) {
 		t.Errorf("calls reached %d replicas, want 3: %v", len(perReplica), perReplica)
 	}
 	if code != 0 || after[0] != after[1] || after[1] != after[2] {
-		t.Fatalf("rolling load: exit %d, replicas end on %v, want one version\n%s%s", code, after, out, stderr)
+		t.Errorf("rolling load: exit %d, replicas end on %v, want one version\n%s%s", code, after, out, stderr)
 	}
+
+	t.Run("a suppression added through one replica applies on the others", func(t *testing.T) {
+		if dsn == "" {
+			t.Skip("no PostgreSQL: set " + pgtest.Env + " (source scripts/postgres.sh, or run scripts/test.sh)")
+		}
+		screenPhone := func(r *serverProc) pb.Decision {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := r.screen.ScreenContact(ctx, &pb.ScreenContactRequest{Channel: pb.Channel_CHANNEL_PHONE,
+				Contact: &pb.Contact{Ref: "r", Phone: "+45 40 12 34 56", Consent: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetResult().GetDecision()
+		}
+		for i, r := range reps {
+			if d := screenPhone(r); d != pb.Decision_DECISION_ALLOW {
+				t.Fatalf("replica %d before the entry: %v, want ALLOW", i+1, d)
+			}
+		}
+		if _, err := pb.NewSuppressionServiceClient(reps[0].conn).AddSuppressions(context.Background(),
+			&pb.AddSuppressionsRequest{Entries: []*pb.SuppressionInput{{Phone: "40123456"}}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range reps[1:] {
+			if d := screenPhone(r); d != pb.Decision_DECISION_BLOCK {
+				t.Errorf("replica %d, its next request after the entry was added on replica 1: %v, want BLOCK", i+2, d)
+			}
+		}
+	})
 }
