@@ -51,9 +51,17 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 // The token (from --token, --token-file or $ROBINSCREEN_TOKEN) is sent as
 // "authorization: Bearer TOKEN" on every call. It returns an error for
 // unreadable or invalid certificate/token files and refused plaintext
-// (wrapping clients.ErrPlaintextRefused); the connection itself is
+// (wrapping clients.ErrPlaintextRefused) and for several --addr flags
+// (replicas is for those); the connection itself is
 // established lazily by gRPC.
 func (c *clientFlags) dial() (*grpc.ClientConn, error) {
+	switch len(c.addrs) {
+	case 0:
+	case 1:
+		c.addr = c.addrs[0]
+	default:
+		return nil, fmt.Errorf("%d addresses given with --addr (%s): this command talks to one server", len(c.addrs), c.addrs.String())
+	}
 	token, err := c.bearerToken()
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"net"
 	"os"
 	"os/exec"
@@ -301,6 +302,64 @@ func TestSeedFromDir(t *testing.T) {
 			}
 			if got := resp.GetDatasets()[0].GetServing().GetVersion(); got != want {
 				t.Fatalf("serves version %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestClientFlagsAddrs: --addr as parsed for a command that talks to one
+// server (dial) and for the replicas of a fleet (replicas).
+func TestClientFlagsAddrs(t *testing.T) {
+	lookupLoopback := func(_ context.Context, host string) ([]string, error) {
+		if host == "one.test" {
+			return []string{"127.0.0.9"}, nil
+		}
+		return []string{"127.0.0.1", "127.0.0.2"}, nil
+	}
+	defer func(f func(context.Context, string) ([]string, error)) { lookupHost = f }(lookupHost)
+	lookupHost = lookupLoopback
+	tests := []struct {
+		name         string
+		args         []string
+		dialErr      string // "" = dial succeeds
+		replicas     []string
+		serverNameOf string // the TLS server name the replicas verify, with --ca
+	}{
+		{name: "default", args: nil, replicas: []string{"127.0.0.1:50051"}},
+		{name: "one address", args: []string{"--addr", "127.0.0.1:7"}, replicas: []string{"127.0.0.1:7"}},
+		{name: "repeated", args: []string{"--addr", "127.0.0.1:7", "--addr", "127.0.0.2:7"}, dialErr: "this command talks to one server", replicas: []string{"127.0.0.1:7", "127.0.0.2:7"}},
+		{name: "comma-separated", args: []string{"--addr", "127.0.0.1:7,127.0.0.3:7"}, dialErr: "this command talks to one server", replicas: []string{"127.0.0.1:7", "127.0.0.3:7"}},
+		{name: "a name for several", args: []string{"--addr", "fleet.test:7"}, dialErr: "refusing a plaintext connection", replicas: []string{"127.0.0.1:7", "127.0.0.2:7"}, serverNameOf: "fleet.test"},
+		{name: "a name for one", args: []string{"--addr", "one.test:7"}, dialErr: "refusing a plaintext connection", replicas: []string{"one.test:7"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var cf clientFlags
+			fs := flag.NewFlagSet("x", flag.ContinueOnError)
+			cf.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			reps, err := cf.replicas(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range reps {
+				got = append(got, r.addr)
+				if tc.serverNameOf != "" && r.serverName != tc.serverNameOf {
+					t.Errorf("replica %s verifies TLS as %q, want %q", r.addr, r.serverName, tc.serverNameOf)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.replicas, " ") {
+				t.Errorf("replicas %v, want %v", got, tc.replicas)
+			}
+			conn, err := cf.dial()
+			if conn != nil {
+				conn.Close()
+			}
+			if (err == nil) != (tc.dialErr == "") || err != nil && !strings.Contains(err.Error(), tc.dialErr) {
+				t.Errorf("dial: %v, want error %q", err, tc.dialErr)
 			}
 		})
 	}
