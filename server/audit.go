@@ -35,7 +35,7 @@ type AuditRecord struct {
 	Datasets  []AuditDatasetID `json:"datasets,omitempty"`
 
 	// dataset
-	Action          string  `json:"action,omitempty"` // load, load_refused, rollback
+	Action          string  `json:"action,omitempty"` // load, load_refused, rollback, version_sent
 	Kind            string  `json:"kind,omitempty"`
 	Version         string  `json:"version,omitempty"`
 	PreviousVersion string  `json:"previous_version,omitempty"`

@@ -469,6 +469,8 @@ func (s *DatasetService) FetchDatasetVersion(req *pb.FetchDatasetVersionRequest,
 		}
 	}
 	s.log.Info("dataset version sent to a replica", "kind", kind, "version", e.Version, "files", len(e.Files), "client", IdentityFrom(stream.Context()).Name)
+	// Who copied a list holding personal data is on the audit trail.
+	s.audit.Dataset(stream.Context(), DatasetEvent{Action: ActionSent, Kind: kind, Version: e.Version})
 	return nil
 }
 

@@ -21,6 +21,9 @@ const (
 	ActionLoad     = "load"
 	ActionRefused  = "load_refused"
 	ActionRollback = "rollback"
+	// ActionSent: a version's files were sent to a seeding replica
+	// (FetchDatasetVersion); Version is the version sent.
+	ActionSent = "version_sent"
 )
 
 // DatasetEvent describes a load, refused load or rollback.

@@ -205,7 +205,8 @@ func TestSeedFrom(t *testing.T) {
 
 	peerData := filepath.Join(dir, "peer")
 	offlineLoad(t, peerData, oldFile)
-	p := startReplica(t, peerData, peerAddr, true)
+	auditLog := filepath.Join(dir, "peer-audit.jsonl")
+	p := startReplica(t, peerData, peerAddr, true, "--audit-log", auditLog)
 	waitServing(t, n.conn)
 	if got := n.which(t); got != "old" {
 		t.Fatalf("the seeded replica answers %s, want old", got)
@@ -226,6 +227,13 @@ func TestSeedFrom(t *testing.T) {
 	p.stderr.mu.Unlock()
 	if !sent {
 		t.Error("the peer did not log the version it sent")
+	}
+	audit, err := os.ReadFile(auditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(audit), `"action":"version_sent"`) || !strings.Contains(string(audit), version(p)) {
+		t.Errorf("the peer's audit log has no version_sent record naming the version:\n%s", audit)
 	}
 
 	p.kill()
