@@ -120,7 +120,7 @@ var errFleetDisagrees = errors.New("the replicas do not all serve the same versi
 // whose versions differ between replicas (MISMATCH) and every replica that
 // did not answer. It returns errFleetDisagrees in either case.
 func printFleet(w io.Writer, sts []replicaStatus) error {
-	kinds := []pb.DatasetKind{pb.DatasetKind_DATASET_KIND_ROBINSON, pb.DatasetKind_DATASET_KIND_CPR, pb.DatasetKind_DATASET_KIND_STREETS}
+	kinds := []pb.DatasetKind{pb.DatasetKind_DATASET_KIND_ROBINSON, pb.DatasetKind_DATASET_KIND_CPR, pb.DatasetKind_DATASET_KIND_STREETS, pb.DatasetKind_DATASET_KIND_CVR}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "REPLICA")
 	for _, k := range kinds {
@@ -133,7 +133,7 @@ func printFleet(w io.Writer, sts []replicaStatus) error {
 		fmt.Fprint(tw, s.addr)
 		if s.err != nil {
 			code := status.Code(s.err)
-			fmt.Fprintf(tw, "\t(no answer: %s)\t\t\n", code)
+			fmt.Fprintf(tw, "\t(no answer: %s)\t\t\t\n", code)
 			unreachable = append(unreachable, fmt.Sprintf("%s: %v", s.addr, describeRPCError(s.err)))
 			continue
 		}

@@ -41,12 +41,13 @@ type Config struct {
 
 // order is the order kinds are installed in: the Robinson list last,
 // since the replica serves (health SERVING) as soon as it has one.
-var order = []pb.DatasetKind{pb.DatasetKind_DATASET_KIND_STREETS, pb.DatasetKind_DATASET_KIND_CPR, pb.DatasetKind_DATASET_KIND_ROBINSON}
+var order = []pb.DatasetKind{pb.DatasetKind_DATASET_KIND_STREETS, pb.DatasetKind_DATASET_KIND_CPR, pb.DatasetKind_DATASET_KIND_CVR, pb.DatasetKind_DATASET_KIND_ROBINSON}
 
 var kindNames = map[pb.DatasetKind]string{
 	pb.DatasetKind_DATASET_KIND_ROBINSON: screening.KindRobinson,
 	pb.DatasetKind_DATASET_KIND_CPR:      screening.KindCPR,
 	pb.DatasetKind_DATASET_KIND_STREETS:  screening.KindStreets,
+	pb.DatasetKind_DATASET_KIND_CVR:      screening.KindCVR,
 }
 
 // Run seeds the store from the first peer that is SERVING and sends its
