@@ -2,7 +2,8 @@
 # The one command that runs all tests (see README). Installs what the tests
 # need through the project's own scripts: Go modules via the module proxy,
 # Node packages via npm for the Node client, PostgreSQL via apt-get
-# (scripts/postgres.sh).
+# (scripts/postgres.sh), Debian's chromium for the web page's browser test
+# (scripts/chromium.sh).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -21,6 +22,11 @@ if [ -z "${ROBINSCREEN_TEST_POSTGRES:-}" ]; then
   source scripts/postgres.sh
   trap pg_stop EXIT
 fi
+# The call-list web page's browser test (cmd/robinscreen-screen,
+# TestWebBrowser) drives Debian's chromium; installed once, skipped where
+# it cannot be (the test then skips and says so).
+echo "== chromium"
+scripts/chromium.sh
 echo "== go vet"
 for m in "${modules[@]}"; do (cd "$m" && go vet ./...); done
 go vet -tags failpoints ./store/ ./cmd/...
