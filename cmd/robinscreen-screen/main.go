@@ -5,6 +5,12 @@
 // Usage:
 //
 //	robinscreen-screen --addr HOST:PORT --channel phone [flags] calllist.csv
+//	robinscreen-screen web --listen 127.0.0.1:8080 --addr HOST:PORT [flags]
+//
+// The second form serves a web page for call lists (web.go): a team lead
+// signs in with a token, uploads a CSV or XLSX file, picks channel and
+// purpose, watches the progress and downloads the screened file, screened
+// by the same code as the first form.
 //
 // It is a separate binary from robinscreen (the server) so that call
 // centers get a small client without the server's storage engine, and so
@@ -73,6 +79,10 @@ type config struct {
 	timeout                                                                               time.Duration
 	progress                                                                              string
 	input                                                                                 string
+	// token, when set, is the bearer token for the calls (the web page
+	// passes the one its user typed); it wins over --token-file and
+	// ROBINSCREEN_TOKEN.
+	token string
 }
 
 const usageText = `usage: robinscreen-screen [flags] CALLLIST.(csv|xlsx)
@@ -186,6 +196,9 @@ type row struct {
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "web" {
+		return runWeb(ctx, args[1:], stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -194,6 +207,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "robinscreen-screen:", err)
 		return 2
 	}
+	return screen(ctx, cfg, stderr, nil)
+}
+
+// screen screens one call list as cfg says, writing its messages and
+// summary to stderr, and returns the exit status. started, when not nil, is
+// called with the run once its files are open and before the first row is
+// read (the web page watches the run's progress through it).
+func screen(ctx context.Context, cfg *config, stderr io.Writer, started func(*screenRun)) int {
 	s, err := newScreening(cfg, stderr)
 	if err != nil {
 		s.abortAll()
@@ -202,6 +223,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 2
 	}
 	defer s.closeAll()
+	if started != nil {
+		started(s)
+	}
 	if err := s.run(ctx); err != nil {
 		s.abortAll()
 		s.bar.finish()
@@ -504,7 +528,10 @@ func (s *screenRun) dial() (*clients.Client, error) {
 		opts = append(opts, clients.WithInsecurePlaintext())
 	}
 	token := os.Getenv("ROBINSCREEN_TOKEN")
-	if cfg.tokenFile != "" {
+	if cfg.token != "" {
+		// The web page's user's own token.
+		token = cfg.token
+	} else if cfg.tokenFile != "" {
 		b, err := os.ReadFile(cfg.tokenFile)
 		if err != nil {
 			return nil, err
