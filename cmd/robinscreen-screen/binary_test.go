@@ -33,9 +33,9 @@ func buildBinaries(t *testing.T) (screen, server string) {
 	return screen, server
 }
 
-// serveDemo starts `robinscreen serve --demo` and waits until it serves;
-// stop kills it.
-func serveDemo(t *testing.T, bin string) (addr string, stop func()) {
+// serveDemo starts `robinscreen serve --demo` (with args added) and waits
+// until it serves; stop kills it.
+func serveDemo(t *testing.T, bin string, args ...string) (addr string, stop func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,7 +44,7 @@ func serveDemo(t *testing.T, bin string) (addr string, stop func()) {
 	addr = l.Addr().String()
 	l.Close()
 	var log bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--demo", "--data", filepath.Join(t.TempDir(), "data"), "--listen", addr)
+	cmd := exec.Command(bin, append([]string{"serve", "--demo", "--data", filepath.Join(t.TempDir(), "data"), "--listen", addr}, args...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
