@@ -409,20 +409,21 @@ func uploadName(name string) (string, error) {
 		}
 		return '_'
 	}, name)
-	name = strings.TrimLeft(name, ". ")
-	ext := strings.ToLower(filepath.Ext(name))
-	switch ext {
+	ext := filepath.Ext(name)
+	switch strings.ToLower(ext) {
 	case ".csv", ".txt", ".tsv", ".xlsx", ".xlsm":
 	default:
 		return "", errors.New("choose a CSV (.csv, .txt, .tsv) or XLSX (.xlsx) call list")
 	}
-	if len(name) > 120 {
-		name = name[len(name)-120:]
+	// No hidden file, and room for ".screened" in the outputs' names.
+	stem := strings.TrimLeft(strings.TrimSuffix(name, ext), ". ")
+	if r := []rune(stem); len(r) > 100 {
+		stem = string(r[len(r)-100:])
 	}
-	if strings.TrimSuffix(name, filepath.Ext(name)) == "" {
-		name = "calllist" + ext
+	if stem == "" {
+		stem = "calllist"
 	}
-	return name, nil
+	return stem + ext, nil
 }
 
 func newID() string {

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestUploadName(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		err            bool
+	}{
+		{name: "plain csv", in: "kaldeliste.csv", want: "kaldeliste.csv"},
+		{name: "danish letters kept", in: "Forår København.xlsx", want: "Forår København.xlsx"},
+		{name: "windows path", in: `C:\Users\lead\liste.csv`, want: "liste.csv"},
+		{name: "unix path climbing", in: "../../etc/passwd.csv", want: "passwd.csv"},
+		{name: "hidden name", in: ".liste.csv", want: "liste.csv"},
+		{name: "only an extension", in: ".csv", want: "calllist.csv"},
+		{name: "odd characters", in: "a;b$(c).txt", want: "a_b__c_.txt"},
+		{name: "unicode text", in: "export.TXT", want: "export.TXT"},
+		{name: "xls refused", in: "gammel.xls", err: true},
+		{name: "no extension refused", in: "liste", err: true},
+		{name: "empty refused", in: "", err: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := uploadName(tc.in)
+			if (err != nil) != tc.err || got != tc.want {
+				t.Errorf("uploadName(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestWebFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		err  string // "" when accepted
+	}{
+		{name: "loopback plain http", args: []string{"--listen", "127.0.0.1:8080"}},
+		{name: "localhost plain http", args: []string{"--listen", "localhost:8080"}},
+		{name: "other address plain http refused", args: []string{"--listen", "0.0.0.0:8080"}, err: "not a loopback address"},
+		{name: "other address allowed explicitly", args: []string{"--listen", "0.0.0.0:8080", "--listen-insecure"}},
+		{name: "other address with https", args: []string{"--listen", "0.0.0.0:8443", "--listen-cert", "c.pem", "--listen-key", "k.pem"}},
+		{name: "cert without key", args: []string{"--listen-cert", "c.pem"}, err: "both --listen-cert and --listen-key"},
+		{name: "no jobs", args: []string{"--jobs", "0"}, err: "must be positive"},
+		{name: "arguments refused", args: []string{"liste.csv"}, err: "no arguments"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseWebFlags(tc.args, io.Discard)
+			if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("parseWebFlags(%q) = %v, want %q", tc.args, err, tc.err)
+			}
+		})
+	}
+}
+
+// webClient calls the page's API with a token.
+type webClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c webClient) call(method, path string, body io.Reader) (int, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// wait polls a run until it ends and returns its last status.
+func (c webClient) wait(id string) webStatus {
+	c.t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		code, b := c.call("GET", "/api/jobs/"+id, nil)
+		if code != http.StatusOK {
+			c.t.Fatalf("status: %d %s", code, b)
+		}
+		var st webStatus
+		if err := json.Unmarshal(b, &st); err != nil {
+			c.t.Fatal(err)
+		}
+		if st.State == "done" || st.State == "failed" {
+			return st
+		}
+	}
+	c.t.Fatal("the run did not end in a minute")
+	return webStatus{}
+}
+
+// TestWebAPI runs the page's API in-process against an in-process demo
+// server: what is refused, a run from upload to download, a run that
+// fails, and what another token may see.
+func TestWebAPI(t *testing.T) {
+	addr := startDemo(t)
+	cfg, err := parseWebFlags([]string{"--addr", addr, "--dir", t.TempDir(), "--max-upload", "100000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWebServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := w.Close(); err != nil {
+			t.Error(err)
+		}
+		if _, err := os.Stat(w.dir); !os.IsNotExist(err) {
+			t.Errorf("working directory left after Close: %v", err)
+		}
+	})
+	sample, err := os.ReadFile(filepath.Join("testdata", "kaldeliste_eksempel.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := webClient{t: t, base: srv.URL, token: "lead-token"}
+	other := webClient{t: t, base: srv.URL, token: "someone-else"}
+	anon := webClient{t: t, base: srv.URL}
+
+	refusals := []struct {
+		name   string
+		c      webClient
+		method string
+		path   string
+		body   string
+		code   int
+		msg    string
+	}{
+		{"sign in without a token", anon, "POST", "/api/signin", "", 401, "type the token"},
+		{"upload without a token", anon, "POST", "/api/jobs?name=a.csv&channel=post", string(sample), 401, "sign in first"},
+		{"old excel workbook", lead, "POST", "/api/jobs?name=a.xls&channel=post", "x", 400, "CSV"},
+		{"unknown channel", lead, "POST", "/api/jobs?name=a.csv&channel=fax", string(sample), 400, "channel"},
+		{"unknown purpose", lead, "POST", "/api/jobs?name=a.csv&channel=post&purpose=lottery", string(sample), 400, "purpose"},
+		{"too large", lead, "POST", "/api/jobs?name=a.csv&channel=post", strings.Repeat("x", 100001), 413, "larger than"},
+		{"unknown run", lead, "GET", "/api/jobs/0123456789abcdef0123456789abcdef", "", 404, "no such run"},
+		{"unknown file", anon, "GET", "/files/0123456789abcdef0123456789abcdef/a.csv", "", 404, "no such file"},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			code, b := tc.c.call(tc.method, tc.path, strings.NewReader(tc.body))
+			if code != tc.code || !strings.Contains(string(b), tc.msg) {
+				t.Errorf("%s %s: %d %s, want %d with %q", tc.method, tc.path, code, b, tc.code, tc.msg)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(w.dir); len(entries) != 0 {
+		t.Errorf("refused uploads left %d entries in the working directory", len(entries))
+	}
+
+	t.Run("upload to download", func(t *testing.T) {
+		code, b := lead.call("POST", "/api/jobs?name=kaldeliste.csv&channel=post&purpose=other", strings.NewReader(string(sample)))
+		if code != http.StatusAccepted {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+		var job struct{ ID string }
+		if err := json.Unmarshal(b, &job); err != nil {
+			t.Fatal(err)
+		}
+		st := lead.wait(job.ID)
+		if st.State != "done" || st.Exit != 0 || st.Decisions["BLOCK"] != 2 || st.Decisions["ALLOW"] != 3 || st.Rows != 5 {
+			t.Fatalf("status %+v", st)
+		}
+		if strings.Contains(st.Log, w.dir) {
+			t.Errorf("the messages name the server's directory: %s", st.Log)
+		}
+		if code, _ := other.call("GET", "/api/jobs/"+job.ID, nil); code != http.StatusNotFound {
+			t.Errorf("another token sees the run: %d", code)
+		}
+		if len(st.Files) != 1 || st.Files[0].Name != "kaldeliste.screened.csv" {
+			t.Fatalf("files %+v", st.Files)
+		}
+		code, out := anon.call("GET", st.Files[0].URL, nil)
+		if code != http.StatusOK {
+			t.Fatalf("download: %d", code)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 6 || !strings.Contains(lines[1], "Søren Testesen") || !strings.Contains(lines[1], ";BLOCK;ROBINSON_LIST;") {
+			t.Errorf("downloaded:\n%s", out)
+		}
+		if _, err := os.Stat(filepath.Join(w.dir, job.ID, "kaldeliste.csv")); !os.IsNotExist(err) {
+			t.Errorf("the upload is kept after its run: %v", err)
+		}
+		if code, _ := other.call("DELETE", "/api/jobs/"+job.ID, nil); code != http.StatusNotFound {
+			t.Errorf("another token removed the run: %d", code)
+		}
+		if code, _ := lead.call("DELETE", "/api/jobs/"+job.ID, nil); code != http.StatusNoContent {
+			t.Errorf("delete: %d", code)
+		}
+		if code, _ := anon.call("GET", st.Files[0].URL, nil); code != http.StatusNotFound {
+			t.Errorf("download after delete: %d", code)
+		}
+	})
+
+	t.Run("a run that fails writes nothing", func(t *testing.T) {
+		// No channel picked and no kanal column.
+		code, b := lead.call("POST", "/api/jobs?name=kaldeliste.csv&channel=&purpose=other", strings.NewReader(string(sample)))
+		if code != http.StatusAccepted {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+		var job struct{ ID string }
+		if err := json.Unmarshal(b, &job); err != nil {
+			t.Fatal(err)
+		}
+		st := lead.wait(job.ID)
+		if st.State != "failed" || st.Exit != 2 || len(st.Files) != 0 || !strings.Contains(st.Log, "give --channel") {
+			t.Fatalf("status %+v", st)
+		}
+		entries, _ := os.ReadDir(filepath.Join(w.dir, job.ID))
+		if len(entries) != 0 {
+			t.Errorf("a failed run left %d files", len(entries))
+		}
+	})
+}
