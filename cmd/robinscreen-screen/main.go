@@ -86,6 +86,7 @@ type config struct {
 }
 
 const usageText = `usage: robinscreen-screen [flags] CALLLIST.(csv|xlsx)
+       robinscreen-screen web [flags]   (a web page for call lists: web -h)
 
 Screens every row of a call list against a robinscreen server and writes
 CALLLIST.screened.(csv|xlsx): one row for every input row, in order and

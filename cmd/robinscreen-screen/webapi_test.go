@@ -218,6 +218,40 @@ func TestWebAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("a stopped run leaves nothing", func(t *testing.T) {
+		big := filepath.Join(t.TempDir(), "stor.csv")
+		bigCallList(t, big, 20000) // about 800 kB, over the test's --max-upload of 100 kB
+		w.cfg.maxUpload = 1 << 30
+		defer func() { w.cfg.maxUpload = 100000 }()
+		f, err := os.Open(big)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		code, b := lead.call("POST", "/api/jobs?name=stor.csv&channel=post&purpose=other", f)
+		if code != http.StatusAccepted {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+		var job struct{ ID string }
+		if err := json.Unmarshal(b, &job); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := lead.call("DELETE", "/api/jobs/"+job.ID, nil); code != http.StatusNoContent {
+			t.Fatalf("delete: %d", code)
+		}
+		if code, _ := lead.call("GET", "/api/jobs/"+job.ID, nil); code != http.StatusNotFound {
+			t.Errorf("the stopped run is still listed: %d", code)
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(w.dir, job.ID)); os.IsNotExist(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the stopped run's directory is still there after 30 s")
+			}
+		}
+	})
+
 	t.Run("a run that fails writes nothing", func(t *testing.T) {
 		// No channel picked and no kanal column.
 		code, b := lead.call("POST", "/api/jobs?name=kaldeliste.csv&channel=&purpose=other", strings.NewReader(string(sample)))

@@ -46,7 +46,9 @@
 
   $("signout").addEventListener("click", () => {
     token = "";
+    job = "";
     stopPolling();
+    $("upload-button").disabled = false;
     for (const id of ["upload", "progress", "result"]) show(id, false);
     show("signin", true);
   });
@@ -81,6 +83,7 @@
       }
       $("upload-bar").value = 1;
       job = body.id;
+      show("stop", true);
       $("progress-text").textContent = "Uploaded; waiting for the screening to start…";
       poll();
     };
@@ -123,6 +126,7 @@
   }
 
   function finished(st) {
+    show("stop", false);
     $("upload-button").disabled = false;
     $("screen-bar").value = st.state === "done" ? 1 : $("screen-bar").value;
     $("progress-text").textContent = st.state === "done"
@@ -178,6 +182,16 @@
     $("messages").open = st.state === "failed" || st.exit !== 0;
     show("result", true);
   }
+
+  // Stop: the run is stopped and its files removed; nothing is offered.
+  $("stop").addEventListener("click", () => {
+    stopPolling();
+    if (job) api("DELETE", "/api/jobs/" + job).catch(() => {});
+    job = "";
+    show("stop", false);
+    $("upload-button").disabled = false;
+    $("progress-text").textContent = "Stopped. Nothing was written.";
+  });
 
   $("again").addEventListener("click", () => {
     if (job) api("DELETE", "/api/jobs/" + job).catch(() => {});
