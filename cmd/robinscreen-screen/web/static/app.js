@@ -111,10 +111,13 @@
       $("upload-button").disabled = false;
       return;
     }
-    const frac = st.total > 0 ? Math.min(st.done / st.total, 1) : 0;
+    // Before the first row the tool reads the whole file once to decide its
+    // encoding: that read is not progress of the screening.
+    const frac = st.total > 0 && st.rows > 0 ? Math.min(st.done / st.total, 1) : 0;
     $("screen-bar").value = frac;
     $("screen-bar").dataset.rows = st.rows;
     let text = st.state === "waiting" ? "Waiting for a free slot…"
+      : st.rows === 0 ? "Reading the file (its encoding and columns)…"
       : st.rows.toLocaleString("en") + " rows screened (" + Math.floor(frac * 100) + "% of the file read)";
     if (st.unreadable > 0) text += ", " + st.unreadable.toLocaleString("en") + " not readable";
     $("progress-text").textContent = text;
