@@ -471,9 +471,10 @@ func (w *webServer) handleUpload(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j.input = filepath.Join(j.dir, name)
+	var size int64
 	f, err := os.OpenFile(j.input, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
-		_, err = io.Copy(f, http.MaxBytesReader(rw, r.Body, w.cfg.maxUpload))
+		size, err = io.Copy(f, http.MaxBytesReader(rw, r.Body, w.cfg.maxUpload))
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -501,7 +502,7 @@ func (w *webServer) handleUpload(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Unlock()
 	w.wg.Add(1)
 	go w.screenJob(ctx, j, &cfg)
-	w.log.Info("call list received", "job", j.id, "bytes", r.ContentLength)
+	w.log.Info("call list received", "job", j.id, "bytes", size)
 	writeJSON(rw, http.StatusAccepted, map[string]string{"id": j.id})
 }
 
@@ -723,7 +724,7 @@ func mimeAttachment(name string) string {
 // janitor removes finished runs older than --keep.
 func (w *webServer) janitor() {
 	defer w.wg.Done()
-	t := time.NewTicker(min(w.cfg.keep/2, time.Minute))
+	t := time.NewTicker(max(min(w.cfg.keep/2, time.Minute), 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		select {

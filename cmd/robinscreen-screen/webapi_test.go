@@ -272,3 +272,44 @@ func TestWebAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestWebKeep: a finished run's files are removed --keep after the run.
+func TestWebKeep(t *testing.T) {
+	addr := startDemo(t)
+	cfg, err := parseWebFlags([]string{"--addr", addr, "--dir", t.TempDir(), "--keep", "200ms"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWebServer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w)
+	t.Cleanup(func() { srv.Close(); w.Close() })
+	sample, err := os.ReadFile(filepath.Join("testdata", "kaldeliste_eksempel.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := webClient{t: t, base: srv.URL, token: "lead-token"}
+	code, b := lead.call("POST", "/api/jobs?name=liste.csv&channel=post", strings.NewReader(string(sample)))
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var job struct{ ID string }
+	if err := json.Unmarshal(b, &job); err != nil {
+		t.Fatal(err)
+	}
+	if st := lead.wait(job.ID); st.State != "done" || len(st.Files) != 1 {
+		t.Fatalf("status %+v", st)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		code, _ := lead.call("GET", "/api/jobs/"+job.ID, nil)
+		_, err := os.Stat(filepath.Join(w.dir, job.ID))
+		if code == http.StatusNotFound && os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run is still there 30 s after --keep 200ms (status %d, directory %v)", code, err)
+		}
+	}
+}
