@@ -218,6 +218,32 @@ func TestWebAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("rows that fail: the errors file offered too", func(t *testing.T) {
+		broken, err := os.ReadFile(filepath.Join("testdata", "broken_quote.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, b := lead.call("POST", "/api/jobs?name=broken.csv&channel=post", strings.NewReader(string(broken)))
+		if code != http.StatusAccepted {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+		var job struct{ ID string }
+		if err := json.Unmarshal(b, &job); err != nil {
+			t.Fatal(err)
+		}
+		st := lead.wait(job.ID)
+		if st.State != "done" || st.Exit != 1 || st.Decisions["ERROR"] != 1 || len(st.Files) != 2 {
+			t.Fatalf("status %+v", st)
+		}
+		if st.Files[0].Name != "broken.screened.csv" || st.Files[1].Name != "broken.errors.csv" {
+			t.Errorf("files %+v", st.Files)
+		}
+		code, out := anon.call("GET", st.Files[1].URL, nil)
+		if code != http.StatusOK || !strings.HasPrefix(strings.TrimPrefix(string(out), "\uFEFF"), "line;error") || !strings.Contains(string(out), "\n3;") {
+			t.Errorf("errors file: %d\n%s", code, out)
+		}
+	})
+
 	t.Run("a stopped run leaves nothing", func(t *testing.T) {
 		big := filepath.Join(t.TempDir(), "stor.csv")
 		bigCallList(t, big, 20000) // about 800 kB, over the test's --max-upload of 100 kB
