@@ -299,10 +299,11 @@ func (w *webServer) checkToken(ctx context.Context, token string) error {
 	defer cancel()
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
 	if err == nil {
-		err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
-	}
-	if err == nil {
-		_, err = stream.Recv()
+		// A Send on a stream the server has already ended (a refused
+		// token) returns io.EOF; the status comes with the Recv.
+		if err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err == nil || errors.Is(err, io.EOF) {
+			_, err = stream.Recv()
+		}
 		_ = stream.CloseSend()
 	}
 	switch status.Code(err) {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +14,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/robinscreen/robinscreen/internal/demo"
+	"github.com/robinscreen/robinscreen/screening"
+	"github.com/robinscreen/robinscreen/server"
+	"github.com/robinscreen/robinscreen/store"
 )
 
 func TestUploadName(t *testing.T) {
@@ -337,5 +345,55 @@ func TestWebKeep(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the run is still there 30 s after --keep 200ms (status %d, directory %v)", code, err)
 		}
+	}
+}
+
+// TestWebCheckToken asks a server that requires tokens about a good and a
+// wrong token, many times over: a refused token is always told as refused
+// (never as an unreachable server, whichever of the stream's send and
+// receive sees the refusal).
+func TestWebCheckToken(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := demo.Load(t.Context(), st, time.Now().UTC().Truncate(24*time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("good-token"))
+	tokens := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(tokens, []byte("screen:"+hex.EncodeToString(sum[:])+":lead\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := server.LoadTokenFile(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: st, Engine: &screening.Engine{}, Auth: auth})
+	go srv.GRPC.Serve(lis)
+	t.Cleanup(srv.GRPC.Stop)
+	w := &webServer{cfg: &webConfig{screen: config{addr: lis.Addr().String()}}}
+	tests := []struct {
+		name, token string
+		err         string // "" when accepted
+	}{
+		{"the right token", "good-token", ""},
+		{"a wrong token", "bad-token", "does not accept this token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := 0; i < 50; i++ {
+				err := w.checkToken(t.Context(), tc.token)
+				if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+					t.Fatalf("try %d: %v, want %q", i, err, tc.err)
+				}
+			}
+		})
 	}
 }
