@@ -7,6 +7,7 @@
 package robinscreenv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1598,7 +1599,7 @@ var File_robinscreen_v1_dataset_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\n" +
-	"\x1crobinscreen/v1/dataset.proto\x12\x0erobinscreen.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n" +
+	"\x1crobinscreen/v1/dataset.proto\x12\x0erobinscreen.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"m\n" +
 	"\x12LoadDatasetRequest\x128\n" +
 	"\x05start\x18\x01 \x01(\v2 .robinscreen.v1.LoadDatasetStartH\x00R\x05start\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x05\n" +
@@ -1725,10 +1726,10 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x16LOAD_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12LOAD_STATE_RUNNING\x10\x01\x12\x15\n" +
 	"\x11LOAD_STATE_LOADED\x10\x02\x12\x15\n" +
-	"\x11LOAD_STATE_FAILED\x10\x032\x99\x04\n" +
+	"\x11LOAD_STATE_FAILED\x10\x032\xaf\x04\n" +
 	"\x0eDatasetService\x12Z\n" +
-	"\vLoadDataset\x12\".robinscreen.v1.LoadDatasetRequest\x1a#.robinscreen.v1.LoadDatasetResponse(\x010\x01\x12e\n" +
-	"\x10GetDatasetStatus\x12'.robinscreen.v1.GetDatasetStatusRequest\x1a(.robinscreen.v1.GetDatasetStatusResponse\x12n\n" +
+	"\vLoadDataset\x12\".robinscreen.v1.LoadDatasetRequest\x1a#.robinscreen.v1.LoadDatasetResponse(\x010\x01\x12{\n" +
+	"\x10GetDatasetStatus\x12'.robinscreen.v1.GetDatasetStatusRequest\x1a(.robinscreen.v1.GetDatasetStatusResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/datasets\x12n\n" +
 	"\x13ListDatasetVersions\x12*.robinscreen.v1.ListDatasetVersionsRequest\x1a+.robinscreen.v1.ListDatasetVersionsResponse\x12b\n" +
 	"\x0fRollbackDataset\x12&.robinscreen.v1.RollbackDatasetRequest\x1a'.robinscreen.v1.RollbackDatasetResponse\x12p\n" +
 	"\x13FetchDatasetVersion\x12*.robinscreen.v1.FetchDatasetVersionRequest\x1a+.robinscreen.v1.FetchDatasetVersionResponse0\x01BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"

@@ -7,6 +7,7 @@
 package robinscreenv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -950,6 +951,115 @@ func (x *ScreenContactsResponse) GetResults() []*ScreeningResult {
 	return nil
 }
 
+// ScreenContactBatchRequest is a whole batch in one message: the fields of
+// ScreenContactsRequest.
+type ScreenContactBatchRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Channel Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
+	Purpose Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
+	// At least 1 and at most 10000 contacts.
+	Contacts      []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreenContactBatchRequest) Reset() {
+	*x = ScreenContactBatchRequest{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreenContactBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreenContactBatchRequest) ProtoMessage() {}
+
+func (x *ScreenContactBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreenContactBatchRequest.ProtoReflect.Descriptor instead.
+func (*ScreenContactBatchRequest) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ScreenContactBatchRequest) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *ScreenContactBatchRequest) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *ScreenContactBatchRequest) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+// ScreenContactBatchResponse carries one result per contact of the request,
+// in the same order.
+type ScreenContactBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*ScreeningResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreenContactBatchResponse) Reset() {
+	*x = ScreenContactBatchResponse{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreenContactBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreenContactBatchResponse) ProtoMessage() {}
+
+func (x *ScreenContactBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreenContactBatchResponse.ProtoReflect.Descriptor instead.
+func (*ScreenContactBatchResponse) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ScreenContactBatchResponse) GetResults() []*ScreeningResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 // ScreeningResult is the decision for one contact with everything that
 // produced it. It never echoes a personal number.
 type ScreeningResult struct {
@@ -969,7 +1079,7 @@ type ScreeningResult struct {
 
 func (x *ScreeningResult) Reset() {
 	*x = ScreeningResult{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1091,7 @@ func (x *ScreeningResult) String() string {
 func (*ScreeningResult) ProtoMessage() {}
 
 func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1104,7 @@ func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScreeningResult.ProtoReflect.Descriptor instead.
 func (*ScreeningResult) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ScreeningResult) GetRef() string {
@@ -1051,7 +1161,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1173,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1186,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Finding) GetSource() Source {
@@ -1136,7 +1246,7 @@ type RobinsonMatch struct {
 
 func (x *RobinsonMatch) Reset() {
 	*x = RobinsonMatch{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1258,7 @@ func (x *RobinsonMatch) String() string {
 func (*RobinsonMatch) ProtoMessage() {}
 
 func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1271,7 @@ func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RobinsonMatch.ProtoReflect.Descriptor instead.
 func (*RobinsonMatch) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RobinsonMatch) GetAddressKind() AddressKind {
@@ -1215,7 +1325,7 @@ type DatasetRef struct {
 
 func (x *DatasetRef) Reset() {
 	*x = DatasetRef{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1337,7 @@ func (x *DatasetRef) String() string {
 func (*DatasetRef) ProtoMessage() {}
 
 func (x *DatasetRef) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1350,7 @@ func (x *DatasetRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatasetRef.ProtoReflect.Descriptor instead.
 func (*DatasetRef) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DatasetRef) GetKind() string {
@@ -1275,7 +1385,7 @@ var File_robinscreen_v1_screening_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\n" +
-	"\x1erobinscreen/v1/screening.proto\x12\x0erobinscreen.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n" +
+	"\x1erobinscreen/v1/screening.proto\x12\x0erobinscreen.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x02\n" +
 	"\aContact\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
@@ -1304,6 +1414,12 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
 	"\x05scope\x18\x04 \x01(\tR\x05scope\"S\n" +
 	"\x16ScreenContactsResponse\x129\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xb6\x01\n" +
+	"\x19ScreenContactBatchRequest\x121\n" +
+	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
+	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
+	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\"W\n" +
+	"\x1aScreenContactBatchResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xf8\x01\n" +
 	"\x0fScreeningResult\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x124\n" +
@@ -1392,10 +1508,11 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x1aUNIT_AGREEMENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14UNIT_AGREEMENT_EQUAL\x10\x01\x12\x1a\n" +
 	"\x16UNIT_AGREEMENT_MISSING\x10\x02\x12\x1b\n" +
-	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\xd5\x01\n" +
-	"\x10ScreeningService\x12\\\n" +
-	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\x12c\n" +
-	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
+	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\x88\x03\n" +
+	"\x10ScreeningService\x12|\n" +
+	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/contacts:screen\x12c\n" +
+	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01\x12\x90\x01\n" +
+	"\x12ScreenContactBatch\x12).robinscreen.v1.ScreenContactBatchRequest\x1a*.robinscreen.v1.ScreenContactBatchResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/contacts:screenBatchBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
 	file_robinscreen_v1_screening_proto_rawDescOnce sync.Once
@@ -1410,59 +1527,67 @@ func file_robinscreen_v1_screening_proto_rawDescGZIP() []byte {
 }
 
 var file_robinscreen_v1_screening_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_robinscreen_v1_screening_proto_goTypes = []any{
-	(Channel)(0),                   // 0: robinscreen.v1.Channel
-	(Purpose)(0),                   // 1: robinscreen.v1.Purpose
-	(Decision)(0),                  // 2: robinscreen.v1.Decision
-	(Reason)(0),                    // 3: robinscreen.v1.Reason
-	(Source)(0),                    // 4: robinscreen.v1.Source
-	(AddressKind)(0),               // 5: robinscreen.v1.AddressKind
-	(NameAgreement)(0),             // 6: robinscreen.v1.NameAgreement
-	(StreetAgreement)(0),           // 7: robinscreen.v1.StreetAgreement
-	(UnitAgreement)(0),             // 8: robinscreen.v1.UnitAgreement
-	(*Contact)(nil),                // 9: robinscreen.v1.Contact
-	(*ScreenContactRequest)(nil),   // 10: robinscreen.v1.ScreenContactRequest
-	(*ScreenContactResponse)(nil),  // 11: robinscreen.v1.ScreenContactResponse
-	(*ScreenContactsRequest)(nil),  // 12: robinscreen.v1.ScreenContactsRequest
-	(*ScreenContactsResponse)(nil), // 13: robinscreen.v1.ScreenContactsResponse
-	(*ScreeningResult)(nil),        // 14: robinscreen.v1.ScreeningResult
-	(*Finding)(nil),                // 15: robinscreen.v1.Finding
-	(*RobinsonMatch)(nil),          // 16: robinscreen.v1.RobinsonMatch
-	(*DatasetRef)(nil),             // 17: robinscreen.v1.DatasetRef
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(Channel)(0),                       // 0: robinscreen.v1.Channel
+	(Purpose)(0),                       // 1: robinscreen.v1.Purpose
+	(Decision)(0),                      // 2: robinscreen.v1.Decision
+	(Reason)(0),                        // 3: robinscreen.v1.Reason
+	(Source)(0),                        // 4: robinscreen.v1.Source
+	(AddressKind)(0),                   // 5: robinscreen.v1.AddressKind
+	(NameAgreement)(0),                 // 6: robinscreen.v1.NameAgreement
+	(StreetAgreement)(0),               // 7: robinscreen.v1.StreetAgreement
+	(UnitAgreement)(0),                 // 8: robinscreen.v1.UnitAgreement
+	(*Contact)(nil),                    // 9: robinscreen.v1.Contact
+	(*ScreenContactRequest)(nil),       // 10: robinscreen.v1.ScreenContactRequest
+	(*ScreenContactResponse)(nil),      // 11: robinscreen.v1.ScreenContactResponse
+	(*ScreenContactsRequest)(nil),      // 12: robinscreen.v1.ScreenContactsRequest
+	(*ScreenContactsResponse)(nil),     // 13: robinscreen.v1.ScreenContactsResponse
+	(*ScreenContactBatchRequest)(nil),  // 14: robinscreen.v1.ScreenContactBatchRequest
+	(*ScreenContactBatchResponse)(nil), // 15: robinscreen.v1.ScreenContactBatchResponse
+	(*ScreeningResult)(nil),            // 16: robinscreen.v1.ScreeningResult
+	(*Finding)(nil),                    // 17: robinscreen.v1.Finding
+	(*RobinsonMatch)(nil),              // 18: robinscreen.v1.RobinsonMatch
+	(*DatasetRef)(nil),                 // 19: robinscreen.v1.DatasetRef
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
 }
 var file_robinscreen_v1_screening_proto_depIdxs = []int32{
 	0,  // 0: robinscreen.v1.ScreenContactRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 1: robinscreen.v1.ScreenContactRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 2: robinscreen.v1.ScreenContactRequest.contact:type_name -> robinscreen.v1.Contact
-	14, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
+	16, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
 	0,  // 4: robinscreen.v1.ScreenContactsRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 5: robinscreen.v1.ScreenContactsRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 6: robinscreen.v1.ScreenContactsRequest.contacts:type_name -> robinscreen.v1.Contact
-	14, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
-	2,  // 8: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
-	3,  // 9: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
-	15, // 10: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
-	17, // 11: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
-	4,  // 12: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
-	3,  // 13: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
-	2,  // 14: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
-	16, // 15: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
-	5,  // 16: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
-	6,  // 17: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
-	7,  // 18: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
-	8,  // 19: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
-	18, // 20: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
-	10, // 21: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
-	12, // 22: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
-	11, // 23: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
-	13, // 24: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
-	23, // [23:25] is the sub-list for method output_type
-	21, // [21:23] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	16, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
+	0,  // 8: robinscreen.v1.ScreenContactBatchRequest.channel:type_name -> robinscreen.v1.Channel
+	1,  // 9: robinscreen.v1.ScreenContactBatchRequest.purpose:type_name -> robinscreen.v1.Purpose
+	9,  // 10: robinscreen.v1.ScreenContactBatchRequest.contacts:type_name -> robinscreen.v1.Contact
+	16, // 11: robinscreen.v1.ScreenContactBatchResponse.results:type_name -> robinscreen.v1.ScreeningResult
+	2,  // 12: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
+	3,  // 13: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
+	17, // 14: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
+	19, // 15: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
+	4,  // 16: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
+	3,  // 17: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
+	2,  // 18: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
+	18, // 19: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
+	5,  // 20: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
+	6,  // 21: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
+	7,  // 22: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
+	8,  // 23: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
+	20, // 24: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
+	10, // 25: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
+	12, // 26: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
+	14, // 27: robinscreen.v1.ScreeningService.ScreenContactBatch:input_type -> robinscreen.v1.ScreenContactBatchRequest
+	11, // 28: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
+	13, // 29: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
+	15, // 30: robinscreen.v1.ScreeningService.ScreenContactBatch:output_type -> robinscreen.v1.ScreenContactBatchResponse
+	28, // [28:31] is the sub-list for method output_type
+	25, // [25:28] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_robinscreen_v1_screening_proto_init() }
@@ -1476,7 +1601,7 @@ func file_robinscreen_v1_screening_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_robinscreen_v1_screening_proto_rawDesc), len(file_robinscreen_v1_screening_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ScreeningService_ScreenContact_FullMethodName  = "/robinscreen.v1.ScreeningService/ScreenContact"
-	ScreeningService_ScreenContacts_FullMethodName = "/robinscreen.v1.ScreeningService/ScreenContacts"
+	ScreeningService_ScreenContact_FullMethodName      = "/robinscreen.v1.ScreeningService/ScreenContact"
+	ScreeningService_ScreenContacts_FullMethodName     = "/robinscreen.v1.ScreeningService/ScreenContacts"
+	ScreeningService_ScreenContactBatch_FullMethodName = "/robinscreen.v1.ScreeningService/ScreenContactBatch"
 )
 
 // ScreeningServiceClient is the client API for ScreeningService service.
@@ -30,6 +31,9 @@ const (
 // ScreeningService tells, before a campaign, whether a contact may be
 // contacted on a channel for a purpose (Danish Marketing Practices Act
 // section 10, the Robinson list and the CPR marketing marking).
+//
+// The HTTP/JSON bindings (google.api.http) are served by the gateway on the
+// server's HTTP listener (serve --http-listen).
 type ScreeningServiceClient interface {
 	// ScreenContact screens one contact.
 	ScreenContact(ctx context.Context, in *ScreenContactRequest, opts ...grpc.CallOption) (*ScreenContactResponse, error)
@@ -37,6 +41,10 @@ type ScreeningServiceClient interface {
 	// carries a chunk of contacts, each response message the results for one
 	// request message, in the same order.
 	ScreenContacts(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ScreenContactsRequest, ScreenContactsResponse], error)
+	// ScreenContactBatch screens up to 10000 contacts in one unary call, for
+	// clients that cannot stream (HTTP/JSON, CRM workflows): one result per
+	// contact, in the same order.
+	ScreenContactBatch(ctx context.Context, in *ScreenContactBatchRequest, opts ...grpc.CallOption) (*ScreenContactBatchResponse, error)
 }
 
 type screeningServiceClient struct {
@@ -70,6 +78,16 @@ func (c *screeningServiceClient) ScreenContacts(ctx context.Context, opts ...grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ScreeningService_ScreenContactsClient = grpc.BidiStreamingClient[ScreenContactsRequest, ScreenContactsResponse]
 
+func (c *screeningServiceClient) ScreenContactBatch(ctx context.Context, in *ScreenContactBatchRequest, opts ...grpc.CallOption) (*ScreenContactBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScreenContactBatchResponse)
+	err := c.cc.Invoke(ctx, ScreeningService_ScreenContactBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ScreeningServiceServer is the server API for ScreeningService service.
 // All implementations must embed UnimplementedScreeningServiceServer
 // for forward compatibility.
@@ -77,6 +95,9 @@ type ScreeningService_ScreenContactsClient = grpc.BidiStreamingClient[ScreenCont
 // ScreeningService tells, before a campaign, whether a contact may be
 // contacted on a channel for a purpose (Danish Marketing Practices Act
 // section 10, the Robinson list and the CPR marketing marking).
+//
+// The HTTP/JSON bindings (google.api.http) are served by the gateway on the
+// server's HTTP listener (serve --http-listen).
 type ScreeningServiceServer interface {
 	// ScreenContact screens one contact.
 	ScreenContact(context.Context, *ScreenContactRequest) (*ScreenContactResponse, error)
@@ -84,6 +105,10 @@ type ScreeningServiceServer interface {
 	// carries a chunk of contacts, each response message the results for one
 	// request message, in the same order.
 	ScreenContacts(grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]) error
+	// ScreenContactBatch screens up to 10000 contacts in one unary call, for
+	// clients that cannot stream (HTTP/JSON, CRM workflows): one result per
+	// contact, in the same order.
+	ScreenContactBatch(context.Context, *ScreenContactBatchRequest) (*ScreenContactBatchResponse, error)
 	mustEmbedUnimplementedScreeningServiceServer()
 }
 
@@ -99,6 +124,9 @@ func (UnimplementedScreeningServiceServer) ScreenContact(context.Context, *Scree
 }
 func (UnimplementedScreeningServiceServer) ScreenContacts(grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ScreenContacts not implemented")
+}
+func (UnimplementedScreeningServiceServer) ScreenContactBatch(context.Context, *ScreenContactBatchRequest) (*ScreenContactBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ScreenContactBatch not implemented")
 }
 func (UnimplementedScreeningServiceServer) mustEmbedUnimplementedScreeningServiceServer() {}
 func (UnimplementedScreeningServiceServer) testEmbeddedByValue()                          {}
@@ -146,6 +174,24 @@ func _ScreeningService_ScreenContacts_Handler(srv interface{}, stream grpc.Serve
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ScreeningService_ScreenContactsServer = grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]
 
+func _ScreeningService_ScreenContactBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScreenContactBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScreeningServiceServer).ScreenContactBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScreeningService_ScreenContactBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScreeningServiceServer).ScreenContactBatch(ctx, req.(*ScreenContactBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ScreeningService_ServiceDesc is the grpc.ServiceDesc for ScreeningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -156,6 +202,10 @@ var ScreeningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ScreenContact",
 			Handler:    _ScreeningService_ScreenContact_Handler,
+		},
+		{
+			MethodName: "ScreenContactBatch",
+			Handler:    _ScreeningService_ScreenContactBatch_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
