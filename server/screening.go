@@ -14,7 +14,8 @@ import (
 	"github.com/robinscreen/robinscreen/suppress"
 )
 
-// MaxBatch is the most contacts one ScreenContactsRequest may carry.
+// MaxBatch is the most contacts one ScreenContactsRequest or
+// ScreenContactBatchRequest may carry.
 const MaxBatch = 10000
 
 // Datasets hands out consistent snapshots of the loaded datasets.
@@ -139,11 +140,40 @@ func (s *ScreeningService) acquire(ctx context.Context) (screening.Snapshot, fun
 	return snap, release, nil
 }
 
+// ScreenContactBatch screens a whole batch in one unary call (clients that
+// cannot stream, the HTTP/JSON gateway): one result per contact, in order.
+// It validates and screens exactly as one ScreenContacts message and returns
+// the same errors: INVALID_ARGUMENT (INVALID_REQUEST) for a missing channel
+// or an empty batch, INVALID_ARGUMENT (BATCH_TOO_LARGE) above MaxBatch
+// contacts, FAILED_PRECONDITION (NO_DATASET) with no dataset loaded, and
+// those of reaching the suppression list.
+func (s *ScreeningService) ScreenContactBatch(ctx context.Context, req *pb.ScreenContactBatchRequest) (*pb.ScreenContactBatchResponse, error) {
+	results, err := s.screenBatch(ctx, req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
+	if err != nil {
+		return nil, toStatus(s.log, err)
+	}
+	s.audit.Screened(ctx, pb.ScreeningService_ScreenContactBatch_FullMethodName, results)
+	return &pb.ScreenContactBatchResponse{Results: results}, nil
+}
+
 func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
-	if re := validChannel(req.GetChannel()); re != nil {
+	results, err := s.screenBatch(ctx, req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.ScreenContactsResponse{Results: results}, nil
+}
+
+// screenBatch validates a batch and screens its contacts, under the
+// suppression scope, on one snapshot, returning one result per contact in
+// order. It returns a *requestError for an invalid request, and the errors
+// of the datasets' state, of reaching the suppression list and of the
+// engine.
+func (s *ScreeningService) screenBatch(ctx context.Context, channel pb.Channel, purpose pb.Purpose, scope string, contacts []*pb.Contact) ([]*pb.ScreeningResult, error) {
+	if re := validChannel(channel); re != nil {
 		return nil, re
 	}
-	n := len(req.GetContacts())
+	n := len(contacts)
 	if n == 0 {
 		return nil, badRequest("contacts", "must hold at least one contact")
 	}
@@ -161,18 +191,18 @@ func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContac
 		return nil, err
 	}
 	defer release()
-	ch, purpose := fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose())
-	out := &pb.ScreenContactsResponse{Results: make([]*pb.ScreeningResult, n)}
+	ch, p := fromChannel(channel), fromPurpose(purpose)
+	out := make([]*pb.ScreeningResult, n)
 	conv := newConverter(n)
 	var c screening.Contact
 	var sc screening.Scratch
-	for i, pc := range req.GetContacts() {
-		fromContact(pc, req.GetScope(), &c)
-		res, err := s.engine.ScreenInto(&sc, snap, ch, purpose, &c)
+	for i, pc := range contacts {
+		fromContact(pc, scope, &c)
+		res, err := s.engine.ScreenInto(&sc, snap, ch, p, &c)
 		if err != nil {
 			return nil, err
 		}
-		out.Results[i] = conv.convert(i, res)
+		out[i] = conv.convert(i, res)
 	}
 	return out, nil
 }

@@ -958,7 +958,9 @@ type ScreenContactBatchRequest struct {
 	Channel Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
 	Purpose Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
 	// At least 1 and at most 10000 contacts.
-	Contacts      []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	Contacts []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// As ScreenContactRequest.scope, for every contact of the batch.
+	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1012,6 +1014,13 @@ func (x *ScreenContactBatchRequest) GetContacts() []*Contact {
 		return x.Contacts
 	}
 	return nil
+}
+
+func (x *ScreenContactBatchRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
 }
 
 // ScreenContactBatchResponse carries one result per contact of the request,
@@ -1414,11 +1423,12 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
 	"\x05scope\x18\x04 \x01(\tR\x05scope\"S\n" +
 	"\x16ScreenContactsResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xb6\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xcc\x01\n" +
 	"\x19ScreenContactBatchRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
-	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\"W\n" +
+	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\"W\n" +
 	"\x1aScreenContactBatchResponse\x129\n" +
 	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xf8\x01\n" +
 	"\x0fScreeningResult\x12\x10\n" +
