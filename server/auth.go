@@ -86,11 +86,16 @@ func IdentityFrom(ctx context.Context) Identity {
 	return peerIdentity(ctx, RoleNone)
 }
 
-// peerIdentity names the client by its verified certificate or address.
+// peerIdentity names the client by its verified certificate or address; for
+// a call of the HTTP gateway, by the HTTP client's (ForwardedClientKey).
 func peerIdentity(ctx context.Context, role Role) Identity {
 	p, ok := peer.FromContext(ctx)
 	if !ok {
 		return Identity{Name: "local", Source: "peer", Role: role}
+	}
+	if _, ok := p.Addr.(localAddr); ok {
+		// The in-process HTTP gateway (LocalListener): the HTTP client.
+		return forwardedIdentity(ctx, role)
 	}
 	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.VerifiedChains) > 0 && len(ti.State.VerifiedChains[0]) > 0 {
 		if cn := ti.State.VerifiedChains[0][0].Subject.CommonName; cn != "" {

@@ -196,6 +196,7 @@ type secureEnv struct {
 	st    *store.Store
 	logs  *lockedBuffer
 	audit string // audit log path
+	local *LocalListener
 }
 
 type secureOpts struct {
@@ -233,7 +234,7 @@ func newSecureEnv(t *testing.T, o secureOpts) (*secureEnv, *Metrics) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.ExtraOptions = append(cfg.ExtraOptions, grpc.Creds(creds))
+		cfg.Creds = creds
 	}
 	if o.tokens {
 		if cfg.Auth, err = LoadTokenFile(testTokenFile(t)); err != nil {
@@ -276,6 +277,9 @@ func newSecureEnv(t *testing.T, o secureOpts) (*secureEnv, *Metrics) {
 		lis = RequireTLS(lis, nil)
 	}
 	go srv.GRPC.Serve(lis)
+	// The in-process gateway's listener, served by the same server.
+	e.local = NewLocalListener()
+	go srv.GRPC.Serve(e.local)
 	t.Cleanup(func() {
 		srv.GRPC.Stop()
 		if al != nil {

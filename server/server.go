@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -61,7 +62,10 @@ type Config struct {
 	// Metrics, when set, gets request metrics from the interceptors and every
 	// Auditor event besides Auditor.
 	Metrics *Metrics
-	// ExtraOptions are appended to the server options (credentials, ...).
+	// Creds, when set, are the transport credentials (TLS) of every
+	// connection but those of a LocalListener, which need none.
+	Creds credentials.TransportCredentials
+	// ExtraOptions are appended to the server options.
 	ExtraOptions []grpc.ServerOption
 }
 
@@ -123,6 +127,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxConcurrentStreams > 0 {
 		opts = append(opts, grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams))
+	}
+	if cfg.Creds != nil {
+		opts = append(opts, grpc.Creds(localCreds{cfg.Creds}))
 	}
 	opts = append(opts, cfg.ExtraOptions...)
 	gs := grpc.NewServer(opts...)

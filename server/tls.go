@@ -49,7 +49,7 @@ func TLSConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 }
 
 // TLSCredentials is TLSConfig wrapped as gRPC transport credentials (for
-// grpc.Creds in Config.ExtraOptions). It returns TLSConfig's errors.
+// Config.Creds). It returns TLSConfig's errors.
 func TLSCredentials(certFile, keyFile, clientCAFile string) (credentials.TransportCredentials, error) {
 	cfg, err := TLSConfig(certFile, keyFile, clientCAFile)
 	if err != nil {

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/robinscreen/robinscreen/server"
 )
 
@@ -109,7 +107,7 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 		if err != nil {
 			return nil, flagError(err, "--client-ca", f.clientCA)
 		}
-		cfg.ExtraOptions = append(cfg.ExtraOptions, grpc.Creds(creds))
+		cfg.Creds = creds
 		log.Info("TLS 1.3", "mutual_tls", f.clientCA != "")
 	} else if !loopback {
 		log.Warn("serving plaintext on a non-loopback address (--insecure): requests, tokens and results cross the network unencrypted")
