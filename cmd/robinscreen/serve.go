@@ -14,10 +14,13 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/robinscreen/robinscreen/internal/demo"
 	"github.com/robinscreen/robinscreen/internal/seed"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/server"
+	"github.com/robinscreen/robinscreen/server/gateway"
 	"github.com/robinscreen/robinscreen/store"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -48,10 +51,12 @@ func serve(args []string, stderr io.Writer) error {
 
 // serveConfig is serve's configuration, filled from its flags.
 type serveConfig struct {
-	Data      string
-	Listen    string
-	Demo      bool
-	ImportDir string
+	Data   string
+	Listen string
+	// HTTPListen, when set, serves HTTP/JSON (the gateway) there.
+	HTTPListen string
+	Demo       bool
+	ImportDir  string
 	// ScrubInterval is how often the serving versions are re-verified
 	// (0: never); OnDamage is the damage policy (store.ParseDamagePolicy).
 	ScrubInterval time.Duration
@@ -91,6 +96,7 @@ type Main struct {
 	log     *slog.Logger
 	lis     net.Listener
 	seed    *seed.Config // nil without --seed-from
+	http    *httpGateway // --http-listen, else nil
 	cleanup func()       // stops what securityFlags.apply started
 }
 
@@ -109,6 +115,7 @@ func (m *Main) register(fs *flag.FlagSet) {
 	c := &m.Config
 	fs.StringVar(&c.Data, "data", "./data", "data directory")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:50051", "gRPC listen address")
+	fs.StringVar(&c.HTTPListen, "http-listen", "", "also serve HTTP/JSON (POST /v1/contacts:screen, ..., GET /v1/openapi.json) on this address, e.g. 127.0.0.1:8080 (default: off)")
 	fs.BoolVar(&c.Demo, "demo", false, "load the bundled synthetic demo dataset when the data directory holds none")
 	fs.StringVar(&c.ImportDir, "import-dir", "", "directory from which admin loads may name files (default: uploads only)")
 	fs.DurationVar(&c.ScrubInterval, "scrub-interval", time.Hour, "how often the serving dataset versions' files are re-verified against their manifests (0: never)")
@@ -133,7 +140,10 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
 	}
-	return m.Config.Security.check(m.Config.Listen)
+	if err := m.Config.Security.check(m.Config.Listen); err != nil {
+		return err
+	}
+	return m.Config.Security.checkHTTPListen(m.Config.HTTPListen)
 }
 
 // Open opens the data directory, loads the demo dataset if asked, starts
@@ -144,6 +154,9 @@ func (m *Main) Open() error {
 	c := &m.Config
 	sf, sec := &c.Store, &c.Security
 	if err := sec.check(c.Listen); err != nil {
+		return err
+	}
+	if err := sec.checkHTTPListen(c.HTTPListen); err != nil {
 		return err
 	}
 	m.log = newLogger(m.Stderr)
@@ -211,6 +224,11 @@ func (m *Main) Open() error {
 		}
 	}
 	m.lis = lis
+	if c.HTTPListen != "" {
+		if m.http, err = openHTTPGateway(c.HTTPListen, sec, log); err != nil {
+			return err
+		}
+	}
 	for _, s := range st.Status(time.Now()) {
 		log.Info("dataset", "kind", s.Kind, "version", s.Version, "records", s.Records, "published", s.Published.Format(time.DateOnly), "stale", s.Stale)
 	}
@@ -229,10 +247,21 @@ func (m *Main) Open() error {
 // for --listen 127.0.0.1:0.
 func (m *Main) Addr() net.Addr { return m.lis.Addr() }
 
+// HTTPAddr is the address of the HTTP/JSON listener (after Open), nil
+// without --http-listen.
+func (m *Main) HTTPAddr() net.Addr {
+	if m.http == nil {
+		return nil
+	}
+	return m.http.lis.Addr()
+}
+
 // Run serves until ctx ends, then stops gracefully: health turns
-// NOT_SERVING, new calls are refused and in-flight calls get shutdownGrace
-// to finish before they are cut off. It returns the gRPC server's error
-// (nil after a shutdown).
+// NOT_SERVING, the HTTP listener stops taking requests and finishes those
+// in flight, new gRPC calls are refused and in-flight calls finish; after
+// shutdownGrace in all, what is left is cut off. It returns the gRPC
+// server's error, or the HTTP server's (nil after a shutdown). When one of
+// them fails on its own, the other is stopped too.
 func (m *Main) Run(ctx context.Context) error {
 	m.log.Info("serving", "addr", m.lis.Addr().String())
 	// The scrub runs while Run does, and has ended when Run returns.
@@ -254,33 +283,70 @@ func (m *Main) Run(ctx context.Context) error {
 	defer func() { stopScrub(); <-seeded }()
 	served := make(chan error, 1)
 	go func() { served <- m.Server.GRPC.Serve(m.lis) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+	var localServed, httpServed chan error // nil without --http-listen
+	if m.http != nil {
+		localServed, httpServed = make(chan error, 1), make(chan error, 1)
+		go func() {
+			err := m.Server.GRPC.Serve(m.http.local)
+			if errors.Is(err, grpc.ErrServerStopped) {
+				err = nil // stopped before this Serve began: a shutdown
+			}
+			localServed <- err
+		}()
+		go func() { httpServed <- m.http.serve() }()
+		m.log.Info("serving HTTP/JSON", "url", m.http.url(), "openapi", m.http.url()+gateway.OpenAPIPath)
 	}
-	m.log.Info("shutting down")
+	var err error
+	select {
+	case err = <-served:
+		served = nil
+	case err = <-httpServed:
+		httpServed = nil
+	case <-ctx.Done():
+		m.log.Info("shutting down")
+	}
 	m.Server.Health.Shutdown()
 	m.Server.StopLoads(shutdownGrace) // loads outlive their callers, not the server
+	deadline := time.Now().Add(shutdownGrace)
+	if m.http != nil {
+		sctx, cancel := context.WithDeadline(context.Background(), deadline)
+		if serr := m.http.srv.Shutdown(sctx); serr != nil {
+			m.http.srv.Close()
+		}
+		cancel()
+	}
 	done := make(chan struct{})
 	go func() { m.Server.GRPC.GracefulStop(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(shutdownGrace):
+	case <-time.After(time.Until(deadline)):
 		m.Server.GRPC.Stop()
 		<-done
 	}
-	return <-served
+	for _, c := range []chan error{served, localServed, httpServed} {
+		if c == nil {
+			continue
+		}
+		if cerr := <-c; err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
-// Close stops what Open started, in reverse order: the gRPC server and its
-// listener, the running dataset loads (which outlive their callers), the
-// security helpers (token reload, metrics listener, audit log), the
-// suppression list, then the store, which waits for running loads. It
-// returns the store's (else the suppression list's) close error. Close may
-// be called after a failed Open, and more
+// Close stops what Open started, in reverse order: the HTTP listener and
+// the gateway's connection, the gRPC server and its listener, the running
+// dataset loads (which outlive their callers), the security helpers (token
+// reload, metrics listener, audit log), the suppression list, then the
+// store, which waits for running loads. It returns the store's (else the
+// suppression list's) close error. Close may be called after a failed Open,
+// and more
 // than once.
 func (m *Main) Close() error {
+	if m.http != nil {
+		m.http.close()
+		m.http = nil
+	}
 	if m.Server != nil {
 		m.Server.GRPC.Stop()
 		m.Server.StopLoads(shutdownGrace)

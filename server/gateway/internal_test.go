@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/robinscreen/robinscreen/server"
+)
+
+// TestBodyCutAtLimit: a body that comes without a Content-Length and runs
+// over the limit is cut where the limit ends, and the answer is 413
+// MESSAGE_TOO_LARGE, not a decoding error; one under the limit is decoded
+// (and then fails only because nothing serves the connection).
+func TestBodyCutAtLimit(t *testing.T) {
+	// A connection that is never used: decoding fails before any call.
+	conn, err := grpc.NewClient("passthrough:///nowhere", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const limit = 1024
+	h, err := newHandler(conn, nil, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		refBytes   int
+		httpStatus int
+		reason     string
+	}{
+		{"over the limit", 2 * limit, http.StatusRequestEntityTooLarge, server.ReasonMessageTooLarge},
+		{"far over the limit", 100 * limit, http.StatusRequestEntityTooLarge, server.ReasonMessageTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"channel":"CHANNEL_POST","contacts":[{"ref":"` + strings.Repeat("x", tt.refBytes) + `"}]}`
+			req := httptest.NewRequest("POST", "/v1/contacts:screenBatch", strings.NewReader(body))
+			req.ContentLength = -1 // as a chunked body
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.httpStatus {
+				t.Errorf("HTTP %d, want %d: %s", rec.Code, tt.httpStatus, rec.Body)
+			}
+			var st spb.Status
+			if err := protojson.Unmarshal(rec.Body.Bytes(), &st); err != nil {
+				t.Fatalf("not a google.rpc.Status: %v: %s", err, rec.Body)
+			}
+			var info errdetails.ErrorInfo
+			if len(st.GetDetails()) == 0 || st.GetDetails()[0].UnmarshalTo(&info) != nil || info.GetReason() != tt.reason {
+				t.Errorf("details %v, want ErrorInfo %s", st.GetDetails(), tt.reason)
+			}
+		})
+	}
+}
+
+func TestDescribeDecodeError(t *testing.T) {
+	tests := []struct {
+		name, msg, want, field string
+	}{
+		{"unknown field", `proto: (line 1:2): unknown field "nmae"`, `unknown field "nmae" (line 1:2)`, "nmae"},
+		{"value quoted", `proto: (line 1:19): invalid value for string field cpr: 1234567890`, `invalid value for field "cpr" (string expected) (line 1:19)`, "cpr"},
+		{"duplicate", `proto: (line 1:27): duplicate field "channel"`, `duplicate field "channel" (line 1:27)`, "channel"},
+		{"syntax", `proto: syntax error (line 1:1): invalid value Søren`, `not valid JSON (line 1:1)`, ""},
+		{"encoding/json", `invalid character 'S' looking for beginning of value`, `not valid JSON`, ""},
+		{"odd field name", `proto: (line 1:2): unknown field "Søren Testesen"`, `not valid JSON (line 1:2)`, ""},
+		{"invalid UTF-8", `proto: (line 1:40): invalid UTF-8 in string`, `a string is not valid UTF-8 (line 1:40)`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, field := describeDecodeError(tt.msg)
+			if got != tt.want || field != tt.field {
+				t.Errorf("got %q, %q; want %q, %q", got, field, tt.want, tt.field)
+			}
+		})
+	}
+}
