@@ -39,7 +39,7 @@ for m in "${modules[@]}"; do (cd "$m" && go test -count=1 -timeout 20m ./...); d
 echo "== go test -tags failpoints (the crash tests' build of store)"
 go test -tags failpoints -count=1 -run TestFailpointTag ./store/
 echo "== go test -race (packages with concurrency)"
-go test -race -count=1 -timeout 20m ./store/ ./store/suppressbadger/ ./store/suppresspg/ ./suppress/ ./server/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
+go test -race -count=1 -timeout 20m ./store/ ./store/suppressbadger/ ./store/suppresspg/ ./suppress/ ./server/ ./server/gateway/ ./screening/ ./ingest/ ./roads/ ./internal/blockbloom/ ./internal/clientsit/ ./internal/progress/
 (cd clients && go test -race -count=1 -timeout 20m ./...)
 # The server run in-process (Main): open, load, screen, shut down.
 go test -race -count=1 -timeout 10m -run 'TestMain' ./cmd/robinscreen/

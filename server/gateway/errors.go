@@ -133,7 +133,7 @@ func httpError(log *slog.Logger, st *status.Status) *status.Status {
 		if field != "" {
 			violations = []*errdetails.BadRequest_FieldViolation{{Field: field, Description: msg}}
 		}
-		return newStatus(codes.InvalidArgument, "request body is not a valid JSON request of this method: "+msg,
+		return newStatus(codes.InvalidArgument, "the request does not fit this method: "+msg,
 			server.ReasonInvalidRequest, nil, violations)
 	case codes.Unavailable:
 		// The connection to the in-process server fails only when it stops.
@@ -153,21 +153,26 @@ func httpError(log *slog.Logger, st *status.Status) *status.Status {
 }
 
 var (
+	decodeParam     = regexp.MustCompile(`(?:type mismatch, parameter: |missing parameter |parsing field ")([A-Za-z0-9_.]{1,64})`)
 	decodePos       = regexp.MustCompile(`\(line \d+:\d+\)`)
 	decodeUnknown   = regexp.MustCompile(`unknown field "([A-Za-z0-9_]{1,64})"`)
 	decodeDuplicate = regexp.MustCompile(`duplicate field "([A-Za-z0-9_]{1,64})"`)
 	decodeInvalid   = regexp.MustCompile(`invalid value for (\w{1,16}) field ([A-Za-z0-9_]{1,64}):`)
 )
 
-// describeDecodeError turns a JSON decoding error into a description that
-// names at most a field and a position, never a value, and the field's
-// name (empty when unknown).
+// describeDecodeError turns an error of decoding the request (its JSON
+// body, its path or query parameters) into a description that names at most
+// a field and a position, never a value, and returns the field's name
+// (empty when unknown).
 func describeDecodeError(msg string) (desc, field string) {
 	pos := decodePos.FindString(msg)
 	if pos != "" {
 		pos = " " + pos
 	}
 	switch {
+	case decodeParam.MatchString(msg):
+		field = decodeParam.FindStringSubmatch(msg)[1]
+		return "missing or invalid URL parameter " + strconv.Quote(field), field
 	case decodeUnknown.MatchString(msg):
 		field = decodeUnknown.FindStringSubmatch(msg)[1]
 		return "unknown field " + strconv.Quote(field) + pos, field

@@ -233,6 +233,25 @@ func TestScreenSameAsGRPC(t *testing.T) {
 			if strings.Contains(string(got), demo.DemoProtected) || strings.Contains(string(got), demo.DemoDeceased) {
 				t.Errorf("the response echoes a personal number: %s", got)
 			}
+
+			// The flat form for webhooks: channel in the path, purpose in
+			// the query, the contact alone as the body.
+			flat, err := protojson.Marshal(tt.contact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := "/v1/channels/" + tt.channel.String() + "/contacts:screen?purpose=" + tt.purpose.String()
+			code, _, got = e.do(t, "POST", path, screenToken, string(flat))
+			if code != http.StatusOK {
+				t.Fatalf("%s: HTTP %d: %s", path, code, got)
+			}
+			var viaFlat pb.ScreenContactResponse
+			if err := protojson.Unmarshal(got, &viaFlat); err != nil {
+				t.Fatalf("response: %v\n%s", err, got)
+			}
+			if !proto.Equal(&viaFlat, viaGRPC) {
+				t.Errorf("%s: result differs from gRPC:\nHTTP %v\ngRPC %v", path, &viaFlat, viaGRPC)
+			}
 		})
 	}
 }
@@ -315,6 +334,9 @@ func TestErrors(t *testing.T) {
 		{"not JSON", e, "POST", screen, screenToken, `name=Søren+Testesen`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
 		{"cut JSON", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"name":"Søren Testesen`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
 		{"invalid UTF-8", e, "POST", screen, screenToken, "{\"channel\":\"CHANNEL_POST\",\"contact\":{\"name\":\"S\xf8ren\"}}", 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "ren"},
+		{"unknown channel in the path", e, "POST", "/v1/channels/CHANNEL_0101801230/contacts:screen", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "0101801230"},
+		{"unknown purpose in the query", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen?purpose=P0101801230", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "purpose", "0101801230"},
+		{"flat body with a request field", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen", screenToken, `{"channel":"CHANNEL_POST","name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "Testesen"},
 		{"empty batch", e, "POST", "/v1/contacts:screenBatch", screenToken, `{"channel":"CHANNEL_POST","contacts":[]}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "contacts", ""},
 		{"batch over the maximum", e, "POST", "/v1/contacts:screenBatch", screenToken, over, 400, codes.InvalidArgument, server.ReasonBatchTooLarge, "contacts", ""},
 		{"no dataset", empty, "POST", screen, screenToken, valid, 400, codes.FailedPrecondition, server.ReasonNoDataset, "", "Testesen"},

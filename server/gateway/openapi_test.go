@@ -137,6 +137,24 @@ func TestOpenAPI(t *testing.T) {
 			t.Errorf("no %s %s", fixed[0], fixed[1])
 		}
 	}
+	t.Run("flat form", func(t *testing.T) {
+		op := obj(obj(paths["/v1/channels/{channel}/contacts:screen"])["post"])
+		if op == nil {
+			t.Fatal("no post /v1/channels/{channel}/contacts:screen")
+		}
+		in := map[string]jsonObj{}
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			p := obj(p)
+			name, _ := p["name"].(string)
+			where, _ := p["in"].(string)
+			in[where+" "+name] = p
+		}
+		if in["path channel"] == nil || in["query purpose"] == nil || in["body contact"] == nil {
+			t.Fatalf("parameters %v, want path channel, query purpose, body contact", in)
+		}
+		checkSchema(t, defs, obj(in["body contact"]["schema"]), (&pb.Contact{}).ProtoReflect().Descriptor(), map[protoreflect.FullName]bool{})
+	})
 	bound := boundMethods(t)
 	if len(bound) < 3 {
 		t.Fatalf("%d bound methods", len(bound))

@@ -1518,9 +1518,9 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x1aUNIT_AGREEMENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14UNIT_AGREEMENT_EQUAL\x10\x01\x12\x1a\n" +
 	"\x16UNIT_AGREEMENT_MISSING\x10\x02\x12\x1b\n" +
-	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\x88\x03\n" +
-	"\x10ScreeningService\x12|\n" +
-	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\"\x1e\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/v1/contacts:screen\x12c\n" +
+	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\xbc\x03\n" +
+	"\x10ScreeningService\x12\xaf\x01\n" +
+	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\"Q\x82\xd3\xe4\x93\x02K:\x01*Z1:\acontact\"&/v1/channels/{channel}/contacts:screen\"\x13/v1/contacts:screen\x12c\n" +
 	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01\x12\x90\x01\n" +
 	"\x12ScreenContactBatch\x12).robinscreen.v1.ScreenContactBatchRequest\x1a*.robinscreen.v1.ScreenContactBatchResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/contacts:screenBatchBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 

@@ -35,7 +35,9 @@ const (
 // The HTTP/JSON bindings (google.api.http) are served by the gateway on the
 // server's HTTP listener (serve --http-listen).
 type ScreeningServiceClient interface {
-	// ScreenContact screens one contact.
+	// ScreenContact screens one contact. Over HTTP also as
+	// POST /v1/channels/{channel}/contacts:screen?purpose=... with the Contact
+	// alone as the body, for webhook senders that can only send flat JSON.
 	ScreenContact(ctx context.Context, in *ScreenContactRequest, opts ...grpc.CallOption) (*ScreenContactResponse, error)
 	// ScreenContacts is batch screening for call centers: each request message
 	// carries a chunk of contacts, each response message the results for one
@@ -99,7 +101,9 @@ func (c *screeningServiceClient) ScreenContactBatch(ctx context.Context, in *Scr
 // The HTTP/JSON bindings (google.api.http) are served by the gateway on the
 // server's HTTP listener (serve --http-listen).
 type ScreeningServiceServer interface {
-	// ScreenContact screens one contact.
+	// ScreenContact screens one contact. Over HTTP also as
+	// POST /v1/channels/{channel}/contacts:screen?purpose=... with the Contact
+	// alone as the body, for webhook senders that can only send flat JSON.
 	ScreenContact(context.Context, *ScreenContactRequest) (*ScreenContactResponse, error)
 	// ScreenContacts is batch screening for call centers: each request message
 	// carries a chunk of contacts, each response message the results for one
