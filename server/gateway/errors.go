@@ -66,7 +66,7 @@ func writeStatusCode(w http.ResponseWriter, _ *http.Request, log *slog.Logger, s
 	info := errorInfo(st)
 	if httpStatus == 0 {
 		httpStatus = runtime.HTTPStatusFromCode(st.Code())
-		if info.GetReason() == server.ReasonMessageTooLarge {
+		if info.GetReason() == reasonName(server.ReasonMessageTooLarge) {
 			httpStatus = http.StatusRequestEntityTooLarge
 		}
 	}
@@ -102,9 +102,24 @@ func errorInfo(st *status.Status) *errdetails.ErrorInfo {
 	return nil
 }
 
-func newStatus(code codes.Code, msg, reason string, meta map[string]string, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
+// reasonName is the wire name of one of the server's ErrorInfo reasons
+// (server.Reason*): the name itself, or its WireName where the reasons are
+// values of the ErrorReason enum.
+func reasonName(r any) string {
+	if w, ok := r.(interface{ WireName() string }); ok {
+		return w.WireName()
+	}
+	if s, ok := r.(string); ok {
+		return s
+	}
+	return reasonName(server.ReasonInternal)
+}
+
+// newStatus returns a status with an ErrorInfo of the server's domain and
+// reason (a server.Reason*), and a BadRequest when violations are given.
+func newStatus(code codes.Code, msg string, reason any, meta map[string]string, violations []*errdetails.BadRequest_FieldViolation) *status.Status {
 	st := status.New(code, msg)
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: server.ErrorDomain, Metadata: meta}}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reasonName(reason), Domain: server.ErrorDomain, Metadata: meta}}
 	if len(violations) > 0 {
 		details = append(details, &errdetails.BadRequest{FieldViolations: violations})
 	}

@@ -321,27 +321,27 @@ func TestErrors(t *testing.T) {
 		field      string // named in a BadRequest
 		secret     string // must not appear in the answer
 	}{
-		{"no token", e, "POST", screen, "", valid, 401, codes.Unauthenticated, server.ReasonUnauthenticated, "", ""},
-		{"unknown token", e, "POST", screen, "guess", valid, 401, codes.Unauthenticated, server.ReasonUnauthenticated, "", "guess"},
-		{"screen role reads datasets", e, "GET", "/v1/datasets", screenToken, "", 403, codes.PermissionDenied, server.ReasonPermissionDenied, "", screenToken},
-		{"missing channel", e, "POST", screen, screenToken, `{"contact":{"name":"Søren Testesen"}}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "Testesen"},
-		{"missing contact", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "contact", ""},
-		{"empty body", e, "POST", screen, screenToken, "", 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", ""},
-		{"unknown channel", e, "POST", screen, screenToken, `{"channel":"CHANNEL_FAX","contact":{"cpr":"0101801230"}}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "0101801230"},
-		{"misspelt field", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"name":"Søren Testesen","optedout":true}}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "optedout", "Testesen"},
-		{"number for a string", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"cpr":1503821234}}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "cpr", "1503821234"},
-		{"string for a bool", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"consent":"Søren"}}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "consent", "Søren"},
-		{"not JSON", e, "POST", screen, screenToken, `name=Søren+Testesen`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
-		{"cut JSON", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"name":"Søren Testesen`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
-		{"invalid UTF-8", e, "POST", screen, screenToken, "{\"channel\":\"CHANNEL_POST\",\"contact\":{\"name\":\"S\xf8ren\"}}", 400, codes.InvalidArgument, server.ReasonInvalidRequest, "", "ren"},
-		{"unknown channel in the path", e, "POST", "/v1/channels/CHANNEL_0101801230/contacts:screen", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "0101801230"},
-		{"unknown purpose in the query", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen?purpose=P0101801230", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "purpose", "0101801230"},
-		{"flat body with a request field", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen", screenToken, `{"channel":"CHANNEL_POST","name":"Søren Testesen"}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "channel", "Testesen"},
-		{"empty batch", e, "POST", "/v1/contacts:screenBatch", screenToken, `{"channel":"CHANNEL_POST","contacts":[]}`, 400, codes.InvalidArgument, server.ReasonInvalidRequest, "contacts", ""},
-		{"batch over the maximum", e, "POST", "/v1/contacts:screenBatch", screenToken, over, 400, codes.InvalidArgument, server.ReasonBatchTooLarge, "contacts", ""},
-		{"no dataset", empty, "POST", screen, screenToken, valid, 400, codes.FailedPrecondition, server.ReasonNoDataset, "", "Testesen"},
-		{"unknown path", e, "POST", "/v1/contacts:check", screenToken, valid, 404, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
-		{"wrong method", e, "PUT", screen, screenToken, valid, 405, codes.InvalidArgument, server.ReasonInvalidRequest, "", "Testesen"},
+		{"no token", e, "POST", screen, "", valid, 401, codes.Unauthenticated, "UNAUTHENTICATED", "", ""},
+		{"unknown token", e, "POST", screen, "guess", valid, 401, codes.Unauthenticated, "UNAUTHENTICATED", "", "guess"},
+		{"screen role reads datasets", e, "GET", "/v1/datasets", screenToken, "", 403, codes.PermissionDenied, "PERMISSION_DENIED", "", screenToken},
+		{"missing channel", e, "POST", screen, screenToken, `{"contact":{"name":"Søren Testesen"}}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "channel", "Testesen"},
+		{"missing contact", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST"}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "contact", ""},
+		{"empty body", e, "POST", screen, screenToken, "", 400, codes.InvalidArgument, "INVALID_REQUEST", "channel", ""},
+		{"unknown channel", e, "POST", screen, screenToken, `{"channel":"CHANNEL_FAX","contact":{"cpr":"0101801230"}}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "channel", "0101801230"},
+		{"misspelt field", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"name":"Søren Testesen","optedout":true}}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "optedout", "Testesen"},
+		{"number for a string", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"cpr":1503821234}}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "cpr", "1503821234"},
+		{"string for a bool", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"consent":"Søren"}}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "consent", "Søren"},
+		{"not JSON", e, "POST", screen, screenToken, `name=Søren+Testesen`, 400, codes.InvalidArgument, "INVALID_REQUEST", "", "Testesen"},
+		{"cut JSON", e, "POST", screen, screenToken, `{"channel":"CHANNEL_POST","contact":{"name":"Søren Testesen`, 400, codes.InvalidArgument, "INVALID_REQUEST", "", "Testesen"},
+		{"invalid UTF-8", e, "POST", screen, screenToken, "{\"channel\":\"CHANNEL_POST\",\"contact\":{\"name\":\"S\xf8ren\"}}", 400, codes.InvalidArgument, "INVALID_REQUEST", "", "ren"},
+		{"unknown channel in the path", e, "POST", "/v1/channels/CHANNEL_0101801230/contacts:screen", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "channel", "0101801230"},
+		{"unknown purpose in the query", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen?purpose=P0101801230", screenToken, `{"name":"Søren Testesen"}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "purpose", "0101801230"},
+		{"flat body with a request field", e, "POST", "/v1/channels/CHANNEL_PHONE/contacts:screen", screenToken, `{"channel":"CHANNEL_POST","name":"Søren Testesen"}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "channel", "Testesen"},
+		{"empty batch", e, "POST", "/v1/contacts:screenBatch", screenToken, `{"channel":"CHANNEL_POST","contacts":[]}`, 400, codes.InvalidArgument, "INVALID_REQUEST", "contacts", ""},
+		{"batch over the maximum", e, "POST", "/v1/contacts:screenBatch", screenToken, over, 400, codes.InvalidArgument, "BATCH_TOO_LARGE", "contacts", ""},
+		{"no dataset", empty, "POST", screen, screenToken, valid, 400, codes.FailedPrecondition, "NO_DATASET", "", "Testesen"},
+		{"unknown path", e, "POST", "/v1/contacts:check", screenToken, valid, 404, codes.InvalidArgument, "INVALID_REQUEST", "", "Testesen"},
+		{"wrong method", e, "PUT", screen, screenToken, valid, 405, codes.InvalidArgument, "INVALID_REQUEST", "", "Testesen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -399,7 +399,7 @@ func TestBodyAnnouncedTooLarge(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("HTTP %d: %s", resp.StatusCode, body)
 	}
-	if _, info, _ := statusOf(t, body); info.GetReason() != server.ReasonMessageTooLarge {
+	if _, info, _ := statusOf(t, body); info.GetReason() != "MESSAGE_TOO_LARGE" {
 		t.Errorf("ErrorInfo %v", info)
 	}
 }
@@ -417,7 +417,7 @@ func TestForwardedClient(t *testing.T) {
 	if code != http.StatusTooManyRequests {
 		t.Fatalf("second call: HTTP %d, want 429: %s", code, b)
 	}
-	if _, info, _ := statusOf(t, b); info.GetReason() != server.ReasonRateLimited {
+	if _, info, _ := statusOf(t, b); info.GetReason() != "RATE_LIMITED" {
 		t.Errorf("ErrorInfo %v", info)
 	}
 	if s, err := strconv.Atoi(header.Get("Retry-After")); err != nil || s < 1 {

@@ -11,8 +11,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/robinscreen/robinscreen/server"
 )
 
 // TestBodyCutAtLimit: a body that comes without a Content-Length and runs
@@ -37,8 +35,8 @@ func TestBodyCutAtLimit(t *testing.T) {
 		httpStatus int
 		reason     string
 	}{
-		{"over the limit", 2 * limit, http.StatusRequestEntityTooLarge, server.ReasonMessageTooLarge},
-		{"far over the limit", 100 * limit, http.StatusRequestEntityTooLarge, server.ReasonMessageTooLarge},
+		{"over the limit", 2 * limit, http.StatusRequestEntityTooLarge, "MESSAGE_TOO_LARGE"},
+		{"far over the limit", 100 * limit, http.StatusRequestEntityTooLarge, "MESSAGE_TOO_LARGE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +77,30 @@ func TestDescribeDecodeError(t *testing.T) {
 			got, field := describeDecodeError(tt.msg)
 			if got != tt.want || field != tt.field {
 				t.Errorf("got %q, %q; want %q, %q", got, field, tt.want, tt.field)
+			}
+		})
+	}
+}
+
+// wireNamed is a reason of the enum kind.
+type wireNamed int
+
+func (wireNamed) WireName() string { return "FROM_ENUM" }
+
+func TestReasonName(t *testing.T) {
+	tests := []struct {
+		name   string
+		reason any
+		want   string
+	}{
+		{"string", "INVALID_REQUEST", "INVALID_REQUEST"},
+		{"enum", wireNamed(3), "FROM_ENUM"},
+		{"anything else is internal", 42, "INTERNAL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := reasonName(tt.reason); got != tt.want {
+				t.Errorf("reasonName(%v) = %q, want %q", tt.reason, got, tt.want)
 			}
 		})
 	}
