@@ -54,7 +54,7 @@ type env struct {
 	audit string
 }
 
-func dialLocal(t *testing.T, l *server.LocalListener) *grpc.ClientConn {
+func dialLocal(t testing.TB, l *server.LocalListener) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient("passthrough:///local", grpc.WithContextDialer(l.DialContext),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -66,7 +66,7 @@ func dialLocal(t *testing.T, l *server.LocalListener) *grpc.ClientConn {
 	return conn
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
