@@ -48,8 +48,9 @@ func (f *securityFlags) checkHTTPListen(addr string) error {
 	return nil
 }
 
-// openHTTPGateway opens the gateway's in-memory connection to srv and the
-// HTTP listener on addr, with TLS 1.3 from the --tls-* flags when set (the
+// openHTTPGateway opens the gateway's in-memory listener and its connection
+// to it (Main.Run serves the listener on the gRPC server), and the HTTP
+// listener on addr, with TLS 1.3 from the --tls-* flags when set (the
 // same certificate, and the same client CA for mutual TLS, as gRPC). On
 // error, what was opened is closed and the error names the flag.
 func openHTTPGateway(addr string, sec *securityFlags, log *slog.Logger) (_ *httpGateway, err error) {

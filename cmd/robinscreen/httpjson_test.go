@@ -341,3 +341,27 @@ func TestHTTPListenExposure(t *testing.T) {
 		})
 	}
 }
+
+// TestMainHTTPListenBusy: a taken --http-listen port fails Open naming the
+// flag, and Close releases everything (the gRPC port, the data directory,
+// the gateway's goroutines).
+func TestMainHTTPListenBusy(t *testing.T) {
+	verifyNoLeaks(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	m := NewMain(io.Discard)
+	if err := m.ParseFlags([]string{"--data", filepath.Join(t.TempDir(), "data"), "--key-file", filepath.Join(t.TempDir(), "k"),
+		"--listen", "127.0.0.1:0", "--http-listen", busy.Addr().String()}); err != nil {
+		t.Fatal(err)
+	}
+	err = m.Open()
+	if want := "--http-listen " + busy.Addr().String() + ": cannot listen"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v, want it to start with %q", err, want)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
