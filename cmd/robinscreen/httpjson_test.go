@@ -224,7 +224,8 @@ func TestServeHTTPJSON(t *testing.T) {
 
 	// Audited like gRPC calls: under the token's name, counts only.
 	log := waitAuditFile(t, audit, `"method":"/robinscreen.v1.ScreeningService/ScreenContactBatch"`)
-	for _, want := range []string{`"event":"screen","client":"crm","client_source":"token"`, `"event":"denied"`} {
+	for _, want := range []string{`"event":"screen","client":"crm","client_source":"token"`, `"event":"denied"`,
+		`"method":"/robinscreen.v1.ScreeningService/ScreenContactBatch","contacts":3`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("audit log lacks %s:\n%s", want, log)
 		}
