@@ -7,7 +7,9 @@
 // and mutual TLS), ratelimit.go (per-client rate limit), audit.go (the
 // JSON-lines audit log and MultiAuditor), metrics.go (Prometheus) and
 // requiretls.go (the TLS listener that answers plaintext clients with
-// TLS_REQUIRED); see docs/operations-security.md.
+// TLS_REQUIRED) and local.go (the in-memory listener of the HTTP/JSON
+// gateway in sub-package gateway, and the client identity it forwards); see
+// docs/operations-security.md.
 //
 // The package handles no files: LoadDataset gets a named file from the
 // import directory, and stages an upload, through DatasetAdmin (package
