@@ -5,7 +5,8 @@
 //
 // The command only wires packages together: parsing and matching live in
 // robinson, cprcheck, roads and cvr, decisions in screening, storage in
-// store and the gRPC adapter in server.
+// store, the gRPC adapter in server and the HTTP/JSON gateway in
+// server/gateway.
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 
 const usage = `usage:
   robinscreen serve [--data DIR] [--listen ADDR] [--demo] [--key-file FILE]
+                    [--http-listen ADDR]
                     [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--insecure]
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
                     [--rate-limit N [--rate-burst N]] [--max-streams N]
