@@ -9,7 +9,9 @@
 // same interceptors as a gRPC call: bearer token (the HTTP Authorization
 // header), role, rate limit, message limit, audit and metrics. The HTTP
 // client's address or verified certificate name is forwarded as
-// server.ForwardedClientKey; no other request header becomes gRPC metadata.
+// server.ForwardedClientKey; of the other request headers only
+// Authorization becomes gRPC metadata (grpc-gateway's own x-forwarded-host
+// and x-forwarded-for aside, which the server does not read).
 //
 // Every error is a google.rpc.Status as JSON with an ErrorInfo (domain
 // robinscreen.v1): the server's own, or one added here for the errors the

@@ -62,9 +62,11 @@ func newHandler(conn grpc.ClientConnInterface, log *slog.Logger, maxBody int64) 
 	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
-		// Only the Authorization header (which the gateway always passes on
-		// as "authorization") reaches the server: no Grpc-Metadata-* header
-		// can pose as the forwarded client or anything else.
+		// Of the request's headers only Authorization (which grpc-gateway
+		// always passes on as "authorization") becomes metadata, besides the
+		// x-forwarded-host and x-forwarded-for grpc-gateway always adds and
+		// the server does not read: no Grpc-Metadata-* header can pose as the
+		// forwarded client (forwardClient) or anything else.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithOutgoingTrailerMatcher(func(string) (string, bool) { return "", false }),
