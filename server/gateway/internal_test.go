@@ -1,6 +1,10 @@
 package gateway
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/robinscreen/robinscreen/server"
 )
 
 // TestBodyCutAtLimit: a body that comes without a Content-Length and runs
@@ -101,6 +107,39 @@ func TestReasonName(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := reasonName(tt.reason); got != tt.want {
 				t.Errorf("reasonName(%v) = %q, want %q", tt.reason, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestForwardClient: the HTTP client is named by its verified certificate's
+// common name, else by its IP address; an unverified certificate counts
+// for nothing.
+func TestForwardClient(t *testing.T) {
+	verified := func(cn string) *tls.ConnectionState {
+		return &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{Subject: pkix.Name{CommonName: cn}}}}}
+	}
+	tests := []struct {
+		name   string
+		remote string
+		tls    *tls.ConnectionState
+		want   string
+	}{
+		{"plaintext IPv4", "192.0.2.7:51234", nil, "peer:192.0.2.7"},
+		{"plaintext IPv6", "[2001:db8::1]:443", nil, "peer:2001:db8::1"},
+		{"TLS without client certificate", "192.0.2.7:51234", &tls.ConnectionState{}, "peer:192.0.2.7"},
+		{"unverified certificate", "192.0.2.7:51234", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{{Subject: pkix.Name{CommonName: "admin"}}}}, "peer:192.0.2.7"},
+		{"verified certificate", "192.0.2.7:51234", verified("crm.example"), "cert:crm.example"},
+		{"verified certificate without a name", "192.0.2.7:51234", verified(""), "peer:192.0.2.7"},
+		{"no address", "", nil, "peer:unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/v1/contacts:screen", nil)
+			r.RemoteAddr, r.TLS = tt.remote, tt.tls
+			got := forwardClient(context.Background(), r).Get(server.ForwardedClientKey)
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("forwarded %q, want %q", got, tt.want)
 			}
 		})
 	}
