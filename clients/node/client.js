@@ -6,10 +6,14 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 const PROTO_ROOT = path.resolve(__dirname, '..', '..', 'proto');
+// google/api/annotations.proto and http.proto (the HTTP bindings that
+// screening.proto imports) come with the npm package google-proto-files.
+const GOOGLE_PROTOS = path.dirname(require.resolve('google-proto-files/package.json'));
 
 function loadService() {
   const def = protoLoader.loadSync('robinscreen/v1/screening.proto', {
-    includeDirs: [PROTO_ROOT], // google/protobuf/timestamp.proto is bundled with proto-loader
+    // google/protobuf/timestamp.proto is bundled with proto-loader
+    includeDirs: [PROTO_ROOT, GOOGLE_PROTOS],
     keepCase: false, // fields in lowerCamelCase: postalCode, existingCustomer
     enums: String, // enums as their names: 'DECISION_BLOCK'
     longs: String,
