@@ -211,6 +211,17 @@ func TestServeHTTPJSON(t *testing.T) {
 		}
 	})
 
+	t.Run("suppression list", func(t *testing.T) {
+		if code, _, body := httpCall(t, client, "POST", base+"/v1/suppressions", "admin-tok", `{"entries":[{"phone":"+45 20 30 40 50"}]}`); code != http.StatusOK {
+			t.Fatalf("add: HTTP %d: %s", code, body)
+		}
+		code, _, body := httpCall(t, client, "POST", base+"/v1/suppressions:check", "screen-tok", `{"values":[{"phone":"20304050"}]}`)
+		var resp pb.CheckSuppressionsResponse
+		if code != http.StatusOK || protojson.Unmarshal(body, &resp) != nil || len(resp.GetResults()) != 1 || !resp.GetResults()[0].GetSuppressed() {
+			t.Errorf("check: HTTP %d: %s", code, body)
+		}
+	})
+
 	t.Run("openapi", func(t *testing.T) {
 		code, _, body := httpCall(t, client, "GET", base+"/v1/openapi.json", "", "")
 		var doc openapi2.T

@@ -157,6 +157,9 @@ func httpError(log *slog.Logger, st *status.Status) *status.Status {
 		return newStatus(codes.Canceled, "request canceled", server.ReasonCanceled, nil, nil)
 	case codes.DeadlineExceeded:
 		return newStatus(codes.DeadlineExceeded, "deadline exceeded", server.ReasonDeadlineExceeded, nil, nil)
+	case codes.Unimplemented:
+		// A service this server was started without.
+		return newStatus(codes.Unimplemented, "this server does not offer the method", server.ReasonInvalidRequest, nil, nil)
 	case codes.ResourceExhausted:
 		// The gRPC client's own message limit: the answer is too large.
 		return newStatus(codes.ResourceExhausted, "message larger than the limit", server.ReasonMessageTooLarge, nil, nil)

@@ -47,7 +47,7 @@ var marshaler = &runtime.JSONPb{
 }
 
 // New returns the HTTP handler of the gateway: the generated routes of
-// ScreeningService and DatasetService, forwarded over conn (a connection to
+// ScreeningService, DatasetService and SuppressionService, forwarded over conn (a connection to
 // the in-process server's LocalListener), and GET OpenAPIPath. log receives
 // the gateway's own faults, never request content. It returns the error of
 // registering a generated handler.
@@ -80,6 +80,9 @@ func newHandler(conn grpc.ClientConnInterface, log *slog.Logger, maxBody int64) 
 		return nil, err
 	}
 	if err := gw.RegisterDatasetServiceHandlerClient(ctx, mux, pb.NewDatasetServiceClient(conn)); err != nil {
+		return nil, err
+	}
+	if err := gw.RegisterSuppressionServiceHandlerClient(ctx, mux, pb.NewSuppressionServiceClient(conn)); err != nil {
 		return nil, err
 	}
 	top := http.NewServeMux()

@@ -32,6 +32,8 @@ import (
 	"github.com/robinscreen/robinscreen/server"
 	"github.com/robinscreen/robinscreen/server/gateway"
 	"github.com/robinscreen/robinscreen/store"
+	"github.com/robinscreen/robinscreen/store/suppressbadger"
+	"github.com/robinscreen/robinscreen/suppress"
 )
 
 // Tokens of the test token file.
@@ -86,7 +88,16 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { al.Close() })
-	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Auditor: al, RateLimit: o.rate}
+	h, err := suppress.NewHasher(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := suppressbadger.Open(filepath.Join(dir, "suppressions"), h, suppressbadger.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sup.Close() })
+	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Auditor: al, RateLimit: o.rate, Suppressions: sup}
 	if o.tokens {
 		cfg.Auth, err = server.ParseTokens(strings.NewReader(
 			"screen:" + server.HashToken(screenToken) + ":crm\nadmin:" + server.HashToken(adminToken) + ":ops\n"))
@@ -99,11 +110,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	go srv.GRPC.Serve(gwLis)
 	go srv.GRPC.Serve(directLis)
 	t.Cleanup(srv.GRPC.Stop)
-	h, err := gateway.New(dialLocal(t, gwLis), log)
+	handler, err := gateway.New(dialLocal(t, gwLis), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(h)
+	hs := httptest.NewServer(handler)
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
 	e.grpc = dialLocal(t, directLis)
@@ -445,3 +456,39 @@ func TestForwardedClient(t *testing.T) {
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// TestSuppressionsOverHTTP: POST /v1/suppressions (admin) adds to the list,
+// POST /v1/suppressions:check (screen) finds the entry, and screening over
+// HTTP then blocks the contact exactly as the gRPC call does.
+func TestSuppressionsOverHTTP(t *testing.T) {
+	e := newEnv(t, envOpts{tokens: true})
+	const email = "optout@example.test"
+	if code, _, body := e.do(t, "POST", "/v1/suppressions", screenToken, `{"entries":[{"email":"`+email+`"}]}`); code != http.StatusForbidden {
+		t.Errorf("screen token adds: HTTP %d, want 403: %s", code, body)
+	}
+	code, _, body := e.do(t, "POST", "/v1/suppressions", adminToken, `{"entries":[{"email":"`+email+`","reason":"SUPPRESSION_REASON_REQUESTED"}]}`)
+	var added pb.AddSuppressionsResponse
+	if code != http.StatusOK || protojson.Unmarshal(body, &added) != nil || added.GetAdded() != 1 {
+		t.Fatalf("add: HTTP %d: %s", code, body)
+	}
+	code, _, body = e.do(t, "POST", "/v1/suppressions:check", screenToken, `{"values":[{"email":"`+email+`"},{"email":"other@example.test"}]}`)
+	var checked pb.CheckSuppressionsResponse
+	if code != http.StatusOK || protojson.Unmarshal(body, &checked) != nil || len(checked.GetResults()) != 2 ||
+		!checked.GetResults()[0].GetSuppressed() || checked.GetResults()[1].GetSuppressed() {
+		t.Fatalf("check: HTTP %d: %s", code, body)
+	}
+	req := &pb.ScreenContactRequest{Channel: pb.Channel_CHANNEL_EMAIL, Contact: &pb.Contact{Ref: "s", Email: email, Consent: true}}
+	jsonReq, _ := protojson.Marshal(req)
+	code, _, body = e.do(t, "POST", "/v1/contacts:screen", screenToken, string(jsonReq))
+	var viaHTTP pb.ScreenContactResponse
+	if code != http.StatusOK || protojson.Unmarshal(body, &viaHTTP) != nil {
+		t.Fatalf("screen: HTTP %d: %s", code, body)
+	}
+	viaGRPC, err := pb.NewScreeningServiceClient(e.grpc).ScreenContact(grpcCtx(screenToken), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if viaHTTP.GetResult().GetDecision() != pb.Decision_DECISION_BLOCK || !proto.Equal(&viaHTTP, viaGRPC) {
+		t.Errorf("suppressed contact: HTTP %v, gRPC %v", &viaHTTP, viaGRPC)
+	}
+}

@@ -13,7 +13,9 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/robinscreen/robinscreen/server"
@@ -140,6 +142,35 @@ func TestForwardClient(t *testing.T) {
 			got := forwardClient(context.Background(), r).Get(server.ForwardedClientKey)
 			if len(got) != 1 || got[0] != tt.want {
 				t.Errorf("forwarded %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHTTPError: a status made outside the server gets an ErrorInfo and a
+// fixed message that quotes nothing of the request.
+func TestHTTPError(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     *status.Status
+		code   codes.Code
+		reason string
+	}{
+		{"decoding", status.New(codes.InvalidArgument, `proto: (line 1:19): invalid value for string field cpr: 1503821234`), codes.InvalidArgument, "INVALID_REQUEST"},
+		{"body cut", status.New(codes.InvalidArgument, "http: request body too large"), codes.ResourceExhausted, "MESSAGE_TOO_LARGE"},
+		{"service not offered", status.New(codes.Unimplemented, "unknown service robinscreen.v1.SuppressionService"), codes.Unimplemented, "INVALID_REQUEST"},
+		{"connection down", status.New(codes.Unavailable, "connection error: desc = 1503821234"), codes.Unavailable, "SHUTTING_DOWN"},
+		{"anything else", status.New(codes.DataLoss, "1503821234"), codes.Internal, "INTERNAL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := httpError(nil, tt.in)
+			info := errorInfo(got)
+			if got.Code() != tt.code || info.GetReason() != tt.reason || info.GetDomain() != server.ErrorDomain {
+				t.Errorf("got %v %v, want %v %s", got.Code(), info, tt.code, tt.reason)
+			}
+			if strings.Contains(got.Message(), "1503821234") {
+				t.Errorf("message quotes the request: %q", got.Message())
 			}
 		})
 	}

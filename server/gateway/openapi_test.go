@@ -24,7 +24,7 @@ import (
 func boundMethods(t *testing.T) map[protoreflect.MethodDescriptor][2]string {
 	t.Helper()
 	out := map[protoreflect.MethodDescriptor][2]string{}
-	for _, fd := range []protoreflect.FileDescriptor{pb.File_robinscreen_v1_screening_proto, pb.File_robinscreen_v1_dataset_proto} {
+	for _, fd := range []protoreflect.FileDescriptor{pb.File_robinscreen_v1_screening_proto, pb.File_robinscreen_v1_dataset_proto, pb.File_robinscreen_v1_suppression_proto} {
 		for i := range fd.Services().Len() {
 			sd := fd.Services().Get(i)
 			for j := range sd.Methods().Len() {

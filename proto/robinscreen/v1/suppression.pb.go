@@ -7,6 +7,7 @@
 package robinscreenv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1042,7 +1043,7 @@ var File_robinscreen_v1_suppression_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_suppression_proto_rawDesc = "" +
 	"\n" +
-	" robinscreen/v1/suppression.proto\x12\x0erobinscreen.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n" +
+	" robinscreen/v1/suppression.proto\x12\x0erobinscreen.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x01\n" +
 	"\x10SuppressionInput\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x10\n" +
@@ -1115,12 +1116,12 @@ const file_robinscreen_v1_suppression_proto_rawDesc = "" +
 	"\x1cSUPPRESSION_REASON_REQUESTED\x10\x01\x12 \n" +
 	"\x1cSUPPRESSION_REASON_COMPLAINT\x10\x02\x12\x1d\n" +
 	"\x19SUPPRESSION_REASON_BOUNCE\x10\x03\x12\x1c\n" +
-	"\x18SUPPRESSION_REASON_OTHER\x10\x042\xaa\x04\n" +
-	"\x12SuppressionService\x12b\n" +
-	"\x0fAddSuppressions\x12&.robinscreen.v1.AddSuppressionsRequest\x1a'.robinscreen.v1.AddSuppressionsResponse\x12m\n" +
+	"\x18SUPPRESSION_REASON_OTHER\x10\x042\xeb\x04\n" +
+	"\x12SuppressionService\x12\x7f\n" +
+	"\x0fAddSuppressions\x12&.robinscreen.v1.AddSuppressionsRequest\x1a'.robinscreen.v1.AddSuppressionsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/suppressions\x12m\n" +
 	"\x12ImportSuppressions\x12).robinscreen.v1.ImportSuppressionsRequest\x1a*.robinscreen.v1.ImportSuppressionsResponse(\x01\x12h\n" +
-	"\x11RemoveSuppression\x12(.robinscreen.v1.RemoveSuppressionRequest\x1a).robinscreen.v1.RemoveSuppressionResponse\x12h\n" +
-	"\x11CheckSuppressions\x12(.robinscreen.v1.CheckSuppressionsRequest\x1a).robinscreen.v1.CheckSuppressionsResponse\x12m\n" +
+	"\x11RemoveSuppression\x12(.robinscreen.v1.RemoveSuppressionRequest\x1a).robinscreen.v1.RemoveSuppressionResponse\x12\x8b\x01\n" +
+	"\x11CheckSuppressions\x12(.robinscreen.v1.CheckSuppressionsRequest\x1a).robinscreen.v1.CheckSuppressionsResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/suppressions:check\x12m\n" +
 	"\x12ExportSuppressions\x12).robinscreen.v1.ExportSuppressionsRequest\x1a*.robinscreen.v1.ExportSuppressionsResponse0\x01BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
