@@ -491,4 +491,27 @@ func TestSuppressionsOverHTTP(t *testing.T) {
 	if viaHTTP.GetResult().GetDecision() != pb.Decision_DECISION_BLOCK || !proto.Equal(&viaHTTP, viaGRPC) {
 		t.Errorf("suppressed contact: HTTP %v, gRPC %v", &viaHTTP, viaGRPC)
 	}
+
+	// A brand's entry applies to a batch for that brand (or for every
+	// brand), not to another brand's batch.
+	const scoped = "brand-a@example.test"
+	if code, _, body := e.do(t, "POST", "/v1/suppressions", adminToken, `{"entries":[{"email":"`+scoped+`","scope":"brand-a"}]}`); code != http.StatusOK {
+		t.Fatalf("add scoped: HTTP %d: %s", code, body)
+	}
+	for _, tt := range []struct {
+		scope string
+		want  pb.Decision
+	}{{"brand-a", pb.Decision_DECISION_BLOCK}, {"", pb.Decision_DECISION_BLOCK}, {"brand-b", pb.Decision_DECISION_ALLOW}} {
+		batch := &pb.ScreenContactBatchRequest{Channel: pb.Channel_CHANNEL_EMAIL, Scope: tt.scope,
+			Contacts: []*pb.Contact{{Ref: "x", Email: scoped, Consent: true}}}
+		jsonBatch, _ := protojson.Marshal(batch)
+		code, _, body := e.do(t, "POST", "/v1/contacts:screenBatch", screenToken, string(jsonBatch))
+		var resp pb.ScreenContactBatchResponse
+		if code != http.StatusOK || protojson.Unmarshal(body, &resp) != nil || len(resp.GetResults()) != 1 {
+			t.Fatalf("scope %q: HTTP %d: %s", tt.scope, code, body)
+		}
+		if d := resp.GetResults()[0].GetDecision(); d != tt.want {
+			t.Errorf("scope %q: %v, want %v", tt.scope, d, tt.want)
+		}
+	}
 }
