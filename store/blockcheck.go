@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,9 +43,26 @@ type blockChecker struct {
 // tableFile is one table's file, mapped read-only into memory (sharing
 // the page cache with Badger's own mapping), and its index, kept by the
 // blockChecker.
+//
+// Badger reads an unencrypted table's index from its memory map on every
+// lookup, checked against its checksum only when the table opened. A
+// damaged index (a block's first key changed, say) sends a lookup to a
+// block that passes its checksum but does not hold the key: "not found".
+// So the checker keeps its own copy of the index, verified when it was
+// read, and a miss is trusted only while the index in the file is still
+// that copy.
 type tableFile struct {
-	data  []byte
-	index *fb.TableIndex
+	data       []byte
+	index      *fb.TableIndex // over indexCopy
+	indexCopy  []byte
+	indexStart int // where the index lies in data
+}
+
+// indexChanged reports whether the table's index in the file differs
+// from the copy verified when it was read.
+func (t *tableFile) indexChanged() bool {
+	end := t.indexStart + len(t.indexCopy)
+	return end > len(t.data) || !bytes.Equal(t.data[t.indexStart:end], t.indexCopy)
 }
 
 // newBlockChecker returns the checker of db's tables in dir, or nil for
@@ -90,6 +108,10 @@ func (c *blockChecker) check(key []byte) (file, problem string) {
 			c.mu.Unlock()
 			return file, err.Error()
 		}
+		if t.indexChanged() {
+			c.mu.Unlock()
+			return file, "table index changed on disk since the table was verified"
+		}
 		n := t.index.OffsetsLength()
 		var ko fb.BlockOffset
 		b := sort.Search(n, func(j int) bool {
@@ -126,7 +148,9 @@ func (c *blockChecker) table(id uint64, path string) (*tableFile, error) {
 		syscall.Munmap(data)
 		return nil, errors.New(problem)
 	}
-	t := &tableFile{data: data, index: fb.GetRootAsTableIndex(idx, 0)}
+	// idx is data[start:start+len(idx)]: its capacity runs to data's end.
+	cp := bytes.Clone(idx)
+	t := &tableFile{data: data, index: fb.GetRootAsTableIndex(cp, 0), indexCopy: cp, indexStart: cap(data) - cap(idx)}
 	c.open[id] = t
 	return t, nil
 }

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4/fb"
+
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// tableIndexRegion returns where a Badger table's index lies in its file,
+// read from the footer (index, index length, checksum, checksum length).
+func tableIndexRegion(t *testing.T, path string) (start, end int64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := len(b) - 4
+	chk := int(binary.BigEndian.Uint32(b[pos:]))
+	pos -= chk + 4
+	idx := int(binary.BigEndian.Uint32(b[pos:]))
+	return int64(pos - idx), int64(pos)
+}
+
+// TestDamagedIndexWhileServing damages the index of a table under a
+// serving store whose block checker has already read that table's index
+// (a server that has run for a while): Badger reads the index of an
+// unencrypted table from its memory map on every lookup, without its
+// checksum, so a damaged index could send a lookup to the wrong block,
+// which passes its checksum and lacks the key. No listed key may then read
+// as "not listed": it is found, or the read fails with ErrDamaged.
+func TestDamagedIndexWhileServing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// at picks the damaged range inside the index [start, end).
+		damage func(b []byte, start, end int64)
+	}{
+		{"zeroed 4 KiB in the middle of the index", func(b []byte, s, e int64) { clear(b[s+(e-s)/2 : min(e, s+(e-s)/2+4096)]) }},
+		{"one block's base key zeroed", func(b []byte, s, e int64) {
+			idx := fb.GetRootAsTableIndex(b[s:e], 0)
+			var ko fb.BlockOffset
+			j := idx.OffsetsLength() / 2
+			if !idx.Offsets(&ko, j) {
+				panic("no block offset")
+			}
+			k := ko.KeyBytes()
+			at := bytes.Index(b[s:e], k)
+			if at < 0 || len(k) < 4 {
+				panic("base key not found in the index")
+			}
+			// Keep the key's length (the index stays well formed) and
+			// make it sort before every key of the table.
+			clear(b[s+int64(at) : s+int64(at+len(k))])
+		}},
+		{"flipped bytes through the index", func(b []byte, s, e int64) {
+			for o := s + 7; o < e; o += 97 {
+				b[o] ^= 0x20
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, dir := t.TempDir(), t.TempDir()
+			s := openStore(t, dir)
+			man, err := s.LoadRobinson(context.Background(), synthList(t, src, 60000), LoadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := blockingKeys(t, s)
+			d := s.serving[screening.KindRobinson]
+			// A server that has run for a while: the checker has read the
+			// index of every table (as a filter false positive would).
+			for _, k := range keys {
+				if f, p := d.blocks.check(k); p != "" {
+					t.Fatalf("intact version: %s: %s", f, p)
+				}
+			}
+			vdir := filepath.Join(dir, screening.KindRobinson, man.Version)
+			for _, rel := range tables(t, vdir) {
+				p := filepath.Join(vdir, rel)
+				start, end := tableIndexRegion(t, p)
+				b, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tc.damage(b, start, end)
+				f, err := os.OpenFile(p, os.O_WRONLY, 0) // in place: the memory maps see it
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.WriteAt(b[start:end], start); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
+			}
+			silent, failed := 0, 0
+			for _, k := range keys {
+				snap, release := s.Acquire()
+				n := 0
+				err := snap.Robinson.Candidates(k[1:], nil, func(*robinson.Record) { n++ })
+				release()
+				switch {
+				case err != nil && errors.Is(err, ErrDamaged):
+					failed++
+				case err != nil:
+					t.Fatalf("lookup failed with %v, want ErrDamaged", err)
+				case n == 0:
+					silent++
+				}
+			}
+			t.Logf("%d keys: %d failed ErrDamaged, %d read as not listed", len(keys), failed, silent)
+			if silent > 0 {
+				t.Errorf("%d of %d listed keys read as not listed after the index was damaged", silent, len(keys))
+			}
+			if failed == 0 || s.Damage(screening.KindRobinson) == nil {
+				t.Error("the damage went unnoticed")
+			}
+		})
+	}
+}
