@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	binenc "encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4/fb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -41,7 +44,8 @@ import (
 //
 // ROBINSCREEN_DAMAGE_RECORDS sets the list size, ROBINSCREEN_DAMAGE_SEED
 // the trials' seed (default: the time; it is logged, so a failed run can
-// be repeated).
+// be repeated); ROBINSCREEN_DAMAGE_TARGET=index damages only the tables'
+// indexes.
 
 // trialContact is one contact of the trials and the kind of dataset it
 // depends on.
@@ -325,6 +329,61 @@ func damageFile(t *testing.T, r *rand.Rand, path string) (desc string, changed b
 	return desc, true
 }
 
+// damageIndex damages the index of the Badger table at path (found from
+// its footer): a zeroed range of up to 4 KiB, a few flipped bytes, or one
+// block's first key zeroed (the index stays well formed, the key sorts
+// first). It returns what it did.
+func damageIndex(t *testing.T, r *rand.Rand, path string) (desc string, changed bool) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := len(b) - 4
+	pos -= int(binenc.BigEndian.Uint32(b[pos:])) + 4
+	start, end := pos-int(binenc.BigEndian.Uint32(b[pos:])), pos
+	orig := append([]byte(nil), b[start:end]...)
+	switch r.IntN(3) {
+	case 0:
+		off := start + r.IntN(end-start)
+		n := 1 + r.IntN(4096)
+		clear(b[off:min(off+n, end)])
+		desc = fmt.Sprintf("index [%d,%d): zeroed %d bytes at %d", start, end, min(off+n, end)-off, off)
+	case 1:
+		n := 1 + r.IntN(8)
+		for range n {
+			b[start+r.IntN(end-start)] ^= byte(1 + r.IntN(255))
+		}
+		desc = fmt.Sprintf("index [%d,%d): flipped %d bytes", start, end, n)
+	default:
+		idx := fb.GetRootAsTableIndex(b[start:end], 0)
+		var ko fb.BlockOffset
+		j := 1 + r.IntN(idx.OffsetsLength()-1)
+		if !idx.Offsets(&ko, j) {
+			t.Fatalf("block %d not in the index", j)
+		}
+		k := ko.KeyBytes()
+		at := bytes.Index(b[start:end], k)
+		if at < 0 {
+			t.Fatal("a block's first key is not in the index")
+		}
+		clear(b[start+at : start+at+len(k)])
+		desc = fmt.Sprintf("index [%d,%d): first key of block %d of %d zeroed", start, end, j, idx.OffsetsLength())
+	}
+	if bytes.Equal(orig, b[start:end]) {
+		return desc, false
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b[start:end], int64(start)); err != nil {
+		t.Fatal(err)
+	}
+	return desc, true
+}
+
 // datasetStatus returns the status of every kind, by directory name.
 func datasetStatus(conn *grpc.ClientConn) (map[string]*pb.DatasetStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -384,6 +443,7 @@ func TestDamageTrials(t *testing.T) {
 	if trials <= 0 || testing.Short() {
 		t.Skip("set ROBINSCREEN_DAMAGE_TRIALS=N to run N random damage trials through the real binary (minutes)")
 	}
+	target := os.Getenv("ROBINSCREEN_DAMAGE_TARGET") // "index": only tables' indexes
 	seed := uint64(envInt(t, "ROBINSCREEN_DAMAGE_SEED", int(time.Now().UnixNano()%1e9)))
 	t.Logf("seed %d (ROBINSCREEN_DAMAGE_SEED repeats the run)", seed)
 	fx := newTrialFixture(t, envInt(t, "ROBINSCREEN_DAMAGE_RECORDS", 200000))
@@ -398,7 +458,10 @@ func TestDamageTrials(t *testing.T) {
 			copyTree(t, fx.pristine, data)
 			tables, vlogs, filters := fx.servingFiles(t, data)
 			var dm trialDamage
+			index := false
 			switch w := r.IntN(100); {
+			case target == "index" || target == "" && w < 12:
+				dm, index = tables[r.IntN(len(tables))], true
 			case w < 65:
 				dm = tables[r.IntN(len(tables))]
 			case w < 80:
@@ -406,20 +469,31 @@ func TestDamageTrials(t *testing.T) {
 			default:
 				dm = filters[r.IntN(len(filters))]
 			}
+			damage := damageFile
+			if index {
+				damage = damageIndex
+			}
 			version := fx.serving[dm.kind]
 			path := filepath.Join(data, dm.kind, version, filepath.FromSlash(dm.rel))
 			var p *serverProc
 			var changed bool
 			flags := []string{"--on-damage", policy, "--scrub-interval", "1s"}
 			if mode == "restart" {
-				dm.desc, changed = damageFile(t, r, path)
+				dm.desc, changed = damage(t, r, path)
 				p = serveProc(t, data, flags...)
 			} else {
 				p = serveProc(t, data, flags...)
 				if h := p.health(t); h != healthpb.HealthCheckResponse_SERVING {
 					t.Fatalf("health %v before the damage", h)
 				}
-				dm.desc, changed = damageFile(t, r, path)
+				if index {
+					// A server that has run for a while: every table
+					// has been read, its index too.
+					if _, errs := screenChunks(p.conn, fx.contacts); len(errs) > 0 {
+						t.Fatalf("screening before the damage: %v", errs[0])
+					}
+				}
+				dm.desc, changed = damage(t, r, path)
 			}
 			defer p.kill()
 			what := fmt.Sprintf("%s %s/%s: %s", mode, dm.kind, dm.rel, dm.desc)
