@@ -187,7 +187,7 @@ func (s *Store) Scrub() error {
 	var errs []error
 	for _, d := range ds {
 		if de := d.damaged(); de != nil {
-			errs = append(errs, de)
+			errs = append(errs, s.nameDamagedFile(d, de))
 			continue
 		}
 		err := verifyFiles(d.dir, &d.man)
@@ -213,6 +213,27 @@ func (s *Store) Scrub() error {
 	}
 	s.scrub.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// nameDamagedFile returns de, the damage of d found by a failed read
+// (a Badger panic, say), which names no file when the file's size did not
+// tell: then it hashes d's files to find the damaged one, records that
+// damage in d instead, logs it and returns it, so that the status names
+// the file too.
+func (s *Store) nameDamagedFile(d *dataset, de *DamageError) *DamageError {
+	if de.File != "" {
+		return de
+	}
+	var named *DamageError
+	if !errors.As(verifyFiles(d.dir, &d.man), &named) || named.File == "" {
+		return de
+	}
+	named.Problem = de.Problem + "; " + named.Problem
+	if !d.damage.CompareAndSwap(de, named) {
+		return d.damaged()
+	}
+	s.log.Error("the damaged dataset version's damaged file", "kind", d.man.Kind, "version", d.man.Version, "error", named.Error())
+	return named
 }
 
 // RunScrub scrubs every interval until ctx is done. It logs what it finds.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4/fb"
@@ -123,5 +124,43 @@ func TestDamagedIndexWhileServing(t *testing.T) {
 				t.Error("the damage went unnoticed")
 			}
 		})
+	}
+}
+
+// TestScrubNamesFileOfFailedRead: a read that fails without telling
+// which file (a Badger panic on a damaged block) marks the version
+// damaged with no file named; the next scrub finds the file by its hash
+// and names it in the version's damage.
+func TestScrubNamesFileOfFailedRead(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	man, err := s.LoadRobinson(context.Background(), synthList(t, src, 5000), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vdir := filepath.Join(dir, screening.KindRobinson, man.Version)
+	rel := tables(t, vdir)[0]
+	f, err := os.OpenFile(filepath.Join(vdir, rel), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 64), 8192); err != nil { // same size: only the hash tells
+		t.Fatal(err)
+	}
+	f.Close()
+	d := s.serving[screening.KindRobinson]
+	r := &reader{d: d}
+	if err := r.failed(errBadgerPanic); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("failed read: %v, want ErrDamaged", err)
+	}
+	if de := s.Damage(screening.KindRobinson); de == nil || de.File != "" {
+		t.Fatalf("damage after the failed read: %v, want one naming no file yet", de)
+	}
+	if err := s.Scrub(); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("scrub: %v, want ErrDamaged", err)
+	}
+	de := s.Damage(screening.KindRobinson)
+	if de == nil || de.File != rel || !strings.Contains(de.Error(), man.Version) || !strings.Contains(de.Error(), "a read failed") {
+		t.Errorf("damage after the scrub: %v, want version %s and file %s named, and the failed read", de, man.Version, rel)
 	}
 }
