@@ -414,6 +414,11 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 			found, err = false, r.failed(errBadgerPanic)
 		}
 	}()
+	// Badger asserts on the head of a table's index, read from its memory
+	// map, and a failed assertion ends the process: check it first.
+	if file, problem := r.d.blocks.guard(k); problem != "" {
+		return false, r.damagedAt(file, problem)
+	}
 	if r.txn == nil {
 		r.txn = r.d.db.NewTransaction(false)
 	}

@@ -61,6 +61,13 @@ func TestDamagedIndexWhileServing(t *testing.T) {
 			// make it sort before every key of the table.
 			clear(b[s+int64(at) : s+int64(at+len(k))])
 		}},
+		// The head of the index (root offset, root table, vtable):
+		// Badger asserts on it and a failed assertion ends the process.
+		{"zeroed 4 KiB at the start of the index", func(b []byte, s, e int64) { clear(b[s:min(e, s+4096)]) }},
+		{"zeroed root table of the index", func(b []byte, s, e int64) {
+			root := int64(binary.LittleEndian.Uint32(b[s:]))
+			clear(b[s+root : s+root+8])
+		}},
 		{"flipped bytes through the index", func(b []byte, s, e int64) {
 			for o := s + 7; o < e; o += 97 {
 				b[o] ^= 0x20
