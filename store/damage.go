@@ -155,10 +155,11 @@ func (s *Store) openDamaged(kind string, st kindState, de *DamageError) (*datase
 }
 
 // onDamaged handles a serving version found damaged while serving (a
-// failed read or the scrub): it logs it, rolls back under DamageRollback
+// failed read or the scrub): it names the damaged file when the read
+// could not (nameDamagedFile), logs it, rolls back under DamageRollback
 // and tells SetOnChange's function. It runs in its own goroutine.
 func (s *Store) onDamaged(d *dataset) {
-	de := d.damaged()
+	de := s.nameDamagedFile(d, d.damaged())
 	s.log.Error("the serving dataset version is damaged", "kind", d.man.Kind, "version", d.man.Version, "error", de.Error(), "policy", s.opts.OnDamage.String())
 	if s.opts.OnDamage == DamageRollback && d.man.Kind != screening.KindStreets && s.servingVersion(d.man.Kind) == d.man.Version {
 		if _, err := s.Rollback(d.man.Kind); err != nil {
@@ -218,8 +219,8 @@ func (s *Store) Scrub() error {
 // nameDamagedFile returns de, the damage of d found by a failed read
 // (a Badger panic, say), which names no file when the file's size did not
 // tell: then it hashes d's files to find the damaged one, records that
-// damage in d instead, logs it and returns it, so that the status names
-// the file too.
+// damage in d instead and returns it, so that the log and the status
+// name the file too.
 func (s *Store) nameDamagedFile(d *dataset, de *DamageError) *DamageError {
 	if de.File != "" {
 		return de
@@ -232,7 +233,6 @@ func (s *Store) nameDamagedFile(d *dataset, de *DamageError) *DamageError {
 	if !d.damage.CompareAndSwap(de, named) {
 		return d.damaged()
 	}
-	s.log.Error("the damaged dataset version's damaged file", "kind", d.man.Kind, "version", d.man.Version, "error", named.Error())
 	return named
 }
 

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4/fb"
 
@@ -156,6 +159,7 @@ func TestScrubNamesFileOfFailedRead(t *testing.T) {
 	}
 	f.Close()
 	d := s.serving[screening.KindRobinson]
+	d.onDamage = nil // no handler: the scrub must name it
 	r := &reader{d: d}
 	if err := r.failed(errBadgerPanic); !errors.Is(err, ErrDamaged) {
 		t.Fatalf("failed read: %v, want ErrDamaged", err)
@@ -170,4 +174,69 @@ func TestScrubNamesFileOfFailedRead(t *testing.T) {
 	if de == nil || de.File != rel || !strings.Contains(de.Error(), man.Version) || !strings.Contains(de.Error(), "a read failed") {
 		t.Errorf("damage after the scrub: %v, want version %s and file %s named, and the failed read", de, man.Version, rel)
 	}
+}
+
+// TestFailedReadNamesFile: the damage handler of a version marked
+// damaged by a failed read that could not tell the file names it before
+// it logs the damage and applies the policy (here a rollback, after which
+// the scrub no longer looks at the version).
+func TestFailedReadNamesFile(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	var logBuf lockedLog
+	s := openStoreWith(t, dir, Options{OnDamage: DamageRollback, Logger: slog.New(slog.NewJSONHandler(&logBuf, nil))})
+	list := synthList(t, src, 5000)
+	if _, err := s.LoadRobinson(context.Background(), list, LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // versions are named by the second
+	man, err := s.LoadRobinson(context.Background(), list, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vdir := filepath.Join(dir, screening.KindRobinson, man.Version)
+	rel := tables(t, vdir)[0]
+	f, err := os.OpenFile(filepath.Join(vdir, rel), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(make([]byte, 64), 8192); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	changed := make(chan struct{}, 4)
+	s.SetOnChange(func() { changed <- struct{}{} })
+	d := s.serving[screening.KindRobinson]
+	(&reader{d: d}).failed(errBadgerPanic)
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the damage handler did not run")
+	}
+	if de := d.damaged(); de == nil || de.File != rel {
+		t.Errorf("damage %v, want file %s named", de, rel)
+	}
+	if log := logBuf.String(); !strings.Contains(log, rel) || !strings.Contains(log, man.Version) {
+		t.Errorf("the log does not name %s and %s:\n%s", man.Version, rel, log)
+	}
+	if v := s.servingVersion(screening.KindRobinson); v == man.Version {
+		t.Errorf("still serving the damaged version %s", v)
+	}
+}
+
+// lockedLog is a log destination safe for the store's goroutines.
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
