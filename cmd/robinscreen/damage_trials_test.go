@@ -514,7 +514,12 @@ func TestDamageTrials(t *testing.T) {
 				}
 				if d := st[dm.kind].GetDamaged(); d != "" {
 					damaged = d
-					break
+					// A read that failed names the file a moment later.
+					if strings.Contains(d, dm.rel) || time.Now().After(deadline.Add(-10*time.Second)) {
+						break
+					}
+					time.Sleep(250 * time.Millisecond)
+					continue
 				}
 				if policy == "rollback" && st[dm.kind].GetServing().GetVersion() != version {
 					damaged = "rolled back"
