@@ -189,7 +189,7 @@ func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string,
 		v = s.version(info)
 	}
 	run.finish(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
-		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id}, nil)
+		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id, Unchanged: man.Unchanged}, nil)
 }
 
 // follow streams run's progress to the caller until it ends, and then its

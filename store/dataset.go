@@ -97,6 +97,11 @@ type Manifest struct {
 	// FilesHashedAt is when Files was recorded at a first open rather
 	// than at build; zero for versions hashed at build.
 	FilesHashedAt time.Time `json:"files_hashed_at,omitzero"`
+	// Unchanged is set (never stored) on the manifest a load returns when
+	// the version built from its file was serving already: nothing
+	// changed, and the manifest is the serving version's, load time
+	// included.
+	Unchanged bool `json:"-"`
 }
 
 // Reject is a rejected source line: its number and why, never its content.
