@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -115,6 +116,16 @@ func NewBuilder(nonce []byte) *Builder {
 	b.results.Write([]byte(resultsTag))
 	b.results.Write(nonce)
 	return b
+}
+
+// NewNonce returns NonceSize random bytes for a new receipt. It returns
+// the random source's error.
+func NewNonce() ([]byte, error) {
+	n := make([]byte, NonceSize)
+	if _, err := rand.Read(n); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // appendString appends s with its length, so that no two sequences of

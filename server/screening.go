@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"context"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -50,12 +52,20 @@ type ScreeningService struct {
 	audit  Auditor
 	// sup is the suppression list; nil when the service keeps none.
 	sup suppress.Store
+	signer *receipt.Signer // nil: no receipts
+	now    func() time.Time
 }
 
 // NewScreeningService returns the service over data, deciding with engine.
 func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logger, audit Auditor) *ScreeningService {
-	return &ScreeningService{data: data, engine: engine, log: log, audit: audit}
+	return &ScreeningService{data: data, engine: engine, log: log, audit: audit, now: time.Now}
 }
+
+// SetReceiptSigner makes the service sign receipts with signer
+// (ScreenContactsRequest.want_receipt) and publish its key
+// (GetReceiptKey); without one both are refused FAILED_PRECONDITION
+// (RECEIPTS_UNAVAILABLE).
+func (s *ScreeningService) SetReceiptSigner(signer *receipt.Signer) { s.signer = signer }
 
 func validChannel(c pb.Channel) *requestError {
 	if fromChannel(c) == screening.ChannelUnspecified {
@@ -99,19 +109,37 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 }
 
 // ScreenContacts screens a stream of chunks; each response carries the
-// results of one request, one per contact, in order.
+// results of one request, one per contact, in order. When the first
+// request asks for a receipt, a last response after the client's end of
+// the stream carries it: signed over every contact and result of the
+// stream (a stream that fails gets no receipt).
 func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenContactsServer) error {
-	for {
+	var rb *receiptBatch
+	for first := true; ; first = false {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return nil
+			if rb == nil {
+				return nil
+			}
+			return stream.Send(&pb.ScreenContactsResponse{Receipt: rb.sign(s.signer, s.now())})
 		}
 		if err != nil {
 			return toStatus(s.log, err)
+		}
+		if first && req.GetWantReceipt() {
+			if s.signer == nil {
+				return toStatus(s.log, receiptsUnavailable())
+			}
+			if rb, err = newReceiptBatch(); err != nil {
+				return toStatus(s.log, err)
+			}
 		}
 		resp, err := s.screenChunk(stream.Context(), req)
 		if err != nil {
 			return toStatus(s.log, err)
+		}
+		if rb != nil {
+			rb.add(req, resp)
 		}
 		s.audit.Screened(stream.Context(), pb.ScreeningService_ScreenContacts_FullMethodName, resp.Results)
 		if err := stream.Send(resp); err != nil {

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -63,6 +64,10 @@ type Config struct {
 	Metrics *Metrics
 	// ExtraOptions are appended to the server options (credentials, ...).
 	ExtraOptions []grpc.ServerOption
+	// ReceiptSigner, when set, signs the receipts of ScreenContacts
+	// streams that ask for one and is published by GetReceiptKey; nil
+	// refuses both (RECEIPTS_UNAVAILABLE).
+	ReceiptSigner *receipt.Signer
 }
 
 // Server is the bootstrapped gRPC server with its health service.
@@ -128,6 +133,7 @@ func New(cfg Config) *Server {
 	gs := grpc.NewServer(opts...)
 	screen := NewScreeningService(cfg.Data, cfg.Engine, log, audit)
 	screen.sup = cfg.Suppressions
+	screen.SetReceiptSigner(cfg.ReceiptSigner)
 	pb.RegisterScreeningServiceServer(gs, screen)
 	if cfg.Suppressions != nil {
 		pb.RegisterSuppressionServiceServer(gs, NewSuppressionService(cfg.Suppressions, log, audit))

@@ -841,7 +841,11 @@ type ScreenContactsRequest struct {
 	// At most 10000 contacts per message.
 	Contacts []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
 	// As ScreenContactRequest.scope, for the contacts of this message.
-	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	Scope string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Ask for a receipt (screening-rules.md 5.4); read from the first message
+	// of a stream. After the client closes its side, the server then sends
+	// one last ScreenContactsResponse with no results and its receipt set.
+	WantReceipt   bool `protobuf:"varint,5,opt,name=want_receipt,json=wantReceipt,proto3" json:"want_receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -904,11 +908,21 @@ func (x *ScreenContactsRequest) GetScope() string {
 	return ""
 }
 
+func (x *ScreenContactsRequest) GetWantReceipt() bool {
+	if x != nil {
+		return x.WantReceipt
+	}
+	return false
+}
+
 // ScreenContactsResponse carries the results of one request message, one per
 // contact, in the same order.
 type ScreenContactsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*ScreeningResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Results []*ScreeningResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The receipt of the whole stream, in the last response only (when asked
+	// for with want_receipt); that response holds no results.
+	Receipt       *ScreeningReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -950,6 +964,337 @@ func (x *ScreenContactsResponse) GetResults() []*ScreeningResult {
 	return nil
 }
 
+func (x *ScreenContactsResponse) GetReceipt() *ScreeningReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// ScreeningReceipt is the service's signed statement that the contacts of
+// one stream, in order, got these results against these dataset versions
+// at this time (screening-rules.md 5.4). It holds no personal data: the
+// contacts and the results are bound by SHA-256 digests salted with the
+// nonce, and only counts are given. robinscreen receipt verify checks one
+// offline; the signed text and the digests are described in docs/api.md.
+type ScreeningReceipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "robinscreen-receipt-v1".
+	Format string `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`
+	// Identifies the signing key: the first 16 hex digits of the SHA-256 of
+	// its public key (GetReceiptKeyResponse.key_id).
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// When the receipt was signed, after the last result.
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// 16 random bytes salting both digests.
+	Nonce []byte `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// The number of contacts screened (and of results).
+	Contacts int64 `protobuf:"varint,5,opt,name=contacts,proto3" json:"contacts,omitempty"`
+	// Hex SHA-256 over the contacts, in order, with the channel and purpose
+	// each was screened for.
+	ContactsSha256 string `protobuf:"bytes,6,opt,name=contacts_sha256,json=contactsSha256,proto3" json:"contacts_sha256,omitempty"`
+	// Hex SHA-256 over the results, in order: ref, decision, reasons.
+	ResultsSha256 string `protobuf:"bytes,7,opt,name=results_sha256,json=resultsSha256,proto3" json:"results_sha256,omitempty"`
+	// Contacts per channel and purpose.
+	Scopes []*ReceiptScope `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// Results per decision, keyed by the Decision value's name.
+	Decisions map[string]int64 `protobuf:"bytes,9,rep,name=decisions,proto3" json:"decisions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Results per reason, keyed by the Reason value's name.
+	Reasons map[string]int64 `protobuf:"bytes,10,rep,name=reasons,proto3" json:"reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Every dataset version consulted by any result.
+	Datasets []*DatasetRef `protobuf:"bytes,11,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	// Ed25519 signature over the receipt's canonical text.
+	Signature     []byte `protobuf:"bytes,12,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreeningReceipt) Reset() {
+	*x = ScreeningReceipt{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreeningReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreeningReceipt) ProtoMessage() {}
+
+func (x *ScreeningReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreeningReceipt.ProtoReflect.Descriptor instead.
+func (*ScreeningReceipt) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ScreeningReceipt) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetContacts() int64 {
+	if x != nil {
+		return x.Contacts
+	}
+	return 0
+}
+
+func (x *ScreeningReceipt) GetContactsSha256() string {
+	if x != nil {
+		return x.ContactsSha256
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetResultsSha256() string {
+	if x != nil {
+		return x.ResultsSha256
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetScopes() []*ReceiptScope {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetDecisions() map[string]int64 {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetReasons() map[string]int64 {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetDatasets() []*DatasetRef {
+	if x != nil {
+		return x.Datasets
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// ReceiptScope counts the contacts of a receipt screened for one channel
+// and purpose.
+type ReceiptScope struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channel       Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
+	Purpose       Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
+	Contacts      int64                  `protobuf:"varint,3,opt,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptScope) Reset() {
+	*x = ReceiptScope{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptScope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptScope) ProtoMessage() {}
+
+func (x *ReceiptScope) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptScope.ProtoReflect.Descriptor instead.
+func (*ReceiptScope) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReceiptScope) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *ReceiptScope) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *ReceiptScope) GetContacts() int64 {
+	if x != nil {
+		return x.Contacts
+	}
+	return 0
+}
+
+// GetReceiptKeyRequest asks for the receipt key.
+type GetReceiptKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyRequest) Reset() {
+	*x = GetReceiptKeyRequest{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyRequest) ProtoMessage() {}
+
+func (x *GetReceiptKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyRequest) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
+}
+
+// GetReceiptKeyResponse is the service's receipt key.
+type GetReceiptKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "Ed25519".
+	Algorithm string `protobuf:"bytes,1,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	// The 32-byte Ed25519 public key.
+	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// The same key as a PEM "PUBLIC KEY" block (PKIX).
+	PublicKeyPem string `protobuf:"bytes,3,opt,name=public_key_pem,json=publicKeyPem,proto3" json:"public_key_pem,omitempty"`
+	// The key's identifier, as in ScreeningReceipt.key_id.
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyResponse) Reset() {
+	*x = GetReceiptKeyResponse{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyResponse) ProtoMessage() {}
+
+func (x *GetReceiptKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyResponse) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetReceiptKeyResponse) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
+func (x *GetReceiptKeyResponse) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *GetReceiptKeyResponse) GetPublicKeyPem() string {
+	if x != nil {
+		return x.PublicKeyPem
+	}
+	return ""
+}
+
+func (x *GetReceiptKeyResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 // ScreeningResult is the decision for one contact with everything that
 // produced it. It never echoes a personal number.
 type ScreeningResult struct {
@@ -969,7 +1314,7 @@ type ScreeningResult struct {
 
 func (x *ScreeningResult) Reset() {
 	*x = ScreeningResult{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1326,7 @@ func (x *ScreeningResult) String() string {
 func (*ScreeningResult) ProtoMessage() {}
 
 func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1339,7 @@ func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScreeningResult.ProtoReflect.Descriptor instead.
 func (*ScreeningResult) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ScreeningResult) GetRef() string {
@@ -1051,7 +1396,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1408,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1421,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Finding) GetSource() Source {
@@ -1136,7 +1481,7 @@ type RobinsonMatch struct {
 
 func (x *RobinsonMatch) Reset() {
 	*x = RobinsonMatch{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1493,7 @@ func (x *RobinsonMatch) String() string {
 func (*RobinsonMatch) ProtoMessage() {}
 
 func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1506,7 @@ func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RobinsonMatch.ProtoReflect.Descriptor instead.
 func (*RobinsonMatch) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RobinsonMatch) GetAddressKind() AddressKind {
@@ -1215,7 +1560,7 @@ type DatasetRef struct {
 
 func (x *DatasetRef) Reset() {
 	*x = DatasetRef{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1227,7 +1572,7 @@ func (x *DatasetRef) String() string {
 func (*DatasetRef) ProtoMessage() {}
 
 func (x *DatasetRef) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1240,7 +1585,7 @@ func (x *DatasetRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatasetRef.ProtoReflect.Descriptor instead.
 func (*DatasetRef) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DatasetRef) GetKind() string {
@@ -1297,14 +1642,47 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\acontact\x18\x03 \x01(\v2\x17.robinscreen.v1.ContactR\acontact\x12\x14\n" +
 	"\x05scope\x18\x04 \x01(\tR\x05scope\"P\n" +
 	"\x15ScreenContactResponse\x127\n" +
-	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xc8\x01\n" +
+	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xeb\x01\n" +
 	"\x15ScreenContactsRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
 	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"S\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\x12!\n" +
+	"\fwant_receipt\x18\x05 \x01(\bR\vwantReceipt\"\x8f\x01\n" +
 	"\x16ScreenContactsResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xf8\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\x12:\n" +
+	"\areceipt\x18\x02 \x01(\v2 .robinscreen.v1.ScreeningReceiptR\areceipt\"\x9a\x05\n" +
+	"\x10ScreeningReceipt\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\tR\x06format\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x127\n" +
+	"\tissued_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x14\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12\x1a\n" +
+	"\bcontacts\x18\x05 \x01(\x03R\bcontacts\x12'\n" +
+	"\x0fcontacts_sha256\x18\x06 \x01(\tR\x0econtactsSha256\x12%\n" +
+	"\x0eresults_sha256\x18\a \x01(\tR\rresultsSha256\x124\n" +
+	"\x06scopes\x18\b \x03(\v2\x1c.robinscreen.v1.ReceiptScopeR\x06scopes\x12M\n" +
+	"\tdecisions\x18\t \x03(\v2/.robinscreen.v1.ScreeningReceipt.DecisionsEntryR\tdecisions\x12G\n" +
+	"\areasons\x18\n" +
+	" \x03(\v2-.robinscreen.v1.ScreeningReceipt.ReasonsEntryR\areasons\x126\n" +
+	"\bdatasets\x18\v \x03(\v2\x1a.robinscreen.v1.DatasetRefR\bdatasets\x12\x1c\n" +
+	"\tsignature\x18\f \x01(\fR\tsignature\x1a<\n" +
+	"\x0eDecisionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a:\n" +
+	"\fReasonsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x90\x01\n" +
+	"\fReceiptScope\x121\n" +
+	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
+	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x12\x1a\n" +
+	"\bcontacts\x18\x03 \x01(\x03R\bcontacts\"\x16\n" +
+	"\x14GetReceiptKeyRequest\"\x91\x01\n" +
+	"\x15GetReceiptKeyResponse\x12\x1c\n" +
+	"\talgorithm\x18\x01 \x01(\tR\talgorithm\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12$\n" +
+	"\x0epublic_key_pem\x18\x03 \x01(\tR\fpublicKeyPem\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xf8\x01\n" +
 	"\x0fScreeningResult\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\tR\x03ref\x124\n" +
 	"\bdecision\x18\x02 \x01(\x0e2\x18.robinscreen.v1.DecisionR\bdecision\x120\n" +
@@ -1392,10 +1770,11 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x1aUNIT_AGREEMENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14UNIT_AGREEMENT_EQUAL\x10\x01\x12\x1a\n" +
 	"\x16UNIT_AGREEMENT_MISSING\x10\x02\x12\x1b\n" +
-	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\xd5\x01\n" +
+	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\xb3\x02\n" +
 	"\x10ScreeningService\x12\\\n" +
 	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\x12c\n" +
-	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
+	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01\x12\\\n" +
+	"\rGetReceiptKey\x12$.robinscreen.v1.GetReceiptKeyRequest\x1a%.robinscreen.v1.GetReceiptKeyResponseBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
 	file_robinscreen_v1_screening_proto_rawDescOnce sync.Once
@@ -1410,7 +1789,7 @@ func file_robinscreen_v1_screening_proto_rawDescGZIP() []byte {
 }
 
 var file_robinscreen_v1_screening_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_robinscreen_v1_screening_proto_goTypes = []any{
 	(Channel)(0),                   // 0: robinscreen.v1.Channel
 	(Purpose)(0),                   // 1: robinscreen.v1.Purpose
@@ -1426,43 +1805,59 @@ var file_robinscreen_v1_screening_proto_goTypes = []any{
 	(*ScreenContactResponse)(nil),  // 11: robinscreen.v1.ScreenContactResponse
 	(*ScreenContactsRequest)(nil),  // 12: robinscreen.v1.ScreenContactsRequest
 	(*ScreenContactsResponse)(nil), // 13: robinscreen.v1.ScreenContactsResponse
-	(*ScreeningResult)(nil),        // 14: robinscreen.v1.ScreeningResult
-	(*Finding)(nil),                // 15: robinscreen.v1.Finding
-	(*RobinsonMatch)(nil),          // 16: robinscreen.v1.RobinsonMatch
-	(*DatasetRef)(nil),             // 17: robinscreen.v1.DatasetRef
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(*ScreeningReceipt)(nil),       // 14: robinscreen.v1.ScreeningReceipt
+	(*ReceiptScope)(nil),           // 15: robinscreen.v1.ReceiptScope
+	(*GetReceiptKeyRequest)(nil),   // 16: robinscreen.v1.GetReceiptKeyRequest
+	(*GetReceiptKeyResponse)(nil),  // 17: robinscreen.v1.GetReceiptKeyResponse
+	(*ScreeningResult)(nil),        // 18: robinscreen.v1.ScreeningResult
+	(*Finding)(nil),                // 19: robinscreen.v1.Finding
+	(*RobinsonMatch)(nil),          // 20: robinscreen.v1.RobinsonMatch
+	(*DatasetRef)(nil),             // 21: robinscreen.v1.DatasetRef
+	nil,                            // 22: robinscreen.v1.ScreeningReceipt.DecisionsEntry
+	nil,                            // 23: robinscreen.v1.ScreeningReceipt.ReasonsEntry
+	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
 }
 var file_robinscreen_v1_screening_proto_depIdxs = []int32{
 	0,  // 0: robinscreen.v1.ScreenContactRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 1: robinscreen.v1.ScreenContactRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 2: robinscreen.v1.ScreenContactRequest.contact:type_name -> robinscreen.v1.Contact
-	14, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
+	18, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
 	0,  // 4: robinscreen.v1.ScreenContactsRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 5: robinscreen.v1.ScreenContactsRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 6: robinscreen.v1.ScreenContactsRequest.contacts:type_name -> robinscreen.v1.Contact
-	14, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
-	2,  // 8: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
-	3,  // 9: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
-	15, // 10: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
-	17, // 11: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
-	4,  // 12: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
-	3,  // 13: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
-	2,  // 14: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
-	16, // 15: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
-	5,  // 16: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
-	6,  // 17: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
-	7,  // 18: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
-	8,  // 19: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
-	18, // 20: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
-	10, // 21: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
-	12, // 22: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
-	11, // 23: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
-	13, // 24: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
-	23, // [23:25] is the sub-list for method output_type
-	21, // [21:23] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	18, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
+	14, // 8: robinscreen.v1.ScreenContactsResponse.receipt:type_name -> robinscreen.v1.ScreeningReceipt
+	24, // 9: robinscreen.v1.ScreeningReceipt.issued_at:type_name -> google.protobuf.Timestamp
+	15, // 10: robinscreen.v1.ScreeningReceipt.scopes:type_name -> robinscreen.v1.ReceiptScope
+	22, // 11: robinscreen.v1.ScreeningReceipt.decisions:type_name -> robinscreen.v1.ScreeningReceipt.DecisionsEntry
+	23, // 12: robinscreen.v1.ScreeningReceipt.reasons:type_name -> robinscreen.v1.ScreeningReceipt.ReasonsEntry
+	21, // 13: robinscreen.v1.ScreeningReceipt.datasets:type_name -> robinscreen.v1.DatasetRef
+	0,  // 14: robinscreen.v1.ReceiptScope.channel:type_name -> robinscreen.v1.Channel
+	1,  // 15: robinscreen.v1.ReceiptScope.purpose:type_name -> robinscreen.v1.Purpose
+	2,  // 16: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
+	3,  // 17: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
+	19, // 18: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
+	21, // 19: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
+	4,  // 20: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
+	3,  // 21: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
+	2,  // 22: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
+	20, // 23: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
+	5,  // 24: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
+	6,  // 25: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
+	7,  // 26: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
+	8,  // 27: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
+	24, // 28: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
+	10, // 29: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
+	12, // 30: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
+	16, // 31: robinscreen.v1.ScreeningService.GetReceiptKey:input_type -> robinscreen.v1.GetReceiptKeyRequest
+	11, // 32: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
+	13, // 33: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
+	17, // 34: robinscreen.v1.ScreeningService.GetReceiptKey:output_type -> robinscreen.v1.GetReceiptKeyResponse
+	32, // [32:35] is the sub-list for method output_type
+	29, // [29:32] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_robinscreen_v1_screening_proto_init() }
@@ -1476,7 +1871,7 @@ func file_robinscreen_v1_screening_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_robinscreen_v1_screening_proto_rawDesc), len(file_robinscreen_v1_screening_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   9,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ScreeningService_ScreenContact_FullMethodName  = "/robinscreen.v1.ScreeningService/ScreenContact"
 	ScreeningService_ScreenContacts_FullMethodName = "/robinscreen.v1.ScreeningService/ScreenContacts"
+	ScreeningService_GetReceiptKey_FullMethodName  = "/robinscreen.v1.ScreeningService/GetReceiptKey"
 )
 
 // ScreeningServiceClient is the client API for ScreeningService service.
@@ -37,6 +38,9 @@ type ScreeningServiceClient interface {
 	// carries a chunk of contacts, each response message the results for one
 	// request message, in the same order.
 	ScreenContacts(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ScreenContactsRequest, ScreenContactsResponse], error)
+	// GetReceiptKey returns the service's Ed25519 public key, which verifies
+	// the receipts it signs (ScreenContactsRequest.want_receipt).
+	GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error)
 }
 
 type screeningServiceClient struct {
@@ -70,6 +74,16 @@ func (c *screeningServiceClient) ScreenContacts(ctx context.Context, opts ...grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ScreeningService_ScreenContactsClient = grpc.BidiStreamingClient[ScreenContactsRequest, ScreenContactsResponse]
 
+func (c *screeningServiceClient) GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReceiptKeyResponse)
+	err := c.cc.Invoke(ctx, ScreeningService_GetReceiptKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ScreeningServiceServer is the server API for ScreeningService service.
 // All implementations must embed UnimplementedScreeningServiceServer
 // for forward compatibility.
@@ -84,6 +98,9 @@ type ScreeningServiceServer interface {
 	// carries a chunk of contacts, each response message the results for one
 	// request message, in the same order.
 	ScreenContacts(grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]) error
+	// GetReceiptKey returns the service's Ed25519 public key, which verifies
+	// the receipts it signs (ScreenContactsRequest.want_receipt).
+	GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error)
 	mustEmbedUnimplementedScreeningServiceServer()
 }
 
@@ -99,6 +116,9 @@ func (UnimplementedScreeningServiceServer) ScreenContact(context.Context, *Scree
 }
 func (UnimplementedScreeningServiceServer) ScreenContacts(grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]) error {
 	return status.Error(codes.Unimplemented, "method ScreenContacts not implemented")
+}
+func (UnimplementedScreeningServiceServer) GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReceiptKey not implemented")
 }
 func (UnimplementedScreeningServiceServer) mustEmbedUnimplementedScreeningServiceServer() {}
 func (UnimplementedScreeningServiceServer) testEmbeddedByValue()                          {}
@@ -146,6 +166,24 @@ func _ScreeningService_ScreenContacts_Handler(srv interface{}, stream grpc.Serve
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ScreeningService_ScreenContactsServer = grpc.BidiStreamingServer[ScreenContactsRequest, ScreenContactsResponse]
 
+func _ScreeningService_GetReceiptKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReceiptKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScreeningServiceServer).GetReceiptKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScreeningService_GetReceiptKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScreeningServiceServer).GetReceiptKey(ctx, req.(*GetReceiptKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ScreeningService_ServiceDesc is the grpc.ServiceDesc for ScreeningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -156,6 +194,10 @@ var ScreeningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ScreenContact",
 			Handler:    _ScreeningService_ScreenContact_Handler,
+		},
+		{
+			MethodName: "GetReceiptKey",
+			Handler:    _ScreeningService_GetReceiptKey_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
