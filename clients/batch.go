@@ -323,7 +323,7 @@ func (b *batch) runStream() (progressed bool, err error) {
 	sendDone := make(chan struct{})
 	go func() {
 		defer close(sendDone)
-		for {
+		for first := true; ; first = false {
 			select {
 			case window <- struct{}{}:
 			case <-sctx.Done():
@@ -337,7 +337,14 @@ func (b *batch) runStream() (progressed bool, err error) {
 				return
 			}
 			inflight <- ch
-			if err := stream.Send(ch.req); err != nil {
+			req := ch.req
+			if first && b.c.o.receipt != nil {
+				// The stream's first message asks for its receipt; the
+				// chunk itself is left as it is (it may be sent again on
+				// another stream).
+				req = &pb.ScreenContactsRequest{Channel: req.GetChannel(), Purpose: req.GetPurpose(), Contacts: req.GetContacts(), WantReceipt: true}
+			}
+			if err := stream.Send(req); err != nil {
 				return // the stream's error is reported by Recv
 			}
 		}
@@ -370,6 +377,10 @@ func (b *batch) runStream() (progressed bool, err error) {
 		}
 		if err != nil {
 			return fail(toError(err))
+		}
+		if rc := resp.GetReceipt(); rc != nil && len(resp.GetResults()) == 0 && b.c.o.receipt != nil && len(inflight) == 0 {
+			b.c.o.receipt(rc) // the stream's last message
+			continue
 		}
 		var ch *chunk
 		select {

@@ -46,6 +46,7 @@ type options struct {
 	baseBackoff time.Duration
 	maxBackoff  time.Duration
 	progress    func(Progress)
+	receipt     func(*pb.ScreeningReceipt)
 }
 
 // Option configures a Client.
@@ -96,6 +97,18 @@ func WithRetry(maxAttempts int, base, max time.Duration) Option {
 // WithProgress calls fn after every answered chunk of a batch, from the
 // goroutine that called ScreenStream or ScreenContacts.
 func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
+
+// WithReceipts asks the server for a signed receipt (screening-rules.md
+// rule 5.4) at the end of every ScreenContacts stream a batch opens and
+// hands each receipt to fn, on a goroutine of the batch, before
+// ScreenStream returns. A receipt covers the contacts of its stream, in
+// the order sent: a batch on one stream (WithStreams(1)) that did not
+// reconnect (Progress.Reconnects == 0) gets one receipt covering every
+// contact it screened. A server without a receipt key refuses the batch
+// (FAILED_PRECONDITION).
+func WithReceipts(fn func(*pb.ScreeningReceipt)) Option {
+	return func(o *options) { o.receipt = fn }
+}
 
 func buildOptions(opts []Option) options {
 	o := options{chunkSize: 1000, streams: 1, window: 4, maxAttempts: 8, baseBackoff: 200 * time.Millisecond, maxBackoff: 5 * time.Second}
