@@ -2,15 +2,11 @@ package server
 
 import (
 	"context"
-	"encoding/hex"
-	"strconv"
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/robinscreen/robinscreen/internal/receiptpb"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/receipt"
 )
@@ -55,8 +51,8 @@ func newReceiptBatch() (*receiptBatch, error) {
 // add digests one request message and the response that answered it.
 func (rb *receiptBatch) add(req *pb.ScreenContactsRequest, resp *pb.ScreenContactsResponse) {
 	for i, c := range req.GetContacts() {
-		ReceiptContact(req.GetChannel(), req.GetPurpose(), c, &rb.c)
-		ReceiptResult(resp.GetResults()[i], &rb.r)
+		receiptpb.Contact(req.GetChannel(), req.GetPurpose(), c, &rb.c)
+		receiptpb.Result(resp.GetResults()[i], &rb.r)
 		rb.b.Add(&rb.c, &rb.r)
 	}
 }
@@ -65,106 +61,5 @@ func (rb *receiptBatch) add(req *pb.ScreenContactsRequest, resp *pb.ScreenContac
 func (rb *receiptBatch) sign(signer *receipt.Signer, now time.Time) *pb.ScreeningReceipt {
 	r := rb.b.Receipt(now)
 	signer.Sign(r)
-	return ReceiptProto(r)
-}
-
-// ReceiptContact fills dst with a contact as a receipt digests it: the
-// channel and purpose by their value names and every field the contact
-// has set, by its proto name (a bool as "true", an enum by its value's
-// name; a repeated field gives one field per element), so that a field
-// added to Contact later is bound without a change here. It is the one
-// conversion the server and the offline verifier share.
-func ReceiptContact(ch pb.Channel, purpose pb.Purpose, c *pb.Contact, dst *receipt.Contact) {
-	dst.Channel, dst.Purpose = ch.String(), purpose.String()
-	dst.Fields = dst.Fields[:0]
-	c.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		name := string(fd.Name())
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := range l.Len() {
-				dst.Fields = append(dst.Fields, receipt.Field{Name: name, Value: fieldText(fd, l.Get(i))})
-			}
-		case fd.IsMap():
-			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				dst.Fields = append(dst.Fields, receipt.Field{Name: name + "[" + k.String() + "]", Value: fieldText(fd.MapValue(), mv)})
-				return true
-			})
-		default:
-			dst.Fields = append(dst.Fields, receipt.Field{Name: name, Value: fieldText(fd, v)})
-		}
-		return true
-	})
-}
-
-// fieldText writes one value of a field as text.
-func fieldText(fd protoreflect.FieldDescriptor, v protoreflect.Value) string {
-	switch fd.Kind() {
-	case protoreflect.StringKind:
-		return v.String()
-	case protoreflect.BoolKind:
-		return strconv.FormatBool(v.Bool())
-	case protoreflect.EnumKind:
-		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			return string(ev.Name())
-		}
-		return strconv.Itoa(int(v.Enum()))
-	case protoreflect.BytesKind:
-		return hex.EncodeToString(v.Bytes())
-	case protoreflect.MessageKind, protoreflect.GroupKind:
-		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(v.Message().Interface())
-		return hex.EncodeToString(b)
-	}
-	return v.String() // numbers
-}
-
-// ReceiptResult fills dst with a result as a receipt digests it: the
-// reference, the decision and reasons by their value names, and the
-// datasets.
-func ReceiptResult(r *pb.ScreeningResult, dst *receipt.Result) {
-	dst.Ref, dst.Decision = r.GetRef(), r.GetDecision().String()
-	dst.Reasons = dst.Reasons[:0]
-	for _, x := range r.GetReasons() {
-		dst.Reasons = append(dst.Reasons, x.String())
-	}
-	dst.Datasets = dst.Datasets[:0]
-	for _, d := range r.GetDatasets() {
-		dst.Datasets = append(dst.Datasets, receipt.Dataset{Kind: d.GetKind(), Version: d.GetVersion(), Published: d.GetPublished().AsTime()})
-	}
-}
-
-// ReceiptProto returns r as its protobuf message.
-func ReceiptProto(r *receipt.Receipt) *pb.ScreeningReceipt {
-	out := &pb.ScreeningReceipt{
-		Format: r.Format, KeyId: r.KeyID, IssuedAt: timestamppb.New(r.IssuedAt), Nonce: r.Nonce,
-		Contacts: r.Contacts, ContactsSha256: r.ContactsSHA256, ResultsSha256: r.ResultsSHA256,
-		Decisions: r.Decisions, Reasons: r.Reasons, Signature: r.Signature,
-	}
-	for _, sc := range r.Scopes {
-		out.Scopes = append(out.Scopes, &pb.ReceiptScope{Channel: pb.Channel(pb.Channel_value[sc.Channel]), Purpose: pb.Purpose(pb.Purpose_value[sc.Purpose]), Contacts: sc.Contacts})
-	}
-	for _, d := range r.Datasets {
-		out.Datasets = append(out.Datasets, &pb.DatasetRef{Kind: d.Kind, Version: d.Version, Published: timestamppb.New(d.Published)})
-	}
-	return out
-}
-
-// ReceiptFromProto returns the receipt a ScreeningReceipt carries, for
-// verification.
-func ReceiptFromProto(p *pb.ScreeningReceipt) *receipt.Receipt {
-	r := &receipt.Receipt{
-		Format: p.GetFormat(), KeyID: p.GetKeyId(), Nonce: p.GetNonce(), Contacts: p.GetContacts(),
-		ContactsSHA256: p.GetContactsSha256(), ResultsSHA256: p.GetResultsSha256(),
-		Decisions: p.GetDecisions(), Reasons: p.GetReasons(), Signature: p.GetSignature(),
-	}
-	if p.GetIssuedAt() != nil {
-		r.IssuedAt = p.GetIssuedAt().AsTime()
-	}
-	for _, sc := range p.GetScopes() {
-		r.Scopes = append(r.Scopes, receipt.Scope{Channel: sc.GetChannel().String(), Purpose: sc.GetPurpose().String(), Contacts: sc.GetContacts()})
-	}
-	for _, d := range p.GetDatasets() {
-		r.Datasets = append(r.Datasets, receipt.Dataset{Kind: d.GetKind(), Version: d.GetVersion(), Published: d.GetPublished().AsTime()})
-	}
-	return r
+	return receiptpb.ToProto(r)
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/robinscreen/robinscreen/internal/demo"
+	"github.com/robinscreen/robinscreen/internal/receiptpb"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
@@ -103,15 +104,15 @@ func streamed(t *testing.T, c pb.ScreeningServiceClient, reqs []*pb.ScreenContac
 // verifyStream checks a stream's receipt against what was sent and
 // received, through the conversions the offline verifier uses.
 func verifyStream(pub ed25519.PublicKey, rc *pb.ScreeningReceipt, reqs []*pb.ScreenContactsRequest, results []*pb.ScreeningResult) error {
-	r := ReceiptFromProto(rc)
+	r := receiptpb.FromProto(rc)
 	b := receipt.NewBuilder(r.Nonce)
 	i := 0
 	for _, req := range reqs {
 		for _, c := range req.GetContacts() {
 			var rcon receipt.Contact
 			var rres receipt.Result
-			ReceiptContact(req.GetChannel(), req.GetPurpose(), c, &rcon)
-			ReceiptResult(results[i], &rres)
+			receiptpb.Contact(req.GetChannel(), req.GetPurpose(), c, &rcon)
+			receiptpb.Result(results[i], &rres)
 			b.Add(&rcon, &rres)
 			i++
 		}

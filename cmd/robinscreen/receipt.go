@@ -16,9 +16,9 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/robinscreen/robinscreen/internal/receiptpb"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/receipt"
-	"github.com/robinscreen/robinscreen/server"
 )
 
 // DefaultReceiptKeyFile is where serve keeps its receipt key unless
@@ -199,7 +199,7 @@ func ReadReceipt(b []byte) (*receipt.Receipt, error) {
 	if err := protojson.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("not a receipt: %w", err)
 	}
-	return server.ReceiptFromProto(&p), nil
+	return receiptpb.FromProto(&p), nil
 }
 
 // digestFiles reads the contacts and results files in step and adds each
@@ -221,11 +221,11 @@ func digestFiles(b *receipt.Builder, contactsFile, resultsFile string) error {
 	var c receipt.Contact
 	var r receipt.Result
 	for {
-		cOK, err := contacts.next(func(item any) { con := item.(contactItem); server.ReceiptContact(con.ch, con.purpose, con.c, &c) })
+		cOK, err := contacts.next(func(item any) { con := item.(contactItem); receiptpb.Contact(con.ch, con.purpose, con.c, &c) })
 		if err != nil {
 			return err
 		}
-		rOK, err := results.next(func(item any) { server.ReceiptResult(item.(*pb.ScreeningResult), &r) })
+		rOK, err := results.next(func(item any) { receiptpb.Result(item.(*pb.ScreeningResult), &r) })
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/robinscreen/robinscreen/clients"
+	"github.com/robinscreen/robinscreen/internal/receiptpb"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
@@ -40,7 +41,7 @@ func TestBatchReceipt(t *testing.T) {
 		name     string
 		n, chunk int
 		streams  int
-		want     int // receipts
+		want     int // receipts at most: one per stream that got a chunk
 	}{
 		{"one chunk", 5, 100, 1, 1},
 		{"many chunks on one stream", 95, 10, 1, 1},
@@ -80,8 +81,8 @@ func TestBatchReceipt(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != tt.want {
-				t.Fatalf("%d receipts, want %d", len(got), tt.want)
+			if len(got) == 0 || len(got) > tt.want || tt.streams == 1 && len(got) != 1 {
+				t.Fatalf("%d receipts, want 1 to %d", len(got), tt.want)
 			}
 			if tt.streams > 1 {
 				var n int64
@@ -93,13 +94,13 @@ func TestBatchReceipt(t *testing.T) {
 				}
 				return
 			}
-			r := server.ReceiptFromProto(got[0])
+			r := receiptpb.FromProto(got[0])
 			b := receipt.NewBuilder(r.Nonce)
 			for _, s := range all {
 				var rc receipt.Contact
 				var rr receipt.Result
-				server.ReceiptContact(s.it.Channel, s.it.Purpose, s.it.Contact, &rc)
-				server.ReceiptResult(s.res, &rr)
+				receiptpb.Contact(s.it.Channel, s.it.Purpose, s.it.Contact, &rc)
+				receiptpb.Result(s.res, &rr)
 				b.Add(&rc, &rr)
 			}
 			if err := receipt.Verify(signer.PublicKey(), r, b); err != nil {
