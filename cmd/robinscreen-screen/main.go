@@ -202,6 +202,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "web" {
 		return runWeb(ctx, args[1:], stderr)
 	}
+	if len(args) > 0 && args[0] == "receipt" {
+		return receiptMain(args[1:], os.Stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -297,7 +297,7 @@ func jsonErrorText(err error) string {
 	return "not the expected JSON message"
 }
 
-var errNotObject = errors.New("not a JSON object")
+var errNotObject = errors.New("not a JSON object (a call list and its screened output, CSV or XLSX, are verified with: robinscreen-screen receipt verify, same flags)")
 
 // readContacts reads a contacts line: a ScreenContactRequest (channel,
 // purpose, contact) or a ScreenContactsRequest (channel, purpose,
