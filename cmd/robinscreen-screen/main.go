@@ -6,11 +6,14 @@
 //
 //	robinscreen-screen --addr HOST:PORT --channel phone [flags] calllist.csv
 //	robinscreen-screen web --listen 127.0.0.1:8080 --addr HOST:PORT [flags]
+//	robinscreen-screen receipt verify --key PUB --receipt FILE --contacts CALLLIST --results SCREENED
 //
 // The second form serves a web page for call lists (web.go): a team lead
 // signs in with a token, uploads a CSV or XLSX file, picks channel and
 // purpose, watches the progress and downloads the screened file, screened
 // by the same code as the first form.
+//
+// The third form checks a call list's signed receipt (receipt.go).
 //
 // It is a separate binary from robinscreen (the server) so that call
 // centers get a small client without the server's storage engine, and so
@@ -98,7 +101,10 @@ decided over the whole file first; a first line sep=X is honoured. Rows
 that cannot be read or screened get decision ERROR and are listed, by line
 number and reason, in CALLLIST.errors.csv. Files are written under a
 temporary name and renamed only when the run succeeds; every file written
-has mode 0600: they hold personal data.
+has mode 0600: they hold personal data. With --receipt the server's signed
+receipt is written beside the output; check it later with
+
+  robinscreen-screen receipt verify --key PUB --receipt FILE --contacts CALLLIST --results SCREENED
 
 flags:
 `
