@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -279,4 +280,25 @@ func TestReceiptsRefused(t *testing.T) {
 			errorInfo(t, err, tt.code, map[codes.Code]string{codes.FailedPrecondition: ReasonReceiptsUnavailable, codes.InvalidArgument: ReasonInvalidRequest}[tt.code])
 		})
 	}
+}
+
+// BenchmarkReceiptAdd measures what a receipt costs a stream: digesting
+// one 1000-contact message and its results (reported per contact).
+func BenchmarkReceiptAdd(b *testing.B) {
+	req := &pb.ScreenContactsRequest{Channel: pb.Channel_CHANNEL_PHONE}
+	resp := &pb.ScreenContactsResponse{}
+	for i := range 1000 {
+		req.Contacts = append(req.Contacts, &pb.Contact{Ref: strconv.Itoa(i), Name: "Søren Testesen", Address: "Fiktivvej 12, 2. tv", PostalCode: "2100", Phone: "11223344", Consent: i%2 == 0})
+		resp.Results = append(resp.Results, &pb.ScreeningResult{Ref: strconv.Itoa(i), Decision: pb.Decision_DECISION_BLOCK, Reasons: []pb.Reason{pb.Reason_REASON_ROBINSON_LIST},
+			Datasets: []*pb.DatasetRef{{Kind: "robinson", Version: "20261101-3f9a1c0e2b7d4a65"}}})
+	}
+	rb, err := newReceiptBatch()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rb.add(req, resp)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/contact")
 }
