@@ -33,10 +33,9 @@ func (s *ScreeningService) GetReceiptKey(context.Context, *pb.GetReceiptKeyReque
 
 // receiptBatch collects a stream's contacts and results for its receipt.
 type receiptBatch struct {
-	b   *receipt.Builder
-	c   receipt.Contact
-	r   receipt.Result
-	buf []receipt.Dataset
+	b *receipt.Builder
+	c receipt.Contact
+	r receipt.Result
 }
 
 // newReceiptBatch starts a receipt with a fresh random nonce.
