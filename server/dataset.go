@@ -87,6 +87,7 @@ func kindProto(kind string) pb.DatasetKind {
 }
 
 var phases = map[string]pb.LoadPhase{
+	store.PhaseHashing: pb.LoadPhase_LOAD_PHASE_READING, // the same file as the serving version's?
 	store.PhaseReading: pb.LoadPhase_LOAD_PHASE_READING,
 	store.PhaseWriting: pb.LoadPhase_LOAD_PHASE_WRITING,
 	store.PhaseVerify:  pb.LoadPhase_LOAD_PHASE_VERIFYING,

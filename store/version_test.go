@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,7 +117,11 @@ func TestLoadSameContentAgain(t *testing.T) {
 	t.Run("serving version loaded again", func(t *testing.T) {
 		s := openStore(t, t.TempDir())
 		a := loadRobinson(t, s, fileA, LoadOptions{Now: at(0)})
-		again := loadRobinson(t, s, fileA, LoadOptions{Now: at(time.Minute)})
+		var phases []string
+		again := loadRobinson(t, s, fileA, LoadOptions{Now: at(time.Minute), Progress: func(p Progress) { phases = append(phases, p.Phase) }})
+		if slices.Contains(phases, PhaseWriting) || slices.Contains(phases, PhaseReading) {
+			t.Errorf("the serving version's file was built again: phases %v", phases)
+		}
 		if !again.Unchanged || again.Version != a.Version {
 			t.Fatalf("second load: version %s unchanged=%v, want %s unchanged", again.Version, again.Unchanged, a.Version)
 		}
@@ -130,6 +135,19 @@ func TestLoadSameContentAgain(t *testing.T) {
 		vs, err := s.Versions(screening.KindRobinson, time.Now())
 		if err != nil || len(vs) != 1 {
 			t.Errorf("versions after loading the same file twice: %d (%v), want 1", len(vs), err)
+		}
+	})
+
+	t.Run("serving version's file with its own date given", func(t *testing.T) {
+		s := openStore(t, t.TempDir())
+		a := loadRobinson(t, s, fileA, LoadOptions{Now: at(0)})
+		again := loadRobinson(t, s, fileA, LoadOptions{Now: at(time.Minute), Published: published})
+		if !again.Unchanged || again.Version != a.Version {
+			t.Errorf("version %s unchanged=%v, want %s unchanged", again.Version, again.Unchanged, a.Version)
+		}
+		other := loadRobinson(t, s, fileA, LoadOptions{Now: at(2 * time.Minute), Published: published.AddDate(0, 0, 1)})
+		if other.Unchanged || other.Version == a.Version {
+			t.Errorf("another date: version %s unchanged=%v, want a new version", other.Version, other.Unchanged)
 		}
 	})
 
