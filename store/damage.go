@@ -272,19 +272,30 @@ func (s *Store) adoptState(kind string) (kindState, error) {
 		return st, err
 	}
 	var names []string
+	loaded := map[string]time.Time{}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(s.kindDir(kind), e.Name(), manifestFile)); err == nil {
 			names = append(names, e.Name())
+			if m, err := readManifest(filepath.Join(s.kindDir(kind), e.Name())); err == nil {
+				loaded[e.Name()] = m.LoadedAt
+			}
 		}
 	}
 	if len(names) == 0 {
 		return st, nil
 	}
-	// Version names start with the load time (versionName): newest last.
-	sort.Strings(names)
+	// Newest load last. Version names say nothing of the load's time (they
+	// name the content): the manifests' load times order them; a manifest
+	// that does not read counts as the oldest.
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := loaded[names[i]], loaded[names[j]]; !a.Equal(b) {
+			return a.Before(b)
+		}
+		return names[i] < names[j]
+	})
 	st.Current = names[len(names)-1]
 	if len(names) > 1 {
 		st.Previous = names[len(names)-2]

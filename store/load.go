@@ -289,12 +289,21 @@ func (s *Store) existing(kind string, man *Manifest) (string, error) {
 	if err == nil && (old.SourceSHA256 != man.SourceSHA256 || !old.Published.Equal(man.Published)) {
 		return "", fmt.Errorf("%w (version %s)", ErrVersionClash, man.Version)
 	}
-	if s.servingVersion(kind) == man.Version && err == nil {
+	if err == nil && s.servesUndamaged(kind, man.Version) {
 		return "serving", nil
 	}
 	// Kept but not serving (the previous version, or one that does not
 	// open: damaged, an outdated format): replaced by the new build.
 	return "kept", nil
+}
+
+// servesUndamaged reports whether version serves kind and has not been
+// found damaged.
+func (s *Store) servesUndamaged(kind, version string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := s.serving[kind]
+	return d != nil && d.man.Version == version && d.damaged() == nil
 }
 
 // commit finishes a build: writes the manifest, makes the build durable,
@@ -382,14 +391,15 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 	}
 	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
 	previous := s.servingVersion(kind)
-	if previous == "" {
+	if previous == "" || previous == man.Version {
 		// Nothing serves (a damaged or outdated version was not opened):
 		// the version the state file names stays as the previous one,
-		// for inspection, rather than being pruned with the rest.
+		// for inspection, rather than being pruned with the rest. A
+		// version of the new one's name (damaged, and rebuilt now from
+		// its file) is replaced, not kept as its own previous version.
 		if st, err := s.readState(kind); err == nil {
 			previous = st.Current
 			if previous == man.Version {
-				// That version is the one just rebuilt from its file.
 				previous = st.Previous
 			}
 		}
@@ -498,27 +508,27 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 // when none is given) is the one the version has. Such a load would build
 // the same version again only to drop it (commit), so it is not built. The
 // file is hashed only when its size agrees; it is read again from its
-// start by a load that goes on. It returns nil when src is another file,
-// and read errors.
+// start by a load that goes on. It returns nil when src is another file
+// or does not read to its end, and the error of seeking back to its
+// start.
 func (s *Store) sameAsServing(kind string, src Source, opt *LoadOptions) (*Manifest, error) {
 	s.mu.RLock()
 	d := s.serving[kind]
 	s.mu.RUnlock()
-	if d == nil || d.man.SourceBytes != src.Size || d.man.SourceSHA256 == "" {
-		return nil, nil
+	if d == nil || d.damaged() != nil || d.man.SourceBytes != src.Size || d.man.SourceSHA256 == "" {
+		return nil, nil // a damaged version is rebuilt from its file
 	}
 	if opt.Published.IsZero() && !d.man.PublishedFromHeader || !opt.Published.IsZero() && !opt.Published.Equal(d.man.Published) {
 		return nil, nil // another date: another version
 	}
 	opt.report(Progress{Phase: PhaseHashing, Bytes: src.Size})
-	sum, err := readerSHA256(src.R)
-	if err != nil {
-		return nil, err
-	}
+	sum, herr := readerSHA256(src.R)
 	if _, err := src.R.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	if sum != d.man.SourceSHA256 {
+	if herr != nil || sum != d.man.SourceSHA256 {
+		// Another file; or one that does not read (a staged upload
+		// altered on disk), which the load then refuses as it reads it.
 		return nil, nil
 	}
 	man := d.man

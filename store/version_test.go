@@ -195,7 +195,7 @@ func TestLoadSameContentAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 		man.SourceSHA256 = fileSum(t, fileB)
-		if err := writeJSON(filepath.Join(dir, screening.KindRobinson, a.Version, manifestFile), man); err != nil {
+		if err := writeManifest(filepath.Join(dir, screening.KindRobinson, a.Version), &man); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.LoadRobinson(context.Background(), fileA, LoadOptions{Now: at(2 * time.Minute)})
@@ -230,7 +230,7 @@ func TestLoadTimeNamedVersionsKeepWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	man.Version = old
-	if err := writeJSON(filepath.Join(kdir, old, manifestFile), man); err != nil {
+	if err := writeManifest(filepath.Join(kdir, old), &man); err != nil {
 		t.Fatal(err)
 	}
 	if err := writeJSON(filepath.Join(kdir, stateFile), kindState{Current: old}); err != nil {
@@ -258,5 +258,36 @@ func TestLoadTimeNamedVersionsKeepWorking(t *testing.T) {
 	}
 	if got := lookup(t, s, "2200", "15", "hansen"); len(got) != 2 {
 		t.Errorf("after rollback: %d records, want 2", len(got))
+	}
+}
+
+// TestDamagedVersionLoadedAgain: the file of a serving version found
+// damaged, loaded again, rebuilds that version (same name) and serves it;
+// the load is not taken for "nothing changed", and the version is not
+// kept as its own previous version.
+func TestDamagedVersionLoadedAgain(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	defer s.Close()
+	first := loadRobinson(t, s, robinsonFile(t, src, entries[:3]), LoadOptions{})
+	list := robinsonFile(t, src, entries)
+	a := loadRobinson(t, s, list, LoadOptions{})
+	flipBytes(named(sigBloomFileV3), func(n int64) int64 { return n / 2 }, 1)(t, filepath.Join(dir, screening.KindRobinson, a.Version))
+	if err := s.Scrub(); !errors.Is(err, ErrDamaged) || s.Ready() {
+		t.Fatalf("scrub: %v, ready %v; want the version damaged", err, s.Ready())
+	}
+	again := loadRobinson(t, s, list, LoadOptions{})
+	if again.Unchanged || again.Version != a.Version {
+		t.Fatalf("loading the damaged version's file: version %s unchanged=%v, want %s rebuilt", again.Version, again.Unchanged, a.Version)
+	}
+	if !s.Ready() || s.Damage(screening.KindRobinson) != nil {
+		t.Errorf("after the rebuild: ready %v, damage %v", s.Ready(), s.Damage(screening.KindRobinson))
+	}
+	if got := lookup(t, s, "2200", "15", "hansen"); len(got) != 2 {
+		t.Errorf("after the rebuild: %d records, want 2", len(got))
+	}
+	st, err := s.readState(screening.KindRobinson)
+	if err != nil || st.Current != a.Version || st.Previous != first.Version {
+		t.Errorf("state %+v (%v), want current %s, previous %s", st, err, a.Version, first.Version)
 	}
 }
