@@ -31,11 +31,12 @@ type Field struct {
 }
 
 // Contact is one screened contact: the channel and purpose it was
-// screened for and its fields. The fields may come in any order; they are
+// screened for, the suppression-list scope (brand or campaign) its request
+// named, and its fields. The fields may come in any order; they are
 // digested sorted by name.
 type Contact struct {
-	Channel, Purpose string
-	Fields           []Field
+	Channel, Purpose, Scope string
+	Fields                  []Field
 }
 
 // Result is the result of one contact: the caller's reference, the
@@ -148,6 +149,7 @@ func (b *Builder) Add(c *Contact, r *Result) {
 	})
 	buf := appendString(b.buf[:0], c.Channel)
 	buf = appendString(buf, c.Purpose)
+	buf = appendString(buf, c.Scope)
 	buf = binary.AppendUvarint(buf, uint64(len(b.fields)))
 	for _, f := range b.fields {
 		buf = appendString(buf, f.Name)

@@ -106,6 +106,7 @@ func TestVerify(t *testing.T) {
 		{name: "contact field left out", batch: func(b *batch) { b.contacts[0].Fields = b.contacts[0].Fields[:3] }, wantErr: ErrContacts},
 		{name: "contact channel changed", batch: func(b *batch) { b.contacts[1].Channel = "CHANNEL_POST" }, wantErr: ErrContacts},
 		{name: "contact purpose changed", batch: func(b *batch) { b.contacts[1].Purpose = "PURPOSE_INSURANCE" }, wantErr: ErrContacts},
+		{name: "contact suppression scope changed", batch: func(b *batch) { b.contacts[2].Scope = "brand-b" }, wantErr: ErrContacts},
 		{name: "contacts swapped", batch: func(b *batch) {
 			b.contacts[0], b.contacts[1] = b.contacts[1], b.contacts[0]
 			b.results[0], b.results[1] = b.results[1], b.results[0]

@@ -50,7 +50,7 @@ func newReceiptBatch() (*receiptBatch, error) {
 // add digests one request message and the response that answered it.
 func (rb *receiptBatch) add(req *pb.ScreenContactsRequest, resp *pb.ScreenContactsResponse) {
 	for i, c := range req.GetContacts() {
-		receiptpb.Contact(req.GetChannel(), req.GetPurpose(), c, &rb.c)
+		receiptpb.Contact(req.GetChannel(), req.GetPurpose(), req.GetScope(), c, &rb.c)
 		receiptpb.Result(resp.GetResults()[i], &rb.r)
 		rb.b.Add(&rb.c, &rb.r)
 	}

@@ -112,7 +112,7 @@ func verifyStream(pub ed25519.PublicKey, rc *pb.ScreeningReceipt, reqs []*pb.Scr
 		for _, c := range req.GetContacts() {
 			var rcon receipt.Contact
 			var rres receipt.Result
-			receiptpb.Contact(req.GetChannel(), req.GetPurpose(), c, &rcon)
+			receiptpb.Contact(req.GetChannel(), req.GetPurpose(), req.GetScope(), c, &rcon)
 			receiptpb.Result(results[i], &rres)
 			b.Add(&rcon, &rres)
 			i++
@@ -130,7 +130,7 @@ func TestScreenContactsReceipt(t *testing.T) {
 				{Ref: "1", Name: "Søren Testesen", Address: "Fiktivvej 12, 2. tv, 2100 København Ø"},
 				{Ref: "2", Cpr: demo.DemoProtected},
 			}},
-			{Channel: pb.Channel_CHANNEL_EMAIL, Purpose: pb.Purpose_PURPOSE_BOOKS, Contacts: []*pb.Contact{
+			{Channel: pb.Channel_CHANNEL_EMAIL, Purpose: pb.Purpose_PURPOSE_BOOKS, Scope: "brand-a", Contacts: []*pb.Contact{
 				{Ref: "3", Name: "Karen Uopført", Address: "Ikkelistet Vej 3, 8000 Aarhus C", Email: "karen@example.test", Consent: true},
 			}},
 		}
@@ -182,6 +182,9 @@ func TestScreenContactsReceipt(t *testing.T) {
 		}, receipt.ErrContacts},
 		{"a chunk's channel", func(q []*pb.ScreenContactsRequest, _ []*pb.ScreeningResult, _ *pb.ScreeningReceipt) {
 			q[1].Channel = pb.Channel_CHANNEL_SMS
+		}, receipt.ErrContacts},
+		{"a chunk's suppression scope", func(q []*pb.ScreenContactsRequest, _ []*pb.ScreeningResult, _ *pb.ScreeningReceipt) {
+			q[1].Scope = "brand-b"
 		}, receipt.ErrContacts},
 		{"a decision", func(_ []*pb.ScreenContactsRequest, r []*pb.ScreeningResult, _ *pb.ScreeningReceipt) {
 			r[0].Decision = pb.Decision_DECISION_ALLOW

@@ -51,7 +51,7 @@ type ScreeningService struct {
 	log    *slog.Logger
 	audit  Auditor
 	// sup is the suppression list; nil when the service keeps none.
-	sup suppress.Store
+	sup    suppress.Store
 	signer *receipt.Signer // nil: no receipts
 	now    func() time.Time
 }

@@ -412,14 +412,14 @@ func verifyCallList(pub ed25519.PublicKey, rc *receipt.Receipt, info callListInf
 			return fmt.Errorf("%w: the output holds fewer screened rows than the call list rows to screen (line %d on)", receipt.ErrResults, line), nil
 		}
 		r = receipt.Result{Ref: contact.GetRef(), Decision: decision, Reasons: reasons}
-		receiptpb.Contact(ch, purpose, contact, &c)
+		receiptpb.Contact(ch, purpose, "", contact, &c) // the tool names no scope
 		fromList.Add(&c, &r)
 		if !same {
 			oc, och, opurpose, err := list.mapping.Contact(fields, contact.GetRef())
 			if err != nil {
 				oc, och, opurpose = &pb.Contact{}, ch, purpose // differs: the digest says so
 			}
-			receiptpb.Contact(och, opurpose, oc, &c)
+			receiptpb.Contact(och, opurpose, "", oc, &c)
 			fromOutput.Add(&c, &r)
 		}
 	}

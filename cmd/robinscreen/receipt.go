@@ -221,7 +221,10 @@ func digestFiles(b *receipt.Builder, contactsFile, resultsFile string) error {
 	var c receipt.Contact
 	var r receipt.Result
 	for {
-		cOK, err := contacts.next(func(item any) { con := item.(contactItem); receiptpb.Contact(con.ch, con.purpose, con.c, &c) })
+		cOK, err := contacts.next(func(item any) {
+			con := item.(contactItem)
+			receiptpb.Contact(con.ch, con.purpose, con.scope, con.c, &c)
+		})
 		if err != nil {
 			return err
 		}
@@ -244,6 +247,7 @@ func digestFiles(b *receipt.Builder, contactsFile, resultsFile string) error {
 type contactItem struct {
 	ch      pb.Channel
 	purpose pb.Purpose
+	scope   string
 	c       *pb.Contact
 }
 
@@ -314,7 +318,7 @@ func readContacts(b []byte) ([]any, error) {
 		}
 		out := make([]any, 0, len(req.GetContacts()))
 		for _, c := range req.GetContacts() {
-			out = append(out, contactItem{req.GetChannel(), req.GetPurpose(), c})
+			out = append(out, contactItem{req.GetChannel(), req.GetPurpose(), req.GetScope(), c})
 		}
 		return out, nil
 	}
@@ -327,7 +331,7 @@ func readContacts(b []byte) ([]any, error) {
 		// list); the service screens no contact without one.
 		return nil, nil
 	}
-	return []any{contactItem{req.GetChannel(), req.GetPurpose(), req.GetContact()}}, nil
+	return []any{contactItem{req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContact()}}, nil
 }
 
 // readResults reads a results line: a ScreeningResult, a

@@ -99,7 +99,7 @@ func TestBatchReceipt(t *testing.T) {
 			for _, s := range all {
 				var rc receipt.Contact
 				var rr receipt.Result
-				receiptpb.Contact(s.it.Channel, s.it.Purpose, s.it.Contact, &rc)
+				receiptpb.Contact(s.it.Channel, s.it.Purpose, "", s.it.Contact, &rc)
 				receiptpb.Result(s.res, &rr)
 				b.Add(&rc, &rr)
 			}

@@ -13,13 +13,14 @@ import (
 )
 
 // Contact fills dst with a contact as a receipt digests it: the
-// channel and purpose by their value names and every field the contact
+// channel and purpose by their value names, the suppression-list scope of
+// its request message and every field the contact
 // has set, by its proto name (a bool as "true", an enum by its value's
 // name; a repeated field gives one field per element), so that a field
 // added to Contact later is bound without a change here. It is the one
 // conversion the server and the offline verifier share.
-func Contact(ch pb.Channel, purpose pb.Purpose, c *pb.Contact, dst *receipt.Contact) {
-	dst.Channel, dst.Purpose = ch.String(), purpose.String()
+func Contact(ch pb.Channel, purpose pb.Purpose, scope string, c *pb.Contact, dst *receipt.Contact) {
+	dst.Channel, dst.Purpose, dst.Scope = ch.String(), purpose.String(), scope
 	dst.Fields = dst.Fields[:0]
 	c.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		name := string(fd.Name())
