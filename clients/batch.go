@@ -57,7 +57,7 @@ type Progress struct {
 	// Resent counts chunks sent again after a stream failed before
 	// answering them.
 	Resent int64
-	// Reconnects counts streams re-opened after UNAVAILABLE.
+	// Reconnects counts streams re-opened after UNAVAILABLE or RATE_LIMITED.
 	Reconnects int64
 }
 
@@ -277,7 +277,7 @@ func (b *batch) emit(ctx context.Context, sink Sink) error {
 }
 
 // worker runs streams until the queue is finished, re-opening them after
-// UNAVAILABLE with back-off.
+// UNAVAILABLE with back-off and after RATE_LIMITED with the server's delay.
 func (b *batch) worker() error {
 	attempts := 0
 	for {
@@ -300,8 +300,12 @@ func (b *batch) worker() error {
 		if !e.Retryable() || attempts >= b.c.o.maxAttempts {
 			return e
 		}
+		wait, ok := b.c.retryWait(b.ctx, e, attempts)
+		if !ok {
+			return e
+		}
 		b.reconnects.Add(1)
-		if err := b.c.sleep(b.ctx, b.c.backoff(attempts)); err != nil {
+		if err := b.c.sleep(b.ctx, wait); err != nil {
 			return toError(err)
 		}
 	}

@@ -42,8 +42,8 @@ func TestToStatusNoSpace(t *testing.T) {
 					reason = ei.GetReason()
 				}
 			}
-			if reason != ReasonNoSpace {
-				t.Errorf("reason %q, want %s", reason, ReasonNoSpace)
+			if reason != ReasonNoSpace.WireName() {
+				t.Errorf("reason %q, want %s", reason, ReasonNoSpace.WireName())
 			}
 			if strings.Contains(st.Message(), "upload-1.enc") {
 				t.Errorf("the staged file's name leaks: %q", st.Message())

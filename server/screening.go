@@ -57,7 +57,7 @@ func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logg
 	return &ScreeningService{data: data, engine: engine, log: log, audit: audit}
 }
 
-func validChannel(c pb.Channel) *requestError {
+func validChannel(c pb.Channel) *refusal {
 	if fromChannel(c) == screening.ChannelUnspecified {
 		return badRequest("channel", "must be one of CHANNEL_PHONE, CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_POST")
 	}

@@ -3,10 +3,10 @@ package server
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -169,8 +169,8 @@ func (s *Server) RefreshHealth() {
 
 func tooLarge(m any) error {
 	if msg, ok := m.(proto.Message); ok && proto.Size(msg) > MaxMessageBytes {
-		return withDetails(codes.ResourceExhausted, "request message larger than the limit", ReasonMessageTooLarge,
-			map[string]string{"max_bytes": "16777216"}, nil)
+		return refuse(ReasonMessageTooLarge, "request message larger than the limit",
+			map[string]string{"max_bytes": strconv.Itoa(MaxMessageBytes)})
 	}
 	return nil
 }
@@ -200,7 +200,7 @@ func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				log.Error("panic in handler", "method", info.FullMethod)
-				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+				err = internalError()
 			}
 		}()
 		return h(ctx, req)
@@ -212,7 +212,7 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				log.Error("panic in handler", "method", info.FullMethod)
-				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+				err = internalError()
 			}
 		}()
 		return h(srv, ss)

@@ -80,6 +80,25 @@ const (
 	// DEADLINE_EXCEEDED: a stream received no message for longer than the
 	// server's stream idle timeout and was closed (metadata idle_timeout_ms).
 	ErrorReason_ERROR_REASON_STREAM_IDLE ErrorReason = 17
+	// RESOURCE_EXHAUSTED: a load was refused for want of disk space, before
+	// the build or when the disk filled during it; the message names the
+	// directory and the bytes needed and free. The serving version is
+	// unchanged.
+	ErrorReason_ERROR_REASON_NO_SPACE ErrorReason = 18
+	// UNAVAILABLE: a dataset version failed verification (a checksum, a file
+	// hash or a read); nothing is screened against it (metadata kind,
+	// version). The server rolls back or stops serving, as configured.
+	ErrorReason_ERROR_REASON_DATASET_DAMAGED ErrorReason = 19
+	// UNAVAILABLE: the sender's suppression list cannot be read (its
+	// database is unreachable, or was written under another pseudonym key);
+	// nothing is screened until it can.
+	ErrorReason_ERROR_REASON_SUPPRESSION_UNAVAILABLE ErrorReason = 20
+	// UNAVAILABLE: (DatasetService.FetchDatasetVersion) a file of the version
+	// being sent could not be read (a load replaced it meanwhile); try again.
+	ErrorReason_ERROR_REASON_VERSION_UNREADABLE ErrorReason = 21
+	// NOT_FOUND: (DatasetService.FetchDatasetVersion) the server serves no
+	// version of the kind asked for (metadata kind).
+	ErrorReason_ERROR_REASON_VERSION_NOT_SERVED ErrorReason = 22
 )
 
 // Enum value maps for ErrorReason.
@@ -103,26 +122,36 @@ var (
 		15: "ERROR_REASON_RATE_LIMITED",
 		16: "ERROR_REASON_TLS_REQUIRED",
 		17: "ERROR_REASON_STREAM_IDLE",
+		18: "ERROR_REASON_NO_SPACE",
+		19: "ERROR_REASON_DATASET_DAMAGED",
+		20: "ERROR_REASON_SUPPRESSION_UNAVAILABLE",
+		21: "ERROR_REASON_VERSION_UNREADABLE",
+		22: "ERROR_REASON_VERSION_NOT_SERVED",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":         0,
-		"ERROR_REASON_INVALID_REQUEST":     1,
-		"ERROR_REASON_NO_DATASET":          2,
-		"ERROR_REASON_BATCH_TOO_LARGE":     3,
-		"ERROR_REASON_MESSAGE_TOO_LARGE":   4,
-		"ERROR_REASON_LOAD_IN_PROGRESS":    5,
-		"ERROR_REASON_FILE_REFUSED":        6,
-		"ERROR_REASON_NO_PREVIOUS_VERSION": 7,
-		"ERROR_REASON_SYNTHETIC_DATASET":   8,
-		"ERROR_REASON_SHUTTING_DOWN":       9,
-		"ERROR_REASON_INTERNAL":            10,
-		"ERROR_REASON_CANCELED":            11,
-		"ERROR_REASON_DEADLINE_EXCEEDED":   12,
-		"ERROR_REASON_UNAUTHENTICATED":     13,
-		"ERROR_REASON_PERMISSION_DENIED":   14,
-		"ERROR_REASON_RATE_LIMITED":        15,
-		"ERROR_REASON_TLS_REQUIRED":        16,
-		"ERROR_REASON_STREAM_IDLE":         17,
+		"ERROR_REASON_UNSPECIFIED":             0,
+		"ERROR_REASON_INVALID_REQUEST":         1,
+		"ERROR_REASON_NO_DATASET":              2,
+		"ERROR_REASON_BATCH_TOO_LARGE":         3,
+		"ERROR_REASON_MESSAGE_TOO_LARGE":       4,
+		"ERROR_REASON_LOAD_IN_PROGRESS":        5,
+		"ERROR_REASON_FILE_REFUSED":            6,
+		"ERROR_REASON_NO_PREVIOUS_VERSION":     7,
+		"ERROR_REASON_SYNTHETIC_DATASET":       8,
+		"ERROR_REASON_SHUTTING_DOWN":           9,
+		"ERROR_REASON_INTERNAL":                10,
+		"ERROR_REASON_CANCELED":                11,
+		"ERROR_REASON_DEADLINE_EXCEEDED":       12,
+		"ERROR_REASON_UNAUTHENTICATED":         13,
+		"ERROR_REASON_PERMISSION_DENIED":       14,
+		"ERROR_REASON_RATE_LIMITED":            15,
+		"ERROR_REASON_TLS_REQUIRED":            16,
+		"ERROR_REASON_STREAM_IDLE":             17,
+		"ERROR_REASON_NO_SPACE":                18,
+		"ERROR_REASON_DATASET_DAMAGED":         19,
+		"ERROR_REASON_SUPPRESSION_UNAVAILABLE": 20,
+		"ERROR_REASON_VERSION_UNREADABLE":      21,
+		"ERROR_REASON_VERSION_NOT_SERVED":      22,
 	}
 )
 
@@ -157,7 +186,7 @@ var File_robinscreen_v1_errors_proto protoreflect.FileDescriptor
 
 const file_robinscreen_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x1brobinscreen/v1/errors.proto\x12\x0erobinscreen.v1*\xd8\x04\n" +
+	"\x1brobinscreen/v1/errors.proto\x12\x0erobinscreen.v1*\x89\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_INVALID_REQUEST\x10\x01\x12\x1b\n" +
@@ -177,7 +206,12 @@ const file_robinscreen_v1_errors_proto_rawDesc = "" +
 	"\x1eERROR_REASON_PERMISSION_DENIED\x10\x0e\x12\x1d\n" +
 	"\x19ERROR_REASON_RATE_LIMITED\x10\x0f\x12\x1d\n" +
 	"\x19ERROR_REASON_TLS_REQUIRED\x10\x10\x12\x1c\n" +
-	"\x18ERROR_REASON_STREAM_IDLE\x10\x11BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
+	"\x18ERROR_REASON_STREAM_IDLE\x10\x11\x12\x19\n" +
+	"\x15ERROR_REASON_NO_SPACE\x10\x12\x12 \n" +
+	"\x1cERROR_REASON_DATASET_DAMAGED\x10\x13\x12(\n" +
+	"$ERROR_REASON_SUPPRESSION_UNAVAILABLE\x10\x14\x12#\n" +
+	"\x1fERROR_REASON_VERSION_UNREADABLE\x10\x15\x12#\n" +
+	"\x1fERROR_REASON_VERSION_NOT_SERVED\x10\x16BGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
 	file_robinscreen_v1_errors_proto_rawDescOnce sync.Once
