@@ -112,6 +112,7 @@ func New(cfg Config) *Server {
 	rl := newRateLimiter(cfg.RateLimit)
 	// Order: recovery, auth, rate limit, size limit, metrics, logging.
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(transportLimit),
 		grpc.MaxSendMsgSize(transportLimit),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -167,6 +168,15 @@ func (s *Server) RefreshHealth() {
 	}
 }
 
+// checkMessage refuses a request message that did not decode
+// (requestCodec) or is over MaxMessageBytes.
+func checkMessage(m any) error {
+	if err := undecodable(m); err != nil {
+		return err
+	}
+	return tooLarge(m)
+}
+
 func tooLarge(m any) error {
 	if msg, ok := m.(proto.Message); ok && proto.Size(msg) > MaxMessageBytes {
 		return refuse(ReasonMessageTooLarge, "request message larger than the limit",
@@ -176,7 +186,7 @@ func tooLarge(m any) error {
 }
 
 func limitUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if err := tooLarge(req); err != nil {
+	if err := checkMessage(req); err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
@@ -188,7 +198,7 @@ func (s limitedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	return tooLarge(m)
+	return checkMessage(m)
 }
 
 func limitStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
