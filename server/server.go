@@ -58,6 +58,14 @@ type Config struct {
 	// MaxConnectionAgeGrace to finish (0: no limit).
 	MaxConnectionAge      time.Duration
 	MaxConnectionAgeGrace time.Duration
+	// StreamIdleTimeout closes a client-streaming call that waits longer
+	// for its next request message (STREAM_IDLE); 0 means
+	// DefaultStreamIdleTimeout, a negative value turns it off.
+	StreamIdleTimeout time.Duration
+	// ConnIdleTimeout closes a connection that had no call for that long
+	// (keepalive MaxConnectionIdle, a GOAWAY); 0 means
+	// DefaultConnIdleTimeout, a negative value turns it off.
+	ConnIdleTimeout time.Duration
 	// Metrics, when set, gets request metrics from the interceptors and every
 	// Auditor event besides Auditor.
 	Metrics *Metrics
@@ -92,11 +100,12 @@ var healthServices = []string{"", pb.ScreeningService_ServiceDesc.ServiceName}
 // rotation (readiness, service "") but not restarted.
 const LivenessService = "liveness"
 
-// New builds the gRPC server: interceptors (panic recovery, bearer-token
-// auth, per-client rate limit, message limit, metrics, logging without
-// personal data), message and stream limits, keepalive policy,
-// ScreeningService, grpc.health.v1 (NOT_SERVING until a dataset is loaded)
-// and reflection.
+// New builds the gRPC server: interceptors (stream idle limit, panic
+// recovery, bearer-token auth, per-client rate limit, message check,
+// metrics, logging without personal data), a codec that lets undecodable
+// requests be refused INVALID_ARGUMENT, message and stream limits,
+// keepalive policy and connection idle limit, ScreeningService,
+// grpc.health.v1 (NOT_SERVING until a dataset is loaded) and reflection.
 func New(cfg Config) *Server {
 	log := cfg.Logger
 	if log == nil {
@@ -110,16 +119,21 @@ func New(cfg Config) *Server {
 		audit = MultiAuditor{audit, cfg.Metrics}
 	}
 	rl := newRateLimiter(cfg.RateLimit)
-	// Order: recovery, auth, rate limit, size limit, metrics, logging.
+	streamIdle := orDefault(cfg.StreamIdleTimeout, DefaultStreamIdleTimeout)
+	// Order: stream idle limit (streams only; it runs the rest in the
+	// handler's goroutine), recovery, auth, rate limit, message check,
+	// metrics, logging.
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(transportLimit),
 		grpc.MaxSendMsgSize(transportLimit),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// A client may ping every 10 s, with or without calls (the Go
+		// client's defaults stay well above); more often is a GOAWAY.
 		grpc.KeepaliveParams(keepaliveParams(cfg)),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), authUnary(cfg.Auth, log, audit), rateUnary(rl, log, audit), limitUnary,
 			metricsUnary(cfg.Metrics), logUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
+		grpc.ChainStreamInterceptor(idleStreams(streamIdle, log), recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
 			metricsStream(cfg.Metrics), logStream(log)),
 	}
 	if cfg.MaxConcurrentStreams > 0 {
@@ -146,14 +160,23 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// keepaliveParams is the server's keepalive: an idle connection is closed
-// after 15 minutes, pinged after 2 minutes without traffic and dropped when
+// keepaliveParams is the server's keepalive: a connection without calls is
+// closed after cfg.ConnIdleTimeout (DefaultConnIdleTimeout when 0, never
+// when negative), pinged after 2 minutes without traffic and dropped when
 // the answer takes over 20 s; cfg.MaxConnectionAge (with its grace) closes
-// every connection by age. keepalive's zero means "never" for the age and
-// the grace alike.
+// every connection by age. keepalive's zero means "never" for the idle
+// time, the age and the grace alike.
 func keepaliveParams(cfg Config) keepalive.ServerParameters {
-	return keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second,
+	return keepalive.ServerParameters{MaxConnectionIdle: max(orDefault(cfg.ConnIdleTimeout, DefaultConnIdleTimeout), 0), Time: 2 * time.Minute, Timeout: 20 * time.Second,
 		MaxConnectionAge: max(cfg.MaxConnectionAge, 0), MaxConnectionAgeGrace: max(cfg.MaxConnectionAgeGrace, 0)}
+}
+
+// orDefault returns d, or def when d is 0.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // RefreshHealth sets SERVING when a verified dataset is loaded and
