@@ -317,8 +317,19 @@ func (b *batch) worker() error {
 func (b *batch) runStream() (progressed bool, err error) {
 	sctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
+	// The stream is opened once there is a chunk to send, so that a slow
+	// source does not hold an idle stream open (the server closes one after
+	// its stream idle timeout, STREAM_IDLE, and the worker comes back here).
+	first := b.q.pop(sctx)
+	if first == nil {
+		if b.q.finished() {
+			return false, nil
+		}
+		return false, toError(b.ctx.Err())
+	}
 	stream, err := b.c.svc.ScreenContacts(sctx)
 	if err != nil {
+		b.q.pushBack([]*chunk{first})
 		return false, toError(err)
 	}
 	w := b.c.o.window
@@ -333,7 +344,11 @@ func (b *batch) runStream() (progressed bool, err error) {
 			case <-sctx.Done():
 				return
 			}
-			ch := b.q.pop(sctx)
+			ch := first
+			if ch == nil {
+				ch = b.q.pop(sctx)
+			}
+			first = nil
 			if ch == nil {
 				if b.q.finished() {
 					_ = stream.CloseSend()

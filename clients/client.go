@@ -91,8 +91,9 @@ func WithWindow(n int) Option { return func(o *options) { o.window = n } }
 // transport failure or SHUTTING_DOWN) is retried with exponential back-off
 // from base to max (default 200ms to 5s) with jitter; RATE_LIMITED after the
 // delay of the server's google.rpc.RetryInfo (not capped by max; when it
-// would outlast the context's deadline the refusal is returned at once).
-// Other refusals are never retried.
+// would outlast the context's deadline the refusal is returned at once); a
+// stream the server closed as idle (STREAM_IDLE) is replaced at once. Other
+// refusals are never retried.
 func WithRetry(maxAttempts int, base, max time.Duration) Option {
 	return func(o *options) { o.maxAttempts, o.baseBackoff, o.maxBackoff = maxAttempts, base, max }
 }
@@ -202,6 +203,9 @@ func (c *Client) ScreenContact(ctx context.Context, channel pb.Channel, purpose 
 // back-off. ok is false when the server's delay would outlast ctx's
 // deadline: waiting could only end in DEADLINE_EXCEEDED.
 func (c *Client) retryWait(ctx context.Context, e *Error, attempt int) (wait time.Duration, ok bool) {
+	if reasons[e.Reason].retry == retryReopen {
+		return 0, true
+	}
 	if e.RetryDelay <= 0 {
 		return c.backoff(attempt), true
 	}

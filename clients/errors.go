@@ -67,7 +67,9 @@ var (
 	// (reason TLS_REQUIRED); it is not retried.
 	ErrTLSRequired = errors.New("robinscreen: server requires TLS")
 	// ErrStreamIdle: the server closed a stream that sent nothing for
-	// longer than its stream idle timeout (reason STREAM_IDLE).
+	// longer than its stream idle timeout (reason STREAM_IDLE). A batch
+	// opens a new stream when it has something to send, so callers only
+	// see it when that keeps failing.
 	ErrStreamIdle = errors.New("robinscreen: stream idle too long")
 	// ErrDatasetDamaged: a dataset version of the server failed
 	// verification and nothing was screened against it (UNAVAILABLE,
@@ -92,6 +94,9 @@ const (
 	// retryAfterDelay: repeat after the google.rpc.RetryInfo delay the
 	// server sent; without one, not at all.
 	retryAfterDelay
+	// retryReopen: a stream closed for idleness; a batch opens a new one
+	// as soon as it has a chunk to send.
+	retryReopen
 )
 
 // reasonInfo is what the client knows of one ErrorInfo reason.
@@ -117,7 +122,7 @@ var reasons = map[pb.ErrorReason]reasonInfo{
 	ReasonPermissionDenied: {ErrPermissionDenied, noRetry},
 	ReasonRateLimited:      {ErrRateLimited, retryAfterDelay},
 	ReasonTLSRequired:      {ErrTLSRequired, noRetry},
-	ReasonStreamIdle:       {ErrStreamIdle, noRetry},
+	ReasonStreamIdle:       {ErrStreamIdle, retryReopen},
 	// The server rolls back to the previous version at once when so
 	// configured: a retry may be answered from it.
 	pb.ErrorReason_ERROR_REASON_DATASET_DAMAGED: {ErrDatasetDamaged, retryBackoff},
@@ -219,13 +224,14 @@ func (e *Error) Is(target error) bool {
 
 // Retryable reports whether the failed call may be repeated unchanged: a
 // reason the client knows decides (SHUTTING_DOWN after back-off,
-// RATE_LIMITED after the RetryInfo delay, the others never); without a
+// RATE_LIMITED after the RetryInfo delay, STREAM_IDLE at once on a new
+// stream, the others never); without a
 // known reason, UNAVAILABLE is retried (a transport failure) and nothing
 // else.
 func (e *Error) Retryable() bool {
 	if info, ok := reasons[e.Reason]; ok {
 		switch info.retry {
-		case retryBackoff:
+		case retryBackoff, retryReopen:
 			return true
 		case retryAfterDelay:
 			return e.RetryDelay > 0

@@ -72,7 +72,7 @@ func TestErrorRetryable(t *testing.T) {
 		{"no dataset", codes.FailedPrecondition, "NO_DATASET", 0, false, 0, ErrNoDataset},
 		{"RetryInfo on a refusal that is never retried", codes.InvalidArgument, "INVALID_REQUEST", time.Second, false, time.Second, ErrInvalidRequest},
 		{"unauthenticated", codes.Unauthenticated, "UNAUTHENTICATED", 0, false, 0, ErrUnauthenticated},
-		{"stream idle", codes.DeadlineExceeded, "STREAM_IDLE", 0, false, 0, ErrStreamIdle},
+		{"stream idle: a new stream", codes.DeadlineExceeded, "STREAM_IDLE", 0, true, 0, ErrStreamIdle},
 		{"unknown reason, unavailable", codes.Unavailable, "FROM_A_NEWER_SERVER", 0, true, 0, ErrUnavailable},
 		{"unknown reason, other code", codes.FailedPrecondition, "FROM_A_NEWER_SERVER", time.Second, false, time.Second, nil},
 	}

@@ -662,3 +662,53 @@ func TestRateLimitRetry(t *testing.T) {
 		})
 	}
 }
+
+// TestSlowSourceOutlastsStreamIdle: a source that pauses longer than the
+// server's stream idle timeout mid-batch still gets every result, in order:
+// the client opens a new stream once it has a chunk to send.
+func TestSlowSourceOutlastsStreamIdle(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{}, StreamIdleTimeout: 300 * time.Millisecond})
+	go srv.GRPC.Serve(lis)
+	t.Cleanup(srv.GRPC.Stop)
+	c, err := clients.Dial(lis.Addr().String(), clients.WithChunkSize(2), clients.WithRetry(2, 10*time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 8
+	i := 0
+	src := clients.SourceFunc(func() (clients.Item, error) {
+		if i == n {
+			return clients.Item{}, io.EOF
+		}
+		if i == 3 || i == 6 {
+			time.Sleep(900 * time.Millisecond) // three idle timeouts
+		}
+		it := clients.Item{Channel: pb.Channel_CHANNEL_POST, Contact: contactN(i), Tag: i}
+		i++
+		return it, nil
+	})
+	next := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := c.ScreenStream(ctx, src, func(it clients.Item, r *pb.ScreeningResult) error {
+		if it.Tag.(int) != next || r.GetRef() != strconv.Itoa(next) {
+			return fmt.Errorf("item %v (ref %q) delivered at position %d", it.Tag, r.GetRef(), next)
+		}
+		next++
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ScreenStream: %v (progress %+v)", err, p)
+	}
+	if next != n {
+		t.Fatalf("%d results, want %d", next, n)
+	}
+	if p.Reconnects < 1 {
+		t.Errorf("Reconnects = %d: the server never closed an idle stream, the test proves nothing", p.Reconnects)
+	}
+}
