@@ -580,7 +580,7 @@ func leafCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name 
 }
 
 // TestRateLimitRetry runs the client against a server that allows one call
-// per 300 ms per client: a refused call is repeated after the RetryInfo
+// per second per client: a refused call is repeated after the RetryInfo
 // delay and succeeds; with retries off, or a deadline shorter than the
 // delay, the refusal itself is returned.
 func TestRateLimitRetry(t *testing.T) {
@@ -588,7 +588,7 @@ func TestRateLimitRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{}, RateLimit: server.RateLimit{PerSecond: 1 / 0.3, Burst: 1}})
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{}, RateLimit: server.RateLimit{PerSecond: 1, Burst: 1}})
 	go srv.GRPC.Serve(lis)
 	t.Cleanup(srv.GRPC.Stop)
 	tests := []struct {
@@ -600,10 +600,10 @@ func TestRateLimitRetry(t *testing.T) {
 		wantCalls  int64
 		minElapsed time.Duration
 	}{
-		{name: "unary retried after the delay", attempts: 8, wantCalls: 2, minElapsed: 250 * time.Millisecond},
-		{name: "stream retried after the delay", stream: true, attempts: 8, wantCalls: 2, minElapsed: 250 * time.Millisecond},
+		{name: "unary retried after the delay", attempts: 8, wantCalls: 2, minElapsed: 500 * time.Millisecond},
+		{name: "stream retried after the delay", stream: true, attempts: 8, wantCalls: 2, minElapsed: 500 * time.Millisecond},
 		{name: "retries off", attempts: 1, wantErr: true, wantCalls: 1},
-		{name: "deadline shorter than the delay", attempts: 8, timeout: 100 * time.Millisecond, wantErr: true, wantCalls: 1},
+		{name: "deadline shorter than the delay", attempts: 8, timeout: 200 * time.Millisecond, wantErr: true, wantCalls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
