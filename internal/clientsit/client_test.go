@@ -712,3 +712,38 @@ func TestSlowSourceOutlastsStreamIdle(t *testing.T) {
 		t.Errorf("Reconnects = %d: the server never closed an idle stream, the test proves nothing", p.Reconnects)
 	}
 }
+
+// TestTLSRequiredNotRetried: a plaintext client of the real server's
+// TLS-only listener gets TLS_REQUIRED once, not after every retry.
+func TestTLSRequiredNotRetried(t *testing.T) {
+	caCert, caKey := newCA(t)
+	serverCert := leafCert(t, caCert, caKey, "127.0.0.1", false)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{},
+		ExtraOptions: []grpc.ServerOption{grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS13}))}})
+	tlsLis := server.RequireTLS(lis, nil)
+	go srv.GRPC.Serve(tlsLis)
+	t.Cleanup(func() { srv.GRPC.Stop(); tlsLis.Close() })
+	c, err := clients.Dial(lis.Addr().String(), clients.WithRetry(5, 50*time.Millisecond, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, call := range []string{"unary", "stream"} {
+		if call == "unary" {
+			_, err = c.ScreenContact(context.Background(), pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, contactN(1))
+		} else {
+			_, err = c.ScreenContacts(context.Background(), pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, []*pb.Contact{contactN(1)})
+		}
+		var e *clients.Error
+		if !errors.Is(err, clients.ErrTLSRequired) || !errors.As(err, &e) {
+			t.Fatalf("%s: err = %v, want TLS_REQUIRED", call, err)
+		}
+		if e.Attempts != 1 || e.Retryable() {
+			t.Errorf("%s: %d attempts, Retryable %v: a TLS-only server was asked again", call, e.Attempts, e.Retryable())
+		}
+	}
+}
