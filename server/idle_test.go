@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
@@ -107,5 +108,39 @@ func TestStreamIdleNotForServerStreams(t *testing.T) {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {
 			t.Errorf("ErrorInfo %v: the server closed the watch", info)
 		}
+	}
+}
+
+// TestConnIdle: a connection without calls for ConnIdleTimeout is closed
+// by the server (GOAWAY), and the client's channel falls back to IDLE; with
+// the limit off it stays READY.
+func TestConnIdle(t *testing.T) {
+	tests := []struct {
+		name     string
+		timeout  time.Duration
+		wantIdle bool
+	}{
+		{"closed after the timeout", 200 * time.Millisecond, true},
+		{"limit off", -1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newTCPEnv(t, Config{ConnIdleTimeout: tt.timeout})
+			if _, err := healthpb.NewHealthClient(e.conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			if s := e.conn.GetState(); s != connectivity.Ready {
+				t.Fatalf("state %v after a call", s)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			changed := e.conn.WaitForStateChange(ctx, connectivity.Ready)
+			if changed != tt.wantIdle {
+				t.Fatalf("state changed: %v (now %v), want %v", changed, e.conn.GetState(), tt.wantIdle)
+			}
+			if changed && e.conn.GetState() != connectivity.Idle {
+				t.Errorf("state %v, want IDLE", e.conn.GetState())
+			}
+		})
 	}
 }
