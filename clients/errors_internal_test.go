@@ -68,6 +68,7 @@ func TestErrorRetryable(t *testing.T) {
 		{"shutting down", codes.Unavailable, "SHUTTING_DOWN", 0, true, 0, ErrUnavailable},
 		{"transport failure", codes.Unavailable, "", 0, true, 0, ErrUnavailable},
 		{"TLS required is not retried", codes.Unavailable, "TLS_REQUIRED", 0, false, 0, ErrTLSRequired},
+		{"dataset damaged: back-off (a rollback may answer)", codes.Unavailable, "DATASET_DAMAGED", 0, true, 0, ErrDatasetDamaged},
 		{"TLS required is unavailable too", codes.Unavailable, "TLS_REQUIRED", 0, false, 0, ErrUnavailable},
 		{"no dataset", codes.FailedPrecondition, "NO_DATASET", 0, false, 0, ErrNoDataset},
 		{"RetryInfo on a refusal that is never retried", codes.InvalidArgument, "INVALID_REQUEST", time.Second, false, time.Second, ErrInvalidRequest},

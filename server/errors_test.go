@@ -79,6 +79,7 @@ func TestToStatus(t *testing.T) {
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded, ReasonDeadlineExceeded, "", "deadline"},
 		{"refused file", &store.LoadError{Kind: "cpr", File: "x", Err: errors.New("999 count 10, 3 records")}, codes.FailedPrecondition, ReasonFileRefused, "", "serving version is unchanged"},
 		{"no space", &store.NoSpaceError{Dir: "/data/robinson", Needed: 2000, Free: 1000}, codes.ResourceExhausted, ReasonNoSpace, "", "1000 are free"},
+		{"damaged version", fmt.Errorf("get: %w", &store.DamageError{Kind: "robinson", Version: "v1"}), codes.Unavailable, ReasonDatasetDamaged, "", "failed verification"},
 		{"bad request", badRequest("contacts", "must hold at least one contact"), codes.InvalidArgument, ReasonInvalidRequest, "contacts", "contacts"},
 		{"gRPC status without ErrorInfo", status.Error(codes.ResourceExhausted, "grpc: received message larger than max"), codes.ResourceExhausted, ReasonMessageTooLarge, "", "larger"},
 		{"gRPC cancel", status.Error(codes.Canceled, "context canceled"), codes.Canceled, ReasonCanceled, "", "canceled"},
