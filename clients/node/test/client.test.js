@@ -43,10 +43,19 @@ async function startServer(extraArgs = []) {
   return { server: proc, client: c, dataDir: dir };
 }
 
-function stopServer(s) {
+// stopServer stops the server and removes its data directory once it has
+// exited (removing it under a closing server can keep the server from
+// ever finishing its shutdown).
+async function stopServer(s) {
   if (!s) return;
   s.client.close();
-  s.server.kill('SIGTERM');
+  if (s.server.exitCode === null && s.server.signalCode === null) {
+    const exited = new Promise((resolve) => { s.server.once('exit', resolve); });
+    s.server.kill('SIGTERM');
+    const timer = setTimeout(() => s.server.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(timer);
+  }
   fs.rmSync(s.dataDir, { recursive: true, force: true });
 }
 
@@ -57,7 +66,7 @@ before(async () => {
   client = main.client;
 });
 
-after(() => stopServer(main));
+after(async () => { await stopServer(main); });
 
 test('a listed person is blocked (ScreenContact)', async () => {
   const r = await screenContact(client, {
@@ -174,6 +183,6 @@ test('a rate-limited call is retried after the RetryInfo delay', async () => {
     const waited = delays.reduce((a, b) => a + b, 0);
     assert.ok(elapsed >= waited - 2, `retried after ${elapsed} ms, before the server's delays of ${waited} ms`);
   } finally {
-    stopServer(limited);
+    await stopServer(limited);
   }
 });
