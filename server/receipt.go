@@ -4,21 +4,15 @@ import (
 	"context"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/robinscreen/robinscreen/internal/receiptpb"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 	"github.com/robinscreen/robinscreen/receipt"
 )
 
-// ReasonReceiptsUnavailable is the ErrorInfo reason (FAILED_PRECONDITION)
-// of a receipt asked for, or of GetReceiptKey, on a server without a
-// receipt key.
-const ReasonReceiptsUnavailable = "RECEIPTS_UNAVAILABLE"
-
-func receiptsUnavailable() *requestError {
-	return &requestError{code: codes.FailedPrecondition, reason: ReasonReceiptsUnavailable,
-		msg: "this server has no receipt key; it signs no receipts"}
+// receiptsUnavailable refuses a receipt, or the receipt key, on a server
+// without a receipt key (RECEIPTS_UNAVAILABLE).
+func receiptsUnavailable() *refusal {
+	return &refusal{reason: ReasonReceiptsUnavailable, msg: "this server has no receipt key; it signs no receipts"}
 }
 
 // GetReceiptKey returns the public key receipts are verified with.

@@ -280,7 +280,7 @@ func TestReceiptsRefused(t *testing.T) {
 				}
 				return
 			}
-			errorInfo(t, err, tt.code, map[codes.Code]string{codes.FailedPrecondition: ReasonReceiptsUnavailable, codes.InvalidArgument: ReasonInvalidRequest}[tt.code])
+			errorInfo(t, err, tt.code, map[codes.Code]pb.ErrorReason{codes.FailedPrecondition: ReasonReceiptsUnavailable, codes.InvalidArgument: ReasonInvalidRequest}[tt.code])
 		})
 	}
 }

@@ -67,7 +67,7 @@ func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logg
 // (RECEIPTS_UNAVAILABLE).
 func (s *ScreeningService) SetReceiptSigner(signer *receipt.Signer) { s.signer = signer }
 
-func validChannel(c pb.Channel) *requestError {
+func validChannel(c pb.Channel) *refusal {
 	if fromChannel(c) == screening.ChannelUnspecified {
 		return badRequest("channel", "must be one of CHANNEL_PHONE, CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_POST")
 	}
