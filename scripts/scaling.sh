@@ -5,15 +5,18 @@
 # the same synthetic Robinson list, and drives them with the project's
 # loadtest (batch mode, one connection with client-side round_robin over
 # the N replicas, the streams spread evenly) screening a fixed number of
-# contacts. Prints contacts/s per N (median of the rounds, every round
-# shown) and the ratio to N=1. A benchmark, not a test: CI does not run it.
+# contacts, after one unrecorded warm-up pass. Prints contacts/s per N
+# (median of the rounds, every round shown) and the ratio to N=1, and
+# what one replica holds at this list size (load time and peak RSS,
+# version size on disk, serving RSS). A benchmark, not a test: CI does not run it.
 #
 #   scripts/scaling.sh [--list N] [--contacts N] [--replicas "1 2 3"] [--rounds R]
 #                      [--streams S] [--chunk C] [--port P] [--work DIR] [--keep]
 #
 # Defaults: 200,000 list records, 300,000 contacts (10 % listed), replicas
 # 1 2 3, 3 rounds, 6 streams (a multiple of 1, 2 and 3, so each replica gets
-# as many), chunk 1000; the default run takes about a minute. Bigger runs:
+# as many), chunk 1000; the default run takes about a minute. Needs
+# 127.0.0.2 and 127.0.0.3 to be usable (Linux routes all of 127/8 to lo). Bigger runs:
 # --list 6000000 --contacts 1000000. Every replica and the load generator
 # share this machine's cores: the ratios say what N replicas give on this
 # machine, not on N machines (docs/scaling.md).
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
     --port) PORT=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -70,7 +73,18 @@ echo "generating $LIST_N list records and $CONTACTS_N contacts" >&2
 
 # One load; the other replicas' data directories are copies of it (the
 # same file gives the same content-named version on every replica).
-"$BIN/robinscreen" load --data "$WORK/data1" --robinson "$WORK/list.txt" >"$WORK/load.log" 2>&1
+# Timed with GNU time where it is installed (peak RSS of the load).
+t0=$(date +%s.%N)
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -v -o "$WORK/load.time" "$BIN/robinscreen" load --data "$WORK/data1" --robinson "$WORK/list.txt" >"$WORK/load.log" 2>&1
+else
+  "$BIN/robinscreen" load --data "$WORK/data1" --robinson "$WORK/list.txt" >"$WORK/load.log" 2>&1
+fi
+t1=$(date +%s.%N)
+load_rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2/1024}' "$WORK/load.time" 2>/dev/null || true)
+ver_dir=$(find "$WORK/data1" -mindepth 2 -maxdepth 2 -type d -path '*robinson*' | head -1)
+printf 'one replica, %s list records: load %.1f s, load peak RSS %s, version on disk %s\n' \
+  "$LIST_N" "$(echo "$t1 - $t0" | bc)" "${load_rss:-unmeasured}" "$(du -sm "$ver_dir" | awk '{print $1 " MB"}')"
 
 max=0
 for n in $REPLICAS; do [ "$n" -gt "$max" ] && max=$n; done
@@ -103,6 +117,10 @@ for n in $REPLICAS; do
     addrs="${addrs:+$addrs,}$a"
   done
   for a in ${addrs//,/ }; do wait_serving "$a"; done
+  # One unrecorded pass first: every replica warms up (page cache, heap)
+  # before the measured rounds.
+  "$BIN/loadtest" batch --addr "$addrs" --contacts "$WORK/contacts.csv" --no-cpr \
+    --streams "$STREAMS" --chunk "$CHUNK" >"$WORK/n$n-warmup.txt"
   vals=()
   for r in $(seq 1 "$ROUNDS"); do
     "$BIN/loadtest" batch --addr "$addrs" --contacts "$WORK/contacts.csv" --no-cpr \
@@ -112,6 +130,11 @@ for n in $REPLICAS; do
     if [ "${errs:-0}" != 0 ]; then echo "N=$n round $r: $errs contacts failed" >&2; exit 1; fi
     vals+=("$(printf '%.0f' "$v")")
   done
+  if [ "$n" = "${REPLICAS%% *}" ]; then
+    printf 'after the rounds, replica 1: RSS %s, peak %s\n' \
+      "$(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")" \
+      "$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")"
+  fi
   stop_all
   m=$(printf '%s\n' "${vals[@]}" | median)
   MED[$n]=$m
