@@ -131,9 +131,9 @@ for n in $REPLICAS; do
     vals+=("$(printf '%.0f' "$v")")
   done
   if [ "$n" = "${REPLICAS%% *}" ]; then
-    printf 'after the rounds, replica 1: RSS %s, peak %s\n' \
+    served=$(printf 'replica 1 after its rounds: RSS %s, peak %s' \
       "$(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")" \
-      "$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")"
+      "$(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")")
   fi
   stop_all
   m=$(printf '%s\n' "${vals[@]}" | median)
@@ -143,3 +143,5 @@ for n in $REPLICAS; do
   [ -n "$base" ] && ratio=$(awk -v a="$m" -v b="$base" 'BEGIN{printf "%.2f", a/b}')
   printf '%-9s %-14s %-30s %s\n' "$n" "$m" "$(IFS=/; echo "${vals[*]}")" "$ratio"
 done
+[ -n "${served:-}" ] && echo "$served"
+exit 0
