@@ -8,14 +8,16 @@
 # contacts, after one unrecorded warm-up pass. Prints contacts/s per N
 # (median of the rounds, every round shown) and the ratio to N=1, and
 # what one replica holds at this list size (load time and peak RSS,
-# version size on disk, serving RSS). A benchmark, not a test: CI does not run it.
+# version size on disk, serving RSS). "server cores" is the CPU time all
+# replicas used during the measured rounds divided by their wall time
+# (loadtest's start-up included): at 2.00 the replicas had both cores. A benchmark, not a test: CI does not run it.
 #
 #   scripts/scaling.sh [--list N] [--contacts N] [--replicas "1 2 3"] [--rounds R]
 #                      [--streams S] [--chunk C] [--port P] [--work DIR] [--keep]
 #
-# Defaults: 200,000 list records, 300,000 contacts (10 % listed), replicas
+# Defaults: 200,000 list records, 1,000,000 contacts (10 % listed), replicas
 # 1 2 3, 3 rounds, 6 streams (a multiple of 1, 2 and 3, so each replica gets
-# as many), chunk 1000; the default run takes about a minute. Needs
+# as many), chunk 1000; the default run takes one to two minutes. Needs
 # 127.0.0.2 and 127.0.0.3 to be usable (Linux routes all of 127/8 to lo). Bigger runs:
 # --list 6000000 --contacts 1000000. Every replica and the load generator
 # share this machine's cores: the ratios say what N replicas give on this
@@ -23,7 +25,7 @@
 set -euo pipefail
 
 LIST_N=200000
-CONTACTS_N=300000
+CONTACTS_N=1000000
 REPLICAS="1 2 3"
 ROUNDS=3
 STREAMS=6
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
     --port) PORT=$2; shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -104,10 +106,20 @@ wait_serving() { # addr
 }
 head -n 11 "$WORK/contacts.csv" >"$WORK/probe.csv"
 
+# server_cpu prints the CPU seconds (user + system) the running replicas
+# have used so far.
+server_cpu() {
+  local t=0 p
+  for p in "${PIDS[@]}"; do
+    t=$(awk -v t="$t" -v hz="$(getconf CLK_TCK)" '{print t + ($14 + $15) / hz}' "/proc/$p/stat")
+  done
+  echo "$t"
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A MED
-printf '%-9s %-14s %-30s %s\n' replicas "contacts/s" "rounds" "ratio to N=1"
+printf '%-9s %-11s %-24s %-13s %s\n' replicas "contacts/s" "rounds" "ratio to N=1" "server cores"
 for n in $REPLICAS; do
   addrs=""
   for i in $(seq 1 "$n"); do
@@ -122,6 +134,7 @@ for n in $REPLICAS; do
   "$BIN/loadtest" batch --addr "$addrs" --contacts "$WORK/contacts.csv" --no-cpr \
     --streams "$STREAMS" --chunk "$CHUNK" >"$WORK/n$n-warmup.txt"
   vals=()
+  cpu0=$(server_cpu); w0=$(date +%s.%N)
   for r in $(seq 1 "$ROUNDS"); do
     "$BIN/loadtest" batch --addr "$addrs" --contacts "$WORK/contacts.csv" --no-cpr \
       --streams "$STREAMS" --chunk "$CHUNK" --json "$WORK/n$n-r$r.json" >"$WORK/n$n-r$r.txt"
@@ -130,6 +143,7 @@ for n in $REPLICAS; do
     if [ "${errs:-0}" != 0 ]; then echo "N=$n round $r: $errs contacts failed" >&2; exit 1; fi
     vals+=("$(printf '%.0f' "$v")")
   done
+  cores=$(echo "($(server_cpu) - $cpu0) / ($(date +%s.%N) - $w0)" | bc -l)
   if [ "$n" = "${REPLICAS%% *}" ]; then
     served=$(printf 'replica 1 after its rounds: RSS %s, peak %s' \
       "$(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/${PIDS[0]}/status")" \
@@ -141,7 +155,7 @@ for n in $REPLICAS; do
   base=${MED[1]:-}
   ratio="-"
   [ -n "$base" ] && ratio=$(awk -v a="$m" -v b="$base" 'BEGIN{printf "%.2f", a/b}')
-  printf '%-9s %-14s %-30s %s\n' "$n" "$m" "$(IFS=/; echo "${vals[*]}")" "$ratio"
+  printf '%-9s %-11s %-24s %-13s %.2f\n' "$n" "$m" "$(IFS=/; echo "${vals[*]}")" "$ratio" "$cores"
 done
 [ -n "${served:-}" ] && echo "$served"
 exit 0
