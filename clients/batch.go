@@ -57,7 +57,7 @@ type Progress struct {
 	// Resent counts chunks sent again after a stream failed before
 	// answering them.
 	Resent int64
-	// Reconnects counts streams re-opened after UNAVAILABLE.
+	// Reconnects counts streams re-opened after UNAVAILABLE or RATE_LIMITED.
 	Reconnects int64
 }
 
@@ -277,7 +277,7 @@ func (b *batch) emit(ctx context.Context, sink Sink) error {
 }
 
 // worker runs streams until the queue is finished, re-opening them after
-// UNAVAILABLE with back-off.
+// UNAVAILABLE with back-off and after RATE_LIMITED with the server's delay.
 func (b *batch) worker() error {
 	attempts := 0
 	for {
@@ -300,8 +300,12 @@ func (b *batch) worker() error {
 		if !e.Retryable() || attempts >= b.c.o.maxAttempts {
 			return e
 		}
+		wait, ok := b.c.retryWait(b.ctx, e, attempts)
+		if !ok {
+			return e
+		}
 		b.reconnects.Add(1)
-		if err := b.c.sleep(b.ctx, b.c.backoff(attempts)); err != nil {
+		if err := b.c.sleep(b.ctx, wait); err != nil {
 			return toError(err)
 		}
 	}
@@ -313,8 +317,19 @@ func (b *batch) worker() error {
 func (b *batch) runStream() (progressed bool, err error) {
 	sctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
+	// The stream is opened once there is a chunk to send, so that a slow
+	// source does not hold an idle stream open (the server closes one after
+	// its stream idle timeout, STREAM_IDLE, and the worker comes back here).
+	first := b.q.pop(sctx)
+	if first == nil {
+		if b.q.finished() {
+			return false, nil
+		}
+		return false, toError(b.ctx.Err())
+	}
 	stream, err := b.c.svc.ScreenContacts(sctx)
 	if err != nil {
+		b.q.pushBack([]*chunk{first})
 		return false, toError(err)
 	}
 	w := b.c.o.window
@@ -323,13 +338,17 @@ func (b *batch) runStream() (progressed bool, err error) {
 	sendDone := make(chan struct{})
 	go func() {
 		defer close(sendDone)
-		for {
+		for isFirst := true; ; isFirst = false {
 			select {
 			case window <- struct{}{}:
 			case <-sctx.Done():
 				return
 			}
-			ch := b.q.pop(sctx)
+			ch := first
+			if ch == nil {
+				ch = b.q.pop(sctx)
+			}
+			first = nil
 			if ch == nil {
 				if b.q.finished() {
 					_ = stream.CloseSend()
@@ -337,7 +356,14 @@ func (b *batch) runStream() (progressed bool, err error) {
 				return
 			}
 			inflight <- ch
-			if err := stream.Send(ch.req); err != nil {
+			req := ch.req
+			if isFirst && b.c.o.receipt != nil {
+				// The stream's first message asks for its receipt; the
+				// chunk itself is left as it is (it may be sent again on
+				// another stream).
+				req = &pb.ScreenContactsRequest{Channel: req.GetChannel(), Purpose: req.GetPurpose(), Contacts: req.GetContacts(), WantReceipt: true}
+			}
+			if err := stream.Send(req); err != nil {
 				return // the stream's error is reported by Recv
 			}
 		}
@@ -370,6 +396,10 @@ func (b *batch) runStream() (progressed bool, err error) {
 		}
 		if err != nil {
 			return fail(toError(err))
+		}
+		if rc := resp.GetReceipt(); rc != nil && len(resp.GetResults()) == 0 && b.c.o.receipt != nil && len(inflight) == 0 {
+			b.c.o.receipt(rc) // the stream's last message
+			continue
 		}
 		var ch *chunk
 		select {

@@ -46,6 +46,7 @@ type options struct {
 	baseBackoff time.Duration
 	maxBackoff  time.Duration
 	progress    func(Progress)
+	receipt     func(*pb.ScreeningReceipt)
 }
 
 // Option configures a Client.
@@ -86,9 +87,14 @@ func WithStreams(n int) Option { return func(o *options) { o.streams = n } }
 // answers arrive (default 4).
 func WithWindow(n int) Option { return func(o *options) { o.window = n } }
 
-// WithRetry sets the retry policy for UNAVAILABLE: at most maxAttempts
-// consecutive attempts without progress (default 8; 1 disables retries) with
-// exponential back-off from base to max (default 200ms to 5s) with jitter.
+// WithRetry sets the retry policy: at most maxAttempts consecutive attempts
+// without progress (default 8; 1 disables retries). UNAVAILABLE (a
+// transport failure or SHUTTING_DOWN) is retried with exponential back-off
+// from base to max (default 200ms to 5s) with jitter; RATE_LIMITED after the
+// delay of the server's google.rpc.RetryInfo (not capped by max; when it
+// would outlast the context's deadline the refusal is returned at once); a
+// stream the server closed as idle (STREAM_IDLE) is replaced at once. Other
+// refusals are never retried.
 func WithRetry(maxAttempts int, base, max time.Duration) Option {
 	return func(o *options) { o.maxAttempts, o.baseBackoff, o.maxBackoff = maxAttempts, base, max }
 }
@@ -96,6 +102,18 @@ func WithRetry(maxAttempts int, base, max time.Duration) Option {
 // WithProgress calls fn after every answered chunk of a batch, from the
 // goroutine that called ScreenStream or ScreenContacts.
 func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
+
+// WithReceipts asks the server for a signed receipt (screening-rules.md
+// rule 5.4) at the end of every ScreenContacts stream a batch opens and
+// hands each receipt to fn, on a goroutine of the batch, before
+// ScreenStream returns. A receipt covers the contacts of its stream, in
+// the order sent: a batch on one stream (WithStreams(1)) that did not
+// reconnect (Progress.Reconnects == 0) gets one receipt covering every
+// contact it screened. A server without a receipt key refuses the batch
+// (FAILED_PRECONDITION).
+func WithReceipts(fn func(*pb.ScreeningReceipt)) Option {
+	return func(o *options) { o.receipt = fn }
+}
 
 func buildOptions(opts []Option) options {
 	o := options{chunkSize: 1000, streams: 1, window: 4, maxAttempts: 8, baseBackoff: 200 * time.Millisecond, maxBackoff: 5 * time.Second}
@@ -164,7 +182,8 @@ func (c *Client) Close() error {
 	return c.conn.Close()
 }
 
-// ScreenContact screens one contact, retrying UNAVAILABLE with back-off.
+// ScreenContact screens one contact, retrying UNAVAILABLE with back-off and
+// RATE_LIMITED after the server's delay (see WithRetry).
 // Errors are *Error (errors.Is matches ErrInvalidRequest, ErrNoDataset,
 // ErrUnavailable, context.DeadlineExceeded, ...).
 func (c *Client) ScreenContact(ctx context.Context, channel pb.Channel, purpose pb.Purpose, contact *pb.Contact) (*pb.ScreeningResult, error) {
@@ -179,12 +198,35 @@ func (c *Client) ScreenContact(ctx context.Context, channel pb.Channel, purpose 
 		if !e.Retryable() || attempt >= c.o.maxAttempts {
 			return nil, e
 		}
-		if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
+		wait, ok := c.retryWait(ctx, e, attempt)
+		if !ok {
+			return nil, e
+		}
+		if err := c.sleep(ctx, wait); err != nil {
 			e := toError(err)
 			e.Attempts = attempt
 			return nil, e
 		}
 	}
+}
+
+// retryWait is the wait before repeating a call refused with e after
+// attempt tries: the server's RetryInfo delay plus up to 10 % (so that
+// clients refused together do not all come back at once), or else the
+// back-off. ok is false when the server's delay would outlast ctx's
+// deadline: waiting could only end in DEADLINE_EXCEEDED.
+func (c *Client) retryWait(ctx context.Context, e *Error, attempt int) (wait time.Duration, ok bool) {
+	if reasons[e.Reason].retry == retryReopen {
+		return 0, true
+	}
+	if e.RetryDelay <= 0 {
+		return c.backoff(attempt), true
+	}
+	wait = e.RetryDelay + time.Duration(0.1*rand.Float64()*float64(e.RetryDelay))
+	if dl, has := ctx.Deadline(); has && time.Until(dl) < e.RetryDelay {
+		return 0, false
+	}
+	return wait, true
 }
 
 // backoff is the wait before attempt+1: exponential, capped, with ±25%

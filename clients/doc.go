@@ -17,7 +17,10 @@
 //     opens a new stream. Chunks whose response message was received are
 //     never sent again; chunks that were sent but not answered are sent again
 //     (screening is idempotent). Each input contact therefore yields exactly
-//     one result. The retry budget resets whenever a chunk is answered.
+//     one result. The retry budget resets whenever a chunk is answered. A
+//     RATE_LIMITED refusal is repeated after the delay of the server's
+//     google.rpc.RetryInfo; other refusals (TLS_REQUIRED included) are not
+//     retried.
 //   - Deadlines: the context's deadline and cancellation apply to the whole
 //     call, including back-off waits.
 //   - Security: one connection policy (Security), shared with the

@@ -7,6 +7,12 @@
 //	loadtest batch --addr A --contacts FILE [--chunk 1000] [--streams 4] [--window 2] [--json FILE]
 //	loadtest sweep --addr A --rates 1000,5000,10000,20000 --duration D --contacts FILE [--png FILE] [--json FILE]
 //
+// --addr A1,A2,… (every mode) names several replicas of a fleet: one
+// connection balances over them with client-side round_robin, every
+// replica must answer before the run starts, and the streams (batch) or
+// connections (unary) share it, so calls spread over the replicas in turn
+// (scripts/scaling.sh).
+//
 // unary is an open-loop test of ScreenContact: requests are scheduled at
 // fixed intervals (1/rate) from the start time, independent of responses,
 // and each latency is measured from the request's intended send time, not

@@ -40,7 +40,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:50051", "server address")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:50051", "server address; several, comma-separated, are one fleet balanced with client-side round_robin")
 	fs.StringVar(&c.contacts, "contacts", "", "contacts CSV (robingen contacts; required)")
 	fs.StringVar(&c.jsonOut, "json", "", "write the JSON report to this file")
 	fs.StringVar(&c.channel, "channel", "post", "channel: post, phone, email, sms (post always runs the Robinson check)")

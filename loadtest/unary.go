@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
 	"github.com/robinscreen/robinscreen/clients"
@@ -39,8 +43,15 @@ type unaryConfig struct {
 
 // dial opens n plaintext connections to addr under the clients' dial
 // policy (clients.Security): refused for an address that is not loopback
-// unless insecure.
+// unless insecure. A comma-separated addr names several replicas: then one
+// connection balances over all of them with client-side round_robin, as a
+// client of a fleet does, and it is returned n times, so that n streams or
+// callers spread over the replicas call by call. It returns the dial
+// policy's error (clients.ErrPlaintextRefused) or grpc.NewClient's.
 func dial(addr string, n int, insecure bool) ([]*grpc.ClientConn, error) {
+	if strings.Contains(addr, ",") {
+		return dialFleet(strings.Split(addr, ","), n, insecure)
+	}
 	sec, err := clients.Security{InsecurePlaintext: insecure}.DialOptions(addr)
 	if err != nil {
 		return nil, err
@@ -57,6 +68,68 @@ func dial(addr string, n int, insecure bool) ([]*grpc.ClientConn, error) {
 		conns = append(conns, c)
 	}
 	return conns, nil
+}
+
+// dialFleet opens one round_robin connection over addrs (each checked
+// against the dial policy) and returns it n times. It waits until the
+// connection is READY and then briefly, so that every replica's
+// subchannel has joined the picker before the caller's first calls: on
+// loopback they connect within milliseconds. It returns the dial
+// policy's error, grpc.NewClient's, or an error naming the first
+// replica address that does not connect within 10 s.
+func dialFleet(addrs []string, n int, insecure bool) ([]*grpc.ClientConn, error) {
+	var sec []grpc.DialOption
+	var state resolver.State
+	for _, a := range addrs {
+		a = strings.TrimSpace(a)
+		s, err := clients.Security{InsecurePlaintext: insecure}.DialOptions(a)
+		if err != nil {
+			return nil, err
+		}
+		sec = s
+		state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
+	}
+	r := manual.NewBuilderWithScheme("loadtest-fleet")
+	r.InitialState(state)
+	opts := append(sec, grpc.WithResolvers(r),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.MaxCallSendMsgSize(64<<20)))
+	c, err := grpc.NewClient("loadtest-fleet:///replicas", opts...)
+	if err != nil {
+		return nil, err
+	}
+	// Every replica must answer first: a replica that is down would
+	// otherwise leave the run measuring fewer replicas than it names.
+	for _, a := range state.Addresses {
+		one, err := dial(a.Addr, 1, insecure)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = probe(ctx, one[0])
+		cancel()
+		closeAll(one)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("replica %s: %w", a.Addr, err)
+		}
+	}
+	c.Connect()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for st := c.GetState(); st != connectivity.Ready; st = c.GetState() {
+		if !c.WaitForStateChange(ctx, st) {
+			c.Close()
+			return nil, fmt.Errorf("round_robin over %d replicas: not ready within 10 s", len(addrs))
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	out := make([]*grpc.ClientConn, n)
+	for i := range out {
+		out[i] = c
+	}
+	return out, nil
 }
 
 func closeAll(conns []*grpc.ClientConn) {

@@ -179,7 +179,7 @@ func TestAuditLogConcurrentAppends(t *testing.T) {
 			ctx := WithIdentity(context.Background(), Identity{Name: "c" + string(rune('0'+i)), Source: "token", Role: RoleScreen})
 			for range 50 {
 				a.Screened(ctx, "/m", res)
-				a.Denied(ctx, "/m", codes.Unauthenticated, ReasonUnauthenticated)
+				a.Denied(ctx, "/m", codes.Unauthenticated, ReasonUnauthenticated.WireName())
 			}
 		})
 	}

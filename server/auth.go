@@ -26,19 +26,6 @@ import (
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
 
-// ErrorInfo reasons of the access-control interceptors.
-const (
-	// ReasonUnauthenticated: no bearer token, or one not in the token file
-	// (UNAUTHENTICATED).
-	ReasonUnauthenticated = "UNAUTHENTICATED"
-	// ReasonPermissionDenied: the token's role may not call the method
-	// (PERMISSION_DENIED).
-	ReasonPermissionDenied = "PERMISSION_DENIED"
-	// ReasonRateLimited: the client exceeded its request rate
-	// (RESOURCE_EXHAUSTED).
-	ReasonRateLimited = "RATE_LIMITED"
-)
-
 // Role is what a token may do.
 type Role int
 
@@ -310,21 +297,21 @@ func (a *Authenticator) authorize(ctx context.Context, fullMethod string) (conte
 		if access == accessOpen {
 			return WithIdentity(ctx, peerIdentity(ctx, RoleNone)), nil
 		}
-		return ctx, withDetails(codes.Unauthenticated, "missing bearer token (authorization: Bearer TOKEN)", ReasonUnauthenticated,
-			map[string]string{"method": fullMethod}, nil)
+		return ctx, refuse(ReasonUnauthenticated, "missing bearer token (authorization: Bearer TOKEN)",
+			map[string]string{"method": fullMethod})
 	}
 	e, ok := a.lookup(tok)
 	if !ok {
 		if access == accessOpen {
 			return WithIdentity(ctx, peerIdentity(ctx, RoleNone)), nil
 		}
-		return ctx, withDetails(codes.Unauthenticated, "invalid bearer token", ReasonUnauthenticated,
-			map[string]string{"method": fullMethod}, nil)
+		return ctx, refuse(ReasonUnauthenticated, "invalid bearer token",
+			map[string]string{"method": fullMethod})
 	}
 	id := Identity{Name: e.name, Source: "token", Role: e.role}
 	if e.role < need {
-		return WithIdentity(ctx, id), withDetails(codes.PermissionDenied, "the token's role may not call this method", ReasonPermissionDenied,
-			map[string]string{"method": fullMethod, "role": e.role.String(), "required_role": need.String()}, nil)
+		return WithIdentity(ctx, id), refuse(ReasonPermissionDenied, "the token's role may not call this method",
+			map[string]string{"method": fullMethod, "role": e.role.String(), "required_role": need.String()})
 	}
 	return WithIdentity(ctx, id), nil
 }

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -378,23 +379,23 @@ func TestAuth(t *testing.T) {
 		token  string
 		call   func(context.Context, *grpc.ClientConn) error
 		code   codes.Code
-		reason string // ErrorInfo reason when code != OK
+		reason pb.ErrorReason // ErrorInfo reason when code != OK
 	}{
 		{"no token", "", callScreen, codes.Unauthenticated, ReasonUnauthenticated},
 		{"no token stream", "", callScreenStream, codes.Unauthenticated, ReasonUnauthenticated},
 		{"wrong token", "not-a-token", callScreen, codes.Unauthenticated, ReasonUnauthenticated},
 		{"hash instead of token", HashToken(screenToken), callScreen, codes.Unauthenticated, ReasonUnauthenticated},
-		{"screen token screens", screenToken, callScreen, codes.OK, ""},
-		{"screen token streams", screenToken, callScreenStream, codes.OK, ""},
-		{"unnamed screen token", otherToken, callScreen, codes.OK, ""},
+		{"screen token screens", screenToken, callScreen, codes.OK, 0},
+		{"screen token streams", screenToken, callScreenStream, codes.OK, 0},
+		{"unnamed screen token", otherToken, callScreen, codes.OK, 0},
 		{"screen token on DatasetService", screenToken, callDataset, codes.PermissionDenied, ReasonPermissionDenied},
 		{"no token on DatasetService", "", callDataset, codes.Unauthenticated, ReasonUnauthenticated},
-		{"admin token on DatasetService", adminToken, callDataset, codes.OK, ""},
-		{"admin token screens", adminToken, callScreen, codes.OK, ""},
-		{"health without token", "", callHealth, codes.OK, ""},
-		{"health with wrong token", "nope", callHealth, codes.OK, ""},
+		{"admin token on DatasetService", adminToken, callDataset, codes.OK, 0},
+		{"admin token screens", adminToken, callScreen, codes.OK, 0},
+		{"health without token", "", callHealth, codes.OK, 0},
+		{"health with wrong token", "nope", callHealth, codes.OK, 0},
 		{"reflection without token", "", callReflection, codes.Unauthenticated, ReasonUnauthenticated},
-		{"reflection with screen token", screenToken, callReflection, codes.OK, ""},
+		{"reflection with screen token", screenToken, callReflection, codes.OK, 0},
 		{"message over the limit", adminToken, callOversized, codes.ResourceExhausted, ReasonMessageTooLarge},
 		{"message over the limit without token", "", callOversized, codes.Unauthenticated, ReasonUnauthenticated},
 	}
@@ -487,6 +488,17 @@ func TestRateLimit(t *testing.T) {
 		st := errorInfo(t, err, s.code, ReasonRateLimited)
 		if !strings.Contains(fmt.Sprint(st.Details()), "retry_after_ms") {
 			t.Errorf("%s: no retry_after_ms in %v", s.name, st.Details())
+		}
+		// AIP-193: the delay goes out as a google.rpc.RetryInfo. At 0.001
+		// requests per second the next token is up to 1000 s away.
+		var delay time.Duration
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				delay = ri.GetRetryDelay().AsDuration()
+			}
+		}
+		if delay < 500*time.Second || delay > 1000*time.Second {
+			t.Errorf("%s: RetryInfo delay = %v, want the time to the next token (500 s to 1000 s)", s.name, delay)
 		}
 	}
 	if got := scrape(t, m); !strings.Contains(got, `robinscreen_requests_refused_total{method="ScreeningService/ScreenContact",reason="RATE_LIMITED"} 1`) {

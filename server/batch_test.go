@@ -96,7 +96,7 @@ func TestScreenContactBatchErrors(t *testing.T) {
 		env    *env
 		req    *pb.ScreenContactBatchRequest
 		code   codes.Code
-		reason string
+		reason pb.ErrorReason
 		field  string
 	}{
 		{"missing channel", loaded, &pb.ScreenContactBatchRequest{Contacts: []*pb.Contact{listed}}, codes.InvalidArgument, ReasonInvalidRequest, "channel"},

@@ -51,8 +51,8 @@ func TestDamageToStatus(t *testing.T) {
 					info = i
 				}
 			}
-			if info == nil || info.GetReason() != ReasonDatasetDamaged {
-				t.Fatalf("ErrorInfo %v, want reason %s", info, ReasonDatasetDamaged)
+			if info == nil || info.GetReason() != ReasonDatasetDamaged.WireName() {
+				t.Fatalf("ErrorInfo %v, want reason %s", info, ReasonDatasetDamaged.WireName())
 			}
 			for k, v := range tt.wantMeta {
 				if info.GetMetadata()[k] != v {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -70,7 +69,7 @@ var kindNames = map[pb.DatasetKind]string{
 	pb.DatasetKind_DATASET_KIND_CVR:      screening.KindCVR,
 }
 
-func kindOf(k pb.DatasetKind) (string, *requestError) {
+func kindOf(k pb.DatasetKind) (string, *refusal) {
 	if name, ok := kindNames[k]; ok {
 		return name, nil
 	}
@@ -87,6 +86,7 @@ func kindProto(kind string) pb.DatasetKind {
 }
 
 var phases = map[string]pb.LoadPhase{
+	store.PhaseHashing: pb.LoadPhase_LOAD_PHASE_READING, // the same file as the serving version's?
 	store.PhaseReading: pb.LoadPhase_LOAD_PHASE_READING,
 	store.PhaseWriting: pb.LoadPhase_LOAD_PHASE_WRITING,
 	store.PhaseVerify:  pb.LoadPhase_LOAD_PHASE_VERIFYING,
@@ -189,7 +189,7 @@ func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string,
 		v = s.version(info)
 	}
 	run.finish(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
-		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id}, nil)
+		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id, Unchanged: man.Unchanged}, nil)
 }
 
 // follow streams run's progress to the caller until it ends, and then its
@@ -381,7 +381,9 @@ func (s *DatasetService) GetDatasetStatus(ctx context.Context, _ *pb.GetDatasetS
 				st.Serving = s.version(v)
 			}
 		}
-		if dr, ok := s.admin.(interface{ Damage(string) *store.DamageError }); ok {
+		if dr, ok := s.admin.(interface {
+			Damage(string) *store.DamageError
+		}); ok {
 			if de := dr.Damage(kind); de != nil {
 				st.Damaged = de.Error()
 			}
@@ -429,11 +431,6 @@ func (s *DatasetService) RollbackDataset(ctx context.Context, req *pb.RollbackDa
 	return &pb.RollbackDatasetResponse{Version: s.version(v)}, nil
 }
 
-// ReasonVersionUnreadable is the ErrorInfo reason (UNAVAILABLE) of a
-// FetchDatasetVersion whose version's file could not be read mid-way (a
-// load replaced the version meanwhile): the replica tries again.
-const ReasonVersionUnreadable = "VERSION_UNREADABLE"
-
 // fetchChunk is the size of a FetchDatasetVersion chunk message.
 const fetchChunk = 256 << 10
 
@@ -441,7 +438,7 @@ const fetchChunk = 256 << 10
 // replica that seeds its data directory: the version's name, then per
 // file its path, size and SHA-256 followed by its bytes. The receiver
 // checks each file and the whole version (store.Install). NOT_FOUND
-// (NO_DATASET) when the kind serves nothing, UNAVAILABLE
+// (VERSION_NOT_SERVED) when the kind serves nothing, UNAVAILABLE
 // (DATASET_DAMAGED) when its version is damaged.
 func (s *DatasetService) FetchDatasetVersion(req *pb.FetchDatasetVersionRequest, stream pb.DatasetService_FetchDatasetVersionServer) error {
 	kind, re := kindOf(req.GetKind())
@@ -450,7 +447,7 @@ func (s *DatasetService) FetchDatasetVersion(req *pb.FetchDatasetVersionRequest,
 	}
 	e, err := s.admin.ExportServing(kind)
 	if errors.Is(err, store.ErrNotServing) {
-		return withDetails(codes.NotFound, "this server serves no "+kind+" version", ReasonNoDataset, map[string]string{"kind": kind}, nil)
+		return refuse(ReasonVersionNotServed, "this server serves no "+kind+" version", map[string]string{"kind": kind})
 	}
 	if err != nil {
 		return toStatus(s.log, err)
@@ -480,7 +477,7 @@ func (s *DatasetService) FetchDatasetVersion(req *pb.FetchDatasetVersionRequest,
 func sendFile(stream pb.DatasetService_FetchDatasetVersionServer, e *store.Export, path string, buf []byte) error {
 	f, err := e.Open(path)
 	if err != nil {
-		return withDetails(codes.Unavailable, "a file of the version cannot be read (replaced by later loads?); try again", ReasonVersionUnreadable, nil, nil)
+		return refuse(ReasonVersionUnreadable, "a file of the version cannot be read (replaced by later loads?); try again", nil)
 	}
 	defer f.Close()
 	for {
@@ -494,7 +491,7 @@ func sendFile(stream pb.DatasetService_FetchDatasetVersionServer, e *store.Expor
 			return nil
 		}
 		if err != nil {
-			return withDetails(codes.Unavailable, "a file of the version cannot be read; try again", ReasonVersionUnreadable, nil, nil)
+			return refuse(ReasonVersionUnreadable, "a file of the version cannot be read; try again", nil)
 		}
 	}
 }

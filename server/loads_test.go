@@ -120,7 +120,7 @@ func TestLoadOutlivesCaller(t *testing.T) {
 		wantWhy   string
 	}{
 		{"let through", func(_ *Server, a *heldAdmin) { close(a.proceed) }, nil, pb.LoadState_LOAD_STATE_LOADED, ""},
-		{"server stops", func(srv *Server, _ *heldAdmin) { srv.StopLoads(5 * time.Second) }, context.Canceled, pb.LoadState_LOAD_STATE_FAILED, ReasonCanceled},
+		{"server stops", func(srv *Server, _ *heldAdmin) { srv.StopLoads(5 * time.Second) }, context.Canceled, pb.LoadState_LOAD_STATE_FAILED, ReasonCanceled.WireName()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			admin, srv, c := newHeldServer(t)

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
 )
@@ -20,8 +19,8 @@ import (
 // client certificate name, else peer IP). The zero value disables it.
 //
 // A unary call takes one token and is refused with RESOURCE_EXHAUSTED
-// (ErrorInfo reason RATE_LIMITED, metadata retry_after_ms) when none is
-// left. Opening a stream takes one token the same way; every further
+// (ErrorInfo reason RATE_LIMITED, metadata retry_after_ms, and a
+// google.rpc.RetryInfo with the same delay) when none is left. Opening a stream takes one token the same way; every further
 // ScreenContacts request message waits for a token (back-pressure, no
 // error), so a long stream cannot bypass the limit. DatasetService upload
 // chunks and health checks are not limited.
@@ -82,18 +81,20 @@ func (r *rateLimiter) bucket(id Identity) *rate.Limiter {
 }
 
 // allow takes a token for the caller in ctx or returns RESOURCE_EXHAUSTED
-// with an ErrorInfo (reason RATE_LIMITED).
+// with an ErrorInfo (reason RATE_LIMITED) and a RetryInfo giving the delay
+// after which a token will be there.
 func (r *rateLimiter) allow(ctx context.Context) error {
 	lim := r.bucket(IdentityFrom(ctx))
 	res := lim.ReserveN(r.now(), 1)
 	if d := res.DelayFrom(r.now()); d > 0 {
 		res.CancelAt(r.now())
-		return withDetails(codes.ResourceExhausted, "request rate limit exceeded; retry later", ReasonRateLimited,
-			map[string]string{
+		d = max(d, time.Millisecond)
+		return (&refusal{reason: ReasonRateLimited, msg: "request rate limit exceeded; retry later", retryAfter: d,
+			meta: map[string]string{
 				"limit_per_second": strconv.FormatFloat(r.cfg.PerSecond, 'f', -1, 64),
 				"burst":            strconv.Itoa(r.cfg.Burst),
-				"retry_after_ms":   strconv.FormatInt(max(1, d.Milliseconds()), 10),
-			}, nil)
+				"retry_after_ms":   retryAfterMeta(d),
+			}}).status()
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func (s *pacedStream) RecvMsg(m any) error {
 				return toStatus(slog.New(slog.DiscardHandler), cerr)
 			}
 			// The wait would outlast the call's deadline.
-			return withDetails(codes.ResourceExhausted, "request rate limit exceeded before the deadline", ReasonRateLimited, nil, nil)
+			return refuse(ReasonRateLimited, "request rate limit exceeded before the deadline", nil)
 		}
 	}
 	s.more = true

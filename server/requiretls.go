@@ -8,13 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
-
-// ReasonTLSRequired is the ErrorInfo reason a plaintext client gets from a
-// TLS listener.
-const ReasonTLSRequired = "TLS_REQUIRED"
 
 // sniffTimeout bounds the wait for a new connection's first byte.
 const sniffTimeout = 10 * time.Second
@@ -49,7 +44,7 @@ func RequireTLSHealth(lis net.Listener, log *slog.Logger, hs healthpb.HealthServ
 	r := &tlsSniffer{Listener: lis, log: log, ready: make(chan accepted), closed: make(chan struct{}),
 		sniffing: map[net.Conn]struct{}{}, plain: &chanListener{addr: lis.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
 	r.refuser = grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
-		return withDetails(codes.Unavailable, "this server accepts TLS connections only", ReasonTLSRequired, nil, nil)
+		return refuse(ReasonTLSRequired, "this server accepts TLS connections only", nil)
 	}))
 	if hs != nil {
 		healthpb.RegisterHealthServer(r.refuser, hs)

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"time"
 
 	"context"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -50,15 +52,23 @@ type ScreeningService struct {
 	log    *slog.Logger
 	audit  Auditor
 	// sup is the suppression list; nil when the service keeps none.
-	sup suppress.Store
+	sup    suppress.Store
+	signer *receipt.Signer // nil: no receipts
+	now    func() time.Time
 }
 
 // NewScreeningService returns the service over data, deciding with engine.
 func NewScreeningService(data Datasets, engine *screening.Engine, log *slog.Logger, audit Auditor) *ScreeningService {
-	return &ScreeningService{data: data, engine: engine, log: log, audit: audit}
+	return &ScreeningService{data: data, engine: engine, log: log, audit: audit, now: time.Now}
 }
 
-func validChannel(c pb.Channel) *requestError {
+// SetReceiptSigner makes the service sign receipts with signer
+// (ScreenContactsRequest.want_receipt) and publish its key
+// (GetReceiptKey); without one both are refused FAILED_PRECONDITION
+// (RECEIPTS_UNAVAILABLE).
+func (s *ScreeningService) SetReceiptSigner(signer *receipt.Signer) { s.signer = signer }
+
+func validChannel(c pb.Channel) *refusal {
 	if fromChannel(c) == screening.ChannelUnspecified {
 		return badRequest("channel", "must be one of CHANNEL_PHONE, CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_POST")
 	}
@@ -100,19 +110,37 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 }
 
 // ScreenContacts screens a stream of chunks; each response carries the
-// results of one request, one per contact, in order.
+// results of one request, one per contact, in order. When the first
+// request asks for a receipt, a last response after the client's end of
+// the stream carries it: signed over every contact and result of the
+// stream (a stream that fails gets no receipt).
 func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenContactsServer) error {
-	for {
+	var rb *receiptBatch
+	for first := true; ; first = false {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return nil
+			if rb == nil {
+				return nil
+			}
+			return stream.Send(&pb.ScreenContactsResponse{Receipt: rb.sign(s.signer, s.now())})
 		}
 		if err != nil {
 			return toStatus(s.log, err)
+		}
+		if first && req.GetWantReceipt() {
+			if s.signer == nil {
+				return toStatus(s.log, receiptsUnavailable())
+			}
+			if rb, err = newReceiptBatch(); err != nil {
+				return toStatus(s.log, err)
+			}
 		}
 		resp, err := s.screenChunk(stream.Context(), req)
 		if err != nil {
 			return toStatus(s.log, err)
+		}
+		if rb != nil {
+			rb.add(req, resp)
 		}
 		s.audit.Screened(stream.Context(), pb.ScreeningService_ScreenContacts_FullMethodName, resp.Results)
 		if err := stream.Send(resp); err != nil {
@@ -166,7 +194,7 @@ func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContac
 
 // screenBatch validates a batch and screens its contacts, under the
 // suppression scope, on one snapshot, returning one result per contact in
-// order. It returns a *requestError for an invalid request, and the errors
+// order. It returns a *refusal for an invalid request, and the errors
 // of the datasets' state, of reaching the suppression list and of the
 // engine.
 func (s *ScreeningService) screenBatch(ctx context.Context, channel pb.Channel, purpose pb.Purpose, scope string, contacts []*pb.Contact) ([]*pb.ScreeningResult, error) {

@@ -3,10 +3,10 @@ package server
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/receipt"
 	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/suppress"
 )
@@ -59,6 +60,14 @@ type Config struct {
 	// MaxConnectionAgeGrace to finish (0: no limit).
 	MaxConnectionAge      time.Duration
 	MaxConnectionAgeGrace time.Duration
+	// StreamIdleTimeout closes a client-streaming call that waits longer
+	// for its next request message (STREAM_IDLE); 0 means
+	// DefaultStreamIdleTimeout, a negative value turns it off.
+	StreamIdleTimeout time.Duration
+	// ConnIdleTimeout closes a connection that had no call for that long
+	// (keepalive MaxConnectionIdle, a GOAWAY); 0 means
+	// DefaultConnIdleTimeout, a negative value turns it off.
+	ConnIdleTimeout time.Duration
 	// Metrics, when set, gets request metrics from the interceptors and every
 	// Auditor event besides Auditor.
 	Metrics *Metrics
@@ -67,6 +76,10 @@ type Config struct {
 	Creds credentials.TransportCredentials
 	// ExtraOptions are appended to the server options.
 	ExtraOptions []grpc.ServerOption
+	// ReceiptSigner, when set, signs the receipts of ScreenContacts
+	// streams that ask for one and is published by GetReceiptKey; nil
+	// refuses both (RECEIPTS_UNAVAILABLE).
+	ReceiptSigner *receipt.Signer
 }
 
 // Server is the bootstrapped gRPC server with its health service.
@@ -96,11 +109,12 @@ var healthServices = []string{"", pb.ScreeningService_ServiceDesc.ServiceName}
 // rotation (readiness, service "") but not restarted.
 const LivenessService = "liveness"
 
-// New builds the gRPC server: interceptors (panic recovery, bearer-token
-// auth, per-client rate limit, message limit, metrics, logging without
-// personal data), message and stream limits, keepalive policy,
-// ScreeningService, grpc.health.v1 (NOT_SERVING until a dataset is loaded)
-// and reflection.
+// New builds the gRPC server: interceptors (stream idle limit, panic
+// recovery, bearer-token auth, per-client rate limit, message check,
+// metrics, logging without personal data), a codec that lets undecodable
+// requests be refused INVALID_ARGUMENT, message and stream limits,
+// keepalive policy and connection idle limit, ScreeningService,
+// grpc.health.v1 (NOT_SERVING until a dataset is loaded) and reflection.
 func New(cfg Config) *Server {
 	log := cfg.Logger
 	if log == nil {
@@ -114,15 +128,21 @@ func New(cfg Config) *Server {
 		audit = MultiAuditor{audit, cfg.Metrics}
 	}
 	rl := newRateLimiter(cfg.RateLimit)
-	// Order: recovery, auth, rate limit, size limit, metrics, logging.
+	streamIdle := orDefault(cfg.StreamIdleTimeout, DefaultStreamIdleTimeout)
+	// Order: stream idle limit (streams only; it runs the rest in the
+	// handler's goroutine), recovery, auth, rate limit, message check,
+	// metrics, logging.
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(transportLimit),
 		grpc.MaxSendMsgSize(transportLimit),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		// A client may ping every 10 s, with or without calls (the Go
+		// client's defaults stay well above); more often is a GOAWAY.
 		grpc.KeepaliveParams(keepaliveParams(cfg)),
 		grpc.ChainUnaryInterceptor(recoverUnary(log), authUnary(cfg.Auth, log, audit), rateUnary(rl, log, audit), limitUnary,
 			metricsUnary(cfg.Metrics), logUnary(log)),
-		grpc.ChainStreamInterceptor(recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
+		grpc.ChainStreamInterceptor(idleStreams(streamIdle, log), recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
 			metricsStream(cfg.Metrics), logStream(log)),
 	}
 	if cfg.MaxConcurrentStreams > 0 {
@@ -135,6 +155,7 @@ func New(cfg Config) *Server {
 	gs := grpc.NewServer(opts...)
 	screen := NewScreeningService(cfg.Data, cfg.Engine, log, audit)
 	screen.sup = cfg.Suppressions
+	screen.SetReceiptSigner(cfg.ReceiptSigner)
 	pb.RegisterScreeningServiceServer(gs, screen)
 	if cfg.Suppressions != nil {
 		pb.RegisterSuppressionServiceServer(gs, NewSuppressionService(cfg.Suppressions, log, audit))
@@ -152,14 +173,23 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// keepaliveParams is the server's keepalive: an idle connection is closed
-// after 15 minutes, pinged after 2 minutes without traffic and dropped when
+// keepaliveParams is the server's keepalive: a connection without calls is
+// closed after cfg.ConnIdleTimeout (DefaultConnIdleTimeout when 0, never
+// when negative), pinged after 2 minutes without traffic and dropped when
 // the answer takes over 20 s; cfg.MaxConnectionAge (with its grace) closes
-// every connection by age. keepalive's zero means "never" for the age and
-// the grace alike.
+// every connection by age. keepalive's zero means "never" for the idle
+// time, the age and the grace alike.
 func keepaliveParams(cfg Config) keepalive.ServerParameters {
-	return keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, Time: 2 * time.Minute, Timeout: 20 * time.Second,
+	return keepalive.ServerParameters{MaxConnectionIdle: max(orDefault(cfg.ConnIdleTimeout, DefaultConnIdleTimeout), 0), Time: 2 * time.Minute, Timeout: 20 * time.Second,
 		MaxConnectionAge: max(cfg.MaxConnectionAge, 0), MaxConnectionAgeGrace: max(cfg.MaxConnectionAgeGrace, 0)}
+}
+
+// orDefault returns d, or def when d is 0.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // RefreshHealth sets SERVING when a verified dataset is loaded and
@@ -174,16 +204,25 @@ func (s *Server) RefreshHealth() {
 	}
 }
 
+// checkMessage refuses a request message that did not decode
+// (requestCodec) or is over MaxMessageBytes.
+func checkMessage(m any) error {
+	if err := undecodable(m); err != nil {
+		return err
+	}
+	return tooLarge(m)
+}
+
 func tooLarge(m any) error {
 	if msg, ok := m.(proto.Message); ok && proto.Size(msg) > MaxMessageBytes {
-		return withDetails(codes.ResourceExhausted, "request message larger than the limit", ReasonMessageTooLarge,
-			map[string]string{"max_bytes": "16777216"}, nil)
+		return refuse(ReasonMessageTooLarge, "request message larger than the limit",
+			map[string]string{"max_bytes": strconv.Itoa(MaxMessageBytes)})
 	}
 	return nil
 }
 
 func limitUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if err := tooLarge(req); err != nil {
+	if err := checkMessage(req); err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
@@ -195,7 +234,7 @@ func (s limitedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	return tooLarge(m)
+	return checkMessage(m)
 }
 
 func limitStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
@@ -207,7 +246,7 @@ func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				log.Error("panic in handler", "method", info.FullMethod)
-				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+				err = internalError()
 			}
 		}()
 		return h(ctx, req)
@@ -219,7 +258,7 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				log.Error("panic in handler", "method", info.FullMethod)
-				err = withDetails(codes.Internal, "internal error", ReasonInternal, nil, nil)
+				err = internalError()
 			}
 		}()
 		return h(srv, ss)

@@ -76,7 +76,7 @@ func loadDemo(t testing.TB, st *store.Store, dir string) {
 var listed = &pb.Contact{Ref: "listed", Name: "Søren Testesen", Address: "Fiktivvej 12, 2. tv, 2100 København Ø", Phone: "+45 11 22 33 44", Email: "soeren@example.test"}
 
 // errorInfo asserts err has code and an ErrorInfo with reason.
-func errorInfo(t *testing.T, err error, code codes.Code, reason string) *status.Status {
+func errorInfo(t *testing.T, err error, code codes.Code, reason pb.ErrorReason) *status.Status {
 	t.Helper()
 	st, _ := status.FromError(err)
 	if st.Code() != code {
@@ -88,7 +88,7 @@ func errorInfo(t *testing.T, err error, code codes.Code, reason string) *status.
 			info = i
 		}
 	}
-	if info == nil || info.Domain != ErrorDomain || info.Reason != reason {
+	if info == nil || info.Domain != ErrorDomain || info.Reason != reason.WireName() {
 		t.Fatalf("ErrorInfo = %v, want domain %s reason %s", info, ErrorDomain, reason)
 	}
 	return st
@@ -141,7 +141,7 @@ func TestRequestErrors(t *testing.T) {
 		env    *env
 		call   func(c pb.ScreeningServiceClient) error
 		code   codes.Code
-		reason string
+		reason pb.ErrorReason
 		field  string
 	}{
 		{"missing channel", loaded, func(c pb.ScreeningServiceClient) error {
@@ -309,6 +309,47 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 			if v != "" && strings.Contains(logs, v) {
 				t.Errorf("log contains personal data %q", v)
 			}
+		}
+	}
+}
+
+// TestErrorTableCoversEveryReason fails when a reason is added to
+// errors.proto without a gRPC code in the server's error table.
+func TestErrorTableCoversEveryReason(t *testing.T) {
+	for n, name := range pb.ErrorReason_name {
+		r := pb.ErrorReason(n)
+		t.Run(name, func(t *testing.T) {
+			code, ok := reasonCodes[r]
+			if r == pb.ErrorReason_ERROR_REASON_UNSPECIFIED {
+				if ok {
+					t.Fatal("the error table maps ERROR_REASON_UNSPECIFIED, which is never sent")
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("%s has no gRPC code in reasonCodes (server/errors.go)", name)
+			}
+			st, _ := status.FromError(refuse(r, "m", nil))
+			if st.Code() != code {
+				t.Errorf("code = %v, want %v", st.Code(), code)
+			}
+			infos := 0
+			for _, d := range st.Details() {
+				if info, ok := d.(*errdetails.ErrorInfo); ok {
+					infos++
+					if info.GetReason() != r.WireName() || info.GetDomain() != ErrorDomain {
+						t.Errorf("ErrorInfo = %v, want reason %s domain %s", info, r.WireName(), ErrorDomain)
+					}
+				}
+			}
+			if infos != 1 {
+				t.Errorf("%d ErrorInfo details, want 1", infos)
+			}
+		})
+	}
+	for r := range reasonCodes {
+		if _, ok := pb.ErrorReason_name[int32(r)]; !ok {
+			t.Errorf("reasonCodes maps %d, which errors.proto does not declare", r)
 		}
 	}
 }

@@ -66,7 +66,7 @@ func (s *Store) versionInfo(man Manifest, serving bool, now time.Time) VersionIn
 }
 
 // Versions lists the complete versions of kind kept on disk, newest
-// first. It returns ErrUnknownKind and I/O errors.
+// load first. It returns ErrUnknownKind and I/O errors.
 func (s *Store) Versions(kind string, now time.Time) ([]VersionInfo, error) {
 	if err := validKind(kind); err != nil {
 		return nil, err
@@ -90,7 +90,14 @@ func (s *Store) Versions(kind string, now time.Time) ([]VersionInfo, error) {
 		}
 		out = append(out, s.versionInfo(man, man.Version == serving, now))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Version > out[j].Version })
+	// Newest load first. Version names say nothing of the load's time
+	// (they name the content), so the manifests' load times order them.
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].LoadedAt.Equal(out[j].LoadedAt) {
+			return out[i].LoadedAt.After(out[j].LoadedAt)
+		}
+		return out[i].Version > out[j].Version
+	})
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,16 +36,41 @@ import (
 type blockChecker struct {
 	dir    string // the Badger directory
 	tables []badger.TableInfo
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	open   map[uint64]*tableFile
 }
 
 // tableFile is one table's file, mapped read-only into memory (sharing
 // the page cache with Badger's own mapping), and its index, kept by the
 // blockChecker.
+//
+// Badger reads an unencrypted table's index from its memory map on every
+// lookup, checked against its checksum only when the table opened. A
+// damaged index (a block's first key changed, say) sends a lookup to a
+// block that passes its checksum but does not hold the key: "not found".
+// So the checker keeps its own copy of the index, verified when it was
+// read, and a miss is trusted only while the index in the file is still
+// that copy.
 type tableFile struct {
-	data  []byte
-	index *fb.TableIndex
+	data       []byte
+	index      *fb.TableIndex // over indexCopy
+	indexCopy  []byte
+	indexStart int // where the index lies in data
+	head       int // the length of the index's head (indexHead)
+}
+
+// headChanged reports whether the head of the table's index (indexHead)
+// in the file differs from the copy verified when it was read.
+func (t *tableFile) headChanged() bool {
+	end := t.indexStart + t.head
+	return end > len(t.data) || !bytes.Equal(t.data[t.indexStart:end], t.indexCopy[:t.head])
+}
+
+// indexChanged reports whether the table's index in the file differs
+// from the copy verified when it was read.
+func (t *tableFile) indexChanged() bool {
+	end := t.indexStart + len(t.indexCopy)
+	return end > len(t.data) || !bytes.Equal(t.data[t.indexStart:end], t.indexCopy)
 }
 
 // newBlockChecker returns the checker of db's tables in dir, or nil for
@@ -75,6 +101,50 @@ func (c *blockChecker) close() {
 // block starting at or before the key and the one after it. It returns a
 // *DamageError-ready description (file, problem) when one fails, or "".
 func (c *blockChecker) check(key []byte) (file, problem string) {
+	kts := y.KeyWithTs(key, math.MaxUint64)
+	return c.covering(key, func(t *tableFile) string {
+		if t.indexChanged() {
+			return "table index changed on disk since the table was verified"
+		}
+		n := t.index.OffsetsLength()
+		var ko fb.BlockOffset
+		b := sort.Search(n, func(j int) bool {
+			return t.index.Offsets(&ko, j) && y.CompareKeys(ko.KeyBytes(), kts) > 0
+		})
+		for j := max(b-1, 0); j <= b && j < n; j++ {
+			if !t.index.Offsets(&ko, j) {
+				return "table index unreadable"
+			}
+			if p := checkBlock(t.data, int64(ko.Offset()), int(ko.Len())); p != "" {
+				return fmt.Sprintf("block %d at offset %d: %s", j, ko.Offset(), p)
+			}
+		}
+		return ""
+	})
+}
+
+// guard checks, before Badger reads key, that the head of the index of
+// every table that may hold key — the flatbuffer's root offset, root
+// table and its vtable — is still the copy verified when the table was
+// first read. Badger asserts on it as it looks a block up, and a failed
+// assertion ends the process (log.Fatal) instead of panicking: a damaged
+// head must be found first. It costs a comparison of a few dozen bytes
+// per table. It returns a *DamageError-ready description (file, problem)
+// when the head changed, or "".
+func (c *blockChecker) guard(key []byte) (file, problem string) {
+	return c.covering(key, func(t *tableFile) string {
+		if t.headChanged() {
+			return "table index changed on disk since the table was verified"
+		}
+		return ""
+	})
+}
+
+// covering calls fn for every table whose key range holds key until fn
+// returns a problem, and returns the table's file and the problem, or "".
+// A table that cannot be mapped or whose index fails its checksum is a
+// problem too.
+func (c *blockChecker) covering(key []byte, fn func(*tableFile) string) (file, problem string) {
 	if c == nil {
 		return "", ""
 	}
@@ -84,51 +154,74 @@ func (c *blockChecker) check(key []byte) (file, problem string) {
 		info := c.tables[i]
 		name := table.IDToFilename(info.ID)
 		file = badgerDir + "/" + name
-		c.mu.Lock()
 		t, err := c.table(info.ID, filepath.Join(c.dir, name))
 		if err != nil {
-			c.mu.Unlock()
 			return file, err.Error()
 		}
-		n := t.index.OffsetsLength()
-		var ko fb.BlockOffset
-		b := sort.Search(n, func(j int) bool {
-			return t.index.Offsets(&ko, j) && y.CompareKeys(ko.KeyBytes(), kts) > 0
-		})
-		for j := max(b-1, 0); j <= b && j < n; j++ {
-			if !t.index.Offsets(&ko, j) {
-				c.mu.Unlock()
-				return file, "table index unreadable"
-			}
-			if p := checkBlock(t.data, int64(ko.Offset()), int(ko.Len())); p != "" {
-				c.mu.Unlock()
-				return file, fmt.Sprintf("block %d at offset %d: %s", j, ko.Offset(), p)
-			}
+		p := fn(t)
+		c.mu.RUnlock()
+		if p != "" {
+			return file, p
 		}
-		c.mu.Unlock()
 	}
 	return "", ""
 }
 
 // table returns the kept mapping and index of table id, mapping and
-// reading them first if needed. c.mu must be held. It returns an error
-// for a table file that cannot be read or whose footer is damaged.
+// reading them first if needed, with c.mu read-locked: the caller
+// unlocks it. It returns an error (c.mu unlocked) for a table file that
+// cannot be read or whose footer is damaged.
 func (c *blockChecker) table(id uint64, path string) (*tableFile, error) {
+	c.mu.RLock()
 	if t := c.open[id]; t != nil {
 		return t, nil
 	}
-	data, err := mapFile(path)
-	if err != nil {
-		return nil, err
+	c.mu.RUnlock()
+	c.mu.Lock()
+	t := c.open[id]
+	if t == nil {
+		data, err := mapFile(path)
+		if err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
+		idx, problem := tableIndex(data)
+		if problem != "" {
+			syscall.Munmap(data)
+			c.mu.Unlock()
+			return nil, errors.New(problem)
+		}
+		// idx is data[start:start+len(idx)]: its capacity runs to data's end.
+		cp := bytes.Clone(idx)
+		t = &tableFile{data: data, index: fb.GetRootAsTableIndex(cp, 0), indexCopy: cp, indexStart: cap(data) - cap(idx), head: indexHead(cp)}
+		c.open[id] = t
 	}
-	idx, problem := tableIndex(data)
-	if problem != "" {
-		syscall.Munmap(data)
-		return nil, errors.New(problem)
+	c.mu.Unlock()
+	c.mu.RLock()
+	if c.open[id] != t {
+		c.mu.RUnlock()
+		return nil, errors.New("the version is closed")
 	}
-	t := &tableFile{data: data, index: fb.GetRootAsTableIndex(idx, 0)}
-	c.open[id] = t
 	return t, nil
+}
+
+// indexHead returns the length of the head of a table index (a
+// flatbuffer): its root offset, root table and the table's vtable, or the
+// whole index when those do not lie inside it.
+func indexHead(idx []byte) int {
+	if len(idx) < 4 {
+		return len(idx)
+	}
+	root := int(binary.LittleEndian.Uint32(idx))
+	if root < 0 || root+4 > len(idx) {
+		return len(idx)
+	}
+	vt := root - int(int32(binary.LittleEndian.Uint32(idx[root:])))
+	if vt < 0 || vt+4 > len(idx) {
+		return len(idx)
+	}
+	vtLen, tLen := int(binary.LittleEndian.Uint16(idx[vt:])), int(binary.LittleEndian.Uint16(idx[vt+2:]))
+	return min(len(idx), max(4, root+max(tLen, 4), vt+max(vtLen, 4)))
 }
 
 // mapFile maps a file read-only into memory; unmap it with

@@ -155,10 +155,11 @@ func (s *Store) openDamaged(kind string, st kindState, de *DamageError) (*datase
 }
 
 // onDamaged handles a serving version found damaged while serving (a
-// failed read or the scrub): it logs it, rolls back under DamageRollback
+// failed read or the scrub): it names the damaged file when the read
+// could not (nameDamagedFile), logs it, rolls back under DamageRollback
 // and tells SetOnChange's function. It runs in its own goroutine.
 func (s *Store) onDamaged(d *dataset) {
-	de := d.damaged()
+	de := s.nameDamagedFile(d, d.damaged())
 	s.log.Error("the serving dataset version is damaged", "kind", d.man.Kind, "version", d.man.Version, "error", de.Error(), "policy", s.opts.OnDamage.String())
 	if s.opts.OnDamage == DamageRollback && d.man.Kind != screening.KindStreets && s.servingVersion(d.man.Kind) == d.man.Version {
 		if _, err := s.Rollback(d.man.Kind); err != nil {
@@ -187,7 +188,7 @@ func (s *Store) Scrub() error {
 	var errs []error
 	for _, d := range ds {
 		if de := d.damaged(); de != nil {
-			errs = append(errs, de)
+			errs = append(errs, s.nameDamagedFile(d, de))
 			continue
 		}
 		err := verifyFiles(d.dir, &d.man)
@@ -213,6 +214,26 @@ func (s *Store) Scrub() error {
 	}
 	s.scrub.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// nameDamagedFile returns de, the damage of d found by a failed read
+// (a Badger panic, say), which names no file when the file's size did not
+// tell: then it hashes d's files to find the damaged one, records that
+// damage in d instead and returns it, so that the log and the status
+// name the file too.
+func (s *Store) nameDamagedFile(d *dataset, de *DamageError) *DamageError {
+	if de.File != "" {
+		return de
+	}
+	var named *DamageError
+	if !errors.As(verifyFiles(d.dir, &d.man), &named) || named.File == "" {
+		return de
+	}
+	named.Problem = de.Problem + "; " + named.Problem
+	if !d.damage.CompareAndSwap(de, named) {
+		return d.damaged()
+	}
+	return named
 }
 
 // RunScrub scrubs every interval until ctx is done. It logs what it finds.
@@ -251,19 +272,30 @@ func (s *Store) adoptState(kind string) (kindState, error) {
 		return st, err
 	}
 	var names []string
+	loaded := map[string]time.Time{}
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		if _, err := os.Stat(filepath.Join(s.kindDir(kind), e.Name(), manifestFile)); err == nil {
 			names = append(names, e.Name())
+			if m, err := readManifest(filepath.Join(s.kindDir(kind), e.Name())); err == nil {
+				loaded[e.Name()] = m.LoadedAt
+			}
 		}
 	}
 	if len(names) == 0 {
 		return st, nil
 	}
-	// Version names start with the load time (versionName): newest last.
-	sort.Strings(names)
+	// Newest load last. Version names say nothing of the load's time (they
+	// name the content): the manifests' load times order them; a manifest
+	// that does not read counts as the oldest.
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := loaded[names[i]], loaded[names[j]]; !a.Equal(b) {
+			return a.Before(b)
+		}
+		return names[i] < names[j]
+	})
 	st.Current = names[len(names)-1]
 	if len(names) > 1 {
 		st.Previous = names[len(names)-2]

@@ -97,6 +97,11 @@ type Manifest struct {
 	// FilesHashedAt is when Files was recorded at a first open rather
 	// than at build; zero for versions hashed at build.
 	FilesHashedAt time.Time `json:"files_hashed_at,omitzero"`
+	// Unchanged is set (never stored) on the manifest a load returns when
+	// the version built from its file was serving already: nothing
+	// changed, and the manifest is the serving version's, load time
+	// included.
+	Unchanged bool `json:"-"`
 }
 
 // Reject is a rejected source line: its number and why, never its content.
@@ -414,6 +419,11 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 			found, err = false, r.failed(errBadgerPanic)
 		}
 	}()
+	// Badger asserts on the head of a table's index, read from its memory
+	// map, and a failed assertion ends the process: check it first.
+	if file, problem := r.d.blocks.guard(k); problem != "" {
+		return false, r.damagedAt(file, problem)
+	}
 	if r.txn == nil {
 		r.txn = r.d.db.NewTransaction(false)
 	}

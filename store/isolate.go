@@ -450,7 +450,7 @@ func ServeBuild(in io.Reader, out io.Writer, srcReq io.Writer, srcResp io.Reader
 // buildSpecRun builds spec's version and returns the reply.
 func buildSpecRun(spec buildSpec, srcReq io.Writer, srcResp io.Reader, log *slog.Logger, progress func(Progress)) *buildReply {
 	fail := func(err error) *buildReply {
-		return &buildReply{Error: err.Error(), NoSpace: errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)}
+		return &buildReply{Error: err.Error(), NoSpace: isNoSpace(err)}
 	}
 	s := &Store{opts: Options{EncryptionKey: spec.EncryptionKey}, log: log}
 	if len(spec.PseudonymKey) > 0 {

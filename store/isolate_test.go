@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -151,7 +152,8 @@ func TestBuildProcessDies(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.opts.BuildCommand = []string{"/bin/sh", "-c", "read spec; { " + tc.script + "; } >&2"}
-			_, err = s.LoadRobinson(ctx, list, LoadOptions{AllowShrink: true})
+			// Another file: the serving version's own is not built again.
+			_, err = s.LoadRobinson(ctx, robinsonFile(t, src, entries[:3]), LoadOptions{AllowShrink: true})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to say %q", err, tc.want)
 			}
@@ -231,6 +233,43 @@ func TestSpaceCheck(t *testing.T) {
 			}
 			if s.Ready() || s.LastRefused(screening.KindRobinson) != nil {
 				t.Errorf("a load refused for space serves or records a refused file")
+			}
+		})
+	}
+}
+
+// TestIsNoSpace: a full disk is known also when Badger flattened the
+// file system's error into its own text (its LOCK file's pid write at
+// open: `Cannot write pid file "…" err: write …: no space left on
+// device`), so that the build process reports it as no space and the
+// load is refused NO_SPACE rather than failing as an internal error.
+func TestIsNoSpace(t *testing.T) {
+	enospc := &os.PathError{Op: "write", Path: "/data/robinson/.build-1/badger/LOCK", Err: syscall.ENOSPC}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"ENOSPC", enospc, true},
+		{"ENOSPC wrapped", fmt.Errorf("store: build: %w", enospc), true},
+		{"EDQUOT wrapped", fmt.Errorf("store: build: %w", &os.PathError{Op: "write", Path: "x", Err: syscall.EDQUOT}), true},
+		{"Badger's pid file text", fmt.Errorf("Cannot write pid file %q err: %v", enospc.Path, enospc), true},
+		{"Badger's text of a quota", fmt.Errorf("while opening memtables error: %v", &os.PathError{Op: "write", Path: "x", Err: syscall.EDQUOT}), true},
+		{"permission", fmt.Errorf("Cannot write pid file: %v", &os.PathError{Op: "open", Path: "x", Err: syscall.EACCES}), false},
+		{"other", errors.New("store: bloom filter misses 3 stored keys"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isNoSpace(tc.err); got != tc.want {
+				t.Errorf("isNoSpace(%v) = %v, want %v", tc.err, got, tc.want)
+			}
+			err := noSpace(t.TempDir(), tc.err)
+			var ne *NoSpaceError
+			if got := errors.As(err, &ne); got != tc.want {
+				t.Errorf("noSpace(%v) = %v, a *NoSpaceError: %v, want %v", tc.err, err, got, tc.want)
+			}
+			if tc.want && !errors.Is(err, ErrNoSpace) {
+				t.Errorf("errors.Is(%v, ErrNoSpace) = false", err)
 			}
 		})
 	}

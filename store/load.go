@@ -50,7 +50,7 @@ type LoadOptions struct {
 	MaxRejectRatio float64
 	// Progress is called as the load advances; it may be nil.
 	Progress func(Progress)
-	// Now is the clock for the version name and LoadedAt; nil = time.Now.
+	// Now is the clock for LoadedAt; nil = time.Now.
 	Now func() time.Time
 	// Synthetic marks the bundled demo dataset; a store refuses to mix it
 	// with real data.
@@ -250,16 +250,60 @@ func (s *Store) newBuild(kind string) (string, error) {
 	return os.MkdirTemp(s.kindDir(kind), ".build-")
 }
 
-// versionName returns a new version name for the source checksum.
-func (s *Store) versionName(kind string, now time.Time, sum string) string {
-	base := now.Format("20060102T150405Z") + "-" + sum[:8]
-	name := base
-	for i := 2; ; i++ {
-		if _, err := os.Stat(filepath.Join(s.kindDir(kind), name)); errors.Is(err, os.ErrNotExist) {
-			return name
-		}
-		name = fmt.Sprintf("%s-%d", base, i)
+// VersionName returns the name of the version built from a source file
+// with the SHA-256 sum (hex) and the publication date published: the date
+// as YYYYMMDD, a hyphen and the first 16 hex digits of the sum, e.g.
+// "20261101-3f9a1c0e2b7d4a65". The name is the content's (screening rule
+// 5.3): the same file, with the same date, gives the same name on every
+// replica and every reload. The date is part of it because an operator may
+// set it (--published, --streets-date): the same bytes declared with
+// another date are another dataset. Versions named by an older robinscreen
+// after their load time ("20261122T205613Z-c3f0eec5") keep their names.
+func VersionName(sum string, published time.Time) string {
+	if len(sum) > versionSumDigits {
+		sum = sum[:versionSumDigits]
 	}
+	return published.UTC().Format("20060102") + "-" + sum
+}
+
+// versionSumDigits is how many hex digits of the source's SHA-256 a
+// version name holds (64 bits).
+const versionSumDigits = 16
+
+// ErrVersionClash means a version directory of the new version's name
+// holds another source file or date (a clash of the name's 64 bits of
+// SHA-256): the load is refused rather than serving either under the
+// other's name.
+var ErrVersionClash = errors.New("store: a version of the same name holds another file")
+
+// existing tells what the data directory already holds under the name of
+// a newly built version (man.Version): nothing (""), the serving version
+// ("serving"), or a version that is kept but not serving ("kept"). It
+// returns ErrVersionClash when the version of that name was built from
+// another file or date.
+func (s *Store) existing(kind string, man *Manifest) (string, error) {
+	old, err := readManifest(filepath.Join(s.kindDir(kind), man.Version))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err == nil && (old.SourceSHA256 != man.SourceSHA256 || !old.Published.Equal(man.Published)) {
+		return "", fmt.Errorf("%w (version %s)", ErrVersionClash, man.Version)
+	}
+	if err == nil && s.servesUndamaged(kind, man.Version) {
+		return "serving", nil
+	}
+	// Kept but not serving (the previous version, or one that does not
+	// open: damaged, an outdated format): replaced by the new build.
+	return "kept", nil
+}
+
+// servesUndamaged reports whether version serves kind and has not been
+// found damaged.
+func (s *Store) servesUndamaged(kind, version string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := s.serving[kind]
+	return d != nil && d.man.Version == version && d.damaged() == nil
 }
 
 // commit finishes a build: writes the manifest, makes the build durable,
@@ -276,7 +320,21 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 		man.Format = formatSignaturesV3
 	}
 	man.Kind = kind
-	man.Version = s.versionName(kind, man.LoadedAt, man.SourceSHA256)
+	man.Version = VersionName(man.SourceSHA256, man.Published)
+	have, err := s.existing(kind, man)
+	if err != nil {
+		return err
+	}
+	if have == "serving" {
+		// The same content serves already: the build is dropped and the
+		// serving version, with its own load time, stays.
+		s.mu.RLock()
+		*man = s.serving[kind].man
+		s.mu.RUnlock()
+		man.Unchanged = true
+		opt.report(Progress{Phase: PhaseDone, Lines: man.Lines, Bytes: man.SourceBytes})
+		return nil
+	}
 	// Every file the decisions depend on is hashed into the manifest and
 	// checked whenever the version opens, and by the scrub.
 	files, err := hashVersionFiles(build)
@@ -292,6 +350,16 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 	}
 	failpoint(FailpointBuilt)
 	final := filepath.Join(s.kindDir(kind), man.Version)
+	if have == "kept" {
+		// Moved aside under a build name first, so that a crash leaves
+		// either the old directory or the new one under the version's
+		// name, never half of one (Open removes .build-* directories).
+		aside := build + "-replaced"
+		if err := os.Rename(final, aside); err != nil {
+			return err
+		}
+		defer os.RemoveAll(aside)
+	}
 	if err := os.Rename(build, final); err != nil {
 		return err
 	}
@@ -323,12 +391,17 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 	}
 	opt.report(Progress{Phase: PhaseSwitch, Lines: man.Lines, Bytes: man.SourceBytes})
 	previous := s.servingVersion(kind)
-	if previous == "" {
+	if previous == "" || previous == man.Version {
 		// Nothing serves (a damaged or outdated version was not opened):
 		// the version the state file names stays as the previous one,
-		// for inspection, rather than being pruned with the rest.
+		// for inspection, rather than being pruned with the rest. A
+		// version of the new one's name (damaged, and rebuilt now from
+		// its file) is replaced, not kept as its own previous version.
 		if st, err := s.readState(kind); err == nil {
 			previous = st.Current
+			if previous == man.Version {
+				previous = st.Previous
+			}
 		}
 	}
 	if err := s.switchTo(kind, d, previous); err != nil {
@@ -385,6 +458,9 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 	if err := s.checkMix(opt.Synthetic); err != nil {
 		return nil, err
 	}
+	if man, err := s.sameAsServing(kind, src, &opt); err != nil || man != nil {
+		return man, err
+	}
 	start := time.Now()
 	build, err := s.newBuild(kind)
 	if err != nil {
@@ -418,8 +494,48 @@ func (s *Store) load(ctx context.Context, kind string, src Source, display strin
 	if err := s.commit(ctx, kind, build, man, &opt); err != nil {
 		return nil, noSpace(s.kindDir(kind), err)
 	}
+	if man.Unchanged {
+		s.log.Info("dataset loaded again: the same version serves already, nothing changed", "kind", kind, "version", man.Version)
+		return man, nil
+	}
 	s.log.Info("dataset loaded", "kind", kind, "version", man.Version, "records", man.Records, "rejected", man.Rejected, "published", man.Published.Format(time.DateOnly), "seconds", man.LoadSeconds)
 	return man, nil
+}
+
+// sameAsServing returns the serving version's manifest, marked Unchanged,
+// when src is the file it was built from with the same date: its size and
+// SHA-256 agree, and the date asked for (opt.Published, or the file's own
+// when none is given) is the one the version has. Such a load would build
+// the same version again only to drop it (commit), so it is not built. The
+// file is hashed only when its size agrees; it is read again from its
+// start by a load that goes on. It returns nil when src is another file
+// or does not read to its end, and the error of seeking back to its
+// start.
+func (s *Store) sameAsServing(kind string, src Source, opt *LoadOptions) (*Manifest, error) {
+	s.mu.RLock()
+	d := s.serving[kind]
+	s.mu.RUnlock()
+	if d == nil || d.damaged() != nil || d.man.SourceBytes != src.Size || d.man.SourceSHA256 == "" {
+		return nil, nil // a damaged version is rebuilt from its file
+	}
+	if opt.Published.IsZero() && !d.man.PublishedFromHeader || !opt.Published.IsZero() && !opt.Published.Equal(d.man.Published) {
+		return nil, nil // another date: another version
+	}
+	opt.report(Progress{Phase: PhaseHashing, Bytes: src.Size})
+	sum, herr := readerSHA256(src.R)
+	if _, err := src.R.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if herr != nil || sum != d.man.SourceSHA256 {
+		// Another file; or one that does not read (a staged upload
+		// altered on disk), which the load then refuses as it reads it.
+		return nil, nil
+	}
+	man := d.man
+	man.Unchanged = true
+	opt.report(Progress{Phase: PhaseDone, Lines: man.Lines, Bytes: man.SourceBytes})
+	s.log.Info("dataset loaded again: the same version serves already, nothing changed", "kind", kind, "version", man.Version)
+	return &man, nil
 }
 
 // shrinkRef is the serving version a new one is compared with (the 90 %

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -98,9 +99,24 @@ func checkSpace(dir string, size int64) error {
 // noSpace turns a failure for want of space into a *NoSpaceError naming
 // dir; other errors are returned as they are.
 func noSpace(dir string, err error) error {
-	if err == nil || errors.Is(err, ErrNoSpace) || !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+	if err == nil || errors.Is(err, ErrNoSpace) || !isNoSpace(err) {
 		return err
 	}
 	free, _ := statFree(dir)
 	return &NoSpaceError{Dir: dir, Free: free, Err: err}
+}
+
+// isNoSpace reports whether err is the file system's ENOSPC or EDQUOT,
+// also when a library flattened it into text of its own: Badger reports
+// a full disk at open as `Cannot write pid file "…" err: write …: no
+// space left on device`, which errors.Is does not reach.
+func isNoSpace(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, syscall.ENOSPC.Error()) || strings.Contains(s, syscall.EDQUOT.Error())
 }

@@ -203,7 +203,9 @@ func TestDamagedVersionAtOpen(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := s.LoadRobinson(context.Background(), list, LoadOptions{Now: func() time.Time { return clock.Add(time.Hour) }})
+			// Another file (versions are named by their content): a few
+			// records more.
+			second, err := s.LoadRobinson(context.Background(), synthList(t, t.TempDir(), 3050), LoadOptions{Now: func() time.Time { return clock.Add(time.Hour) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +231,7 @@ func TestDamagedVersionAtOpen(t *testing.T) {
 				// A load replaces the damaged version, which stays as the
 				// previous one (not pruned), and serves again.
 				s := openStore(t, dir)
-				third, err := s.LoadRobinson(context.Background(), list, LoadOptions{Now: func() time.Time { return clock.Add(2 * time.Hour) }})
+				third, err := s.LoadRobinson(context.Background(), synthList(t, t.TempDir(), 3100), LoadOptions{Now: func() time.Time { return clock.Add(2 * time.Hour) }})
 				if err != nil {
 					t.Fatalf("loading over a damaged version: %v", err)
 				}
@@ -361,13 +363,13 @@ func TestScrubRollsBack(t *testing.T) {
 			defer s.Close()
 			changed := make(chan struct{}, 4)
 			s.SetOnChange(func() { changed <- struct{}{} })
-			list := robinsonFile(t, src, entries)
 			clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-			first, err := s.LoadRobinson(context.Background(), list, LoadOptions{Now: func() time.Time { return clock }})
+			first, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries), LoadOptions{Now: func() time.Time { return clock }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := s.LoadRobinson(context.Background(), list, LoadOptions{Now: func() time.Time { return clock.Add(time.Hour) }})
+			// Another file (versions are named by their content).
+			second, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, entries[:3]), LoadOptions{AllowShrink: true, Now: func() time.Time { return clock.Add(time.Hour) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -415,15 +417,27 @@ func TestScrubRollsBack(t *testing.T) {
 func TestStateFileDeleted(t *testing.T) {
 	src, dir := t.TempDir(), t.TempDir()
 	s := openStore(t, dir)
-	list := robinsonFile(t, src, entries)
 	clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// Two lists, the newer load the older publication: its version name
+	// (date and content) sorts first, its load time last.
+	loads := []struct {
+		list string
+		opt  LoadOptions
+	}{
+		{robinsonFile(t, src, entries), LoadOptions{Published: published.AddDate(0, 0, 1)}},
+		{robinsonFile(t, src, entries[:3]), LoadOptions{AllowShrink: true}},
+	}
 	var versions []string
-	for i := range 2 {
-		man, err := s.LoadRobinson(context.Background(), list, LoadOptions{Now: func() time.Time { return clock.Add(time.Duration(i) * time.Hour) }})
+	for i, l := range loads {
+		l.opt.Now = func() time.Time { return clock.Add(time.Duration(i) * time.Hour) }
+		man, err := s.LoadRobinson(context.Background(), l.list, l.opt)
 		if err != nil {
 			t.Fatal(err)
 		}
 		versions = append(versions, man.Version)
+	}
+	if versions[1] >= versions[0] {
+		t.Fatalf("versions %v: the newer load's name should sort first", versions)
 	}
 	s.Close()
 	if err := os.Remove(filepath.Join(dir, screening.KindRobinson, stateFile)); err != nil {

@@ -6,11 +6,14 @@
 //
 //	robinscreen-screen --addr HOST:PORT --channel phone [flags] calllist.csv
 //	robinscreen-screen web --listen 127.0.0.1:8080 --addr HOST:PORT [flags]
+//	robinscreen-screen receipt verify --key PUB --receipt FILE --contacts CALLLIST --results SCREENED
 //
 // The second form serves a web page for call lists (web.go): a team lead
 // signs in with a token, uploads a CSV or XLSX file, picks channel and
 // purpose, watches the progress and downloads the screened file, screened
 // by the same code as the first form.
+//
+// The third form checks a call list's signed receipt (receipt.go).
 //
 // It is a separate binary from robinscreen (the server) so that call
 // centers get a small client without the server's storage engine, and so
@@ -39,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -71,7 +75,7 @@ func (c colFlags) Set(s string) error {
 
 type config struct {
 	addr, channel, purpose, out, errorsPath, format, inFormat, encoding, delimiter, sheet string
-	split, errorsContent                                                                  bool
+	split, errorsContent, receipt                                                         bool
 	cols                                                                                  colFlags
 	useTLS, insecure                                                                      bool
 	ca, cert, key, serverName, tokenFile                                                  string
@@ -97,7 +101,10 @@ decided over the whole file first; a first line sep=X is honoured. Rows
 that cannot be read or screened get decision ERROR and are listed, by line
 number and reason, in CALLLIST.errors.csv. Files are written under a
 temporary name and renamed only when the run succeeds; every file written
-has mode 0600: they hold personal data.
+has mode 0600: they hold personal data. With --receipt the server's signed
+receipt is written beside the output; check it later with
+
+  robinscreen-screen receipt verify --key PUB --receipt FILE --contacts CALLLIST --results SCREENED
 
 flags:
 `
@@ -136,6 +143,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.retries, "retries", 10, "attempts while the server is unavailable")
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit)")
 	fs.StringVar(&c.progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always, never")
+	fs.BoolVar(&c.receipt, "receipt", false, "ask the server for a signed receipt of the run and write it beside the output as OUTPUT.receipt.json (screens over one stream)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -199,6 +207,9 @@ type row struct {
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "web" {
 		return runWeb(ctx, args[1:], stderr)
+	}
+	if len(args) > 0 && args[0] == "receipt" {
+		return receiptMain(args[1:], os.Stdout, stderr)
 	}
 	cfg, err := parseFlags(args, stderr)
 	if err != nil {
@@ -282,6 +293,15 @@ type screenRun struct {
 	datasets    map[string]*pb.DatasetRef
 	start       time.Time
 	stats       clients.Progress
+
+	// The receipt (--receipt): the server's, once the batch is answered.
+	receiptPath string
+	receiptMu   sync.Mutex
+	receipts    []*pb.ScreeningReceipt
+	screened    int64  // contacts sent and answered
+	receiptNote string // why no receipt was written ("" when one was)
+	// pendingFiles are written whole and renamed with the outputs.
+	pendingFiles []*calllist.PendingFile
 }
 
 func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
@@ -406,6 +426,9 @@ func newScreening(cfg *config, stderr io.Writer) (*screenRun, error) {
 			}
 		}
 	}
+	if cfg.receipt {
+		s.receiptPath = strings.TrimSuffix(s.outPath, filepath.Ext(s.outPath)) + ".receipt.json"
+	}
 	s.errsPath = cfg.errorsPath
 	if s.errsPath == "" {
 		s.errsPath = base + ".errors.csv"
@@ -505,6 +528,10 @@ func (s *screenRun) abortAll() {
 		w.Abort()
 	}
 	s.pending = nil
+	for _, f := range s.pendingFiles {
+		f.Abort()
+	}
+	s.pendingFiles = nil
 	if s.errsFile != nil {
 		s.errsFile.Abort()
 	}
@@ -515,6 +542,14 @@ func (s *screenRun) dial() (*clients.Client, error) {
 	opts := []clients.Option{
 		clients.WithChunkSize(cfg.chunk), clients.WithStreams(cfg.streams),
 		clients.WithRetry(cfg.retries, 200*time.Millisecond, 5*time.Second),
+	}
+	if cfg.receipt {
+		// One receipt covers one stream: the whole list goes over one.
+		opts = append(opts, clients.WithStreams(1), clients.WithReceipts(func(rc *pb.ScreeningReceipt) {
+			s.receiptMu.Lock()
+			s.receipts = append(s.receipts, rc)
+			s.receiptMu.Unlock()
+		}))
 	}
 	// The clients' one connection policy (clients.Security): TLS 1.3 at
 	// least, plaintext only to loopback unless --insecure.
@@ -629,6 +664,7 @@ func (s *screenRun) run(ctx context.Context) error {
 			s.decisions["ERROR"]++
 		default:
 			cols = calllist.ResultColumns(res)
+			s.screened++
 			s.decisions[cols[0]]++
 			for _, x := range res.GetReasons() {
 				s.reasons[strings.TrimPrefix(x.String(), "REASON_")]++
@@ -657,6 +693,11 @@ func (s *screenRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.receiptPath != "" {
+		if err := s.writeReceipt(); err != nil {
+			return err
+		}
+	}
 	// Only now, with every row written, do the files get their names.
 	if s.errs != nil {
 		if err := s.errs.Close(); err != nil {
@@ -672,6 +713,16 @@ func (s *screenRun) run(ctx context.Context) error {
 		if err := w.Close(); err != nil {
 			return err
 		}
+	}
+	for len(s.pendingFiles) > 0 {
+		f := s.pendingFiles[0]
+		s.pendingFiles = s.pendingFiles[1:]
+		if err := f.Commit(); err != nil {
+			return err
+		}
+	}
+	if err := s.removeStaleReceipt(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -769,6 +820,14 @@ func (s *screenRun) summary(w io.Writer) {
 	}
 	if s.noIdentity != "" {
 		fmt.Fprintf(w, "  warning: no column can identify a person: %s\n", s.noIdentity)
+	}
+	switch {
+	case s.receiptPath == "":
+	case s.receiptNote != "":
+		fmt.Fprintf(w, "  warning: no receipt: %s\n", s.receiptNote)
+	default:
+		fmt.Fprintf(w, "  receipt: %s (verify with: robinscreen-screen receipt verify --key PUB --receipt %s --contacts %s --results %s)\n",
+			s.receiptPath, s.receiptPath, s.cfg.input, s.outPath)
 	}
 }
 

@@ -231,9 +231,15 @@ func loadJobs(c pb.DatasetServiceClient, prefix string, f loadFiles, ratio float
 		if !d.IsZero() {
 			start.Published = timestamppb.New(d)
 		}
-		v, err := uploadDataset(c, start, job.file, named, newProgressBar(stderr))
+		resp, err := uploadDataset(c, start, job.file, named, newProgressBar(stderr))
 		if err != nil {
 			return describeRPCError(err)
+		}
+		v := resp.GetVersion()
+		if resp.GetUnchanged() {
+			fmt.Fprintf(stdout, prefix+"%s: version %s (the same file) serves already, loaded %s; nothing changed\n",
+				kindName(v.GetKind()), v.GetVersion(), v.GetLoadedAt().AsTime().Format(time.RFC3339))
+			continue
 		}
 		fmt.Fprintf(stdout, prefix+"%s: now serving version %s: %d records, %d rejected lines, published %s, sha256 %s\n",
 			kindName(v.GetKind()), v.GetVersion(), v.GetRecords(), v.GetRejectedLines(), v.GetPublished().AsTime().Format(time.DateOnly), v.GetSourceSha256())
@@ -286,7 +292,7 @@ func kindName(k pb.DatasetKind) string {
 
 // uploadDataset streams a file (or names it in the server's import
 // directory) and follows the load's progress until it is done.
-func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file string, named bool, bar *progressBar) (*pb.DatasetVersion, error) {
+func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file string, named bool, bar *progressBar) (*pb.LoadDatasetResponse, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stream, err := c.LoadDataset(ctx)
@@ -354,7 +360,7 @@ func uploadDataset(c pb.DatasetServiceClient, start *pb.LoadDatasetStart, file s
 		}
 		bar.phase(kind, strings.ToLower(strings.TrimPrefix(resp.GetPhase().String(), "LOAD_PHASE_")), resp.GetLinesRead())
 		if resp.GetPhase() == pb.LoadPhase_LOAD_PHASE_DONE {
-			return resp.GetVersion(), nil
+			return resp, nil
 		}
 	}
 }

@@ -56,11 +56,14 @@ func newCorruptionFixture(t *testing.T) *corruptionFixture {
 	}
 	fx := &corruptionFixture{pristine: filepath.Join(t.TempDir(), "data")}
 	// Two loads: the second serves, the first is the previous version.
-	for range 2 {
-		if code, out, errOut := runCLI(t, "load", "--data", fx.pristine, "--robinson", list); code != 0 {
+	// Versions are named by their content (publication date and file), so
+	// the first load gives the list yesterday's date: its version sorts
+	// first by name.
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	for _, pub := range [][]string{{"--published", yesterday}, nil} {
+		if code, out, errOut := runCLI(t, append([]string{"load", "--data", fx.pristine, "--robinson", list}, pub...)...); code != 0 {
 			t.Fatalf("load: exit %d\n%s\n%s", code, out, errOut)
 		}
-		time.Sleep(1100 * time.Millisecond) // versions are named by the second
 	}
 	fx.versions = versionDirs(t, fx.pristine)
 	if len(fx.versions) != 2 {

@@ -82,9 +82,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describeLoadError(err)
 		}
-		fmt.Fprintf(stdout, "robinson: loaded version %s: %d records (%d current, %d previous), %d rejected lines, published %s, sha256 %s\n",
-			man.Version, man.Records, man.Current, man.Previous, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
-		printRejects(stdout, man.Rejects)
+		if !printUnchanged(stdout, "robinson", man) {
+			fmt.Fprintf(stdout, "robinson: loaded version %s: %d records (%d current, %d previous), %d rejected lines, published %s, sha256 %s\n",
+				man.Version, man.Records, man.Current, man.Previous, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+			printRejects(stdout, man.Rejects)
+		}
 	}
 	if *cprFile != "" {
 		man, err := st.LoadCPR(ctx, *cprFile, store.LoadOptions{Published: prod, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("cpr")})
@@ -92,9 +94,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describeLoadError(err)
 		}
-		fmt.Fprintf(stdout, "cpr: loaded version %s: %d persons, %d protections, %d skipped lines, %d rejected lines, produced %s, sha256 %s\n",
-			man.Version, man.Persons, man.Protections, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
-		printRejects(stdout, man.Rejects)
+		if !printUnchanged(stdout, "cpr", man) {
+			fmt.Fprintf(stdout, "cpr: loaded version %s: %d persons, %d protections, %d skipped lines, %d rejected lines, produced %s, sha256 %s\n",
+				man.Version, man.Persons, man.Protections, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+			printRejects(stdout, man.Rejects)
+		}
 	}
 	if *streetsFile != "" {
 		man, err := st.LoadStreets(ctx, *streetsFile, store.LoadOptions{Published: sdate, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("streets")})
@@ -102,9 +106,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describeLoadError(err)
 		}
-		fmt.Fprintf(stdout, "streets: loaded version %s: %d roads, %d postal districts, %d earlier names, %d skipped lines, %d rejected lines, dated %s, sha256 %s\n",
-			man.Version, man.Roads, man.PostalDistricts, man.EarlierNames, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
-		printRejects(stdout, man.Rejects)
+		if !printUnchanged(stdout, "streets", man) {
+			fmt.Fprintf(stdout, "streets: loaded version %s: %d roads, %d postal districts, %d earlier names, %d skipped lines, %d rejected lines, dated %s, sha256 %s\n",
+				man.Version, man.Roads, man.PostalDistricts, man.EarlierNames, man.Skipped, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+			printRejects(stdout, man.Rejects)
+		}
 	}
 	if *cvrFile != "" {
 		man, err := st.LoadCVR(ctx, *cvrFile, store.LoadOptions{Published: edate, MaxRejectRatio: *ratio, AllowShrink: *allowShrink, Progress: bar.update("cvr")})
@@ -117,6 +123,17 @@ func load(args []string, stdout, stderr io.Writer) error {
 		printRejects(stdout, man.Rejects)
 	}
 	return nil
+}
+
+// printUnchanged says so and reports true when a load found its version
+// serving already (the same file, content-named: nothing changed).
+func printUnchanged(w io.Writer, kind string, man *store.Manifest) bool {
+	if !man.Unchanged {
+		return false
+	}
+	fmt.Fprintf(w, "%s: version %s (the same file) serves already, loaded %s; nothing changed\n",
+		kind, man.Version, man.LoadedAt.Format(time.RFC3339))
+	return true
 }
 
 func printRejects(w io.Writer, rs []store.Reject) {

@@ -23,7 +23,7 @@ const usage = `usage:
                     [--http-listen ADDR]
                     [--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--insecure]
                     [--token-file FILE] [--audit-log FILE] [--metrics-listen ADDR]
-                    [--rate-limit N [--rate-burst N]] [--max-streams N]
+                    [--rate-limit N [--rate-burst N]] [--max-streams N] [--receipt-key-file FILE]
                     [--suppressions postgres://... [--suppressions-timeout D]]
                     [--max-connection-age D] [--plaintext-health] [--seed-from ADDR [--seed-ca FILE] [--seed-token-file FILE]]
   robinscreen load  --data DIR [--robinson FILE] [--cpr FILE] [--streets FILE] [--cvr FILE] [--published YYYY-MM-DD]
@@ -34,6 +34,9 @@ const usage = `usage:
   robinscreen rotate-key --data DIR --old-key FILE --new-key FILE
   robinscreen suppress add|import|remove|check|export --addr ADDR ...
   robinscreen token [--role screen|admin] [--name NAME]
+  robinscreen receipt-key --out FILE [--public-out FILE]
+  robinscreen receipt key --addr ADDR
+  robinscreen receipt verify --key PUB --receipt FILE --contacts FILE --results FILE
 
 Run "robinscreen COMMAND -h" for the flags of one command.
 `
@@ -64,6 +67,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = suppressCmd(args[1:], stdout, stderr)
 	case "token":
 		err = token(args[1:], stdout, stderr)
+	case "receipt-key":
+		err = receiptKey(args[1:], stdout, stderr)
+	case "receipt":
+		err = receiptCmd(args[1:], stdout, stderr)
 	case buildVersionCommand: // hidden: run by serve and load
 		err = buildVersion(args[1:], stdout, stderr)
 	case "-h", "--help", "help":

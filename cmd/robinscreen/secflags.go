@@ -27,6 +27,7 @@ type securityFlags struct {
 	rateLimit                 float64
 	rateBurst                 int
 	maxStreams                uint
+	streamIdle, connIdle      time.Duration
 }
 
 func (f *securityFlags) register(fs *flag.FlagSet) {
@@ -40,6 +41,8 @@ func (f *securityFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "requests per second per client (token, certificate or IP); 0 = no limit")
 	fs.IntVar(&f.rateBurst, "rate-burst", 0, "requests a client may make at once above --rate-limit (default 2 x rate)")
 	fs.UintVar(&f.maxStreams, "max-streams", 100, "concurrent calls per connection; 0 = no limit")
+	fs.DurationVar(&f.streamIdle, "stream-idle-timeout", server.DefaultStreamIdleTimeout, "close a streaming call that sends no message for this long (STREAM_IDLE); 0 = never")
+	fs.DurationVar(&f.connIdle, "conn-idle-timeout", server.DefaultConnIdleTimeout, "close a connection that has had no call for this long (GOAWAY); 0 = never")
 }
 
 // check refuses flag combinations that would expose the service: plaintext
@@ -56,6 +59,9 @@ func (f *securityFlags) check(listen string) error {
 	}
 	if f.maxStreams > 1<<31 {
 		return errors.New("--max-streams is too large")
+	}
+	if f.streamIdle < 0 || f.connIdle < 0 {
+		return errors.New("--stream-idle-timeout and --conn-idle-timeout must not be negative")
 	}
 	loopback := isLoopbackAddr(listen)
 	if f.tlsCert == "" && !loopback && !f.insecure {
@@ -149,6 +155,7 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 
 	cfg.RateLimit = server.RateLimit{PerSecond: f.rateLimit, Burst: f.rateBurst}
 	cfg.MaxConcurrentStreams = uint32(f.maxStreams)
+	cfg.StreamIdleTimeout, cfg.ConnIdleTimeout = offIfZero(f.streamIdle), offIfZero(f.connIdle)
 
 	var auditors server.MultiAuditor
 	if cfg.Auditor != nil {
@@ -195,4 +202,13 @@ func (f *securityFlags) apply(listen string, data server.DatasetStatuser, cfg *s
 	}
 	ok = true
 	return cleanup, nil
+}
+
+// offIfZero maps a flag's 0 ("never") to server.Config's negative "off"
+// (its 0 means the default).
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

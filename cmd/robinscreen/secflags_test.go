@@ -77,6 +77,9 @@ func TestSecurityFlagsCheck(t *testing.T) {
 		{"cert without key", "127.0.0.1:1", securityFlags{tlsCert: "c"}, "together"},
 		{"client CA without TLS", "127.0.0.1:1", securityFlags{clientCA: "ca"}, "--client-ca needs"},
 		{"negative rate", "127.0.0.1:1", securityFlags{rateLimit: -1}, "negative"},
+		{"negative stream idle timeout", "127.0.0.1:1", securityFlags{streamIdle: -time.Second}, "--stream-idle-timeout"},
+		{"negative connection idle timeout", "127.0.0.1:1", securityFlags{connIdle: -time.Second}, "--conn-idle-timeout"},
+		{"idle timeouts off", "127.0.0.1:1", securityFlags{}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,8 +71,11 @@ type serveConfig struct {
 	// listener (Kubernetes' gRPC probes speak no TLS).
 	PlaintextHealth bool
 	Seed            seedFlags
-	Store           storeFlags
-	Security        securityFlags
+	// ReceiptKeyFile is the receipt signing key; empty means
+	// DefaultReceiptKeyFile(Data).
+	ReceiptKeyFile string
+	Store          storeFlags
+	Security       securityFlags
 	// Suppressions chooses where the suppression list is kept.
 	Suppressions suppressionFlags
 }
@@ -124,6 +127,7 @@ func (m *Main) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MaxConnectionAgeGrace, "max-connection-age-grace", 0, "how long calls in flight on a connection closed for its age may still run; 0 = no limit")
 	fs.BoolVar(&c.PlaintextHealth, "plaintext-health", false, "with TLS: answer the grpc.health.v1 health checks of plaintext clients on the same port (Kubernetes' gRPC probes cannot speak TLS); every other plaintext call stays refused")
 	c.Seed.register(fs)
+	fs.StringVar(&c.ReceiptKeyFile, "receipt-key-file", "", "Ed25519 key signing receipts, 32 hex-encoded bytes, mode 0600 (default DIR/receipt.key, created when missing; make one with robinscreen receipt-key)")
 	c.Store.register(fs)
 	c.Security.register(fs)
 	c.Suppressions.register(fs)
@@ -198,7 +202,11 @@ func (m *Main) Open() error {
 		return err
 	}
 	m.Suppressions = sup
-	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Suppressions: sup,
+	signer, err := receiptSigner(c.ReceiptKeyFile, c.Data, c.Demo, log)
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{Data: st, Admin: st, Engine: &screening.Engine{}, Logger: log, Suppressions: sup, ReceiptSigner: signer,
 		MaxConnectionAge: c.MaxConnectionAge, MaxConnectionAgeGrace: c.MaxConnectionAgeGrace}
 	cleanup, err := sec.apply(c.Listen, st, &cfg, log)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/clients"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/screening"
 	"github.com/robinscreen/robinscreen/server"
 )
 
@@ -356,7 +357,7 @@ func TestErrors(t *testing.T) {
 		timeout    time.Duration
 		wantIs     error
 		wantCode   codes.Code
-		wantReason string
+		wantReason pb.ErrorReason
 	}{
 		{name: "missing channel", addr: demoAddr, wantIs: clients.ErrInvalidRequest, wantCode: codes.InvalidArgument, wantReason: clients.ReasonInvalidRequest},
 		{name: "no dataset", addr: empty, channel: pb.Channel_CHANNEL_POST, wantIs: clients.ErrNoDataset, wantCode: codes.FailedPrecondition, wantReason: clients.ReasonNoDataset},
@@ -393,12 +394,12 @@ func TestErrors(t *testing.T) {
 					t.Fatalf("%s: err = %T %v, want *clients.Error", call, err, err)
 				}
 				if !errors.Is(err, tc.wantIs) || e.Code != tc.wantCode || e.Reason != tc.wantReason {
-					t.Errorf("%s: err = %v (code %v, reason %q), want Is %v, code %v, reason %q", call, err, e.Code, e.Reason, tc.wantIs, tc.wantCode, tc.wantReason)
+					t.Errorf("%s: err = %v (code %v, reason %v), want Is %v, code %v, reason %v", call, err, e.Code, e.Reason, tc.wantIs, tc.wantCode, tc.wantReason)
 				}
 				if status.Code(err) != tc.wantCode {
 					t.Errorf("%s: status.Code = %v", call, status.Code(err))
 				}
-				if tc.wantReason != "" && e.Domain != clients.ErrorDomain {
+				if tc.wantReason != 0 && e.Domain != clients.ErrorDomain {
 					t.Errorf("%s: domain %q", call, e.Domain)
 				}
 			}
@@ -409,24 +410,12 @@ func TestErrors(t *testing.T) {
 	}
 }
 
-// TestReasonsMatchServer keeps the client's reason constants in step with
-// the server's.
+// TestReasonsMatchServer keeps the client's domain and chunk limit in step
+// with the server's (the reasons are the proto's ErrorReason on both sides;
+// TestEveryReasonKnown checks the client covers every one).
 func TestReasonsMatchServer(t *testing.T) {
-	pairs := [][2]string{
-		{clients.ReasonInvalidRequest, server.ReasonInvalidRequest},
-		{clients.ReasonNoDataset, server.ReasonNoDataset},
-		{clients.ReasonBatchTooLarge, server.ReasonBatchTooLarge},
-		{clients.ReasonMessageTooLarge, server.ReasonMessageTooLarge},
-		{clients.ReasonLoadInProgress, server.ReasonLoadInProgress},
-		{clients.ReasonInternal, server.ReasonInternal},
-		{clients.ReasonCanceled, server.ReasonCanceled},
-		{clients.ReasonDeadlineExceeded, server.ReasonDeadlineExceeded},
-		{clients.ErrorDomain, server.ErrorDomain},
-	}
-	for _, p := range pairs {
-		if p[0] != p[1] {
-			t.Errorf("client %q != server %q", p[0], p[1])
-		}
+	if clients.ErrorDomain != server.ErrorDomain {
+		t.Errorf("client domain %q != server %q", clients.ErrorDomain, server.ErrorDomain)
 	}
 	if clients.MaxChunkSize != server.MaxBatch {
 		t.Errorf("MaxChunkSize %d != server.MaxBatch %d", clients.MaxChunkSize, server.MaxBatch)
@@ -588,4 +577,173 @@ func leafCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name 
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestRateLimitRetry runs the client against a server that allows one call
+// per second per client: a refused call is repeated after the RetryInfo
+// delay and succeeds; with retries off, or a deadline shorter than the
+// delay, the refusal itself is returned.
+func TestRateLimitRetry(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{}, RateLimit: server.RateLimit{PerSecond: 1, Burst: 1}})
+	go srv.GRPC.Serve(lis)
+	t.Cleanup(srv.GRPC.Stop)
+	tests := []struct {
+		name       string
+		stream     bool
+		attempts   int
+		timeout    time.Duration
+		wantErr    bool
+		wantCalls  int64
+		minElapsed time.Duration
+	}{
+		{name: "unary retried after the delay", attempts: 8, wantCalls: 2, minElapsed: 500 * time.Millisecond},
+		{name: "stream retried after the delay", stream: true, attempts: 8, wantCalls: 2, minElapsed: 500 * time.Millisecond},
+		{name: "retries off", attempts: 1, wantErr: true, wantCalls: 1},
+		{name: "deadline shorter than the delay", attempts: 8, timeout: 200 * time.Millisecond, wantErr: true, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int64
+			count := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, inv grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+				calls.Add(1)
+				return inv(ctx, method, req, reply, cc, opts...)
+			})
+			countStream := grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, s grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+				calls.Add(1)
+				return s(ctx, desc, cc, method, opts...)
+			})
+			c, err := clients.Dial(lis.Addr().String(), clients.WithRetry(8, 10*time.Millisecond, 20*time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			counted, err := clients.Dial(lis.Addr().String(), clients.WithRetry(tt.attempts, 10*time.Millisecond, 20*time.Millisecond),
+				clients.WithDialOptions(count, countStream))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer counted.Close()
+			// Take the one token (every test's clients share the peer IP),
+			// waiting for it if an earlier case used it.
+			if _, err := c.ScreenContact(context.Background(), pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, contactN(1)); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if tt.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
+				defer cancel()
+			}
+			start := time.Now()
+			if tt.stream {
+				_, err = counted.ScreenContacts(ctx, pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, []*pb.Contact{contactN(1), contactN(2)})
+			} else {
+				_, err = counted.ScreenContact(ctx, pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, contactN(1))
+			}
+			elapsed := time.Since(start)
+			if tt.wantErr {
+				var e *clients.Error
+				if !errors.Is(err, clients.ErrRateLimited) || !errors.As(err, &e) || e.RetryDelay <= 0 || e.Code != codes.ResourceExhausted {
+					t.Fatalf("err = %v, want RATE_LIMITED with a RetryDelay", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := calls.Load(); got != tt.wantCalls {
+				t.Errorf("%d calls, want %d", got, tt.wantCalls)
+			}
+			if elapsed < tt.minElapsed {
+				t.Errorf("retried after %v, before the server's delay", elapsed)
+			}
+		})
+	}
+}
+
+// TestSlowSourceOutlastsStreamIdle: a source that pauses longer than the
+// server's stream idle timeout mid-batch still gets every result, in order:
+// the client opens a new stream once it has a chunk to send.
+func TestSlowSourceOutlastsStreamIdle(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{}, StreamIdleTimeout: 300 * time.Millisecond})
+	go srv.GRPC.Serve(lis)
+	t.Cleanup(srv.GRPC.Stop)
+	c, err := clients.Dial(lis.Addr().String(), clients.WithChunkSize(2), clients.WithRetry(2, 10*time.Millisecond, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 8
+	i := 0
+	src := clients.SourceFunc(func() (clients.Item, error) {
+		if i == n {
+			return clients.Item{}, io.EOF
+		}
+		if i == 3 || i == 6 {
+			time.Sleep(900 * time.Millisecond) // three idle timeouts
+		}
+		it := clients.Item{Channel: pb.Channel_CHANNEL_POST, Contact: contactN(i), Tag: i}
+		i++
+		return it, nil
+	})
+	next := 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := c.ScreenStream(ctx, src, func(it clients.Item, r *pb.ScreeningResult) error {
+		if it.Tag.(int) != next || r.GetRef() != strconv.Itoa(next) {
+			return fmt.Errorf("item %v (ref %q) delivered at position %d", it.Tag, r.GetRef(), next)
+		}
+		next++
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ScreenStream: %v (progress %+v)", err, p)
+	}
+	if next != n {
+		t.Fatalf("%d results, want %d", next, n)
+	}
+	if p.Reconnects < 1 {
+		t.Errorf("Reconnects = %d: the server never closed an idle stream, the test proves nothing", p.Reconnects)
+	}
+}
+
+// TestTLSRequiredNotRetried: a plaintext client of the real server's
+// TLS-only listener gets TLS_REQUIRED once, not after every retry.
+func TestTLSRequiredNotRetried(t *testing.T) {
+	caCert, caKey := newCA(t)
+	serverCert := leafCert(t, caCert, caKey, "127.0.0.1", false)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Data: demoStore, Engine: &screening.Engine{},
+		ExtraOptions: []grpc.ServerOption{grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS13}))}})
+	tlsLis := server.RequireTLS(lis, nil)
+	go srv.GRPC.Serve(tlsLis)
+	t.Cleanup(func() { srv.GRPC.Stop(); tlsLis.Close() })
+	c, err := clients.Dial(lis.Addr().String(), clients.WithRetry(5, 50*time.Millisecond, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, call := range []string{"unary", "stream"} {
+		if call == "unary" {
+			_, err = c.ScreenContact(context.Background(), pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, contactN(1))
+		} else {
+			_, err = c.ScreenContacts(context.Background(), pb.Channel_CHANNEL_POST, pb.Purpose_PURPOSE_OTHER, []*pb.Contact{contactN(1)})
+		}
+		var e *clients.Error
+		if !errors.Is(err, clients.ErrTLSRequired) || !errors.As(err, &e) {
+			t.Fatalf("%s: err = %v, want TLS_REQUIRED", call, err)
+		}
+		if e.Attempts != 1 || e.Retryable() {
+			t.Errorf("%s: %d attempts, Retryable %v: a TLS-only server was asked again", call, e.Attempts, e.Retryable())
+		}
+	}
 }

@@ -104,7 +104,7 @@ func ExampleError() {
 	_, err = c.ScreenContact(context.Background(), pb.Channel_CHANNEL_UNSPECIFIED, pb.Purpose_PURPOSE_OTHER, &pb.Contact{Name: "Ole Nysen"})
 	var e *clients.Error
 	if errors.As(err, &e) {
-		fmt.Println(e.Code, e.Reason, e.Domain, e.Violations[0].Field)
+		fmt.Println(e.Code, e.WireReason, e.Domain, e.Violations[0].Field)
 	}
 	fmt.Println(errors.Is(err, clients.ErrInvalidRequest))
 	// Output:

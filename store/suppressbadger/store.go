@@ -354,14 +354,32 @@ func (s *Store) Hasher() *suppress.Hasher { return s.set.Hasher() }
 // Len returns the number of entries.
 func (s *Store) Len() int { return s.set.Len() }
 
-// Close closes the database; later calls return suppress.ErrClosed.
+// closeTimeout bounds Close. Badger's Close flushes the memtable and
+// retries a failed flush without end (for example when the directory was
+// removed under the server); every acknowledged write is already synced to
+// the value log, so nothing acknowledged is lost by giving up.
+var closeTimeout = 10 * time.Second
+
+// ErrCloseTimeout is returned by Close when Badger did not close in time.
+var ErrCloseTimeout = errors.New("suppressbadger: the database did not close in time (its files may be unwritable); acknowledged entries are in its value log")
+
+// Close closes the database; later calls return suppress.ErrClosed. It
+// returns Badger's close error, or ErrCloseTimeout when Badger does not
+// finish within closeTimeout (the process can then exit).
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Swap(true) {
 		return nil
 	}
-	return s.db.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.db.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeTimeout):
+		return ErrCloseTimeout
+	}
 }
 
 // badgerLogger sends Badger's warnings and errors to the structured log.

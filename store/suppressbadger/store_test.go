@@ -3,6 +3,7 @@ package suppressbadger
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,38 @@ func TestDecodeEntry(t *testing.T) {
 		if got != tc.e {
 			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.e)
 		}
+	}
+}
+
+// TestCloseRemovedDirectory: a directory removed under the server makes
+// Badger's memtable flush fail and retry without end; Close gives up after
+// closeTimeout instead of holding the process (a server asked to stop would
+// otherwise never exit).
+func TestCloseRemovedDirectory(t *testing.T) {
+	old := closeTimeout
+	closeTimeout = 2 * time.Second
+	defer func() { closeTimeout = old }()
+	parent := t.TempDir()
+	dir := parent + "/s"
+	h := hasher(t, "a")
+	s, err := Open(dir, h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(context.Background(), []suppress.Entry{entry(t, h, suppress.KindPhone, "12345678", "", suppress.ReasonComplaint)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, ErrCloseTimeout) {
+			t.Logf("Close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return after the directory was removed")
 	}
 }

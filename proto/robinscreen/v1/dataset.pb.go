@@ -414,7 +414,11 @@ type LoadDatasetResponse struct {
 	// The load's identity, in every response from the first on. The load
 	// goes on when the caller's connection drops after the file is received;
 	// GetDatasetStatus shows it (LoadInfo) under this ID.
-	LoadId        string `protobuf:"bytes,7,opt,name=load_id,json=loadId,proto3" json:"load_id,omitempty"`
+	LoadId string `protobuf:"bytes,7,opt,name=load_id,json=loadId,proto3" json:"load_id,omitempty"`
+	// At DONE: the file's version (versions are named by their content)
+	// served already, so nothing changed; version is that serving version,
+	// with the time it was first loaded.
+	Unchanged     bool `protobuf:"varint,8,opt,name=unchanged,proto3" json:"unchanged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +500,13 @@ func (x *LoadDatasetResponse) GetLoadId() string {
 		return x.LoadId
 	}
 	return ""
+}
+
+func (x *LoadDatasetResponse) GetUnchanged() bool {
+	if x != nil {
+		return x.Unchanged
+	}
+	return false
 }
 
 // LoadInfo describes a load the server runs or ran since it started.
@@ -1612,7 +1623,7 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\tpublished\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tpublished\x12(\n" +
 	"\x10max_reject_ratio\x18\x05 \x01(\x01R\x0emaxRejectRatio\x12\x16\n" +
 	"\x06sha256\x18\x06 \x01(\tR\x06sha256\x12!\n" +
-	"\fallow_shrink\x18\a \x01(\bR\vallowShrink\"\xb1\x02\n" +
+	"\fallow_shrink\x18\a \x01(\bR\vallowShrink\"\xcf\x02\n" +
 	"\x13LoadDatasetResponse\x12/\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x19.robinscreen.v1.LoadPhaseR\x05phase\x12%\n" +
 	"\x0ebytes_received\x18\x02 \x01(\x03R\rbytesReceived\x12\x1d\n" +
@@ -1621,7 +1632,8 @@ const file_robinscreen_v1_dataset_proto_rawDesc = "" +
 	"\x10records_accepted\x18\x04 \x01(\x03R\x0frecordsAccepted\x12%\n" +
 	"\x0elines_rejected\x18\x05 \x01(\x03R\rlinesRejected\x128\n" +
 	"\aversion\x18\x06 \x01(\v2\x1e.robinscreen.v1.DatasetVersionR\aversion\x12\x17\n" +
-	"\aload_id\x18\a \x01(\tR\x06loadId\"\xc0\x04\n" +
+	"\aload_id\x18\a \x01(\tR\x06loadId\x12\x1c\n" +
+	"\tunchanged\x18\b \x01(\bR\tunchanged\"\xc0\x04\n" +
 	"\bLoadInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12/\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1b.robinscreen.v1.DatasetKindR\x04kind\x12/\n" +

@@ -842,7 +842,11 @@ type ScreenContactsRequest struct {
 	// At most 10000 contacts per message.
 	Contacts []*Contact `protobuf:"bytes,3,rep,name=contacts,proto3" json:"contacts,omitempty"`
 	// As ScreenContactRequest.scope, for the contacts of this message.
-	Scope         string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	Scope string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Ask for a receipt (screening-rules.md 5.4); read from the first message
+	// of a stream. After the client closes its side, the server then sends
+	// one last ScreenContactsResponse with no results and its receipt set.
+	WantReceipt   bool `protobuf:"varint,5,opt,name=want_receipt,json=wantReceipt,proto3" json:"want_receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -905,11 +909,21 @@ func (x *ScreenContactsRequest) GetScope() string {
 	return ""
 }
 
+func (x *ScreenContactsRequest) GetWantReceipt() bool {
+	if x != nil {
+		return x.WantReceipt
+	}
+	return false
+}
+
 // ScreenContactsResponse carries the results of one request message, one per
 // contact, in the same order.
 type ScreenContactsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Results       []*ScreeningResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Results []*ScreeningResult     `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	// The receipt of the whole stream, in the last response only (when asked
+	// for with want_receipt); that response holds no results.
+	Receipt       *ScreeningReceipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -951,6 +965,337 @@ func (x *ScreenContactsResponse) GetResults() []*ScreeningResult {
 	return nil
 }
 
+func (x *ScreenContactsResponse) GetReceipt() *ScreeningReceipt {
+	if x != nil {
+		return x.Receipt
+	}
+	return nil
+}
+
+// ScreeningReceipt is the service's signed statement that the contacts of
+// one stream, in order, got these results against these dataset versions
+// at this time (screening-rules.md 5.4). It holds no personal data: the
+// contacts and the results are bound by SHA-256 digests salted with the
+// nonce, and only counts are given. robinscreen receipt verify checks one
+// offline; the signed text and the digests are described in docs/api.md.
+type ScreeningReceipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "robinscreen-receipt-v1".
+	Format string `protobuf:"bytes,1,opt,name=format,proto3" json:"format,omitempty"`
+	// Identifies the signing key: the first 16 hex digits of the SHA-256 of
+	// its public key (GetReceiptKeyResponse.key_id).
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// When the receipt was signed, after the last result.
+	IssuedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// 16 random bytes salting both digests.
+	Nonce []byte `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// The number of contacts screened (and of results).
+	Contacts int64 `protobuf:"varint,5,opt,name=contacts,proto3" json:"contacts,omitempty"`
+	// Hex SHA-256 over the contacts, in order, with the channel and purpose
+	// each was screened for.
+	ContactsSha256 string `protobuf:"bytes,6,opt,name=contacts_sha256,json=contactsSha256,proto3" json:"contacts_sha256,omitempty"`
+	// Hex SHA-256 over the results, in order: ref, decision, reasons.
+	ResultsSha256 string `protobuf:"bytes,7,opt,name=results_sha256,json=resultsSha256,proto3" json:"results_sha256,omitempty"`
+	// Contacts per channel and purpose.
+	Scopes []*ReceiptScope `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// Results per decision, keyed by the Decision value's name.
+	Decisions map[string]int64 `protobuf:"bytes,9,rep,name=decisions,proto3" json:"decisions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Results per reason, keyed by the Reason value's name.
+	Reasons map[string]int64 `protobuf:"bytes,10,rep,name=reasons,proto3" json:"reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Every dataset version consulted by any result.
+	Datasets []*DatasetRef `protobuf:"bytes,11,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	// Ed25519 signature over the receipt's canonical text.
+	Signature     []byte `protobuf:"bytes,12,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScreeningReceipt) Reset() {
+	*x = ScreeningReceipt{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScreeningReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScreeningReceipt) ProtoMessage() {}
+
+func (x *ScreeningReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScreeningReceipt.ProtoReflect.Descriptor instead.
+func (*ScreeningReceipt) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ScreeningReceipt) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetIssuedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.IssuedAt
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetContacts() int64 {
+	if x != nil {
+		return x.Contacts
+	}
+	return 0
+}
+
+func (x *ScreeningReceipt) GetContactsSha256() string {
+	if x != nil {
+		return x.ContactsSha256
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetResultsSha256() string {
+	if x != nil {
+		return x.ResultsSha256
+	}
+	return ""
+}
+
+func (x *ScreeningReceipt) GetScopes() []*ReceiptScope {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetDecisions() map[string]int64 {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetReasons() map[string]int64 {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetDatasets() []*DatasetRef {
+	if x != nil {
+		return x.Datasets
+	}
+	return nil
+}
+
+func (x *ScreeningReceipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// ReceiptScope counts the contacts of a receipt screened for one channel
+// and purpose.
+type ReceiptScope struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channel       Channel                `protobuf:"varint,1,opt,name=channel,proto3,enum=robinscreen.v1.Channel" json:"channel,omitempty"`
+	Purpose       Purpose                `protobuf:"varint,2,opt,name=purpose,proto3,enum=robinscreen.v1.Purpose" json:"purpose,omitempty"`
+	Contacts      int64                  `protobuf:"varint,3,opt,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReceiptScope) Reset() {
+	*x = ReceiptScope{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReceiptScope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReceiptScope) ProtoMessage() {}
+
+func (x *ReceiptScope) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReceiptScope.ProtoReflect.Descriptor instead.
+func (*ReceiptScope) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ReceiptScope) GetChannel() Channel {
+	if x != nil {
+		return x.Channel
+	}
+	return Channel_CHANNEL_UNSPECIFIED
+}
+
+func (x *ReceiptScope) GetPurpose() Purpose {
+	if x != nil {
+		return x.Purpose
+	}
+	return Purpose_PURPOSE_UNSPECIFIED
+}
+
+func (x *ReceiptScope) GetContacts() int64 {
+	if x != nil {
+		return x.Contacts
+	}
+	return 0
+}
+
+// GetReceiptKeyRequest asks for the receipt key.
+type GetReceiptKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyRequest) Reset() {
+	*x = GetReceiptKeyRequest{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyRequest) ProtoMessage() {}
+
+func (x *GetReceiptKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyRequest) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
+}
+
+// GetReceiptKeyResponse is the service's receipt key.
+type GetReceiptKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "Ed25519".
+	Algorithm string `protobuf:"bytes,1,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	// The 32-byte Ed25519 public key.
+	PublicKey []byte `protobuf:"bytes,2,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// The same key as a PEM "PUBLIC KEY" block (PKIX).
+	PublicKeyPem string `protobuf:"bytes,3,opt,name=public_key_pem,json=publicKeyPem,proto3" json:"public_key_pem,omitempty"`
+	// The key's identifier, as in ScreeningReceipt.key_id.
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyResponse) Reset() {
+	*x = GetReceiptKeyResponse{}
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyResponse) ProtoMessage() {}
+
+func (x *GetReceiptKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyResponse) Descriptor() ([]byte, []int) {
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetReceiptKeyResponse) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
+func (x *GetReceiptKeyResponse) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *GetReceiptKeyResponse) GetPublicKeyPem() string {
+	if x != nil {
+		return x.PublicKeyPem
+	}
+	return ""
+}
+
+func (x *GetReceiptKeyResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 // ScreenContactBatchRequest is a whole batch in one message: the fields of
 // ScreenContactsRequest.
 type ScreenContactBatchRequest struct {
@@ -967,7 +1312,7 @@ type ScreenContactBatchRequest struct {
 
 func (x *ScreenContactBatchRequest) Reset() {
 	*x = ScreenContactBatchRequest{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1324,7 @@ func (x *ScreenContactBatchRequest) String() string {
 func (*ScreenContactBatchRequest) ProtoMessage() {}
 
 func (x *ScreenContactBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[5]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1337,7 @@ func (x *ScreenContactBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScreenContactBatchRequest.ProtoReflect.Descriptor instead.
 func (*ScreenContactBatchRequest) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{5}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ScreenContactBatchRequest) GetChannel() Channel {
@@ -1034,7 +1379,7 @@ type ScreenContactBatchResponse struct {
 
 func (x *ScreenContactBatchResponse) Reset() {
 	*x = ScreenContactBatchResponse{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +1391,7 @@ func (x *ScreenContactBatchResponse) String() string {
 func (*ScreenContactBatchResponse) ProtoMessage() {}
 
 func (x *ScreenContactBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[6]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +1404,7 @@ func (x *ScreenContactBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScreenContactBatchResponse.ProtoReflect.Descriptor instead.
 func (*ScreenContactBatchResponse) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{6}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ScreenContactBatchResponse) GetResults() []*ScreeningResult {
@@ -1088,7 +1433,7 @@ type ScreeningResult struct {
 
 func (x *ScreeningResult) Reset() {
 	*x = ScreeningResult{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1100,7 +1445,7 @@ func (x *ScreeningResult) String() string {
 func (*ScreeningResult) ProtoMessage() {}
 
 func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[7]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1113,7 +1458,7 @@ func (x *ScreeningResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScreeningResult.ProtoReflect.Descriptor instead.
 func (*ScreeningResult) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{7}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ScreeningResult) GetRef() string {
@@ -1170,7 +1515,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1527,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[8]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1540,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{8}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Finding) GetSource() Source {
@@ -1255,7 +1600,7 @@ type RobinsonMatch struct {
 
 func (x *RobinsonMatch) Reset() {
 	*x = RobinsonMatch{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1612,7 @@ func (x *RobinsonMatch) String() string {
 func (*RobinsonMatch) ProtoMessage() {}
 
 func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[9]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1625,7 @@ func (x *RobinsonMatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RobinsonMatch.ProtoReflect.Descriptor instead.
 func (*RobinsonMatch) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{9}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RobinsonMatch) GetAddressKind() AddressKind {
@@ -1334,7 +1679,7 @@ type DatasetRef struct {
 
 func (x *DatasetRef) Reset() {
 	*x = DatasetRef{}
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1691,7 @@ func (x *DatasetRef) String() string {
 func (*DatasetRef) ProtoMessage() {}
 
 func (x *DatasetRef) ProtoReflect() protoreflect.Message {
-	mi := &file_robinscreen_v1_screening_proto_msgTypes[10]
+	mi := &file_robinscreen_v1_screening_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1704,7 @@ func (x *DatasetRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DatasetRef.ProtoReflect.Descriptor instead.
 func (*DatasetRef) Descriptor() ([]byte, []int) {
-	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{10}
+	return file_robinscreen_v1_screening_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DatasetRef) GetKind() string {
@@ -1416,14 +1761,47 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\acontact\x18\x03 \x01(\v2\x17.robinscreen.v1.ContactR\acontact\x12\x14\n" +
 	"\x05scope\x18\x04 \x01(\tR\x05scope\"P\n" +
 	"\x15ScreenContactResponse\x127\n" +
-	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xc8\x01\n" +
+	"\x06result\x18\x01 \x01(\v2\x1f.robinscreen.v1.ScreeningResultR\x06result\"\xeb\x01\n" +
 	"\x15ScreenContactsRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
 	"\bcontacts\x18\x03 \x03(\v2\x17.robinscreen.v1.ContactR\bcontacts\x12\x14\n" +
-	"\x05scope\x18\x04 \x01(\tR\x05scope\"S\n" +
+	"\x05scope\x18\x04 \x01(\tR\x05scope\x12!\n" +
+	"\fwant_receipt\x18\x05 \x01(\bR\vwantReceipt\"\x8f\x01\n" +
 	"\x16ScreenContactsResponse\x129\n" +
-	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\"\xcc\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\x1f.robinscreen.v1.ScreeningResultR\aresults\x12:\n" +
+	"\areceipt\x18\x02 \x01(\v2 .robinscreen.v1.ScreeningReceiptR\areceipt\"\x9a\x05\n" +
+	"\x10ScreeningReceipt\x12\x16\n" +
+	"\x06format\x18\x01 \x01(\tR\x06format\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x127\n" +
+	"\tissued_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x14\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12\x1a\n" +
+	"\bcontacts\x18\x05 \x01(\x03R\bcontacts\x12'\n" +
+	"\x0fcontacts_sha256\x18\x06 \x01(\tR\x0econtactsSha256\x12%\n" +
+	"\x0eresults_sha256\x18\a \x01(\tR\rresultsSha256\x124\n" +
+	"\x06scopes\x18\b \x03(\v2\x1c.robinscreen.v1.ReceiptScopeR\x06scopes\x12M\n" +
+	"\tdecisions\x18\t \x03(\v2/.robinscreen.v1.ScreeningReceipt.DecisionsEntryR\tdecisions\x12G\n" +
+	"\areasons\x18\n" +
+	" \x03(\v2-.robinscreen.v1.ScreeningReceipt.ReasonsEntryR\areasons\x126\n" +
+	"\bdatasets\x18\v \x03(\v2\x1a.robinscreen.v1.DatasetRefR\bdatasets\x12\x1c\n" +
+	"\tsignature\x18\f \x01(\fR\tsignature\x1a<\n" +
+	"\x0eDecisionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\x1a:\n" +
+	"\fReasonsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x90\x01\n" +
+	"\fReceiptScope\x121\n" +
+	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
+	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x12\x1a\n" +
+	"\bcontacts\x18\x03 \x01(\x03R\bcontacts\"\x16\n" +
+	"\x14GetReceiptKeyRequest\"\x91\x01\n" +
+	"\x15GetReceiptKeyResponse\x12\x1c\n" +
+	"\talgorithm\x18\x01 \x01(\tR\talgorithm\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x02 \x01(\fR\tpublicKey\x12$\n" +
+	"\x0epublic_key_pem\x18\x03 \x01(\tR\fpublicKeyPem\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\xcc\x01\n" +
 	"\x19ScreenContactBatchRequest\x121\n" +
 	"\achannel\x18\x01 \x01(\x0e2\x17.robinscreen.v1.ChannelR\achannel\x121\n" +
 	"\apurpose\x18\x02 \x01(\x0e2\x17.robinscreen.v1.PurposeR\apurpose\x123\n" +
@@ -1518,11 +1896,12 @@ const file_robinscreen_v1_screening_proto_rawDesc = "" +
 	"\x1aUNIT_AGREEMENT_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14UNIT_AGREEMENT_EQUAL\x10\x01\x12\x1a\n" +
 	"\x16UNIT_AGREEMENT_MISSING\x10\x02\x12\x1b\n" +
-	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\xbc\x03\n" +
+	"\x17UNIT_AGREEMENT_CONFLICT\x10\x032\x9a\x04\n" +
 	"\x10ScreeningService\x12\xaf\x01\n" +
 	"\rScreenContact\x12$.robinscreen.v1.ScreenContactRequest\x1a%.robinscreen.v1.ScreenContactResponse\"Q\x82\xd3\xe4\x93\x02K:\x01*Z1:\acontact\"&/v1/channels/{channel}/contacts:screen\"\x13/v1/contacts:screen\x12c\n" +
 	"\x0eScreenContacts\x12%.robinscreen.v1.ScreenContactsRequest\x1a&.robinscreen.v1.ScreenContactsResponse(\x010\x01\x12\x90\x01\n" +
-	"\x12ScreenContactBatch\x12).robinscreen.v1.ScreenContactBatchRequest\x1a*.robinscreen.v1.ScreenContactBatchResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/contacts:screenBatchBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
+	"\x12ScreenContactBatch\x12).robinscreen.v1.ScreenContactBatchRequest\x1a*.robinscreen.v1.ScreenContactBatchResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/contacts:screenBatch\x12\\\n" +
+	"\rGetReceiptKey\x12$.robinscreen.v1.GetReceiptKeyRequest\x1a%.robinscreen.v1.GetReceiptKeyResponseBGZEgithub.com/robinscreen/robinscreen/proto/robinscreen/v1;robinscreenv1b\x06proto3"
 
 var (
 	file_robinscreen_v1_screening_proto_rawDescOnce sync.Once
@@ -1537,7 +1916,7 @@ func file_robinscreen_v1_screening_proto_rawDescGZIP() []byte {
 }
 
 var file_robinscreen_v1_screening_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_robinscreen_v1_screening_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_robinscreen_v1_screening_proto_goTypes = []any{
 	(Channel)(0),                       // 0: robinscreen.v1.Channel
 	(Purpose)(0),                       // 1: robinscreen.v1.Purpose
@@ -1553,51 +1932,67 @@ var file_robinscreen_v1_screening_proto_goTypes = []any{
 	(*ScreenContactResponse)(nil),      // 11: robinscreen.v1.ScreenContactResponse
 	(*ScreenContactsRequest)(nil),      // 12: robinscreen.v1.ScreenContactsRequest
 	(*ScreenContactsResponse)(nil),     // 13: robinscreen.v1.ScreenContactsResponse
-	(*ScreenContactBatchRequest)(nil),  // 14: robinscreen.v1.ScreenContactBatchRequest
-	(*ScreenContactBatchResponse)(nil), // 15: robinscreen.v1.ScreenContactBatchResponse
-	(*ScreeningResult)(nil),            // 16: robinscreen.v1.ScreeningResult
-	(*Finding)(nil),                    // 17: robinscreen.v1.Finding
-	(*RobinsonMatch)(nil),              // 18: robinscreen.v1.RobinsonMatch
-	(*DatasetRef)(nil),                 // 19: robinscreen.v1.DatasetRef
-	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
+	(*ScreeningReceipt)(nil),           // 14: robinscreen.v1.ScreeningReceipt
+	(*ReceiptScope)(nil),               // 15: robinscreen.v1.ReceiptScope
+	(*GetReceiptKeyRequest)(nil),       // 16: robinscreen.v1.GetReceiptKeyRequest
+	(*GetReceiptKeyResponse)(nil),      // 17: robinscreen.v1.GetReceiptKeyResponse
+	(*ScreenContactBatchRequest)(nil),  // 18: robinscreen.v1.ScreenContactBatchRequest
+	(*ScreenContactBatchResponse)(nil), // 19: robinscreen.v1.ScreenContactBatchResponse
+	(*ScreeningResult)(nil),            // 20: robinscreen.v1.ScreeningResult
+	(*Finding)(nil),                    // 21: robinscreen.v1.Finding
+	(*RobinsonMatch)(nil),              // 22: robinscreen.v1.RobinsonMatch
+	(*DatasetRef)(nil),                 // 23: robinscreen.v1.DatasetRef
+	nil,                                // 24: robinscreen.v1.ScreeningReceipt.DecisionsEntry
+	nil,                                // 25: robinscreen.v1.ScreeningReceipt.ReasonsEntry
+	(*timestamppb.Timestamp)(nil),      // 26: google.protobuf.Timestamp
 }
 var file_robinscreen_v1_screening_proto_depIdxs = []int32{
 	0,  // 0: robinscreen.v1.ScreenContactRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 1: robinscreen.v1.ScreenContactRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 2: robinscreen.v1.ScreenContactRequest.contact:type_name -> robinscreen.v1.Contact
-	16, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
+	20, // 3: robinscreen.v1.ScreenContactResponse.result:type_name -> robinscreen.v1.ScreeningResult
 	0,  // 4: robinscreen.v1.ScreenContactsRequest.channel:type_name -> robinscreen.v1.Channel
 	1,  // 5: robinscreen.v1.ScreenContactsRequest.purpose:type_name -> robinscreen.v1.Purpose
 	9,  // 6: robinscreen.v1.ScreenContactsRequest.contacts:type_name -> robinscreen.v1.Contact
-	16, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
-	0,  // 8: robinscreen.v1.ScreenContactBatchRequest.channel:type_name -> robinscreen.v1.Channel
-	1,  // 9: robinscreen.v1.ScreenContactBatchRequest.purpose:type_name -> robinscreen.v1.Purpose
-	9,  // 10: robinscreen.v1.ScreenContactBatchRequest.contacts:type_name -> robinscreen.v1.Contact
-	16, // 11: robinscreen.v1.ScreenContactBatchResponse.results:type_name -> robinscreen.v1.ScreeningResult
-	2,  // 12: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
-	3,  // 13: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
-	17, // 14: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
-	19, // 15: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
-	4,  // 16: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
-	3,  // 17: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
-	2,  // 18: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
-	18, // 19: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
-	5,  // 20: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
-	6,  // 21: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
-	7,  // 22: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
-	8,  // 23: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
-	20, // 24: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
-	10, // 25: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
-	12, // 26: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
-	14, // 27: robinscreen.v1.ScreeningService.ScreenContactBatch:input_type -> robinscreen.v1.ScreenContactBatchRequest
-	11, // 28: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
-	13, // 29: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
-	15, // 30: robinscreen.v1.ScreeningService.ScreenContactBatch:output_type -> robinscreen.v1.ScreenContactBatchResponse
-	28, // [28:31] is the sub-list for method output_type
-	25, // [25:28] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	20, // 7: robinscreen.v1.ScreenContactsResponse.results:type_name -> robinscreen.v1.ScreeningResult
+	14, // 8: robinscreen.v1.ScreenContactsResponse.receipt:type_name -> robinscreen.v1.ScreeningReceipt
+	26, // 9: robinscreen.v1.ScreeningReceipt.issued_at:type_name -> google.protobuf.Timestamp
+	15, // 10: robinscreen.v1.ScreeningReceipt.scopes:type_name -> robinscreen.v1.ReceiptScope
+	24, // 11: robinscreen.v1.ScreeningReceipt.decisions:type_name -> robinscreen.v1.ScreeningReceipt.DecisionsEntry
+	25, // 12: robinscreen.v1.ScreeningReceipt.reasons:type_name -> robinscreen.v1.ScreeningReceipt.ReasonsEntry
+	23, // 13: robinscreen.v1.ScreeningReceipt.datasets:type_name -> robinscreen.v1.DatasetRef
+	0,  // 14: robinscreen.v1.ReceiptScope.channel:type_name -> robinscreen.v1.Channel
+	1,  // 15: robinscreen.v1.ReceiptScope.purpose:type_name -> robinscreen.v1.Purpose
+	0,  // 16: robinscreen.v1.ScreenContactBatchRequest.channel:type_name -> robinscreen.v1.Channel
+	1,  // 17: robinscreen.v1.ScreenContactBatchRequest.purpose:type_name -> robinscreen.v1.Purpose
+	9,  // 18: robinscreen.v1.ScreenContactBatchRequest.contacts:type_name -> robinscreen.v1.Contact
+	20, // 19: robinscreen.v1.ScreenContactBatchResponse.results:type_name -> robinscreen.v1.ScreeningResult
+	2,  // 20: robinscreen.v1.ScreeningResult.decision:type_name -> robinscreen.v1.Decision
+	3,  // 21: robinscreen.v1.ScreeningResult.reasons:type_name -> robinscreen.v1.Reason
+	21, // 22: robinscreen.v1.ScreeningResult.findings:type_name -> robinscreen.v1.Finding
+	23, // 23: robinscreen.v1.ScreeningResult.datasets:type_name -> robinscreen.v1.DatasetRef
+	4,  // 24: robinscreen.v1.Finding.source:type_name -> robinscreen.v1.Source
+	3,  // 25: robinscreen.v1.Finding.reason:type_name -> robinscreen.v1.Reason
+	2,  // 26: robinscreen.v1.Finding.decision:type_name -> robinscreen.v1.Decision
+	22, // 27: robinscreen.v1.Finding.robinson:type_name -> robinscreen.v1.RobinsonMatch
+	5,  // 28: robinscreen.v1.RobinsonMatch.address_kind:type_name -> robinscreen.v1.AddressKind
+	6,  // 29: robinscreen.v1.RobinsonMatch.name:type_name -> robinscreen.v1.NameAgreement
+	7,  // 30: robinscreen.v1.RobinsonMatch.street:type_name -> robinscreen.v1.StreetAgreement
+	8,  // 31: robinscreen.v1.RobinsonMatch.unit:type_name -> robinscreen.v1.UnitAgreement
+	26, // 32: robinscreen.v1.DatasetRef.published:type_name -> google.protobuf.Timestamp
+	10, // 33: robinscreen.v1.ScreeningService.ScreenContact:input_type -> robinscreen.v1.ScreenContactRequest
+	12, // 34: robinscreen.v1.ScreeningService.ScreenContacts:input_type -> robinscreen.v1.ScreenContactsRequest
+	18, // 35: robinscreen.v1.ScreeningService.ScreenContactBatch:input_type -> robinscreen.v1.ScreenContactBatchRequest
+	16, // 36: robinscreen.v1.ScreeningService.GetReceiptKey:input_type -> robinscreen.v1.GetReceiptKeyRequest
+	11, // 37: robinscreen.v1.ScreeningService.ScreenContact:output_type -> robinscreen.v1.ScreenContactResponse
+	13, // 38: robinscreen.v1.ScreeningService.ScreenContacts:output_type -> robinscreen.v1.ScreenContactsResponse
+	19, // 39: robinscreen.v1.ScreeningService.ScreenContactBatch:output_type -> robinscreen.v1.ScreenContactBatchResponse
+	17, // 40: robinscreen.v1.ScreeningService.GetReceiptKey:output_type -> robinscreen.v1.GetReceiptKeyResponse
+	37, // [37:41] is the sub-list for method output_type
+	33, // [33:37] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_robinscreen_v1_screening_proto_init() }
@@ -1611,7 +2006,7 @@ func file_robinscreen_v1_screening_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_robinscreen_v1_screening_proto_rawDesc), len(file_robinscreen_v1_screening_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   11,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

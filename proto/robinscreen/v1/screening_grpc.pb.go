@@ -22,6 +22,7 @@ const (
 	ScreeningService_ScreenContact_FullMethodName      = "/robinscreen.v1.ScreeningService/ScreenContact"
 	ScreeningService_ScreenContacts_FullMethodName     = "/robinscreen.v1.ScreeningService/ScreenContacts"
 	ScreeningService_ScreenContactBatch_FullMethodName = "/robinscreen.v1.ScreeningService/ScreenContactBatch"
+	ScreeningService_GetReceiptKey_FullMethodName      = "/robinscreen.v1.ScreeningService/GetReceiptKey"
 )
 
 // ScreeningServiceClient is the client API for ScreeningService service.
@@ -47,6 +48,9 @@ type ScreeningServiceClient interface {
 	// clients that cannot stream (HTTP/JSON, CRM workflows): one result per
 	// contact, in the same order.
 	ScreenContactBatch(ctx context.Context, in *ScreenContactBatchRequest, opts ...grpc.CallOption) (*ScreenContactBatchResponse, error)
+	// GetReceiptKey returns the service's Ed25519 public key, which verifies
+	// the receipts it signs (ScreenContactsRequest.want_receipt).
+	GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error)
 }
 
 type screeningServiceClient struct {
@@ -90,6 +94,16 @@ func (c *screeningServiceClient) ScreenContactBatch(ctx context.Context, in *Scr
 	return out, nil
 }
 
+func (c *screeningServiceClient) GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReceiptKeyResponse)
+	err := c.cc.Invoke(ctx, ScreeningService_GetReceiptKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ScreeningServiceServer is the server API for ScreeningService service.
 // All implementations must embed UnimplementedScreeningServiceServer
 // for forward compatibility.
@@ -113,6 +127,9 @@ type ScreeningServiceServer interface {
 	// clients that cannot stream (HTTP/JSON, CRM workflows): one result per
 	// contact, in the same order.
 	ScreenContactBatch(context.Context, *ScreenContactBatchRequest) (*ScreenContactBatchResponse, error)
+	// GetReceiptKey returns the service's Ed25519 public key, which verifies
+	// the receipts it signs (ScreenContactsRequest.want_receipt).
+	GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error)
 	mustEmbedUnimplementedScreeningServiceServer()
 }
 
@@ -131,6 +148,9 @@ func (UnimplementedScreeningServiceServer) ScreenContacts(grpc.BidiStreamingServ
 }
 func (UnimplementedScreeningServiceServer) ScreenContactBatch(context.Context, *ScreenContactBatchRequest) (*ScreenContactBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ScreenContactBatch not implemented")
+}
+func (UnimplementedScreeningServiceServer) GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReceiptKey not implemented")
 }
 func (UnimplementedScreeningServiceServer) mustEmbedUnimplementedScreeningServiceServer() {}
 func (UnimplementedScreeningServiceServer) testEmbeddedByValue()                          {}
@@ -196,6 +216,24 @@ func _ScreeningService_ScreenContactBatch_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ScreeningService_GetReceiptKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReceiptKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ScreeningServiceServer).GetReceiptKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ScreeningService_GetReceiptKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ScreeningServiceServer).GetReceiptKey(ctx, req.(*GetReceiptKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ScreeningService_ServiceDesc is the grpc.ServiceDesc for ScreeningService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -210,6 +248,10 @@ var ScreeningService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ScreenContactBatch",
 			Handler:    _ScreeningService_ScreenContactBatch_Handler,
+		},
+		{
+			MethodName: "GetReceiptKey",
+			Handler:    _ScreeningService_GetReceiptKey_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
