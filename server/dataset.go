@@ -152,15 +152,20 @@ func (s *DatasetService) LoadDataset(stream pb.DatasetService_LoadDatasetServer)
 		defer s.loads.wg.Done()
 		defer cancel()
 		defer stop()
-		defer release()
-		defer cleanup()
-		s.runLoad(ctx, run, kind, start, src, opt)
+		resp, st := s.runLoad(ctx, kind, start, src, opt, run)
+		// The slot is free and the source cleaned up before the outcome is
+		// told: a caller who loads or rolls back again at once must not be
+		// refused LOAD_IN_PROGRESS by this load.
+		cleanup()
+		release()
+		run.finish(resp, st)
 	}()
 	return s.follow(stream, run)
 }
 
-// runLoad loads src and ends run with the outcome.
-func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string, start *pb.LoadDatasetStart, src store.Source, opt store.LoadOptions) {
+// runLoad loads src, reporting progress on run, and returns the load's
+// outcome: the final response, or the status error of a refused load.
+func (s *DatasetService) runLoad(ctx context.Context, kind string, start *pb.LoadDatasetStart, src store.Source, opt store.LoadOptions, run *loadRun) (*pb.LoadDatasetResponse, error) {
 	opt.Progress = func(p store.Progress) {
 		// DONE is reported once, with the new version, after the load returns.
 		if p.Phase == store.PhaseDone {
@@ -179,8 +184,7 @@ func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string,
 			}
 			s.audit.Dataset(ctx, DatasetEvent{Action: ActionRefused, Kind: kind, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: sum, Error: err.Error()})
 		}
-		run.finish(nil, toStatus(s.log, err))
-		return
+		return nil, toStatus(s.log, err)
 	}
 	s.changed()
 	s.audit.Dataset(ctx, DatasetEvent{Action: ActionLoad, Kind: kind, Version: man.Version, PreviousVersion: before, SourceName: sourceName(start), SourceSHA256: man.SourceSHA256, Records: man.Records, Rejected: man.Rejected, Seconds: man.LoadSeconds})
@@ -188,8 +192,8 @@ func (s *DatasetService) runLoad(ctx context.Context, run *loadRun, kind string,
 	if info, ok := s.find(kind, man.Version); ok {
 		v = s.version(info)
 	}
-	run.finish(&pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
-		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id, Unchanged: man.Unchanged}, nil)
+	return &pb.LoadDatasetResponse{Phase: pb.LoadPhase_LOAD_PHASE_DONE, LinesRead: int64(man.Lines),
+		RecordsAccepted: int64(man.Records), LinesRejected: int64(man.Rejected), Version: v, LoadId: run.id, Unchanged: man.Unchanged}, nil
 }
 
 // follow streams run's progress to the caller until it ends, and then its

@@ -180,3 +180,44 @@ func TestLoadRegistryKeeps(t *testing.T) {
 		t.Errorf("load IDs repeat: %v", ids)
 	}
 }
+
+// TestSlotFreeWhenLoadAnswers: by the time the caller has a load's final
+// answer, the kind's load slot is free again, so an admin who loads or
+// rolls back at once is not refused LOAD_IN_PROGRESS by the load that just
+// ended (the slot used to be released after the answer was sent).
+func TestSlotFreeWhenLoadAnswers(t *testing.T) {
+	admin, _, c := newHeldServer(t)
+	ctx := context.Background()
+	stream, err := c.LoadDataset(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*pb.LoadDatasetRequest{
+		{Msg: &pb.LoadDatasetRequest_Start{Start: &pb.LoadDatasetStart{Kind: pb.DatasetKind_DATASET_KIND_ROBINSON, FileName: "list.txt"}}},
+		{Msg: &pb.LoadDatasetRequest_Chunk{Chunk: []byte("not parsed by the held admin\n")}},
+	} {
+		if err := stream.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stream.CloseSend()
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	<-admin.started
+	close(admin.proceed)
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		if resp.GetPhase() == pb.LoadPhase_LOAD_PHASE_DONE {
+			break
+		}
+	}
+	release, err := admin.Store.Reserve(screening.KindRobinson)
+	if err != nil {
+		t.Fatalf("the slot after the final answer: %v, want free", err)
+	}
+	release()
+}
