@@ -412,17 +412,17 @@ type Probe struct {
 	// all: a signature set overflowed; rule nothing out.
 	all bool
 
-	s0      byte
-	st      [2][editSigLen]byte
-	stOK    bool
-	letter  [LetterWidth * 3 * maxProbeGiven]byte
-	nl      int
-	wide    [WideWidth * (2*maxProbeGiven + maxProbeRoads)]byte
-	nw      int // 'S' keys in wide; road keys follow (useExtras)
-	first   [maxProbeGiven]byte
-	nf      int
-	near    [NearWidth * maxProbeSigs]byte
-	nn      int
+	s0     byte
+	st     [2][editSigLen]byte
+	stOK   bool
+	letter [LetterWidth * 3 * maxProbeGiven]byte
+	nl     int
+	wide   [WideWidth * (2*maxProbeGiven + maxProbeRoads)]byte
+	nw     int // 'S' keys in wide; road keys follow (useExtras)
+	first  [maxProbeGiven]byte
+	nf     int
+	near   [NearWidth * maxProbeSigs]byte
+	nn     int
 
 	// The road register the contact is matched with, and the road keys
 	// its street makes it test (useExtras): wide[nw:nw+nr] for

@@ -177,19 +177,19 @@ func checkFormat(m *Manifest) error {
 
 // dataset is one opened, immutable dataset version.
 type dataset struct {
-	dir      string
-	man      Manifest
-	db       *badger.DB
-	filter   keyFilter
-	family   robinson.FamilySet // a Robinson list's family-type words
+	dir    string
+	man    Manifest
+	db     *badger.DB
+	filter keyFilter
+	family robinson.FamilySet // a Robinson list's family-type words
 	// listRoads: a Robinson list's postcodes and roads (format 4), and
 	// extras what a road register adds to them (roadExtras).
 	listRoads *robinson.ListRoads
 	extras    extrasCache
-	roads    *roads.Register    // a road register, read into memory at open
-	maxAge   time.Duration
-	reads    atomic.Int64 // Badger reads: only keys the Bloom filter lets through
-	inflight sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
+	roads     *roads.Register // a road register, read into memory at open
+	maxAge    time.Duration
+	reads     atomic.Int64 // Badger reads: only keys the Bloom filter lets through
+	inflight  sync.RWMutex // screening holds RLock; retiring takes Lock, then closes
 	// damage, once set, makes every read of the version fail (ErrDamaged).
 	damage atomic.Pointer[DamageError]
 	// onDamage is called once when a read first finds the version damaged.
