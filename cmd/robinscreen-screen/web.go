@@ -4,7 +4,8 @@ package main
 // (html/template, a little vanilla JavaScript, no build step) on which a
 // team lead signs in with a token, uploads a CSV or XLSX call list, picks
 // channel and purpose, watches the progress and downloads the screened file
-// in the same format (and the errors file, when rows failed).
+// in the same format with its signed receipt (and the errors file, when
+// rows failed).
 //
 // Everything streams: the upload is copied to a private temporary
 // directory as it arrives, screened by the same code as the command line
@@ -435,8 +436,9 @@ func newID() string {
 
 // handleUpload streams the request body (the call list itself, not a
 // multipart form) to a private file, then screens it in the background.
-// The query names the file (name) and the channel and purpose (channel
-// empty: from the file's kanal column).
+// The query names the file (name), the channel and purpose (channel
+// empty: from the file's kanal column), and whether to ask for a signed
+// receipt (receipt=0: not).
 func (w *webServer) handleUpload(rw http.ResponseWriter, r *http.Request) {
 	token := bearerToken(r)
 	if token == "" {
@@ -496,6 +498,9 @@ func (w *webServer) handleUpload(rw http.ResponseWriter, r *http.Request) {
 	cfg.input, cfg.channel, cfg.purpose, cfg.token = j.input, channel, purpose, token
 	cfg.tokenFile = ""
 	cfg.format, cfg.inFormat, cfg.encoding, cfg.delimiter, cfg.progress = "auto", "auto", "auto", "auto", "never"
+	// The server's signed receipt beside the output, unless the user
+	// turned it off (receipt=0).
+	cfg.receipt = q.Get("receipt") != "0"
 	var ctx context.Context
 	ctx, j.cancel = context.WithCancel(w.ctx)
 	w.mu.Lock()
@@ -535,9 +540,8 @@ func (w *webServer) screenJob(ctx context.Context, j *webJob, cfg *config) {
 		j.mu.Unlock()
 		for _, f := range []struct{ label, path string }{
 			{"Screened call list", s.outPath},
+			{"Signed receipt (verify with robinscreen-screen receipt verify)", s.receiptPath},
 			{"Rows not screened (line and reason)", s.errsPath},
-			// When the run writes a signed receipt beside the output, it
-			// is offered here too.
 		} {
 			if _, err := os.Stat(f.path); err == nil {
 				name := filepath.Base(f.path)

@@ -194,16 +194,23 @@ func (b *browserRun) screenFile(path, channel, purpose, shotPrefix string) (stri
 		time.Sleep(20 * time.Millisecond)
 	}
 	b.screenshot(shotPrefix + "3-download")
-	name := b.text("#downloads a.download")
-	want := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".screened" + filepath.Ext(path)
-	if name != want {
-		t.Errorf("the page offers %q, want %q", name, want)
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)) + ".screened" + filepath.Ext(path)
+	return b.download(name), sawPart
+}
+
+// download clicks the page's link to the file name, as a person would,
+// and returns where the browser saved it (under that name).
+func (b *browserRun) download(name string) string {
+	t := b.t
+	t.Helper()
+	sel := `#downloads a.download[download="` + name + `"]`
+	if got := b.text(sel); got != name {
+		t.Fatalf("the page offers %q, want %q", got, name)
 	}
-	// Download it as a person would: a click on the link.
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 	defer cancel()
 	progress := chromedp.Events(ctx, browser.DownloadProgress)
-	b.do(chromedp.Click(chromedp.CSS("#downloads a.download")))
+	b.do(chromedp.Click(chromedp.CSS(sel)))
 	for ev, err := range progress {
 		if err != nil {
 			t.Fatalf("download of %s: %v", name, err)
@@ -218,10 +225,10 @@ func (b *browserRun) screenFile(path, channel, purpose, shotPrefix string) (stri
 		if err := os.Rename(filepath.Join(b.downloads, ev.GUID), got); err != nil {
 			t.Fatal(err)
 		}
-		return got, sawPart
+		return got
 	}
 	t.Fatalf("download of %s did not complete", name)
-	return "", false
+	return ""
 }
 
 // TestWebBrowser drives the call-list page in headless Chromium against
@@ -229,7 +236,8 @@ func (b *browserRun) screenFile(path, channel, purpose, shotPrefix string) (stri
 // a token: a wrong token is refused, then with the right one a CSV and an
 // XLSX call list are uploaded, screened (the progress shown part way for
 // the large CSV) and downloaded in their own format, and the downloaded
-// files checked row by row. With -update it rewrites the screenshots in
+// files checked row by row; the CSV's signed receipt, downloaded too,
+// verifies, and fails after one changed decision. With -update it rewrites the screenshots in
 // testdata/screenshots; otherwise it takes them into a temporary
 // directory.
 func TestWebBrowser(t *testing.T) {
@@ -332,6 +340,47 @@ func TestWebBrowser(t *testing.T) {
 		}
 	}
 
+	// Its signed receipt, downloaded from the page, verifies over the call
+	// list and the downloaded result with the service's public key, and
+	// fails once one decision is changed.
+	receiptFile := b.download("kaldeliste.screened.receipt.json")
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := exec.Command(serverBin, "receipt", "key", "--addr", addr, "--token-file", tokenFile).Output()
+	if err != nil {
+		t.Fatalf("robinscreen receipt key: %v", err)
+	}
+	pubFile := filepath.Join(t.TempDir(), "receipt.pub")
+	if err := os.WriteFile(pubFile, pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verify := func() error {
+		out, err := exec.Command(screenBin, "receipt", "verify", "--key", pubFile, "--receipt", receiptFile, "--contacts", csvPath, "--results", got).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	if err := verify(); err != nil {
+		t.Errorf("the downloaded receipt does not verify: %v", err)
+	}
+	b2, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b2), ";BLOCK;ROBINSON_LIST;", ";ALLOW;;", 1)
+	if changed == string(b2) {
+		t.Fatal("no BLOCK row to change")
+	}
+	if err := os.WriteFile(got, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(); err == nil {
+		t.Error("the receipt verifies a result with one decision changed")
+	}
+
 	// Then an XLSX workbook, with another channel and purpose.
 	b.do(chromedp.Click(chromedp.CSS("#again")))
 	got, _ = b.screenFile(xlsxPath, "phone", "insurance", "xlsx-")
@@ -354,7 +403,7 @@ func TestWebBrowser(t *testing.T) {
 	}
 	// Its files hold personal data: only the owner may read them.
 	files := 0
-	err := filepath.WalkDir(workDir, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(workDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func (c webClient) wait(id string) webStatus {
 // server: what is refused, a run from upload to download, a run that
 // fails, and what another token may see.
 func TestWebAPI(t *testing.T) {
-	addr := startDemo(t)
+	addr, pubFile := startSigningDemo(t)
 	cfg, err := parseWebFlags([]string{"--addr", addr, "--dir", t.TempDir(), "--max-upload", "100000"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestWebAPI(t *testing.T) {
 		if code, _ := other.call("GET", "/api/jobs/"+job.ID, nil); code != http.StatusNotFound {
 			t.Errorf("another token sees the run: %d", code)
 		}
-		if len(st.Files) != 1 || st.Files[0].Name != "kaldeliste.screened.csv" {
+		if len(st.Files) != 2 || st.Files[0].Name != "kaldeliste.screened.csv" || st.Files[1].Name != "kaldeliste.screened.receipt.json" {
 			t.Fatalf("files %+v", st.Files)
 		}
 		code, out := anon.call("GET", st.Files[0].URL, nil)
@@ -211,6 +211,35 @@ func TestWebAPI(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		if len(lines) != 6 || !strings.Contains(lines[1], "Søren Testesen") || !strings.Contains(lines[1], ";BLOCK;ROBINSON_LIST;") {
 			t.Errorf("downloaded:\n%s", out)
+		}
+		// The downloaded receipt verifies over the call list and the
+		// downloaded result, and fails once a decision is changed.
+		code, rc := anon.call("GET", st.Files[1].URL, nil)
+		if code != http.StatusOK {
+			t.Fatalf("receipt download: %d", code)
+		}
+		dl := t.TempDir()
+		paths := map[string][]byte{"kaldeliste.csv": sample, "kaldeliste.screened.csv": out, "kaldeliste.screened.receipt.json": rc}
+		for name, b := range paths {
+			if err := os.WriteFile(filepath.Join(dl, name), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		verify := func() (int, string) {
+			var stderr strings.Builder
+			code := run(t.Context(), []string{"receipt", "verify", "--key", pubFile, "--receipt", filepath.Join(dl, "kaldeliste.screened.receipt.json"),
+				"--contacts", filepath.Join(dl, "kaldeliste.csv"), "--results", filepath.Join(dl, "kaldeliste.screened.csv")}, &stderr)
+			return code, stderr.String()
+		}
+		if code, msg := verify(); code != 0 {
+			t.Errorf("receipt verify: exit %d\n%s", code, msg)
+		}
+		changed := strings.Replace(string(out), ";BLOCK;ROBINSON_LIST;", ";ALLOW;;", 1)
+		if err := os.WriteFile(filepath.Join(dl, "kaldeliste.screened.csv"), []byte(changed), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, msg := verify(); code == 0 {
+			t.Errorf("receipt verify passes a changed decision:\n%s", msg)
 		}
 		if _, err := os.Stat(filepath.Join(w.dir, job.ID, "kaldeliste.csv")); !os.IsNotExist(err) {
 			t.Errorf("the upload is kept after its run: %v", err)
@@ -240,13 +269,13 @@ func TestWebAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := lead.wait(job.ID)
-		if st.State != "done" || st.Exit != 1 || st.Decisions["ERROR"] != 1 || len(st.Files) != 2 {
+		if st.State != "done" || st.Exit != 1 || st.Decisions["ERROR"] != 1 || len(st.Files) != 3 {
 			t.Fatalf("status %+v", st)
 		}
-		if st.Files[0].Name != "broken.screened.csv" || st.Files[1].Name != "broken.errors.csv" {
+		if st.Files[0].Name != "broken.screened.csv" || st.Files[1].Name != "broken.screened.receipt.json" || st.Files[2].Name != "broken.errors.csv" {
 			t.Errorf("files %+v", st.Files)
 		}
-		code, out := anon.call("GET", st.Files[1].URL, nil)
+		code, out := anon.call("GET", st.Files[2].URL, nil)
 		if code != http.StatusOK || !strings.HasPrefix(strings.TrimPrefix(string(out), "\uFEFF"), "line;error") || !strings.Contains(string(out), "\n3;") {
 			t.Errorf("errors file: %d\n%s", code, out)
 		}
@@ -307,10 +336,12 @@ func TestWebAPI(t *testing.T) {
 	})
 }
 
-// TestWebKeep: a finished run's files are removed --keep after the run.
+// TestWebKeep: against a server that signs no receipts, a run asking for
+// one fails and one without runs; a finished run's files are removed
+// --keep after the run.
 func TestWebKeep(t *testing.T) {
 	addr := startDemo(t)
-	cfg, err := parseWebFlags([]string{"--addr", addr, "--dir", t.TempDir(), "--keep", "200ms"}, io.Discard)
+	cfg, err := parseWebFlags([]string{"--addr", addr, "--dir", t.TempDir(), "--keep", "1s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +356,20 @@ func TestWebKeep(t *testing.T) {
 		t.Fatal(err)
 	}
 	lead := webClient{t: t, base: srv.URL, token: "lead-token"}
+	// This server signs no receipts: a run asking for one fails and
+	// offers nothing; without one it runs.
 	code, b := lead.call("POST", "/api/jobs?name=liste.csv&channel=post", strings.NewReader(string(sample)))
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var refused struct{ ID string }
+	if err := json.Unmarshal(b, &refused); err != nil {
+		t.Fatal(err)
+	}
+	if st := lead.wait(refused.ID); st.State != "failed" || len(st.Files) != 0 || !strings.Contains(st.Log, "RECEIPTS_UNAVAILABLE") {
+		t.Fatalf("receipt from a server without a key: status %+v", st)
+	}
+	code, b = lead.call("POST", "/api/jobs?name=liste.csv&channel=post&receipt=0", strings.NewReader(string(sample)))
 	if code != http.StatusAccepted {
 		t.Fatalf("upload: %d %s", code, b)
 	}
@@ -343,7 +387,7 @@ func TestWebKeep(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the run is still there 30 s after --keep 200ms (status %d, directory %v)", code, err)
+			t.Fatalf("the run is still there 30 s after --keep 1s (status %d, directory %v)", code, err)
 		}
 	}
 }

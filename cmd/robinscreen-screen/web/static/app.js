@@ -58,7 +58,8 @@
     show("upload-error", false);
     const file = $("file").files[0];
     if (!file) return fail("upload-error", "Choose a call list first.");
-    const q = new URLSearchParams({ name: file.name, channel: $("channel").value, purpose: $("purpose").value });
+    const q = new URLSearchParams({ name: file.name, channel: $("channel").value, purpose: $("purpose").value,
+      receipt: $("receipt").checked ? "1" : "0" });
     $("upload-button").disabled = true;
     $("progress-file").textContent = file.name + " (" + file.size.toLocaleString("en") + " bytes)";
     $("upload-bar").value = 0;
