@@ -33,7 +33,8 @@ var cvrWeights = [8]int{2, 7, 6, 5, 4, 3, 2, 1}
 
 // ParseNumber reads a CVR number as a contact list writes it: 8 digits,
 // optionally preceded by "DK" (the VAT form "DK12345678", also "DK-" or
-// "DK "), with blanks around and between digit groups ("12 34 56 78").
+// "DK "), with blanks (also no-break spaces) around and between digit
+// groups ("12 34 56 78").
 // It returns ErrCVRFormat when there are not exactly 8 digits (or other
 // characters), ErrCVRCheck when the modulus-11 check fails.
 func ParseNumber(s string) (Number, error) {
@@ -43,6 +44,22 @@ func ParseNumber(s string) (Number, error) {
 		return 0, ErrCVRFormat
 	}
 	return numberOf(d)
+}
+
+// Digits returns the 8 digits (ASCII '0'-'9') of a CVR number written as
+// ParseNumber reads it, without the modulus-11 check: for a list that
+// honours a number as written (the suppression list). It returns
+// ErrCVRFormat when there are not exactly 8 digits (or other characters).
+func Digits(s string) ([8]byte, error) {
+	var d [8]byte
+	n, ok := digits(trimDK(s), d[:])
+	if !ok || n != 8 {
+		return d, ErrCVRFormat
+	}
+	for i := range d {
+		d[i] += '0'
+	}
+	return d, nil
 }
 
 // numberOf checks 8 digits and returns their Number.
@@ -104,8 +121,8 @@ func PNumberOf(v uint64) (PNumber, error) {
 // String returns the P-number's 10 digits.
 func (p PNumber) String() string { return fmt.Sprintf("%010d", uint64(p)) }
 
-// trimDK drops blanks around s and a leading "DK", "DK-" or "DK " (any
-// case).
+// trimDK drops leading blanks and a leading "DK" (any case) with the
+// blanks or dash after it ("DK12345678", "DK-12345678", "DK 12345678").
 func trimDK(s string) string {
 	i := 0
 	for i < len(s) && isBlank(s[i]) {
@@ -113,7 +130,7 @@ func trimDK(s string) string {
 	}
 	if len(s)-i >= 2 && (s[i]|0x20) == 'd' && (s[i+1]|0x20) == 'k' {
 		i += 2
-		if i < len(s) && s[i] == '-' {
+		for i < len(s) && (isBlank(s[i]) || s[i] == '-') {
 			i++
 		}
 	}
@@ -135,6 +152,8 @@ func digits(s string, d []byte) (n int, ok bool) {
 			d[n] = c - '0'
 			n++
 		case isBlank(c):
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0xa0: // U+00A0, the no-break space spreadsheets group digits with
+			i++
 		default:
 			return n, false
 		}

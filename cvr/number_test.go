@@ -92,3 +92,35 @@ func TestParsePNumber(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+// TestDigits: the digits of a CVR number as written, without the check
+// digit test (the suppression list honours an entry as written).
+func TestDigits(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		err            error
+	}{
+		{"plain", "12345678", "12345678", nil},
+		{"check digit not required", "12345679", "12345679", nil},
+		{"grouped", "12 34 56 78", "12345678", nil},
+		{"no-break spaces", "12\u00a034\u00a056\u00a078", "12345678", nil},
+		{"VAT form", "DK12345678", "12345678", nil},
+		{"VAT form with dash", "dk-12345678", "12345678", nil},
+		{"VAT form with blank and dash", "DK - 12345678", "12345678", nil},
+		{"seven digits", "1234567", "", ErrCVRFormat},
+		{"nine digits", "123456789", "", ErrCVRFormat},
+		{"letter inside", "1234x678", "", ErrCVRFormat},
+		{"dash inside", "1234-5678", "", ErrCVRFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Digits(tt.in)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("Digits(%q) error %v, want %v", tt.in, err, tt.err)
+			}
+			if err == nil && string(d[:]) != tt.want {
+				t.Errorf("Digits(%q) = %s, want %s", tt.in, d[:], tt.want)
+			}
+		})
+	}
+}

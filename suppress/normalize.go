@@ -5,6 +5,7 @@ import (
 	"unicode"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
+	"github.com/robinscreen/robinscreen/cvr"
 )
 
 // Normalize returns the canonical form of a value of kind k, the form that
@@ -180,27 +181,9 @@ func NormalizeCVR(s string) (string, error) {
 }
 
 func appendCVR(dst []byte, s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && (s[0] == 'D' || s[0] == 'd') && (s[1] == 'K' || s[1] == 'k') {
-		s = strings.TrimLeft(s[2:], " -")
-	}
-	var b [8]byte
-	n := 0
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			if n == len(b) {
-				return dst, ErrInvalid
-			}
-			b[n] = byte(r)
-			n++
-		case r == ' ' || r == '\u00a0':
-		default:
-			return dst, ErrInvalid
-		}
-	}
-	if n != 8 {
+	d, err := cvr.Digits(strings.TrimSpace(s))
+	if err != nil {
 		return dst, ErrInvalid
 	}
-	return append(dst, b[:]...), nil
+	return append(dst, d[:]...), nil
 }
