@@ -365,6 +365,20 @@ func (s *Set) Range(fn func(Entry) bool) {
 	}
 }
 
+// Export calls fn for every entry, in no particular order, and returns
+// fn's first error. The entries are copied first, so fn (which may wait on
+// the network) does not hold writers back.
+func (s *Set) Export(fn func(Entry) error) error {
+	entries := make([]Entry, 0, s.Len())
+	s.Range(func(e Entry) bool { entries = append(entries, e); return true })
+	for _, e := range entries {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Values are a contact's values as the request wrote them.
 type Values struct {
 	Phone, Email, CPR, CVR string

@@ -317,16 +317,7 @@ func (s *Store) Export(ctx context.Context, fn func(suppress.Entry) error) error
 	if err != nil {
 		return err
 	}
-	// Copy first: fn may block on the network, and the set's read lock
-	// must not hold writers back meanwhile.
-	entries := make([]suppress.Entry, 0, set.Len())
-	set.Range(func(e suppress.Entry) bool { entries = append(entries, e); return true })
-	for _, e := range entries {
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return set.Export(fn)
 }
 
 // Removals returns the removal records, oldest first, as JSON lines

@@ -392,14 +392,7 @@ func (s *Store) Export(ctx context.Context, fn func(suppress.Entry) error) error
 	if err != nil {
 		return err
 	}
-	entries := make([]suppress.Entry, 0, set.Len())
-	set.Range(func(e suppress.Entry) bool { entries = append(entries, e); return true })
-	for _, e := range entries {
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return set.Export(fn)
 }
 
 // Hasher implements suppress.Store.Hasher.
