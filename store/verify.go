@@ -62,7 +62,23 @@ type FileSum struct {
 // relative to dir (forward slashes). It returns the file system's errors.
 func hashVersionFiles(dir string) (map[string]FileSum, error) {
 	out := map[string]FileSum{}
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	err := walkHashedFiles(dir, func(p, rel string, _ fs.DirEntry) error {
+		sum, err := hashFile(p)
+		if err != nil {
+			return err
+		}
+		out[rel] = sum
+		return nil
+	})
+	return out, err
+}
+
+// walkHashedFiles calls fn for every regular file below the version
+// directory dir that the manifest's hashes cover (hashedFile), with its
+// path, its path relative to dir (forward slashes) and its entry. It
+// returns the file system's errors and fn's.
+func walkHashedFiles(dir string, fn func(path, rel string, e fs.DirEntry) error) error {
+	return filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -77,14 +93,8 @@ func hashVersionFiles(dir string) (map[string]FileSum, error) {
 		if !hashedFile(rel) {
 			return nil
 		}
-		sum, err := hashFile(p)
-		if err != nil {
-			return err
-		}
-		out[rel] = sum
-		return nil
+		return fn(p, rel, e)
 	})
-	return out, err
 }
 
 // hashedFile reports whether a file of a version directory is covered by
@@ -204,21 +214,7 @@ func checkFiles(dir string, m *Manifest, hash bool) error {
 	}
 	seen := map[string]bool{}
 	var names []string
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if !hashedFile(rel) {
-			return nil
-		}
+	err := walkHashedFiles(dir, func(_, rel string, e fs.DirEntry) error {
 		want, ok := m.Files[rel]
 		if !ok {
 			return damage(rel, "a file that is not in the manifest")
