@@ -558,14 +558,20 @@ func (w *CSVWriter) Skip(n int) error {
 // errors.
 func (w *CSVWriter) Write(fields []string) error {
 	b := w.buf[:0]
-	// A first line starting sep= would read back as a delimiter line.
-	sepLike := !w.wrote && len(fields) > 0 && len(fields[0]) >= 4 && strings.EqualFold(fields[0][:4], "sep=")
+	// A first line starting sep= (quoted or not) would read back as a
+	// delimiter line: a delimiter line goes first, so it reads back as
+	// the header it is.
+	if !w.wrote && len(fields) > 0 && len(strings.TrimLeft(fields[0], " \"")) >= 4 && strings.EqualFold(strings.TrimLeft(fields[0], " \"")[:4], "sep=") {
+		b = append(b, "sep="...)
+		b = utf8.AppendRune(b, w.comm)
+		b = append(b, w.eol()...)
+	}
 	w.wrote = true
 	for i, f := range fields {
 		if i > 0 {
 			b = utf8.AppendRune(b, w.comm)
 		}
-		if f == "" || !(i == 0 && sepLike) && !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
+		if f == "" || !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
 			b = append(b, f...)
 			continue
 		}

@@ -190,6 +190,14 @@ func TestCSVReader(t *testing.T) {
 			wantErr: "UTF-32",
 		},
 		{
+			name: "utf-16 with a NUL character refused", in: "\xFF\xFEn\x00\x00\x00;\x00b\x00\n\x00",
+			wantErr: "NUL characters",
+		},
+		{
+			name: "utf-16 without bom with a NUL character refused", in: "n\x00a\x00\x00\x00;\x00b\x00\n\x00x\x00;\x00y\x00\n\x00",
+			wantErr: "NUL bytes",
+		},
+		{
 			name: "bom contradicting --encoding", in: encodeAs(t, "navn;by\n", EncodingUTF16LE, true), enc: EncodingUTF8,
 			wantErr: "--encoding utf-8, but the file starts with a utf-16le byte order mark",
 		},

@@ -38,6 +38,9 @@ type scan struct {
 	nulEven, nulOdd int64
 	// firstNUL is the line of the first NUL byte (0: none).
 	firstNUL int
+	// nulUnits counts two NUL bytes at an even offset: read as UTF-16,
+	// the character U+0000, which no text file holds.
+	nulUnits int64
 	// firstInvalid is the first line that is not valid UTF-8 (0: none);
 	// firstMultibyte the first line holding a valid UTF-8 sequence of more
 	// than one byte (0: none).
@@ -93,6 +96,11 @@ func scanFile(r io.Reader) (scan, error) {
 					}
 					if s.firstNUL == 0 {
 						s.firstNUL = line + bytes.Count(buf[:carry+i], []byte{'\n'})
+					}
+					// Chunks before the last have an even length, so a
+					// pair at an even offset never straddles two.
+					if (off+int64(i))%2 == 0 && i+1 < len(chunk) && chunk[i+1] == 0 {
+						s.nulUnits++
 					}
 				}
 			}
@@ -234,9 +242,15 @@ func (s *scan) decide(enc string) (string, bool, []string, error) {
 			if s.size%2 != 0 {
 				return "", false, nil, &EncodingError{Msg: fmt.Sprintf("the file starts with a %s byte order mark but has an odd number of bytes: it is cut off or not UTF-16", s.bom)}
 			}
+			if s.nulUnits > 0 {
+				return "", false, nil, nulCharError()
+			}
 			return s.bom, true, nil, nil
 		}
 		if o := s.utf16Order(); o != "" {
+			if s.nulUnits > 0 {
+				return "", false, nil, nulCharError()
+			}
 			return o, false, nil, nil
 		}
 		if s.firstNUL != 0 {
@@ -275,11 +289,21 @@ func (s *scan) decide(enc string) (string, bool, []string, error) {
 		if s.size%2 != 0 {
 			return "", false, nil, &EncodingError{Msg: fmt.Sprintf("--encoding %s, but the file has an odd number of bytes", enc)}
 		}
+		if s.nulUnits > 0 {
+			return "", false, nil, nulCharError()
+		}
 		if o := s.utf16Order(); o != "" && o != enc {
 			warn = append(warn, fmt.Sprintf("--encoding %s, but the file looks like %s", enc, o))
 		}
 	}
 	return enc, bom, warn, nil
+}
+
+// nulCharError refuses a UTF-16 file holding the character U+0000: a
+// damaged or binary file, whose NULs would also be read back as a UTF-32
+// byte order mark.
+func nulCharError() error {
+	return &EncodingError{Msg: "holds NUL characters (U+0000): not a CSV text file, or a damaged one; save it again as UTF-8 or UTF-16 text"}
 }
 
 func nulError(line int) error {
