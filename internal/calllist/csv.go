@@ -566,12 +566,15 @@ func (w *CSVWriter) Write(fields []string) error {
 		b = utf8.AppendRune(b, w.comm)
 		b = append(b, w.eol()...)
 	}
+	// A file's first character U+FEFF would read back as a byte order
+	// mark and vanish: quoted, it stays a letter of the field.
+	bomLike := !w.wrote && len(fields) > 0 && strings.HasPrefix(fields[0], "\uFEFF")
 	w.wrote = true
 	for i, f := range fields {
 		if i > 0 {
 			b = utf8.AppendRune(b, w.comm)
 		}
-		if f == "" || !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
+		if f == "" || !(i == 0 && bomLike) && !strings.ContainsAny(f, "\"\r\n"+string(w.comm)) && f[0] != ' ' && f[len(f)-1] != ' ' {
 			b = append(b, f...)
 			continue
 		}
