@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	gounicode "unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -200,7 +201,25 @@ type physLine struct {
 
 // sepLine matches Excel's delimiter line: `sep=;`, possibly quoted or
 // followed by delimiters (a sheet exported with the line in cell A1).
-var sepLine = regexp.MustCompile(`^(?i)"?sep=([^"\r\n])"?[;,\t|]*$`)
+// The line is matched with its line end and leading spaces removed, but
+// not its other white space: `sep=` and a tab is a tab-delimited file.
+var sepLine = regexp.MustCompile(`^(?i)"?sep=([^"\r\n])"?[;,\t|]* *$`)
+
+// sepOf reads a delimiter line: the delimiter it names, or false when the
+// line is not one. A letter, digit, quote, control character (other than
+// tab) or an undecodable byte cannot be a delimiter: such a line is the
+// header.
+func sepOf(line string) (rune, bool) {
+	m := sepLine.FindStringSubmatch(strings.TrimLeft(strings.TrimRight(line, "\r\n"), " "))
+	if m == nil {
+		return 0, false
+	}
+	sep, _ := utf8.DecodeRuneInString(m[1])
+	if sep != '\t' && (sep == utf8.RuneError || !gounicode.IsPrint(sep) || gounicode.IsLetter(sep) || gounicode.IsDigit(sep)) {
+		return 0, false
+	}
+	return sep, true
+}
 
 // OpenCSV prepares r for reading. With enc EncodingAuto it reads the whole
 // file once to decide the encoding (a byte order mark; UTF-16 without one,
@@ -251,9 +270,8 @@ func OpenCSV(r io.ReadSeeker, enc string, comma rune) (*CSVReader, error) {
 			return nil, errors.New("the file is empty: no header line")
 		}
 		if l.n == 1 {
-			if m := sepLine.FindStringSubmatch(strings.TrimSpace(l.text)); m != nil {
+			if sep, ok := sepOf(l.text); ok {
 				cr.dialect.Sep = true
-				sep, _ := utf8.DecodeRuneInString(m[1])
 				if comma == 0 {
 					comma = sep
 				} else if comma != sep {
@@ -535,6 +553,17 @@ func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 	return cw, nil
 }
 
+// startsLikeMagic tells whether a file starting with f (unquoted) could
+// be taken for a byte order mark or a zip archive.
+func startsLikeMagic(f string) bool {
+	r, _ := utf8.DecodeRuneInString(f)
+	switch r {
+	case '\uFEFF', 'þ', 'ÿ', 'ï':
+		return true
+	}
+	return strings.HasPrefix(f, "PK\x03\x04")
+}
+
 func (w *CSVWriter) eol() string {
 	if w.crlf {
 		return "\r\n"
@@ -566,9 +595,10 @@ func (w *CSVWriter) Write(fields []string) error {
 		b = utf8.AppendRune(b, w.comm)
 		b = append(b, w.eol()...)
 	}
-	// A file's first character U+FEFF would read back as a byte order
-	// mark and vanish: quoted, it stays a letter of the field.
-	bomLike := !w.wrote && len(fields) > 0 && strings.HasPrefix(fields[0], "\uFEFF")
+	// A file's first bytes that read back as a byte order mark (U+FEFF;
+	// þÿ, ÿþ, ï»¿ in an 8-bit encoding) or a zip archive would change how
+	// the file is read: quoted, the field starts with a quote instead.
+	bomLike := !w.wrote && len(fields) > 0 && startsLikeMagic(fields[0])
 	w.wrote = true
 	for i, f := range fields {
 		if i > 0 {

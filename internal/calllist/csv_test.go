@@ -132,6 +132,18 @@ func TestCSVReader(t *testing.T) {
 			wantRows:    []string{"3:Søren|Kø"},
 		},
 		{
+			name: "sep line naming a tab", in: "sep=\t\r\nnavn;x\tby\r\nA;B\tC\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: '\t', CRLF: true, Sep: true},
+			wantHeader:  []string{"navn;x", "by"},
+			wantRows:    []string{"3:A;B|C"},
+		},
+		{
+			name: "sep= naming a letter is the header", in: "sep=x;by\nA;B\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';'},
+			wantHeader:  []string{"sep=x", "by"},
+			wantRows:    []string{"2:A|B"},
+		},
+		{
 			name: "sep line after a utf-8 bom", in: "\uFEFFsep=;\nnavn;by\nSøren;Kø\n",
 			wantDialect: Dialect{Encoding: EncodingUTF8, BOM: true, Comma: ';', Sep: true},
 			wantRows:    []string{"3:Søren|Kø"},
