@@ -36,7 +36,7 @@ type Filter struct {
 // positive.
 func New(n, bitsPerKey int) *Filter {
 	nb := (max(n, 1)*max(bitsPerKey, 1) + 511) / 512
-	return &Filter{blocks: make([]uint64, nb*blockWords)}
+	return &Filter{blocks: makeBlocks(nb * blockWords)}
 }
 
 // NewPaired returns a filter sized like New whose groups each take two
@@ -45,7 +45,21 @@ func New(n, bitsPerKey int) *Filter {
 // line next to the first.
 func NewPaired(n, bitsPerKey int) *Filter {
 	np := (max(n, 1)*max(bitsPerKey, 1) + 1023) / 1024
-	return &Filter{blocks: make([]uint64, np*2*blockWords), paired: true}
+	return &Filter{blocks: makeBlocks(np * 2 * blockWords), paired: true}
+}
+
+// hugePage is the size of a transparent huge page on the platforms this
+// runs on (x86-64, arm64 with 4 KiB base pages): adviseHuge advises
+// filters of at least two.
+const hugePage = 2 << 20
+
+// makeBlocks allocates n zero words for a filter's blocks, advising the
+// kernel to back them with huge pages (adviseHuge) before they are first
+// written.
+func makeBlocks(n int) []uint64 {
+	b := make([]uint64, n)
+	adviseHuge(b, false)
+	return b
 }
 
 // mix64 is a 64-bit finaliser (MurmurHash3's): every input bit affects
@@ -221,15 +235,20 @@ func (f *Filter) TestAnyIn(group, keys []byte, width int) bool {
 // Paired reports whether the filter has the paired layout (NewPaired).
 func (f *Filter) Paired() bool { return f.paired }
 
-// Touch loads the first word of group's block and returns it: a caller
-// that touches the blocks of several groups before testing them lets the
-// processor fetch them from memory at once rather than one after the
-// other. It changes nothing.
+// Touch loads the first word of group's block (of both blocks of its
+// pair, in the paired layout) and returns their sum: a caller that touches
+// the blocks of several groups before testing them lets the processor
+// fetch them from memory at once rather than one after the other. It
+// changes nothing.
 func (f *Filter) Touch(group []byte) uint64 {
 	if len(f.blocks) == 0 || len(group) == 0 {
 		return 0
 	}
-	return f.blocks[f.blockOf(xxhash.Sum64(group))]
+	b := f.blockOf(xxhash.Sum64(group))
+	if f.paired {
+		return f.blocks[b] + f.blocks[b+blockWords]
+	}
+	return f.blocks[b]
 }
 
 // Keys returns the number of keys added.
@@ -286,9 +305,12 @@ func ReadFrom(b []byte) (*Filter, error) {
 	if nb == 0 || nb > uint64(len(b))/(8*blockWords) || uint64(len(b)) != nb*8*blockWords || paired && nb%2 != 0 {
 		return nil, fmt.Errorf("%w: %d blocks in %d bytes", ErrFormat, nb, len(b))
 	}
-	f := &Filter{blocks: make([]uint64, nb*blockWords), n: n, paired: paired}
+	f := &Filter{blocks: makeBlocks(int(nb * blockWords)), n: n, paired: paired}
 	for i := range f.blocks {
 		f.blocks[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
+	// The Go heap may have handed out memory that was in use before, whose
+	// pages are small already: collapse them.
+	adviseHuge(f.blocks, true)
 	return f, nil
 }

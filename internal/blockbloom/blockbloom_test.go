@@ -2,6 +2,7 @@ package blockbloom
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -245,5 +246,50 @@ func TestPaired(t *testing.T) {
 	raw[16]++ // one more block than the bytes hold
 	if _, err := ReadFrom(raw); !errors.Is(err, ErrFormat) {
 		t.Errorf("ReadFrom of a damaged paired header: %v, want ErrFormat", err)
+	}
+}
+
+// TestHugeFilter: filters large enough for huge-page advice (adviseHuge:
+// at least two 2 MiB pages) keep every key, and read back
+// (where the advice collapses pages the Go heap may have used before) as
+// the same bits, in both layouts. 1 Mi keys at 48 bits are 6 MiB.
+func TestHugeFilter(t *testing.T) {
+	const n = 1 << 20
+	for _, tt := range []struct {
+		Name string
+		New  func(n, bitsPerKey int) *Filter
+	}{{"Single", New}, {"Paired", NewPaired}} {
+		t.Run(tt.Name, func(t *testing.T) {
+			f := tt.New(n, 48)
+			if f.Bytes() < 3*hugePage {
+				t.Fatalf("filter of %d bytes, want at least %d", f.Bytes(), 3*hugePage)
+			}
+			key := make([]byte, 8)
+			for i := 0; i < n; i += 7 {
+				binary.LittleEndian.PutUint64(key, uint64(i))
+				f.AddIn(key[:4], key)
+			}
+			var buf bytes.Buffer
+			if _, err := f.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			g, err := ReadFrom(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < n; i += 7 {
+				binary.LittleEndian.PutUint64(key, uint64(i))
+				if !f.TestIn(key[:4], key) || !g.TestIn(key[:4], key) {
+					t.Fatalf("key %d added but tests false", i)
+				}
+			}
+			var again bytes.Buffer
+			if _, err := g.WriteTo(&again); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again.Bytes(), buf.Bytes()) {
+				t.Error("the filter read back writes other bytes")
+			}
+		})
 	}
 }

@@ -5,7 +5,9 @@
 // blocks and each key one of them, so that a group with many keys fills
 // its blocks half as much. The filter is built once, written to a file and
 // read back (WriteTo, ReadFrom); its hash (xxHash64) is fixed, so a file
-// means the same in every process.
+// means the same in every process. On Linux a filter of a few megabytes
+// or more asks for transparent huge pages (madvise), so that a test's
+// random block rarely misses the TLB as well as the cache.
 //
 // It is written here rather than taken from a library because the
 // well-known Go implementations of blocked filters could not be fetched
