@@ -64,9 +64,18 @@ func (e addrError) Unwrap() error { return ErrAddress }
 // first token that starts with a digit. The error wraps ErrAddress when the
 // line is empty, holds no street before the house number, or holds no house
 // number. ParseAddress never panics.
-func ParseAddress(line string) (Address, error) {
+func ParseAddress(line string) (Address, error) { return parseAddress(line, nil) }
+
+// parseAddress is ParseAddress, with the buffer of p (nil: allocate).
+func parseAddress(line string, p *ContactParser) (Address, error) {
 	var a Address
-	n := Normalize(line)
+	var n string
+	if p != nil {
+		p.addr = p.addr[:0]
+		n = p.normalize(line)
+	} else {
+		n = Normalize(line)
+	}
 	var tb [24]addrTok
 	toks := tb[:0]
 	for i := 0; i < len(n); {
@@ -106,7 +115,7 @@ func ParseAddress(line string) (Address, error) {
 				break
 			}
 		}
-		a.Street = canonWords(addrJoin(n, toks[:end]))
+		a.Street = p.canonWords(addrJoin(n, toks[:end], p))
 		for k := 0; k < len(toks); k++ {
 			if t := tok(k); addrIsPostcode(t) {
 				a.Postcode = t
@@ -129,9 +138,12 @@ func ParseAddress(line string) (Address, error) {
 			}
 		}
 	}
-	if letter == 0 {
+	switch {
+	case letter == 0:
 		a.HouseNumber = digits
-	} else {
+	case p != nil:
+		a.HouseNumber = p.concat(digits, letter-('a'-'A'))
+	default:
 		a.HouseNumber = digits + string(rune(letter-('a'-'A')))
 	}
 	se := h
@@ -152,7 +164,7 @@ func ParseAddress(line string) (Address, error) {
 			}
 		}
 	}
-	a.Street = canonWords(addrJoin(n, toks[ss:se]))
+	a.Street = p.canonWords(addrJoin(n, toks[ss:se], p))
 
 	// Unit pieces up to the postcode.
 	var pb [12]string
@@ -199,8 +211,9 @@ collect:
 type addrTok struct{ s, e int }
 
 // addrJoin joins tokens of n with single blanks, without allocating when
-// they are already separated by single blanks.
-func addrJoin(n string, toks []addrTok) string {
+// they are already separated by single blanks, and otherwise in p's buffer
+// (nil: allocate).
+func addrJoin(n string, toks []addrTok, p *ContactParser) string {
 	if len(toks) == 0 {
 		return ""
 	}
@@ -214,6 +227,16 @@ func addrJoin(n string, toks []addrTok) string {
 	}
 	if contiguous {
 		return n[toks[0].s:toks[len(toks)-1].e]
+	}
+	if p != nil {
+		start := len(p.addr)
+		for k := range toks {
+			if k > 0 {
+				p.addr = append(p.addr, ' ')
+			}
+			p.addr = append(p.addr, n[toks[k].s:toks[k].e]...)
+		}
+		return p.str(start)
 	}
 	var b strings.Builder
 	b.Grow(size)

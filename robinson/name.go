@@ -43,8 +43,8 @@ func ParseListName(s string) (Name, error) {
 		}
 		return Name{}, errNameNoComma
 	}
-	sur, giv := nameNormalizePair(s[:i], s[i+1:])
-	return nameBuild(sur, giv)
+	sur, giv := nameNormalizePair(s[:i], s[i+1:], nil)
+	return nameBuild(sur, giv, nil)
 }
 
 // ParseContactName parses a contact's name as CRM systems write it. With a
@@ -59,10 +59,14 @@ func ParseListName(s string) (Name, error) {
 //
 // The error wraps ErrName when s holds no word, or, in the comma form,
 // when the part before the comma holds no word.
-func ParseContactName(s string) (Name, error) {
+func ParseContactName(s string) (Name, error) { return parseContactName(s, nil) }
+
+// parseContactName is ParseContactName, with the buffers of p (nil:
+// allocate).
+func parseContactName(s string, p *ContactParser) (Name, error) {
 	if i := strings.IndexByte(s, ','); i >= 0 {
-		sur, giv := nameNormalizePair(s[:i], s[i+1:])
-		n, err := nameBuild(sur, giv)
+		sur, giv := nameNormalizePair(s[:i], s[i+1:], p)
+		n, err := nameBuild(sur, giv, p)
 		if err != nil && nameCountWords(giv) == 0 {
 			return Name{}, errNameEmpty
 		}
@@ -77,7 +81,7 @@ func ParseContactName(s string) (Name, error) {
 		}
 		k -= size
 	}
-	sur, giv := nameNormalizePair(t[k:], t[:k])
+	sur, giv := nameNormalizePair(t[k:], t[:k], p)
 	if nameCountWords(sur) == 0 {
 		// The last word vanished in normalisation (e.g. only marks):
 		// fall back to the last normalised word.
@@ -92,7 +96,7 @@ func ParseContactName(s string) (Name, error) {
 			giv = all[:j]
 		}
 	}
-	return nameBuild(sur, giv)
+	return nameBuild(sur, giv, p)
 }
 
 // nameIsSep reports a rune that separates raw name words (a hyphen joins).
@@ -121,12 +125,21 @@ func nameTrimRight(s string) string {
 	return s
 }
 
-// nameNormalizePair normalises a and b into one allocation.
-func nameNormalizePair(a, b string) (string, string) {
-	buf := make([]byte, 0, len(a)+len(b))
+// nameNormalizePair normalises a and b into one allocation, or into p's
+// name buffer (nil: allocate).
+func nameNormalizePair(a, b string, p *ContactParser) (string, string) {
+	var buf []byte
+	if p != nil {
+		buf = p.name[:0]
+	} else {
+		buf = make([]byte, 0, len(a)+len(b))
+	}
 	buf = AppendNormalized(buf, a)
 	k := len(buf)
 	buf = AppendNormalized(buf, b)
+	if p != nil {
+		p.name = buf
+	}
 	if len(buf) == 0 {
 		return "", ""
 	}
@@ -179,15 +192,21 @@ type nameStore struct {
 	g [4]Given
 }
 
-// nameBuild splits normalised surname and given parts into a Name.
-func nameBuild(sur, giv string) (Name, error) {
+// nameBuild splits normalised surname and given parts into a Name, whose
+// slices use p's store when they fit (nil: allocate).
+func nameBuild(sur, giv string, p *ContactParser) (Name, error) {
 	ns, ng := nameCountWords(sur), nameCountWords(giv)
 	if ns == 0 {
 		return Name{}, errNameNoSurname
 	}
 	var n Name
 	if ns <= 2 && ng <= 4 {
-		st := new(nameStore)
+		var st *nameStore
+		if p != nil {
+			st = &p.store
+		} else {
+			st = new(nameStore)
+		}
 		n.Surnames = st.s[:0:ns]
 		if ng > 0 {
 			n.Given = st.g[:0:ng]

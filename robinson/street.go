@@ -13,11 +13,21 @@ import (
 // trailing dot is kept (it marks an abbreviation), and a word left with no
 // letter or digit is dropped. Words are separated by single blanks. It
 // returns s itself, without allocating, when nothing changes.
-func canonWords(s string) string {
+func canonWords(s string) string { return (*ContactParser)(nil).canonWords(s) }
+
+// canonWords is canonWords (the function) that, when p is not nil,
+// writes a changed street into p's address buffer.
+func (p *ContactParser) canonWords(s string) string {
 	if canonIsCanonical(s) {
 		return s
 	}
-	b := make([]byte, 0, len(s)+4)
+	var b []byte
+	start := 0
+	if p != nil {
+		b, start = p.addr, len(p.addr)
+	} else {
+		b = make([]byte, 0, len(s)+4)
+	}
 	word := 0 // bytes of the current word (letters, digits, non-ASCII)
 	for i := 0; i < len(s); {
 		r, size := rune(s[i]), 1
@@ -36,7 +46,7 @@ func canonWords(s string) string {
 		case canonPunct(r):
 			// dropped
 		default:
-			if word == 0 && len(b) > 0 {
+			if word == 0 && len(b) > start {
 				b = append(b, ' ')
 			}
 			b = append(b, s[i:i+size]...)
@@ -44,13 +54,17 @@ func canonWords(s string) string {
 		}
 		i += size
 	}
-	for _, c := range b {
+	for _, c := range b[start:] {
 		if c >= utf8.RuneSelf {
 			// Dropping a character can leave runes side by side that NFC
 			// composes (Hangul jamo): normalise again. Normalize keeps
 			// dots and blanks, so the words stay as they are.
-			return Normalize(string(b))
+			return Normalize(string(b[start:]))
 		}
+	}
+	if p != nil {
+		p.addr = b
+		return p.str(start)
 	}
 	return string(b)
 }
