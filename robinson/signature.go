@@ -449,11 +449,27 @@ type Probe struct {
 // NewProbe returns the probe of a contact's parsed name and address,
 // matched with the road register roads (nil: none loaded).
 func NewProbe(name Name, addr Address, roads Roads) Probe {
-	p := Probe{built: true, name: name, register: roads, postcode: addr.Postcode, street: addr.Street}
+	var p Probe
+	p.Reset(name, addr, roads)
+	return p
+}
+
+// Reset makes p the probe of a contact's parsed name and address, matched
+// with the road register roads (nil: none loaded), as NewProbe does, in
+// place: a caller that screens many contacts keeps one Probe and neither
+// copies nor clears its key arrays per contact (only their used lengths
+// are reset). The probe refers to name's and addr's strings.
+func (p *Probe) Reset(name Name, addr Address, roads Roads) {
+	p.built, p.none, p.all = true, false, false
+	p.name, p.register, p.postcode, p.street = name, roads, addr.Postcode, addr.Street
+	p.s0, p.st, p.stOK = 0, [2][editSigLen]byte{}, false
+	p.nl, p.nw, p.nf, p.nn, p.nak = 0, 0, 0, 0, 0
+	p.extFor, p.extDone, p.nr, p.nrExact = nil, false, 0, 0
+	p.prefetched, p.sink = false, 0
 	if addr.Street == "" || len(name.Given) == 0 || addr.Postcode == "" || addr.HouseNumber == "" ||
 		len(addr.Postcode)+len(addr.HouseNumber)+2 > len(p.addrKey) {
 		p.none = true
-		return p
+		return
 	}
 	p.nak = len(AppendAddressKey(p.addrKey[:0], addr.Postcode, addr.HouseNumber))
 	p.s0 = streetFirst(addr.Street)
@@ -462,7 +478,7 @@ func NewProbe(name Name, addr Address, roads Roads) Probe {
 		// name with very many given names is rare: rule nothing out
 		// rather than reason about them.
 		p.all = true
-		return p
+		return
 	}
 	a, b, ok := streetEditSigs(addr.Street)
 	p.st, p.stOK = [2][editSigLen]byte{a, b}, ok
@@ -475,7 +491,6 @@ func NewProbe(name Name, addr Address, roads Roads) Probe {
 	} else {
 		p.nn = copy(p.near[:], sn)
 	}
-	return p
 }
 
 // None reports that the contact can match no record: lookups are useless.

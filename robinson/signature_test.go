@@ -1,6 +1,9 @@
 package robinson
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -248,4 +251,74 @@ func FuzzSignatures(f *testing.F) {
 			}
 		}
 	})
+}
+
+// recordingFilter logs every group and keys a probe tests or touches and
+// answers false.
+type recordingFilter struct{ log []string }
+
+func (r *recordingFilter) TestAnyIn(group, keys []byte, width int) bool {
+	r.log = append(r.log, fmt.Sprintf("test %q %q %d", group, keys, width))
+	return false
+}
+
+func (r *recordingFilter) Touch(group []byte) uint64 {
+	r.log = append(r.log, fmt.Sprintf("touch %q", group))
+	return 0
+}
+
+// TestProbeReset: a probe Reset in place, after it served another contact,
+// tests exactly the keys a new probe of the same contact tests.
+func TestProbeReset(t *testing.T) {
+	contacts := []struct{ Name, Contact, Address string }{
+		{"Plain", "Hans Peter Jensen", "Strandvejen 12A, 2. tv, 2900 Hellerup"},
+		{"TwoSurnames", "Ø. Hansen-Jensen", "Dronn. Louises V. 1, 2900 Hellerup"},
+		{"ShortWords", "Bo Li", "Ny 3, 2900 Hellerup"},
+		{"NoStreetLetter", "Hans Jensen", "-- 3, 2900 Hellerup"},
+		{"NoGivenName", "Jensen", "Strandvejen 12A, 2900 Hellerup"},
+		{"ManyGivenNames", "A B C D E F G H I Jensen", "Strandvejen 12A, 2900 Hellerup"},
+		{"RegisterName", "Hans Hanssen", "Nyvej 12A, 2900 Hellerup"},
+	}
+	roads := testRoads()
+	var list ListRoads
+	rec := mustRecord(t, "Jensen,Hans", "Gammelvej 12A", "2900", false, 1)
+	rec.Road = roadGammelvej
+	list.Add(rec)
+	x := NewRoadExtras(&list, roads)
+	run := func(p *Probe, key []byte, r Roads) []string {
+		var f recordingFilter
+		var xr *RoadExtras
+		if r != nil {
+			xr = x
+		}
+		p.Prefetch([]byte("r"), &f)
+		f.log = append(f.log, fmt.Sprint(p.None(), p.MayMatchExact(key, &f, xr), p.MayMatchNear(&f, xr)))
+		return f.log
+	}
+	var reused Probe
+	for _, withRoads := range []bool{false, true} {
+		var r Roads
+		if withRoads {
+			r = roads
+		}
+		for i, c := range contacts {
+			t.Run(fmt.Sprintf("%s/roads=%v", c.Name, withRoads), func(t *testing.T) {
+				name, _ := ParseContactName(c.Contact)
+				addr, _ := ParseAddress(c.Address)
+				key := AppendKey([]byte("r"), addr.Postcode, addr.HouseNumber, name.Surnames[0])
+				fresh := NewProbe(name, addr, r)
+				want := run(&fresh, key, r)
+				// Dirty the reused probe with the previous contact first.
+				prev := contacts[(i+len(contacts)-1)%len(contacts)]
+				pn, _ := ParseContactName(prev.Contact)
+				pa, _ := ParseAddress(prev.Address)
+				reused.Reset(pn, pa, roads)
+				run(&reused, key, roads)
+				reused.Reset(name, addr, r)
+				if got := run(&reused, key, r); !slices.Equal(got, want) {
+					t.Errorf("after Reset:\n%s\nnew probe:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+			})
+		}
+	}
 }
