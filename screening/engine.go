@@ -242,8 +242,10 @@ func (s *screener) listChecks() error {
 	rl := s.snap.Robinson
 	info := rl.Info()
 	s.use(info)
-	name, nameErr := robinson.ParseContactName(s.c.Name)
-	addr, _ := robinson.ParseAddress(s.c.Address)
+	// The parsed name and address live in the Scratch's buffers until the
+	// next contact: nothing of them is kept in the Result.
+	name, nameErr := s.match.parser.ParseName(s.c.Name)
+	addr, _ := s.match.parser.ParseAddress(s.c.Address)
 	if pc, ok := PostalCode(s.c.PostalCode); ok {
 		addr.Postcode = pc
 	}
@@ -269,13 +271,15 @@ func (s *screener) listChecks() error {
 }
 
 func (s *screener) robinsonFinding(best robinson.Outcome, version string) {
+	// The Result points to the Scratch's copy of the outcome (one
+	// Robinson finding per contact).
+	o := &s.match.outcome
+	*o = best
 	switch best.Level {
 	case robinson.Matched:
-		o := best
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: describe("on the Robinson list (", best), Dataset: version, Robinson: &o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: describe("on the Robinson list (", best), Dataset: version, Robinson: o})
 	case robinson.Possible:
-		o := best
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: describe("possibly on the Robinson list (", best), Dataset: version, Robinson: &o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: describe("possibly on the Robinson list (", best), Dataset: version, Robinson: o})
 	default:
 		s.add(Finding{Source: SourceRobinson, Decision: Allow, Detail: "not on the Robinson list", Dataset: version})
 	}
@@ -303,6 +307,10 @@ type matchState struct {
 	matcher  robinson.Matcher
 	compared int // list records compared with the contact
 	visit    func(*robinson.Record)
+	// parser holds the contact's parsed name and address (valid for one
+	// contact), outcome the Robinson finding's outcome.
+	parser  robinson.ContactParser
+	outcome robinson.Outcome
 	// values are the contact's values for the suppression list.
 	values suppress.Values
 }
@@ -327,7 +335,7 @@ func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robin
 	if roads != nil {
 		m.matcher.Roads = roads
 	}
-	m.probe = robinson.NewProbe(name, addr, m.matcher.Roads)
+	m.probe.Reset(name, addr, m.matcher.Roads)
 	if m.probe.None() {
 		return m.best, nil
 	}
