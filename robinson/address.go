@@ -10,10 +10,12 @@ import (
 // with errors.Is. The errors never echo the address (personal data).
 var ErrAddress = errors.New("robinson: invalid address")
 
+// The errors are of type error, so that returning one does not convert
+// (and allocate) each time.
 var (
-	errAddrEmpty    = addrError("empty address")
-	errAddrNoStreet = addrError("no street name before the house number")
-	errAddrNoHouse  = addrError("no house number")
+	errAddrEmpty    error = addrError("empty address")
+	errAddrNoStreet error = addrError("no street name before the house number")
+	errAddrNoHouse  error = addrError("no house number")
 )
 
 // addrError is a static error wrapping ErrAddress.

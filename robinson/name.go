@@ -13,10 +13,12 @@ import (
 // (names are personal data).
 var ErrName = errors.New("robinson: invalid name")
 
+// The errors are of type error, so that returning one does not convert
+// (and allocate) each time.
 var (
-	errNameEmpty     = nameError("empty name")
-	errNameNoComma   = nameError("list name has no comma between surname and given names")
-	errNameNoSurname = nameError("no surname")
+	errNameEmpty     error = nameError("empty name")
+	errNameNoComma   error = nameError("list name has no comma between surname and given names")
+	errNameNoSurname error = nameError("no surname")
 )
 
 // nameError is a static error wrapping ErrName.
