@@ -2,6 +2,8 @@ package screening
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -374,6 +376,66 @@ func TestPostalCode(t *testing.T) {
 			got, ok := PostalCode(tt.in)
 			if got != tt.want || ok != (tt.want != "") {
 				t.Errorf("PostalCode(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// ruledOut is a RobinsonList whose filter rules every record out, as a
+// store's does for most contacts: it reads nothing and allocates nothing.
+type ruledOut struct{ info DatasetInfo }
+
+func (l ruledOut) Info() DatasetInfo                                              { return l.info }
+func (ruledOut) Candidates([]byte, *robinson.Probe, func(*robinson.Record)) error { return nil }
+func (ruledOut) NearCandidates(*robinson.Probe, func(*robinson.Record)) error     { return nil }
+func (ruledOut) FamilyTypes() robinson.FamilyTypes                                { return nil }
+
+// TestScreenIntoReusedScratch: one Scratch screening contacts one after
+// the other gives each the Result a fresh one gives (the parsed name and
+// address, the probe and the outcome it keeps belong to one contact), and
+// a contact the list rules out costs no allocation.
+func TestScreenIntoReusedScratch(t *testing.T) {
+	e := Engine{Now: func() time.Time { return today }}
+	list := Snapshot{Robinson: newFakeList(t, today, listEntries...)}
+	contacts := []struct {
+		name string
+		c    Contact
+		want Decision
+	}{
+		{name: "listed", c: Contact{Name: soeren, Address: soerenAddr}, want: Block},
+		{name: "clean", c: Contact{Name: cleanName, Address: cleanAddr}, want: Allow},
+		{name: "previous address", c: Contact{Name: "Jensen, Hans", Address: "Gl Testvej 3, st. tv., 5000 Odense C"}, want: Block},
+		{name: "double surname", c: Contact{Name: "Mette Jensen", Address: "Dronning Louises Vej 15, 1. th., 2200 København N"}, want: Block},
+		{name: "no house number", c: Contact{Name: soeren, Address: "Fiktivvej, 2100 København Ø"}, want: Review},
+	}
+	var sc Scratch
+	for round := range 2 {
+		for _, tt := range contacts {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, round), func(t *testing.T) {
+				want, err := e.Screen(list, ChannelPost, PurposeUnspecified, &tt.c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := e.ScreenInto(&sc, list, ChannelPost, PurposeUnspecified, &tt.c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Decision != tt.want || !reflect.DeepEqual(*got, want) {
+					t.Errorf("ScreenInto = %+v, want %v and Screen's %+v", *got, tt.want, want)
+				}
+			})
+		}
+	}
+	snap := Snapshot{Robinson: ruledOut{info: DatasetInfo{Kind: KindRobinson, Version: "r1", Published: today}}}
+	for _, tt := range contacts {
+		t.Run("allocs/"+tt.name, func(t *testing.T) {
+			c := tt.c
+			if n := testing.AllocsPerRun(50, func() {
+				if _, err := e.ScreenInto(&sc, snap, ChannelPost, PurposeUnspecified, &c); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("%v allocations per contact, want 0", n)
 			}
 		})
 	}
