@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
@@ -36,13 +37,48 @@ func (e *Engine) now() time.Time {
 // Screen decides for one contact. It returns ErrNoDataset when snap has no
 // Robinson list, ErrChannel for a missing channel, and storage errors from
 // the datasets wrapped; every per-contact problem is a finding in the Result.
+// It screens with a pooled Scratch (ScreenInto) and returns a copy of the
+// Result that shares nothing with it.
 func (e *Engine) Screen(snap Snapshot, ch Channel, purpose Purpose, c *Contact) (Result, error) {
-	var sc Scratch
-	res, err := e.ScreenInto(&sc, snap, ch, purpose, c)
+	sc := scratchPool.Get().(*Scratch)
+	defer scratchPool.Put(sc)
+	res, err := e.ScreenInto(sc, snap, ch, purpose, c)
 	if err != nil {
 		return Result{}, err
 	}
-	return *res, nil
+	return res.detach(), nil
+}
+
+// scratchPool holds the Scratches of Screen: their buffers (the parser's,
+// the probe's) serve one call after the other.
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
+
+// resultStore backs the slices of a typical detached Result with one
+// allocation.
+type resultStore struct {
+	findings [3]Finding
+	datasets [2]DatasetRef
+	reasons  [2]Reason
+	outcomes [1]robinson.Outcome
+}
+
+// detach returns a copy of r that shares nothing with the Scratch it
+// points into: its slices, and the outcomes its findings point to, are
+// copied.
+func (r *Result) detach() Result {
+	st := new(resultStore)
+	out := Result{Ref: r.Ref, Decision: r.Decision}
+	out.Findings = append(st.findings[:0:min(len(r.Findings), len(st.findings))], r.Findings...)
+	out.Datasets = append(st.datasets[:0:min(len(r.Datasets), len(st.datasets))], r.Datasets...)
+	out.Reasons = append(st.reasons[:0:min(len(r.Reasons), len(st.reasons))], r.Reasons...)
+	outcomes := st.outcomes[:0]
+	for i := range out.Findings {
+		if o := out.Findings[i].Robinson; o != nil {
+			outcomes = append(outcomes, *o)
+			out.Findings[i].Robinson = &outcomes[len(outcomes)-1]
+		}
+	}
+	return out
 }
 
 // Scratch holds the buffers of one goroutine screening many contacts, so

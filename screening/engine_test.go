@@ -440,3 +440,34 @@ func TestScreenIntoReusedScratch(t *testing.T) {
 		})
 	}
 }
+
+// TestScreenResultsDetached: a Result of Screen keeps its findings, outcome
+// and datasets when later calls reuse the pooled Scratch it was built in.
+func TestScreenResultsDetached(t *testing.T) {
+	e := Engine{Now: func() time.Time { return today }}
+	snap := Snapshot{Robinson: newFakeList(t, today, listEntries...), CPR: newFakeCPR(t, today)}
+	first, err := e.Screen(snap, ChannelPost, PurposeUnspecified, &Contact{Name: "Jensen, Hans", Address: "Gl Testvej 3, st. tv., 5000 Odense C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%+v", first)
+	for _, f := range first.Findings {
+		if f.Robinson != nil {
+			want += fmt.Sprintf(" %+v", *f.Robinson)
+		}
+	}
+	for range 20 {
+		if _, err := e.Screen(snap, ChannelPost, PurposeUnspecified, &Contact{CPR: cprActive, Name: soeren, Address: soerenAddr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fmt.Sprintf("%+v", first)
+	for _, f := range first.Findings {
+		if f.Robinson != nil {
+			got += fmt.Sprintf(" %+v", *f.Robinson)
+		}
+	}
+	if got != want || first.Decision != Block {
+		t.Errorf("the first Result changed:\n%s\nwas\n%s", got, want)
+	}
+}
