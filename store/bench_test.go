@@ -255,7 +255,14 @@ func benchMixContacts(b *testing.B) []screening.Contact {
 // (reads/op) and, over one pass through all benchMix contacts before the
 // clock starts, how many got BLOCK and REVIEW (blocks, reviews): they must
 // not change when only the candidate lookup changes.
-func BenchmarkScreenMix(b *testing.B) {
+func BenchmarkScreenMix(b *testing.B) { benchScreenMix(b, false) }
+
+// BenchmarkScreenMixScratch is BenchmarkScreenMix with one Scratch reused
+// for every contact (Engine.ScreenInto), as the server's batch and unary
+// handlers screen.
+func BenchmarkScreenMixScratch(b *testing.B) { benchScreenMix(b, true) }
+
+func benchScreenMix(b *testing.B, reuse bool) {
 	contacts := benchMixContacts(b)
 	s := benchStore(b)
 	snap, release := s.Acquire()
@@ -277,12 +284,19 @@ func BenchmarkScreenMix(b *testing.B) {
 	}
 	b.ReportAllocs()
 	reads0 := d.reads.Load()
+	var sc screening.Scratch
 	cpu0 := processCPU()
 	i := 0
 	for b.Loop() {
 		c := &contacts[i&(benchMix-1)]
 		i++
-		if _, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, c); err != nil {
+		var err error
+		if reuse {
+			_, err = eng.ScreenInto(&sc, snap, screening.ChannelPost, screening.PurposeUnspecified, c)
+		} else {
+			_, err = eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, c)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
