@@ -36,7 +36,9 @@ type Filter struct {
 // positive.
 func New(n, bitsPerKey int) *Filter {
 	nb := (max(n, 1)*max(bitsPerKey, 1) + 511) / 512
-	return &Filter{blocks: makeBlocks(nb * blockWords)}
+	f := &Filter{blocks: make([]uint64, nb*blockWords)}
+	f.adviseHuge(false)
+	return f
 }
 
 // NewPaired returns a filter sized like New whose groups each take two
@@ -45,22 +47,15 @@ func New(n, bitsPerKey int) *Filter {
 // line next to the first.
 func NewPaired(n, bitsPerKey int) *Filter {
 	np := (max(n, 1)*max(bitsPerKey, 1) + 1023) / 1024
-	return &Filter{blocks: makeBlocks(np * 2 * blockWords), paired: true}
+	f := &Filter{blocks: make([]uint64, np*2*blockWords), paired: true}
+	f.adviseHuge(false)
+	return f
 }
 
 // hugePage is the size of a transparent huge page on the platforms this
-// runs on (x86-64, arm64 with 4 KiB base pages): adviseHuge advises
-// filters of at least two.
+// runs on (x86-64, arm64 with 4 KiB base pages): a filter of at least two
+// asks for them (adviseHuge) before its blocks are first written.
 const hugePage = 2 << 20
-
-// makeBlocks allocates n zero words for a filter's blocks, advising the
-// kernel to back them with huge pages (adviseHuge) before they are first
-// written.
-func makeBlocks(n int) []uint64 {
-	b := make([]uint64, n)
-	adviseHuge(b, false)
-	return b
-}
 
 // mix64 is a 64-bit finaliser (MurmurHash3's): every input bit affects
 // every output bit.
@@ -305,12 +300,13 @@ func ReadFrom(b []byte) (*Filter, error) {
 	if nb == 0 || nb > uint64(len(b))/(8*blockWords) || uint64(len(b)) != nb*8*blockWords || paired && nb%2 != 0 {
 		return nil, fmt.Errorf("%w: %d blocks in %d bytes", ErrFormat, nb, len(b))
 	}
-	f := &Filter{blocks: makeBlocks(int(nb * blockWords)), n: n, paired: paired}
+	f := &Filter{blocks: make([]uint64, nb*blockWords), n: n, paired: paired}
+	f.adviseHuge(false)
 	for i := range f.blocks {
 		f.blocks[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
 	// The Go heap may have handed out memory that was in use before, whose
 	// pages are small already: collapse them.
-	adviseHuge(f.blocks, true)
+	f.adviseHuge(true)
 	return f, nil
 }

@@ -3,4 +3,4 @@
 package blockbloom
 
 // adviseHuge does nothing outside Linux (see huge_linux.go).
-func adviseHuge([]uint64, bool) {}
+func (f *Filter) adviseHuge(bool) {}
