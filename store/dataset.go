@@ -197,6 +197,9 @@ type dataset struct {
 	// blocks checks the blocks behind a read that Badger answers "not
 	// found" (see blockcheck.go); nil for an encrypted version.
 	blocks *blockChecker
+	// index, when set, reads the version's tables without Badger (see
+	// blockindex.go); nil for a version read through Badger.
+	index *blockIndex
 }
 
 // markDamaged records the version's damage; it reports whether this call
@@ -299,7 +302,8 @@ func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, e
 
 	// Versions are immutable once built: serving opens them read-only, so
 	// a crash while serving can never change one.
-	db, err := badger.Open(badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithReadOnly(true))
+	bopt := badgerOptions(filepath.Join(dir, badgerDir), encKey, log).WithReadOnly(true)
+	db, err := badger.Open(bopt)
 	if err != nil {
 		// Badger wraps its errors as text: a checksum failure is known by
 		// its words, and its text names the table.
@@ -310,6 +314,16 @@ func openDataset(dir, kind string, encKey []byte, log *slog.Logger) (*dataset, e
 		return nil, fmt.Errorf("store: %s version %s (%s): open the Badger database in %s: %w", m.Kind, m.Version, dir, badgerDir, err)
 	}
 	d := &dataset{dir: dir, man: m, db: db, filter: filter, blocks: newBlockChecker(db, filepath.Join(dir, badgerDir), len(encKey) > 0)}
+	d.index, err = buildBlockIndex(db, filepath.Join(dir, badgerDir), d.blocks, bopt)
+	var why errNoBlockIndex
+	switch {
+	case err == nil, log == nil, d.blocks == nil:
+	case errors.As(err, &why):
+		log.Info("dataset version read through Badger", "kind", m.Kind, "version", m.Version, "reason", string(why))
+	default:
+		// Badger's own reads, and the checks around them, find the damage.
+		log.Warn("dataset version read through Badger: its tables could not be indexed", "kind", m.Kind, "version", m.Version, "err", err)
+	}
 	if m.Format >= formatSignaturesV2 {
 		if d.family, err = readFamilyTypes(db, &m); err != nil {
 			db.Close()
@@ -383,6 +397,13 @@ func readFamilyTypes(db *badger.DB, m *Manifest) (robinson.FamilySet, error) {
 type reader struct {
 	d   *dataset
 	txn *badger.Txn
+	// checked holds the blocks (their position in d.index, plus one)
+	// whose checksums this reader verified last: a lookup and the ones
+	// that follow it (the address summary, NEAR surnames, the next contact
+	// at the address) often read the same block. A block is verified once
+	// before it is first trusted inside a snapshot; close forgets them.
+	checked     [4]int32
+	nextChecked uint8
 }
 
 // get calls fn with the value stored under key. It reports false without
@@ -402,12 +423,8 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 	if err := r.usable(); err != nil {
 		return false, err
 	}
-	// Badger's Txn.Get lets key escape, which would put every caller's key
-	// buffer on the heap, also for the common Bloom negatives; copy it here
-	// instead, on the rarer path that reads Badger.
-	k := bytes.Clone(key)
 	r.d.reads.Add(1)
-	// A table truncated under the server faults on Badger's memory map
+	// A table truncated under the server faults on the memory map
 	// (SIGBUS): as a panic of this goroutine, that is damage found, not a
 	// crash of the server.
 	onFault := debug.SetPanicOnFault(true)
@@ -419,6 +436,16 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 			found, err = false, r.failed(errBadgerPanic)
 		}
 	}()
+	if ix := r.d.index; ix != nil {
+		found, badgerDecides, err := r.readIndexed(ix, key, fn)
+		if !badgerDecides {
+			return found, err
+		}
+	}
+	// Badger's Txn.Get lets key escape, which would put every caller's key
+	// buffer on the heap, also for the common Bloom negatives; copy it here
+	// instead, on the rarer path that reads Badger.
+	k := bytes.Clone(key)
 	// Badger asserts on the head of a table's index, read from its memory
 	// map, and a failed assertion ends the process: check it first.
 	if file, problem := r.d.blocks.guard(k); problem != "" {
@@ -442,6 +469,58 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 		return true, r.failed(err)
 	}
 	return true, nil
+}
+
+// readIndexed reads the value of key through the version's block index:
+// the one block that can hold key is found in the verified copy of the
+// table indexes, the parts of the index in the file that describe it are
+// compared with that copy, its checksum is verified (unless this reader
+// verified it already), and key is searched in it. fn gets the value in
+// the memory-mapped table, valid only during the call. badgerDecides is
+// true for an entry that is not a plain stored value (never written by a
+// load): read then asks Badger. It returns a *ReadError for damage, and
+// for fn's error.
+func (r *reader) readIndexed(ix *blockIndex, key []byte, fn func([]byte) error) (found, badgerDecides bool, err error) {
+	b := ix.find(key)
+	if b < 0 {
+		return false, false, nil // before every key of the version
+	}
+	blk := &ix.blocks[b]
+	t := ix.tables[blk.table]
+	if !ix.indexUnchanged(b) {
+		return false, false, r.damagedAt(ix.names[blk.table], "table index changed on disk since the table was verified")
+	}
+	if !r.verifiedBefore(b) {
+		if p := checkBlockSum(t.data, int(blk.off), int(blk.n)); p != "" {
+			return false, false, r.damagedAt(ix.names[blk.table], fmt.Sprintf("block %d at offset %d: %s", blk.num, blk.off, p))
+		}
+		r.checked[r.nextChecked%uint8(len(r.checked))] = int32(b) + 1
+		r.nextChecked++
+	}
+	what, val, p := lookupBlock(t.data[blk.off:blk.off+blk.n], key)
+	switch {
+	case p != "":
+		return false, false, r.damagedAt(ix.names[blk.table], fmt.Sprintf("block %d at offset %d: %s", blk.num, blk.off, p))
+	case what == entryAbsent:
+		return false, false, nil
+	case what == entryOther:
+		return false, true, nil
+	}
+	if err := fn(val); err != nil {
+		return true, false, r.failed(err)
+	}
+	return true, false, nil
+}
+
+// verifiedBefore reports whether this reader verified block b's checksum
+// since it was last closed, among the blocks it keeps (checked).
+func (r *reader) verifiedBefore(b int) bool {
+	for _, c := range r.checked {
+		if c == int32(b)+1 {
+			return true
+		}
+	}
+	return false
 }
 
 // errBadgerPanic is the cause of a ReadError for a read that panicked.
@@ -483,12 +562,14 @@ func (r *reader) mark(de *DamageError) {
 	}
 }
 
-// close discards the transaction; the reader may be used again.
+// close discards the transaction and forgets the blocks the reader
+// verified; the reader may be used again.
 func (r *reader) close() {
 	if r.txn != nil {
 		r.txn.Discard()
 		r.txn = nil
 	}
+	r.checked, r.nextChecked = [4]int32{}, 0
 }
 
 // ReadError is a failed read of a dataset version. Its text never includes
