@@ -439,11 +439,14 @@ func BenchmarkLoad1M(b *testing.B) {
 // BenchmarkBadgerGet measures what verified reads cost a lookup: Badger
 // point reads of stored blocking keys of the 1M list, in one read
 // transaction, with Badger's block checksums not verified (Badger's
-// default, as before verified storage) and verified on every read (as the
-// store opens versions now); and, for "miss-check", reads of absent keys
-// next to stored ones with the store's own check of the blocks Badger
-// read (the path of a Bloom false positive). The sub-benchmarks open the
-// same version directory read-only, one after the other.
+// default, as before verified storage) and verified on every read (as
+// verified storage first read them); and, for "miss-check", reads of
+// absent keys next to stored ones with the store's own check of the
+// blocks Badger read (the path of a Bloom false positive). The
+// sub-benchmarks open the same version directory read-only, one after the
+// other. "indexed" and "indexed-miss" are the same reads as the store
+// makes them now, through the version's block index (blockindex.go), the
+// value passed to a function that does nothing with it.
 func BenchmarkBadgerGet(b *testing.B) {
 	keys := benchKeys(b)
 	d := benchStore(b).serving[screening.KindRobinson]
@@ -495,6 +498,37 @@ func BenchmarkBadgerGet(b *testing.B) {
 					}
 				case err != nil:
 					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu0)
+		})
+	}
+	for _, miss := range []bool{false, true} {
+		name := "indexed"
+		if miss {
+			name = "indexed-miss"
+		}
+		b.Run(name, func(b *testing.B) {
+			if d.index == nil {
+				b.Fatal("the version has no block index")
+			}
+			r := &reader{d: d}
+			defer r.close()
+			var kbuf []byte
+			nothing := func([]byte) error { return nil }
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			i := 0
+			for b.Loop() {
+				k := sample[i&4095]
+				i++
+				if miss {
+					kbuf = append(append(kbuf[:0], k...), 0)
+					k = kbuf
+				}
+				found, err := r.read(k, nothing)
+				if err != nil || found == miss {
+					b.Fatalf("found %v, %v", found, err)
 				}
 			}
 			reportCPU(b, cpu0)
