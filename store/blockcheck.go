@@ -20,6 +20,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// Versions read through the block index (blockindex.go) verify every
+// block they read themselves; what follows is about the versions read
+// through Badger, and the tables this checker maps for both.
+//
 // Badger's Txn.Get does not report a block that fails its checksum: the
 // table iterator stops with the error and the level read reports "not
 // found" (levelHandler.get: `if !it.Valid() { continue }`). A listed

@@ -23,9 +23,14 @@
 // writes (SIGBUS), which ends the build process and refuses the load
 // instead of ending the server.
 //
-// Storage is verified (verify.go, blockcheck.go, damage.go): every file of
-// a version is hashed into its manifest at build and checked at open and
-// by Scrub; Badger verifies table checksums at open and block checksums on
+// Storage is verified (verify.go, blockcheck.go, blockindex.go,
+// damage.go): every file of a version is hashed into its manifest at build
+// and checked at open and by Scrub; Badger verifies table checksums at
+// open. A version as loads build it is read by the store itself through a
+// block index built from the table indexes verified at open: a lookup
+// verifies the checksum of the one block that can hold its key before it
+// trusts it (once per snapshot). Other versions (encrypted, or tables that
+// overlap) are read through Badger, which verifies block checksums on
 // read, and a read Badger answers "not found" has the blocks it read
 // checked again, because Badger's Get reports a failed block checksum as a
 // miss. A version that fails any check is damaged (ErrDamaged,
