@@ -532,6 +532,8 @@ func BenchmarkBadgerGet(b *testing.B) {
 				}
 			}
 			reportCPU(b, cpu0)
+			b.ReportMetric(float64(len(d.index.tables)), "tables")
+			b.ReportMetric(float64(len(d.index.blocks)), "blocks")
 		})
 	}
 }
