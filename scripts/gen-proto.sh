@@ -6,8 +6,14 @@
 # server's module (server/gateway/), never into proto/: the client module
 # must not depend on the gateway's runtime.
 # Installs its own pinned tools (buf, protoc-gen-go, protoc-gen-go-grpc,
-# protoc-gen-grpc-gateway, protoc-gen-openapiv2) into .bin/ through the Go
-# module proxy; no protoc is needed. The two google/api files that define
+# protoc-gen-go-vtproto, protoc-gen-grpc-gateway, protoc-gen-openapiv2)
+# into .bin/ through the Go module proxy; no protoc is needed.
+# protoc-gen-go-vtproto (planetscale/vtprotobuf) adds fast MarshalVT /
+# UnmarshalVT / SizeVT methods (*_vtproto.pb.go) that the server's codec
+# uses (server/codec.go); its runtime helpers are a small module the proto
+# module then requires. Its version here and in proto/go.mod must agree
+# (the pseudo-version google.golang.org/grpc already brings into the
+# module graph, so that requiring it changes no other version). The two google/api files that define
 # the google.api.http option are copied from a pinned Go module that ships
 # them into proto/.third_party/ (not committed).
 set -euo pipefail
@@ -17,6 +23,7 @@ mkdir -p "$bin"
 BUF_VERSION=v1.75.0
 PROTOC_GEN_GO_VERSION=v1.36.11
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
+VTPROTO_VERSION=v0.6.1-0.20240319094008-0393e58bdf10
 GATEWAY_VERSION=v2.33.0
 # google/api/annotations.proto and http.proto as grpc-gateway v1 shipped
 # them (third_party/googleapis); only these two are used.
@@ -30,6 +37,7 @@ install() { # name module version
 install buf github.com/bufbuild/buf/cmd/buf "$BUF_VERSION"
 install protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
 install protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
+install protoc-gen-go-vtproto github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto "$VTPROTO_VERSION"
 install protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway "$GATEWAY_VERSION"
 install protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GATEWAY_VERSION"
 # Downloaded outside any module, so that no go.mod is touched.
