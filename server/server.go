@@ -213,8 +213,18 @@ func checkMessage(m any) error {
 	return tooLarge(m)
 }
 
+// tooLarge refuses m when its encoding is over MaxMessageBytes: the
+// generated SizeVT where m has it (the same size as proto.Size, without
+// reflection), else proto.Size.
 func tooLarge(m any) error {
-	if msg, ok := m.(proto.Message); ok && proto.Size(msg) > MaxMessageBytes {
+	size := -1
+	switch msg := m.(type) {
+	case vtMarshaler:
+		size = msg.SizeVT()
+	case proto.Message:
+		size = proto.Size(msg)
+	}
+	if size > MaxMessageBytes {
 		return refuse(ReasonMessageTooLarge, "request message larger than the limit",
 			map[string]string{"max_bytes": strconv.Itoa(MaxMessageBytes)})
 	}

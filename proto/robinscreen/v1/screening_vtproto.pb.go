@@ -11,6 +11,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb1 "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
+	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -1061,6 +1062,57 @@ func (m *DatasetRef) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+var vtprotoPool_ScreenContactsRequest = sync.Pool{
+	New: func() interface{} {
+		return &ScreenContactsRequest{}
+	},
+}
+
+func (m *ScreenContactsRequest) ResetVT() {
+	if m != nil {
+		for _, mm := range m.Contacts {
+			mm.Reset()
+		}
+		f0 := m.Contacts[:0]
+		m.Reset()
+		m.Contacts = f0
+	}
+}
+func (m *ScreenContactsRequest) ReturnToVTPool() {
+	if m != nil {
+		m.ResetVT()
+		vtprotoPool_ScreenContactsRequest.Put(m)
+	}
+}
+func ScreenContactsRequestFromVTPool() *ScreenContactsRequest {
+	return vtprotoPool_ScreenContactsRequest.Get().(*ScreenContactsRequest)
+}
+
+var vtprotoPool_ScreenContactBatchRequest = sync.Pool{
+	New: func() interface{} {
+		return &ScreenContactBatchRequest{}
+	},
+}
+
+func (m *ScreenContactBatchRequest) ResetVT() {
+	if m != nil {
+		for _, mm := range m.Contacts {
+			mm.Reset()
+		}
+		f0 := m.Contacts[:0]
+		m.Reset()
+		m.Contacts = f0
+	}
+}
+func (m *ScreenContactBatchRequest) ReturnToVTPool() {
+	if m != nil {
+		m.ResetVT()
+		vtprotoPool_ScreenContactBatchRequest.Put(m)
+	}
+}
+func ScreenContactBatchRequestFromVTPool() *ScreenContactBatchRequest {
+	return vtprotoPool_ScreenContactBatchRequest.Get().(*ScreenContactBatchRequest)
+}
 func (m *Contact) SizeVT() (n int) {
 	if m == nil {
 		return 0
@@ -2225,7 +2277,14 @@ func (m *ScreenContactsRequest) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Contacts = append(m.Contacts, &Contact{})
+			if len(m.Contacts) == cap(m.Contacts) {
+				m.Contacts = append(m.Contacts, &Contact{})
+			} else {
+				m.Contacts = m.Contacts[:len(m.Contacts)+1]
+				if m.Contacts[len(m.Contacts)-1] == nil {
+					m.Contacts[len(m.Contacts)-1] = &Contact{}
+				}
+			}
 			if err := m.Contacts[len(m.Contacts)-1].UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
@@ -3457,7 +3516,14 @@ func (m *ScreenContactBatchRequest) UnmarshalVT(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Contacts = append(m.Contacts, &Contact{})
+			if len(m.Contacts) == cap(m.Contacts) {
+				m.Contacts = append(m.Contacts, &Contact{})
+			} else {
+				m.Contacts = m.Contacts[:len(m.Contacts)+1]
+				if m.Contacts[len(m.Contacts)-1] == nil {
+					m.Contacts[len(m.Contacts)-1] = &Contact{}
+				}
+			}
 			if err := m.Contacts[len(m.Contacts)-1].UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
@@ -5144,7 +5210,14 @@ func (m *ScreenContactsRequest) UnmarshalVTUnsafe(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Contacts = append(m.Contacts, &Contact{})
+			if len(m.Contacts) == cap(m.Contacts) {
+				m.Contacts = append(m.Contacts, &Contact{})
+			} else {
+				m.Contacts = m.Contacts[:len(m.Contacts)+1]
+				if m.Contacts[len(m.Contacts)-1] == nil {
+					m.Contacts[len(m.Contacts)-1] = &Contact{}
+				}
+			}
 			if err := m.Contacts[len(m.Contacts)-1].UnmarshalVTUnsafe(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
@@ -6407,7 +6480,14 @@ func (m *ScreenContactBatchRequest) UnmarshalVTUnsafe(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Contacts = append(m.Contacts, &Contact{})
+			if len(m.Contacts) == cap(m.Contacts) {
+				m.Contacts = append(m.Contacts, &Contact{})
+			} else {
+				m.Contacts = m.Contacts[:len(m.Contacts)+1]
+				if m.Contacts[len(m.Contacts)-1] == nil {
+					m.Contacts[len(m.Contacts)-1] = &Contact{}
+				}
+			}
 			if err := m.Contacts[len(m.Contacts)-1].UnmarshalVTUnsafe(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
