@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/robinscreen/robinscreen/internal/demo"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
+	"github.com/robinscreen/robinscreen/screening"
 )
 
 // batchContacts are contacts of every decision, in an order the results
@@ -125,4 +127,60 @@ func TestScreenContactBatchErrors(t *testing.T) {
 			t.Errorf("%d results, last %q", n, resp.GetResults()[n-1].GetRef())
 		}
 	})
+}
+
+// TestScreenChunkReusesBuffers screens messages one after another through
+// the same batchBuffers, as one ScreenContacts stream does: every response
+// must equal the one fresh buffers give (nothing of an earlier message,
+// findings, reasons or dataset references, left in a later one), and a
+// stream of such messages must answer each in order.
+func TestScreenChunkReusesBuffers(t *testing.T) {
+	e := newEnv(t, true)
+	svc := NewScreeningService(e.st, &screening.Engine{}, slog.New(slog.DiscardHandler), nopAuditor{})
+	clean := []*pb.Contact{batchContacts[2], batchContacts[5]}
+	tests := []struct {
+		name   string
+		chunks [][]*pb.Contact
+	}{
+		{"every decision, then only ALLOW", [][]*pb.Contact{batchContacts, clean}},
+		{"only ALLOW, then every decision", [][]*pb.Contact{clean, batchContacts}},
+		{"large, small, large", [][]*pb.Contact{batchContacts, batchContacts[:1], batchContacts}},
+		{"reversed order", [][]*pb.Contact{batchContacts, {batchContacts[5], batchContacts[4], batchContacts[3], batchContacts[2], batchContacts[1], batchContacts[0]}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			buf := new(batchBuffers)
+			stream, err := e.client.ScreenContacts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, chunk := range tt.chunks {
+				req := &pb.ScreenContactsRequest{Channel: pb.Channel_CHANNEL_POST, Contacts: chunk}
+				fresh, err := svc.screenChunk(ctx, new(batchBuffers), req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := proto.Clone(fresh)
+				got, err := svc.screenChunk(ctx, buf, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(got, want) {
+					t.Errorf("message %d with reused buffers:\n%v\nwant\n%v", i, got, want)
+				}
+				if err := stream.Send(req); err != nil {
+					t.Fatal(err)
+				}
+				resp, err := stream.Recv()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(resp, want) {
+					t.Errorf("stream message %d:\n%v\nwant\n%v", i, resp, want)
+				}
+			}
+			stream.CloseSend()
+		})
+	}
 }

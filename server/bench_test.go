@@ -42,7 +42,7 @@ func BenchmarkScreenChunk(b *testing.B) {
 		if err := proto.Unmarshal(in, &r); err != nil {
 			b.Fatal(err)
 		}
-		resp, err := svc.screenChunk(context.Background(), &r)
+		resp, err := svc.screenChunk(context.Background(), new(batchBuffers), &r)
 		if err != nil {
 			b.Fatal(err)
 		}

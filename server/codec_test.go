@@ -318,7 +318,7 @@ func BenchmarkCodec(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	resp, err := svc.screenChunk(context.Background(), req)
+	resp, err := svc.screenChunk(context.Background(), new(batchBuffers), req)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -103,15 +103,22 @@ var unitAgreements = [...]pb.UnitAgreement{
 // converter turns the results of one request message into protobuf
 // messages. It allocates the result messages and slices in arenas and
 // shares identical dataset references and constant findings between the
-// results of the message: the messages are only marshalled and read, never
-// changed, after conversion.
+// results: the messages are only marshalled and read, never changed,
+// after conversion. A ScreenContacts stream keeps one converter for all
+// its messages (reset): a response is marshalled by SendMsg before it
+// returns, so the next message may reuse its arenas.
 type converter struct {
 	results  []pb.ScreeningResult
+	out      []*pb.ScreeningResult
 	findings []*pb.Finding
 	reasons  []pb.Reason
 	shared   map[sharedFinding]*pb.Finding
 	datasets map[datasetsKey][]*pb.DatasetRef
 }
+
+// maxShared bounds the shared findings and dataset references a converter
+// keeps from one message to the next.
+const maxShared = 256
 
 // sharedFinding identifies a finding without a Robinson outcome.
 type sharedFinding struct {
@@ -128,12 +135,36 @@ type datasetsKey struct {
 }
 
 func newConverter(n int) *converter {
-	return &converter{
-		results:  make([]pb.ScreeningResult, n),
-		findings: make([]*pb.Finding, 0, 2*n),
-		reasons:  make([]pb.Reason, 0, n),
-		shared:   map[sharedFinding]*pb.Finding{},
-		datasets: map[datasetsKey][]*pb.DatasetRef{},
+	c := &converter{}
+	c.reset(n)
+	return c
+}
+
+// reset readies c for a message of n results, reusing its arenas: the
+// results it returned before must no longer be used.
+func (c *converter) reset(n int) {
+	if cap(c.results) < n {
+		c.results = make([]pb.ScreeningResult, n)
+		c.out = make([]*pb.ScreeningResult, n)
+	} else {
+		c.results = c.results[:n]
+		clear(c.results)
+		c.out = c.out[:n]
+	}
+	clear(c.findings)
+	if cap(c.findings) < 2*n {
+		c.findings = make([]*pb.Finding, 0, 2*n)
+	}
+	c.findings = c.findings[:0]
+	if cap(c.reasons) < n {
+		c.reasons = make([]pb.Reason, 0, n)
+	}
+	c.reasons = c.reasons[:0]
+	if c.shared == nil || len(c.shared) > maxShared {
+		c.shared = map[sharedFinding]*pb.Finding{}
+	}
+	if c.datasets == nil || len(c.datasets) > maxShared {
+		c.datasets = map[datasetsKey][]*pb.DatasetRef{}
 	}
 }
 

@@ -116,6 +116,7 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 // stream (a stream that fails gets no receipt).
 func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenContactsServer) error {
 	var rb *receiptBatch
+	buf := new(batchBuffers) // reused by every message: Send marshals before it returns
 	for first := true; ; first = false {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -135,7 +136,7 @@ func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenConta
 				return toStatus(s.log, err)
 			}
 		}
-		resp, err := s.screenChunk(stream.Context(), req)
+		resp, err := s.screenChunk(stream.Context(), buf, req)
 		if err != nil {
 			return toStatus(s.log, err)
 		}
@@ -176,7 +177,7 @@ func (s *ScreeningService) acquire(ctx context.Context) (screening.Snapshot, fun
 // contacts, FAILED_PRECONDITION (NO_DATASET) with no dataset loaded, and
 // those of reaching the suppression list.
 func (s *ScreeningService) ScreenContactBatch(ctx context.Context, req *pb.ScreenContactBatchRequest) (*pb.ScreenContactBatchResponse, error) {
-	results, err := s.screenBatch(ctx, req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
+	results, err := s.screenBatch(ctx, new(batchBuffers), req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
 	if err != nil {
 		return nil, toStatus(s.log, err)
 	}
@@ -184,8 +185,18 @@ func (s *ScreeningService) ScreenContactBatch(ctx context.Context, req *pb.Scree
 	return &pb.ScreenContactBatchResponse{Results: results}, nil
 }
 
-func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
-	results, err := s.screenBatch(ctx, req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
+// batchBuffers is what screenBatch reuses from one call to the next: the
+// engine's scratch and the converter's arenas. The results of one call are
+// overwritten by the next.
+type batchBuffers struct {
+	sc   screening.Scratch
+	conv converter
+}
+
+// screenChunk screens one ScreenContacts request message (screenBatch)
+// into buf; the response is valid until buf is used again.
+func (s *ScreeningService) screenChunk(ctx context.Context, buf *batchBuffers, req *pb.ScreenContactsRequest) (*pb.ScreenContactsResponse, error) {
+	results, err := s.screenBatch(ctx, buf, req.GetChannel(), req.GetPurpose(), req.GetScope(), req.GetContacts())
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +205,10 @@ func (s *ScreeningService) screenChunk(ctx context.Context, req *pb.ScreenContac
 
 // screenBatch validates a batch and screens its contacts, under the
 // suppression scope, on one snapshot, returning one result per contact in
-// order. It returns a *refusal for an invalid request, and the errors
-// of the datasets' state, of reaching the suppression list and of the
-// engine.
-func (s *ScreeningService) screenBatch(ctx context.Context, channel pb.Channel, purpose pb.Purpose, scope string, contacts []*pb.Contact) ([]*pb.ScreeningResult, error) {
+// order, built in buf (valid until buf is used again). It returns a
+// *refusal for an invalid request, and the errors of the datasets' state,
+// of reaching the suppression list and of the engine.
+func (s *ScreeningService) screenBatch(ctx context.Context, buf *batchBuffers, channel pb.Channel, purpose pb.Purpose, scope string, contacts []*pb.Contact) ([]*pb.ScreeningResult, error) {
 	if re := validChannel(channel); re != nil {
 		return nil, re
 	}
@@ -220,17 +231,16 @@ func (s *ScreeningService) screenBatch(ctx context.Context, channel pb.Channel, 
 	}
 	defer release()
 	ch, p := fromChannel(channel), fromPurpose(purpose)
-	out := make([]*pb.ScreeningResult, n)
-	conv := newConverter(n)
+	conv := &buf.conv
+	conv.reset(n)
 	var c screening.Contact
-	var sc screening.Scratch
 	for i, pc := range contacts {
 		fromContact(pc, scope, &c)
-		res, err := s.engine.ScreenInto(&sc, snap, ch, p, &c)
+		res, err := s.engine.ScreenInto(&buf.sc, snap, ch, p, &c)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = conv.convert(i, res)
+		conv.out[i] = conv.convert(i, res)
 	}
-	return out, nil
+	return conv.out, nil
 }
