@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -229,14 +228,19 @@ func (a *AuditLog) Denied(ctx context.Context, method string, code codes.Code, r
 // collects the distinct dataset versions of results.
 func summarize(results []*pb.ScreeningResult) (map[string]int, map[string]int, []AuditDatasetID) {
 	dec, rea := map[string]int{}, map[string]int{}
+	var t tally
+	t.add(results)
+	t.each(func(label string, n int) { dec[label] += n }, func(label string, n int) { rea[label] += n })
 	var ds []AuditDatasetID
 	seen := map[AuditDatasetID]bool{}
+	var last []*pb.DatasetRef
 	for _, r := range results {
-		dec[strings.TrimPrefix(r.GetDecision().String(), "DECISION_")]++
-		for _, x := range r.GetReasons() {
-			rea[strings.TrimPrefix(x.String(), "REASON_")]++
+		refs := r.GetDatasets()
+		if len(refs) > 0 && len(refs) == len(last) && &refs[0] == &last[0] {
+			continue // the same shared slice as the result before (converter)
 		}
-		for _, d := range r.GetDatasets() {
+		last = refs
+		for _, d := range refs {
 			id := AuditDatasetID{Kind: d.GetKind(), Version: d.GetVersion()}
 			if !seen[id] {
 				seen[id] = true

@@ -147,15 +147,14 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Screened counts contacts by decision and reasons.
+// Screened counts contacts by decision and reasons, once per label and
+// message.
 func (m *Metrics) Screened(_ context.Context, method string, results []*pb.ScreeningResult) {
 	method = shortMethod(method)
-	for _, r := range results {
-		m.contacts.WithLabelValues(method, strings.TrimPrefix(r.GetDecision().String(), "DECISION_")).Inc()
-		for _, x := range r.GetReasons() {
-			m.reasons.WithLabelValues(method, strings.TrimPrefix(x.String(), "REASON_")).Inc()
-		}
-	}
+	var t tally
+	t.add(results)
+	t.each(func(label string, n int) { m.contacts.WithLabelValues(method, label).Add(float64(n)) },
+		func(label string, n int) { m.reasons.WithLabelValues(method, label).Add(float64(n)) })
 }
 
 // Dataset counts loads, refusals and rollbacks, load durations and
