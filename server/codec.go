@@ -171,8 +171,15 @@ func fastUnmarshal(data mem.BufferSlice, v any) bool {
 	if !s.check(b, 0) {
 		return false
 	}
+	contacts := contactsOf(m)
+	var old []*pb.Contact
+	if contacts != nil {
+		old = *contacts
+	}
 	proto.Reset(m)
-	contactSlots(m, b)
+	if contacts != nil {
+		*contacts = contactSlots(old, b)
+	}
 	if err := m.UnmarshalVTUnsafe(b); err != nil {
 		proto.Reset(m)
 		return false
@@ -184,46 +191,61 @@ func fastUnmarshal(data mem.BufferSlice, v any) bool {
 // and ScreenContactBatchRequest.
 var contactsField = (&pb.ScreenContactsRequest{}).ProtoReflect().Descriptor().Fields().ByName("contacts").Number()
 
-// contactSlots gives an empty batch request (ScreenContactsRequest,
-// ScreenContactBatchRequest) one array of as many contacts as b, its
-// checked encoding, holds (at most MaxBatch; a larger batch is refused
-// after decoding anyway), so that the generated unmarshal, which fills
-// slots already in the slice (the "pool" option in proto/buf.gen.yaml),
-// allocates no contact on its own. Other messages are left as they are.
-func contactSlots(m proto.Message, b []byte) {
-	var contacts *[]*pb.Contact
+// contactsOf returns the contacts field of a batch request
+// (ScreenContactsRequest, ScreenContactBatchRequest), else nil.
+func contactsOf(m proto.Message) *[]*pb.Contact {
 	switch r := m.(type) {
 	case *pb.ScreenContactsRequest:
-		contacts = &r.Contacts
+		return &r.Contacts
 	case *pb.ScreenContactBatchRequest:
-		contacts = &r.Contacts
-	default:
-		return
+		return &r.Contacts
 	}
+	return nil
+}
+
+// contactSlots returns the empty contacts slice a batch request is to be
+// decoded into from b, its checked encoding: with room for as many
+// contacts as b holds (at most MaxBatch; a larger batch is refused after
+// decoding anyway), each slot holding an empty contact, so that the
+// generated unmarshal, which fills slots already in the slice (the "pool"
+// option in proto/buf.gen.yaml), allocates no contact on its own. The
+// contacts of old, the slice the message held before (a ScreenContacts
+// stream decodes every message into the same request), are emptied and
+// used again when there is room; else one new array holds them all.
+func contactSlots(old []*pb.Contact, b []byte) []*pb.Contact {
 	n := 0
 	for len(b) > 0 {
 		num, typ, k := protowire.ConsumeTag(b)
 		if k < 0 {
-			return
+			return nil
 		}
 		b = b[k:]
 		if num == contactsField && typ == protowire.BytesType {
 			n++
 		}
 		if k = protowire.ConsumeFieldValue(num, typ, b); k < 0 {
-			return
+			return nil
 		}
 		b = b[k:]
 	}
 	if n == 0 || n > MaxBatch {
-		return
+		return nil
+	}
+	if cap(old) >= n {
+		slots := old[:n]
+		for _, c := range slots {
+			if c != nil {
+				*c = pb.Contact{}
+			}
+		}
+		return slots[:0]
 	}
 	arena := make([]pb.Contact, n)
 	slots := make([]*pb.Contact, n)
 	for i := range arena {
 		slots[i] = &arena[i]
 	}
-	*contacts = slots[:0]
+	return slots[:0]
 }
 
 // wireKind is how wireSchema checks a field's value.

@@ -359,3 +359,59 @@ func BenchmarkCodec(b *testing.B) {
 		})
 	}
 }
+
+// TestCodecReusesContacts decodes messages one after another into the same
+// request, as a ScreenContacts stream does: each must decode to exactly
+// what a fresh message gives, nothing of the message before left in a
+// contact, and the contacts of the first are used again when there is
+// room.
+func TestCodecReusesContacts(t *testing.T) {
+	full := &pb.Contact{Ref: "a", Name: "Søren Testesen", Address: "Fiktivvej 12", PostalCode: "2100", Cpr: "0101011234", Cvr: "12345678",
+		Phone: "+45 12345678", Email: "s@example.dk", PNumber: "1000000000", Consent: true, ExistingCustomer: true, OptedOut: true}
+	small := &pb.Contact{Ref: "b"}
+	msg := func(scope string, cs ...*pb.Contact) []byte {
+		b, err := proto.Marshal(&pb.ScreenContactsRequest{Channel: pb.Channel_CHANNEL_POST, Scope: scope, Contacts: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name      string
+		msgs      [][]byte
+		wantReuse bool // the last message's contacts are the first's
+	}{
+		{"full contacts, then fewer small ones", [][]byte{msg("x", full, full, full), msg("", small, small)}, true},
+		{"small, then more full ones", [][]byte{msg("", small), msg("y", full, full)}, false},
+		{"then a message without contacts", [][]byte{msg("", full, full), msg("z")}, false},
+		{"then an invalid message, then a valid one", [][]byte{msg("", full, full), {0x1a, 0x03, 0x0a, 0x01, 0xff}, msg("", small)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			codec := newRequestCodec()
+			req := new(pb.ScreenContactsRequest)
+			var first *pb.Contact
+			for i, b := range tt.msgs {
+				if err := codec.Unmarshal(mem.BufferSlice{mem.SliceBuffer(bytes.Clone(b))}, req); err != nil {
+					t.Fatal(err)
+				}
+				if i == 0 {
+					first = req.Contacts[0]
+				}
+				_, mark, want, wantErr := decodeBoth(t, &pb.ScreenContactsRequest{}, b)
+				if wantErr != nil {
+					if mark == 0 {
+						t.Errorf("message %d: not refused", i)
+					}
+					continue
+				}
+				if !proto.Equal(req, want) {
+					t.Errorf("message %d decoded into the same request: %v, want %v", i, req, want)
+				}
+			}
+			if reused := len(req.Contacts) > 0 && req.Contacts[0] == first; reused != tt.wantReuse {
+				t.Errorf("contacts reused: %v, want %v", reused, tt.wantReuse)
+			}
+		})
+	}
+}

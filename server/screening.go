@@ -116,9 +116,14 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 // stream (a stream that fails gets no receipt).
 func (s *ScreeningService) ScreenContacts(stream pb.ScreeningService_ScreenContactsServer) error {
 	var rb *receiptBatch
-	buf := new(batchBuffers) // reused by every message: Send marshals before it returns
+	// Reused by every message: Send marshals the response before it
+	// returns, and nothing holds a request or response after that, so the
+	// next message is decoded into the same request (its contacts too,
+	// see contactSlots) and screened into the same buffers.
+	buf := new(batchBuffers)
+	req := new(pb.ScreenContactsRequest)
 	for first := true; ; first = false {
-		req, err := stream.Recv()
+		err := stream.RecvMsg(req)
 		if errors.Is(err, io.EOF) {
 			if rb == nil {
 				return nil
