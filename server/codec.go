@@ -50,13 +50,14 @@ type vtUnmarshaler interface {
 	UnmarshalVTUnsafe(dAtA []byte) error
 }
 
-// Marshal encodes v with its generated vtprotobuf methods when it has
-// them (the same protobuf encoding: fields in number order, unknown fields
-// last), into a buffer from gRPC's pool as the proto codec does; other
-// messages go to the proto codec. It returns the proto codec's errors.
+// Marshal encodes a ScreeningService message (screeningMessage) with its
+// generated vtprotobuf methods (the same bytes as proto.Marshal: fields
+// in number order, unknown fields last), into a buffer from gRPC's pool as
+// the proto codec does; other messages go to the proto codec. It returns
+// the proto codec's errors.
 func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
 	m, ok := v.(vtMarshaler)
-	if !ok {
+	if !ok || !screeningMessage(v) {
 		return c.CodecV2.Marshal(v)
 	}
 	size := m.SizeVT()
@@ -141,8 +142,25 @@ func undecodable(m any) error {
 	return nil
 }
 
+// screeningMessage reports whether v is a ScreeningService request or
+// response of the screening calls: the only messages the fast path takes.
+// The other services' messages (dataset loads, the suppression list, the
+// receipt key) keep the proto codec: their decoded strings are copies,
+// never views of a message buffer that a long-lived value could pin, and
+// a response string that is not valid UTF-8 (a file name, say) fails as
+// before rather than reaching the client.
+func screeningMessage(v any) bool {
+	switch v.(type) {
+	case *pb.ScreenContactRequest, *pb.ScreenContactsRequest, *pb.ScreenContactBatchRequest,
+		*pb.ScreenContactResponse, *pb.ScreenContactsResponse, *pb.ScreenContactBatchResponse:
+		return true
+	}
+	return false
+}
+
 // fastUnmarshal decodes data into v with the generated vtprotobuf method
-// and reports whether it did. It does so only when v's type has a
+// and reports whether it did. It does so only for a screening request
+// (screeningMessage) whose type has a
 // wireSchema (every field a kind the schema knows, proto3) and data passes
 // the schema's check, which refuses exactly what the proto codec would
 // refuse and the generated method would not (invalid UTF-8 in a string
@@ -160,7 +178,7 @@ func undecodable(m any) error {
 // per string.
 func fastUnmarshal(data mem.BufferSlice, v any) bool {
 	m, ok := v.(vtUnmarshaler)
-	if !ok {
+	if !ok || !screeningMessage(v) {
 		return false
 	}
 	s := schemaOf(m.ProtoReflect().Descriptor())

@@ -423,3 +423,43 @@ func TestCodecReusesContacts(t *testing.T) {
 		})
 	}
 }
+
+// TestCodecOtherServicesUseProto: the messages of the other services keep
+// the proto codec both ways, though they have the generated methods too:
+// a response string that is not valid UTF-8 fails to encode as before, and
+// a request is never taken by the fast path.
+func TestCodecOtherServicesUseProto(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  proto.Message
+	}{
+		{"dataset: a refused load", &pb.RefusedLoad{SourceName: "liste-\xff.txt"}},
+		{"suppression: a removal", &pb.RemoveSuppressionRequest{Email: "a@\xffexample.dk"}},
+		{"receipt key", &pb.GetReceiptKeyResponse{KeyId: "k\xff"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := newRequestCodec().Marshal(tt.msg); err == nil {
+				t.Error("a string that is not valid UTF-8 was encoded; the proto codec refuses it")
+			}
+			b, err := proto.MarshalOptions{}.Marshal(proto.Clone(tt.msg))
+			if err == nil {
+				t.Fatal("proto.Marshal took invalid UTF-8")
+			}
+			tt.msg.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+				if fd.Kind() == protoreflect.StringKind {
+					tt.msg.ProtoReflect().Set(fd, protoreflect.ValueOfString("gyldig"))
+				}
+				return true
+			})
+			if b, err = proto.Marshal(tt.msg); err != nil {
+				t.Fatal(err)
+			}
+			m := tt.msg.ProtoReflect().New().Interface()
+			if fastUnmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, m) {
+				t.Error("the fast path took a message of another service")
+			}
+			checkAgree(t, tt.msg, b)
+		})
+	}
+}
