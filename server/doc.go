@@ -11,6 +11,12 @@
 // gateway in sub-package gateway, and the client identity it forwards); see
 // docs/operations-security.md.
 //
+// Wire: codec.go is the server's gRPC codec. It refuses undecodable
+// requests with an ErrorInfo, and encodes and decodes the screening calls'
+// messages with the generated vtprotobuf methods (same wire format,
+// checked against the proto codec); a ScreenContacts stream reuses its
+// request, result arenas and scratch from one message to the next.
+//
 // The package handles no files: LoadDataset gets a named file from the
 // import directory, and stages an upload, through DatasetAdmin (package
 // store and its sub-package intake).
