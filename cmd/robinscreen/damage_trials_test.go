@@ -106,12 +106,25 @@ func newTrialFixture(t *testing.T, records int) *trialFixture {
 	}
 	list := write("robinson.txt", func(f *os.File) error { _, err := g.WriteRobinson(f); return err })
 	extract := write("cpr.txt", func(f *os.File) error { return g.WriteCPRExtract(f, records/4, 0.05, 0.01) })
+	// The same files with CRLF line ends go first, so that each kind has a
+	// previous version with the same answers to roll back to (versions are
+	// named by their content: loading one file twice gives one version).
+	crlf := func(name, from string) string {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, func(f *os.File) error {
+			_, err := f.Write(bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n")))
+			return err
+		})
+	}
+	prevList, prevExtract := crlf("robinson-crlf.txt", list), crlf("cpr-crlf.txt", extract)
 	fx := &trialFixture{pristine: filepath.Join(t.TempDir(), "data"), serving: map[string]string{}}
-	for range 2 {
-		if code, out, errOut := runCLI(t, "load", "--data", fx.pristine, "--robinson", list, "--cpr", extract); code != 0 {
+	for _, files := range [][2]string{{prevList, prevExtract}, {list, extract}} {
+		if code, out, errOut := runCLI(t, "load", "--data", fx.pristine, "--robinson", files[0], "--cpr", files[1]); code != 0 {
 			t.Fatalf("load: exit %d\n%s\n%s", code, out, errOut)
 		}
-		time.Sleep(1100 * time.Millisecond) // versions are named by the second
 	}
 	for _, kind := range []string{"robinson", "cpr"} {
 		b, err := os.ReadFile(filepath.Join(fx.pristine, kind, "STATE"))
