@@ -165,66 +165,70 @@ func Parse(r io.ReadSeeker, opt Options, emit func(*Record) error) (Stats, error
 	}
 	st.Encoding = lines.Encoding().String()
 
+	// Reading, parsing and emitting overlap: this goroutine reads the
+	// lines into batches, parseWorkers goroutines parse the batches, and
+	// the records are taken in file order below, so that every count,
+	// reject, header line and call of emit is exactly what a line-by-line
+	// pass gives.
+	p := startParsePipeline(lines)
+	defer p.stop()
+
 	var rejects ingest.Rejects
 	started := false
-	for lines.Next() {
-		st.Lines++
-		lineNo := lines.Number()
-
-		var rec *Record
-		var perr error
-		if lines.TooLong() {
-			perr = errLineTooLong
-		} else {
-			line := lines.Text()
-			if fileIsBlank(line) {
+	for b := range p.batches() {
+		for i := range b.lines {
+			pl := &b.lines[i]
+			st.Lines++
+			lineNo := pl.no
+			rec, perr := pl.rec, pl.err
+			if pl.blank {
 				st.Blank++
 				continue
 			}
-			rec, perr = ParseLine(line, lineNo)
-			if !started && perr != nil && st.HeaderPublished.IsZero() {
-				if d, ok := fileFindDate(line); ok {
+			if !started && perr != nil && !pl.tooLong && st.HeaderPublished.IsZero() {
+				if d, ok := fileFindDate(pl.text); ok {
 					st.HeaderPublished = d
 				}
 			}
-		}
 
-		if !started {
+			if !started {
+				if perr != nil {
+					st.HeaderLines++
+					continue
+				}
+				started = true
+				switch {
+				case !opt.Published.IsZero():
+					st.Published = opt.Published
+				case !st.HeaderPublished.IsZero():
+					st.Published = st.HeaderPublished
+					st.PublishedFromHeader = true
+				default:
+					return st, fmt.Errorf("%w (%d header lines before the first data record at line %d)",
+						ErrNoPublicationDate, st.HeaderLines, lineNo)
+				}
+			}
+
 			if perr != nil {
-				st.HeaderLines++
+				rejects.Add(lineNo, perr)
+				st.Rejected, st.Rejects = rejects.Count(), rejects.First()
 				continue
 			}
-			started = true
-			switch {
-			case !opt.Published.IsZero():
-				st.Published = opt.Published
-			case !st.HeaderPublished.IsZero():
-				st.Published = st.HeaderPublished
-				st.PublishedFromHeader = true
-			default:
-				return st, fmt.Errorf("%w (%d header lines before the first data record at line %d)",
-					ErrNoPublicationDate, st.HeaderLines, lineNo)
+			st.Records++
+			if rec.Previous {
+				st.Previous++
+			} else {
+				st.Current++
+			}
+			if emit != nil {
+				if err := emit(rec); err != nil {
+					return st, fmt.Errorf("robinson: line %d: emit: %w", lineNo, err)
+				}
 			}
 		}
-
-		if perr != nil {
-			rejects.Add(lineNo, perr)
-			st.Rejected, st.Rejects = rejects.Count(), rejects.First()
-			continue
-		}
-		st.Records++
-		if rec.Previous {
-			st.Previous++
-		} else {
-			st.Current++
-		}
-		if emit != nil {
-			if err := emit(rec); err != nil {
-				return st, fmt.Errorf("robinson: line %d: emit: %w", lineNo, err)
-			}
-		}
+		p.release(b)
 	}
-	if err := lines.Err(); err != nil {
+	if err := p.err(); err != nil {
 		return st, fmt.Errorf("robinson: %w", err)
 	}
 

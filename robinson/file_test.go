@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"go.uber.org/goleak"
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/robinscreen/robinscreen/ingest"
@@ -1047,4 +1049,63 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n+1)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// TestParseManyBatches parses a list many times the parse pipeline's batch
+// long, with blank and rejected lines scattered over it: every record is
+// emitted once, in file order, with its own line number, and every count
+// is the line-by-line count. An emit error part-way stops the pipeline
+// without leaving a goroutine behind.
+func TestParseManyBatches(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	good := listPerson("Hansen,Søren", "Åbenråvej 12", "6200 Aabenraa", "12", "2", "tv").line()
+	bad := listPerson("Hansen,Mette", "Vestergade 1", "800 Aarhus C", "1", "", "").line()
+	var b strings.Builder
+	b.WriteString("Robinsonlisten 01.03.2024\n")
+	n := 5*parseBatchLines + 77
+	var wantLines []int
+	blank, rejected := 0, 0
+	for i := 2; i <= n; i++ {
+		switch {
+		case i%97 == 0:
+			b.WriteString("\n")
+			blank++
+		case i%89 == 0:
+			b.WriteString(bad + "\n")
+			rejected++
+		default:
+			b.WriteString(good + "\n")
+			wantLines = append(wantLines, i)
+		}
+	}
+	data := listLatin1(t, b.String())
+	var got []int
+	st, err := Parse(bytes.NewReader(data), Options{MaxRejectRatio: 0.5}, func(r *Record) error {
+		got = append(got, r.Line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, wantLines) {
+		t.Fatalf("emitted %d records, want %d, or out of order", len(got), len(wantLines))
+	}
+	if st.Lines != n || st.Blank != blank || st.Rejected != rejected || st.Records != len(wantLines) || st.HeaderLines != 1 {
+		t.Fatalf("stats %+v; want %d lines, %d blank, %d rejected, %d records, 1 header line", st, n, blank, rejected, len(wantLines))
+	}
+	if len(st.Rejects) == 0 || st.Rejects[0].Line != 89 {
+		t.Fatalf("first reject %+v, want line 89", st.Rejects)
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	_, err = Parse(bytes.NewReader(data), Options{MaxRejectRatio: 0.5}, func(r *Record) error {
+		if calls++; calls == parseBatchLines+3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != parseBatchLines+3 {
+		t.Fatalf("err %v after %d calls, want the emit error after %d", err, calls, parseBatchLines+3)
+	}
 }
