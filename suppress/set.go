@@ -114,6 +114,13 @@ func (s *Set) insertLocked(e Entry) bool {
 	if s.find(e.Key, e.Scope) >= 0 {
 		return false
 	}
+	if e.Tag&1 == 0 {
+		// Every tag has its lowest bit set (Hasher.KeyTag): one without
+		// it was damaged on its way from the store. The entry goes on the
+		// slow path, where every value of its kind is compared by HMAC,
+		// rather than behind a tag no value would ever have.
+		e.Tag = 0
+	}
 	sl := slot{pseud: e.Key.Pseudonym, next: -1, kind: e.Key.Kind, reason: e.Reason, scope: s.intern(e.Scope), source: s.intern(e.Source), added: e.Added.Unix(), tag: e.Tag}
 	sh := short(&e.Key.Pseudonym)
 	if head, ok := s.idx[sh]; ok {

@@ -235,3 +235,34 @@ func FuzzMatchTagged(f *testing.F) {
 		}
 	})
 }
+
+// TestDamagedTagStillMatches inserts entries whose tags came back from the
+// store damaged (the lowest bit, which every tag has, cleared; or another
+// value's tag with it cleared) among tagged entries: each is still found,
+// through the HMAC, never hidden behind a tag no value has.
+func TestDamagedTagStillMatches(t *testing.T) {
+	h := testHasher(t)
+	set := NewSet(h)
+	fillOthers(t, set, 300, Kind(255))
+	tests := []struct {
+		name   string
+		raw    string
+		damage func(Tag) Tag
+	}{
+		{"lowest bit cleared", "20304050", func(tg Tag) Tag { return tg &^ 1 }},
+		{"bits of the source read as a tag", "21304050", func(Tag) Tag { return Tag(0x6d616e75616c2d78) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			key, tag, err := h.KeyTag(KindPhone, tc.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			set.Insert(Entry{Key: key, Reason: ReasonRequested, Tag: tc.damage(tag)})
+			v := Values{Phone: "+45 " + tc.raw}
+			if _, ok := set.Match(&v, ""); !ok {
+				t.Fatalf("an entry with a damaged tag was not found")
+			}
+		})
+	}
+}
