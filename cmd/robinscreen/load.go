@@ -118,9 +118,11 @@ func load(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return describeLoadError(err)
 		}
-		fmt.Fprintf(stdout, "cvr: loaded version %s: %d companies, %d production units, %d with advertising protection, %d rejected, extracted %s, sha256 %s\n",
-			man.Version, man.Companies, man.ProductionUnits, man.AdvertisingProtected, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
-		printRejects(stdout, man.Rejects)
+		if !printUnchanged(stdout, "cvr", man) {
+			fmt.Fprintf(stdout, "cvr: loaded version %s: %d companies, %d production units, %d with advertising protection, %d rejected, extracted %s, sha256 %s\n",
+				man.Version, man.Companies, man.ProductionUnits, man.AdvertisingProtected, man.Rejected, man.Published.Format(time.DateOnly), man.SourceSHA256)
+			printRejects(stdout, man.Rejects)
+		}
 	}
 	return nil
 }
