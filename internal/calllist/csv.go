@@ -553,6 +553,11 @@ func NewCSVWriter(w io.Writer, d Dialect) (*CSVWriter, error) {
 	return cw, nil
 }
 
+// hasFoldPrefix reports whether s starts with prefix, ignoring case.
+func hasFoldPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // startsLikeMagic tells whether a file starting with f (unquoted) could
 // be taken for a byte order mark or a zip archive.
 func startsLikeMagic(f string) bool {
@@ -590,7 +595,7 @@ func (w *CSVWriter) Write(fields []string) error {
 	// A first line starting sep= (quoted or not) would read back as a
 	// delimiter line: a delimiter line goes first, so it reads back as
 	// the header it is.
-	if !w.wrote && len(fields) > 0 && len(strings.TrimLeft(fields[0], " \"")) >= 4 && strings.EqualFold(strings.TrimLeft(fields[0], " \"")[:4], "sep=") {
+	if !w.wrote && len(fields) > 0 && hasFoldPrefix(strings.TrimLeft(fields[0], " \""), "sep=") {
 		b = append(b, "sep="...)
 		b = utf8.AppendRune(b, w.comm)
 		b = append(b, w.eol()...)
