@@ -256,7 +256,7 @@ func (m *Manifests) Check() []error {
 			fail("volumeMount %s: a Secret mounted writable", vm.Name)
 		}
 	}
-	for _, flagName := range []string{"--key-file", "--tls-cert", "--tls-key", "--token-file"} {
+	for _, flagName := range []string{"--key-file", "--receipt-key-file", "--tls-cert", "--tls-key", "--token-file"} {
 		v := argValue(c.Args, flagName)
 		if v == "" {
 			fail("container: no %s", flagName)

@@ -46,6 +46,7 @@ func TestManifestFaults(t *testing.T) {
 		{"TLS probes without plaintext health", "statefulset.yaml", "            - --plaintext-health\n", "", "--plaintext-health"},
 		{"no data volume per pod", "statefulset.yaml", "            - name: data\n              mountPath: /data\n", "", "volumeClaimTemplates"},
 		{"key file outside the Secrets", "statefulset.yaml", "--key-file=/etc/robinscreen/keys/pseudonym.key", "--key-file=/data/pseudonym.key", "--key-file /data/pseudonym.key is not on a Secret volume"},
+		{"receipt key outside the Secrets", "statefulset.yaml", "--receipt-key-file=/etc/robinscreen/keys/receipt.key", "--receipt-key-file=/data/receipt.key", "--receipt-key-file /data/receipt.key is not on a Secret volume"},
 		{"unknown kind", "pdb.yaml", "kind: PodDisruptionBudget", "kind: Deployment", "not checked here"},
 	}
 	for _, tc := range tests {
