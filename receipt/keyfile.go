@@ -80,9 +80,19 @@ func CreateKeyFile(path string) (ed25519.PrivateKey, error) {
 		}
 		return nil, err
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	// The key signs receipts from now on: it is returned only once its
+	// directory entry is on disk, so that a crash cannot bring back a
+	// directory without it (and a new key that cannot verify them).
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: key file %s: sync its directory: %w", path, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("receipt: key file %s: sync its directory: %w", path, err)
 	}
 	return key, nil
 }
