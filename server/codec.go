@@ -250,13 +250,15 @@ func contactSlots(old []*pb.Contact, b []byte) []*pb.Contact {
 		return nil
 	}
 	if cap(old) >= n {
-		slots := old[:n]
-		for _, c := range slots {
+		// Every contact of the last message is emptied, the ones past n
+		// too: none keeps the last message's strings (personal data, and
+		// its buffer) alive for the rest of the stream.
+		for _, c := range old[:cap(old)] {
 			if c != nil {
 				*c = pb.Contact{}
 			}
 		}
-		return slots[:0]
+		return old[:0]
 	}
 	arena := make([]pb.Contact, n)
 	slots := make([]*pb.Contact, n)
