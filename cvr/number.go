@@ -138,9 +138,9 @@ func trimDK(s string) string {
 }
 
 // digits copies the decimal digits of s into d (as values 0-9) and
-// returns how many there are; ok is false for any character other than a
-// digit or a blank, for a blank inside a run that is not between digits,
-// and for more digits than d holds.
+// returns how many there are, skipping blanks wherever they stand; ok is
+// false for any character other than a digit or a blank, and for more
+// digits than d holds.
 func digits(s string, d []byte) (n int, ok bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]

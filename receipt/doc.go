@@ -4,7 +4,9 @@
 // the service's Ed25519 key and verifiable offline by anyone holding the
 // public key, the contacts and the results.
 //
-// A receipt holds no personal data. It binds the contacts and the results
+// A receipt holds no personal data in clear; it is pseudonymous, not
+// anonymous: whoever holds it and guesses every field of one contact can
+// test the guess against its digest. It binds the contacts and the results
 // through SHA-256 digests over a canonical encoding of each, in order,
 // salted with a random nonce kept in the receipt (so two receipts of the
 // same list cannot be linked by their digests), and carries only counts:
