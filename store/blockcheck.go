@@ -282,20 +282,8 @@ func tableIndex(b []byte) ([]byte, string) {
 // the checksum's length, and the checksum covers everything before them.
 // It returns what is wrong, or "".
 func checkBlock(data []byte, off int64, n int) string {
-	if n < 4 || off < 0 || off+int64(n) > int64(len(data)) {
+	if off < 0 || off > int64(len(data)) {
 		return "out of bounds (truncated or damaged)"
 	}
-	blk := data[off : off+int64(n)]
-	chkLen := int(binary.BigEndian.Uint32(blk[n-4:]))
-	if chkLen > n-4 {
-		return "checksum length out of bounds"
-	}
-	var chk pb.Checksum
-	if err := proto.Unmarshal(blk[n-4-chkLen:n-4], &chk); err != nil {
-		return "checksum unreadable"
-	}
-	if err := verifyBadgerChecksum(blk[:n-4-chkLen], &chk); err != nil {
-		return "fails its checksum"
-	}
-	return ""
+	return checkBlockSum(data, int(off), n)
 }

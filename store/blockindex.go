@@ -416,9 +416,11 @@ func compareEntryKey(shared, rest, key []byte) int {
 	return bytes.Compare(b, key[m:])
 }
 
-// checkBlockSum verifies the checksum of the block of n bytes at off in
-// the table data, as checkBlock does, reading the checksum's message
-// itself when it has the usual form. It returns what is wrong, or "".
+// checkBlockSum verifies the block of n bytes at off in the table data of
+// an unencrypted, uncompressed table: the block ends with its checksum and
+// the checksum's length, and the checksum covers everything before them.
+// It reads the checksum's message itself when it has the usual form. It
+// returns what is wrong, or "".
 func checkBlockSum(data []byte, off, n int) string {
 	if n < 4 || off < 0 || off+n > len(data) {
 		return "out of bounds (truncated or damaged)"
