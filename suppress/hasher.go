@@ -32,8 +32,10 @@ type Hasher struct {
 // it is short (64 bits, collisions are expected among millions) and serves
 // only as an in-memory pre-filter in front of the HMAC (see Set.Match): a
 // contact's value whose tag no entry carries is not on the list, and its
-// HMAC is never computed. A tag decides nothing by itself: a match is
-// always confirmed by the HMAC pseudonym.
+// HMAC is never computed. A tag never makes a match: a match is always
+// confirmed by the HMAC pseudonym. It can hide one, so a stored tag must be
+// the value's: every tag has its lowest bit set, and Set treats a stored
+// tag without it as damaged and screens that entry by HMAC alone.
 type Tag uint64
 
 // hashDomain separates these pseudonyms from the CPR dataset's, which use
