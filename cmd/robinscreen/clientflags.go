@@ -93,18 +93,29 @@ func (c *clientFlags) bearerToken() (string, error) {
 		return strings.TrimSpace(c.token), nil
 	}
 	if c.tokenFile != "" {
-		b, err := os.ReadFile(c.tokenFile)
+		t, err := readTokenFile(c.tokenFile)
 		if err != nil {
 			return "", fmt.Errorf("--token-file: %w", err)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		t := strings.TrimSpace(line)
-		if t == "" {
-			return "", fmt.Errorf("--token-file %s: empty first line", c.tokenFile)
 		}
 		return t, nil
 	}
 	return strings.TrimSpace(os.Getenv(tokenEnv)), nil
+}
+
+// readTokenFile returns the bearer token on the first line of the file at
+// path, trimmed. It returns the file system's errors, and an error for an
+// empty first line.
+func readTokenFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	t := strings.TrimSpace(line)
+	if t == "" {
+		return "", fmt.Errorf("%s: empty first line", path)
+	}
+	return t, nil
 }
 
 // isLoopbackAddr reports whether the host of a host:port address is a

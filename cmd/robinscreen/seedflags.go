@@ -60,13 +60,8 @@ func (f *seedFlags) config(st *store.Store, log *slog.Logger, insecure bool) (*s
 	}
 	sec := clients.Security{InsecurePlaintext: insecure}
 	if f.tokenFile != "" {
-		b, err := os.ReadFile(f.tokenFile)
-		if err != nil {
+		if sec.Token, err = readTokenFile(f.tokenFile); err != nil {
 			return nil, flagError(err, "--seed-token-file", f.tokenFile)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		if sec.Token = strings.TrimSpace(line); sec.Token == "" {
-			return nil, flagError(errors.New("empty first line"), "--seed-token-file", f.tokenFile)
 		}
 	}
 	if f.caFile != "" {
