@@ -144,6 +144,22 @@ var abbreviations = map[string][]string{
 	"gd":    {"gade"},
 }
 
+// abbrevMaxLen is the length of the table's longest written form, and
+// abbrevFirst holds the first bytes of its written forms.
+var abbrevMaxLen, abbrevFirst = func() (int, [256]bool) {
+	n, first := 0, [256]bool{}
+	for k, v := range abbreviations {
+		n = max(n, len(k))
+		first[k[0]] = true
+		for _, w := range v {
+			if len(w) <= len(k) {
+				panic("robinson: the abbreviation " + k + " is not shorter than " + w)
+			}
+		}
+	}
+	return n, first
+}()
+
 // AbbreviationPairs returns the table of addressing abbreviations as
 // written form -> the normalised words it stands for. The map is a copy.
 func AbbreviationPairs() map[string][]string {
@@ -157,6 +173,11 @@ func AbbreviationPairs() map[string][]string {
 // tableAbbreviates reports whether short (without its dot) is a written
 // form in the table that stands for long (without its dot).
 func tableAbbreviates(short, long string) bool {
+	// Most word pairs are no pair of the table: rule them out before
+	// hashing (every written form is shorter than its words).
+	if len(short) == 0 || len(short) > abbrevMaxLen || len(short) >= len(long) || !abbrevFirst[short[0]] {
+		return false
+	}
 	for _, w := range abbreviations[short] {
 		if w == long {
 			return true
@@ -322,18 +343,56 @@ const MinEditLetters = 5
 // neighbouring characters swapped) and the one with fewer letters has at
 // least MinEditLetters letters (digits are not letters: "10234" is never
 // one edit from "10235").
-// Equal words are not one edit apart. It does not allocate for ASCII words.
+// Equal words are not one edit apart. It does not allocate for valid
+// UTF-8.
 func OneEdit(a, b string) bool {
-	if a == b {
+	la, lb := len(a), len(b)
+	if a == b || la-lb > utf8.UTFMax || lb-la > utf8.UTFMax {
 		return false
 	}
 	if !isASCII(a) || !isASCII(b) {
-		return oneEditRunes([]rune(a), []rune(b))
+		if !utf8.ValidString(a) || !utf8.ValidString(b) {
+			return oneEditRunes([]rune(a), []rune(b))
+		}
 	}
-	la, lb := len(a), len(b)
-	if la-lb > 1 || lb-la > 1 || min(letters(a), letters(b)) < MinEditLetters {
+	// What is left between the longest common prefix and suffix (cut at
+	// characters, and not overlapping) must be one character replaced,
+	// inserted or deleted, or two swapped.
+	p := 0
+	for p < la && p < lb && a[p] == b[p] {
+		p++
+	}
+	for p > 0 && (p < la && !utf8.RuneStart(a[p]) || p < lb && !utf8.RuneStart(b[p])) {
+		p--
+	}
+	n := 0
+	for m := min(la, lb) - p; n < m && a[la-1-n] == b[lb-1-n]; n++ {
+	}
+	for n > 0 && !utf8.RuneStart(a[la-n]) {
+		n--
+	}
+	ma, mb := a[p:la-n], b[p:lb-n]
+	ra, rb := utf8.RuneCountInString(ma), utf8.RuneCountInString(mb)
+	switch {
+	case ra+rb == 1, ra == 1 && rb == 1:
+	case ra == 2 && rb == 2:
+		x1, w := utf8.DecodeRuneInString(ma)
+		x2, _ := utf8.DecodeRuneInString(ma[w:])
+		y1, w := utf8.DecodeRuneInString(mb)
+		y2, _ := utf8.DecodeRuneInString(mb[w:])
+		if x1 != y2 || x2 != y1 {
+			return false
+		}
+	default:
 		return false
 	}
+	return min(letters(a), letters(b)) >= MinEditLetters
+}
+
+// oneEditASCII is OneEdit for distinct ASCII words whose lengths differ
+// by at most one and that both have MinEditLetters letters.
+func oneEditASCII(a, b string) bool {
+	la, lb := len(a), len(b)
 	i := 0
 	for i < la && i < lb && a[i] == b[i] {
 		i++
