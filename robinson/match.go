@@ -378,6 +378,17 @@ func (m *Matcher) evalName(contact, list Name) nameEval {
 	return e
 }
 
+// NamesMayAgree reports whether the names of a contact and of a list
+// record agree in one of the ways that can give more than NoMatch (FULL,
+// INITIAL, or a NEAR given name with the surnames equal): Match gives
+// NoMatch whenever it is false, whatever the addresses. It costs much less
+// than Match's comparison of the streets, which a caller comparing the
+// many records of one blocking key can then skip.
+func (m *Matcher) NamesMayAgree(contact, list Name) bool {
+	e := m.evalName(contact, list)
+	return e.full || e.initial || e.givenNear && !e.surnameNear
+}
+
 func (m *Matcher) familyType(w string) bool {
 	return m.Family != nil && m.Family.FamilyType(w)
 }

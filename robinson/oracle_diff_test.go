@@ -521,6 +521,9 @@ func orcCheck(k orcCase, roads Roads, fam FamilySet) (diff string, o Outcome, wa
 	o = m.Match(name, addr, rec)
 	want = orcMatch(&m, name, addr, rec)
 	var diffs []string
+	if o.Level != NoMatch && !m.NamesMayAgree(name, rec.Name) {
+		diffs = append(diffs, fmt.Sprintf("level %v, but NamesMayAgree says NoMatch", o.Level))
+	}
 	if o.Level != want.Level {
 		diffs = append(diffs, fmt.Sprintf("level %v, oracle %v", o.Level, want.Level))
 	}

@@ -360,6 +360,12 @@ func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robin
 	if m.visit == nil {
 		m.visit = func(rec *robinson.Record) {
 			m.compared++
+			// Most records of a busy blocking key are other people with
+			// the surname: their given names rule them out before their
+			// streets are compared.
+			if !m.matcher.NamesMayAgree(m.name, rec.Name) {
+				return
+			}
 			if o := m.matcher.Match(m.name, m.addr, rec); better(o, m.best) {
 				m.best = o
 			}
