@@ -114,6 +114,10 @@ type converter struct {
 	reasons  []pb.Reason
 	shared   map[sharedFinding]*pb.Finding
 	datasets map[datasetsKey][]*pb.DatasetRef
+	// The last dataset references looked up: most contacts of a message
+	// consulted the same versions, and comparing spares hashing the key.
+	lastDatasets     datasetsKey
+	lastDatasetsRefs []*pb.DatasetRef
 }
 
 // maxShared bounds the shared findings and dataset references a converter
@@ -220,11 +224,15 @@ func (c *converter) datasetRefs(ds []screening.DatasetRef) []*pb.DatasetRef {
 	if len(ds) <= 2 {
 		k := datasetsKey{n: len(ds)}
 		copy(k.d[:], ds)
-		if refs, ok := c.datasets[k]; ok {
-			return refs
+		if c.lastDatasetsRefs != nil && k == c.lastDatasets {
+			return c.lastDatasetsRefs
 		}
-		refs := newDatasetRefs(ds)
-		c.datasets[k] = refs
+		refs, ok := c.datasets[k]
+		if !ok {
+			refs = newDatasetRefs(ds)
+			c.datasets[k] = refs
+		}
+		c.lastDatasets, c.lastDatasetsRefs = k, refs
 		return refs
 	}
 	return newDatasetRefs(ds)
