@@ -444,7 +444,18 @@ type Probe struct {
 
 	prefetched bool
 	sink       uint64 // what Prefetch read, so that the reads stay
+
+	// What the store found, reading the exact blocking keys, about the
+	// list words one edit from the contact's surname words at its address
+	// (KnowNear): bit i of nearKnown is set when nearData[i] holds them
+	// for surname word i.
+	nearKnown uint32
+	nearData  [maxProbeSurnames][]byte
 }
+
+// maxProbeSurnames bounds the surname words whose NEAR words a probe can
+// be told (KnowNear); a contact with more reads the address's summary.
+const maxProbeSurnames = 32
 
 // NewProbe returns the probe of a contact's parsed name and address,
 // matched with the road register roads (nil: none loaded).
@@ -466,6 +477,7 @@ func (p *Probe) Reset(name Name, addr Address, roads Roads) {
 	p.nl, p.nw, p.nf, p.nn, p.nak = 0, 0, 0, 0, 0
 	p.extFor, p.extDone, p.nr, p.nrExact = nil, false, 0, 0
 	p.prefetched, p.sink = false, 0
+	p.nearKnown = 0
 	if addr.Street == "" || len(name.Given) == 0 || addr.Postcode == "" || addr.HouseNumber == "" ||
 		len(addr.Postcode)+len(addr.HouseNumber)+2 > len(p.addrKey) {
 		p.none = true
@@ -663,6 +675,53 @@ func (p *Probe) MayMatchNear(f Filter, x *RoadExtras) bool {
 		}
 	}
 	return false
+}
+
+// KnowNear tells the probe, after a store has read the blocking key key
+// (AppendKey, without a store's prefix), what that key's records are
+// stored with: data, in the store's own encoding, names the list's
+// surname words at the key's address that are one edit from the key's
+// surname word (OneEdit). When key is the contact's address and one of
+// its surname words, the probe keeps data for that word (and for its
+// repeats) until Reset; any other key is ignored. The probe does not copy
+// data: it must stay valid while the probe serves this contact.
+func (p *Probe) KnowNear(key, data []byte) {
+	if !p.built || p.none || p.nak == 0 || len(key) <= p.nak || string(key[:p.nak]) != string(p.addrKey[:p.nak]) {
+		return
+	}
+	w := key[p.nak:]
+	for i, sn := range p.name.Surnames {
+		if i < maxProbeSurnames && sn == string(w) {
+			p.nearKnown |= 1 << i
+			p.nearData[i] = data
+		}
+	}
+}
+
+// KnownNear returns, when KnowNear has been told them for every surname
+// word of the contact that can be one edit from another word (at least
+// MinEditLetters runes), the data it was told for them (words without
+// enough runes have none): those words name every list word at the
+// contact's address that NearSurname can accept, so a store need not read
+// the address's summary. ok is false otherwise. The result is valid until
+// the next call or Reset.
+func (p *Probe) KnownNear(buf [][]byte) (data [][]byte, ok bool) {
+	if !p.built || p.none || p.nak == 0 || len(p.name.Surnames) > maxProbeSurnames {
+		return buf, false
+	}
+	data = buf[:0]
+	for i, sn := range p.name.Surnames {
+		if utf8.RuneCountInString(sn) < MinEditLetters {
+			continue // OneEdit never accepts a word this short
+		}
+		if p.nearKnown&(1<<i) == 0 {
+			return buf, false
+		}
+		if len(p.nearData[i]) > 0 && !slicesContains(p.name.Surnames[:i], sn) {
+			data = append(data, p.nearData[i])
+		}
+	}
+	return data, true
 }
 
 // AddressKey returns the contact's address key (AppendAddressKey); empty

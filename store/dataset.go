@@ -138,11 +138,16 @@ const (
 	// formatSignaturesV2 versions the NEAR-aware signature filter and the
 	// family-type words; formatSignaturesV3 versions the signature filter
 	// with street letters and road keys, the family-type words and the
-	// list's roads (listRoadsKeyPrefix).
+	// list's roads (listRoadsKeyPrefix); formatNearLists versions are
+	// formatSignaturesV3 versions (the same filter and keys) whose
+	// blocking keys' values start with their near lists
+	// (addressSummary.head), so that a binary that reads values without
+	// them must not open one.
 	formatKeyFilter    = 1
 	formatSignatures   = 2
 	formatSignaturesV2 = 3
 	formatSignaturesV3 = 4
+	formatNearLists    = 5
 )
 
 // filterFile returns the Bloom filter's file name for a manifest's filter.
@@ -169,6 +174,7 @@ func checkFormat(m *Manifest) error {
 	case m.Format == formatKeyFilter && m.Filter == "":
 	case m.Format == formatSignaturesV2 && m.Filter == filterSignaturesV2:
 	case m.Format == formatSignaturesV3 && m.Filter == filterSignaturesV3:
+	case m.Format == formatNearLists && m.Filter == filterSignaturesV3 && m.Kind == screening.KindRobinson:
 	default:
 		return fmt.Errorf("store: version %s has format %d, filter %q, which this robinscreen does not know (written by a newer one?)", m.Version, m.Format, m.Filter)
 	}
@@ -404,6 +410,10 @@ type reader struct {
 	// before it is first trusted inside a snapshot; close forgets them.
 	checked     [4]int32
 	nextChecked uint8
+	// mapped is true while read's fn runs on a value in a table's memory
+	// map (readIndexed), which stays in place while the version is open:
+	// strings can then point into it instead of copying it.
+	mapped bool
 }
 
 // get calls fn with the value stored under key. It reports false without
@@ -465,6 +475,7 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 	if err != nil {
 		return false, r.failed(err)
 	}
+	r.mapped = false // Badger's value is its own, for the call only
 	if err := item.Value(fn); err != nil {
 		return true, r.failed(err)
 	}
@@ -506,7 +517,10 @@ func (r *reader) readIndexed(ix *blockIndex, key []byte, fn func([]byte) error) 
 	case what == entryOther:
 		return false, true, nil
 	}
-	if err := fn(val); err != nil {
+	r.mapped = true
+	err = fn(val)
+	r.mapped = false
+	if err != nil {
 		return true, false, r.failed(err)
 	}
 	return true, false, nil
@@ -645,7 +659,7 @@ func (d *dataset) verifyFilter() error {
 	keys := func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
 	switch d.man.Filter {
 	case filterSignaturesV3:
-		keys = robinsonFilterKeys()
+		keys = robinsonFilterKeys(d.man.Format)
 	case filterSignatures, filterSignaturesV2:
 		// The first two signature filters are not consulted (lists.go):
 		// there is nothing of them to verify.

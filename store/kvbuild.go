@@ -67,6 +67,14 @@ type summarizer interface {
 	// flush returns the current group's summary (nil key: none) and
 	// starts the next group.
 	flush() (key, val []byte)
+	// scan sees every distinct key once, in order, from next (nil at the
+	// end), on a goroutine of its own while the keys are written, until
+	// stop is closed; head appends to dst what is written before the
+	// merged values of key, called once per distinct key in the same
+	// order, and may wait for scan to get that far. scan must return
+	// once stop is closed.
+	scan(next func() []byte, stop <-chan struct{})
+	head(dst, key []byte) []byte
 }
 
 type kvBuilder struct {
@@ -204,6 +212,34 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		}
 		prev = it
 	}
+	stopScan := func() {}
+	if b.summary != nil {
+		// The scan reads the sorted items beside the writing below; both
+		// only read them, and the scan has ended before they are let go.
+		stop := make(chan struct{})
+		var scanning sync.WaitGroup
+		var once sync.Once
+		stopScan = func() {
+			once.Do(func() {
+				close(stop)
+				scanning.Wait()
+			})
+		}
+		defer stopScan()
+		keys := b.merged()
+		var last *kvItem
+		scanning.Go(func() {
+			b.summary.scan(func() []byte {
+				for it := keys(); it != nil; it = keys() {
+					if last == nil || !bytes.Equal(b.key(it), b.key(last)) {
+						last = it
+						return b.key(it)
+					}
+				}
+				return nil
+			}, stop)
+		})
+	}
 	if filterKeys == nil {
 		filterKeys = func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
 		filterN = distinct
@@ -266,7 +302,11 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 				b.summary.add(key)
 			}
 		}
-		merged = merge(key, merged[:0], vals)
+		merged = merged[:0]
+		if b.summary != nil {
+			merged = b.summary.head(merged, key)
+		}
+		merged = merge(key, merged, vals)
 		vals = vals[:0]
 		return put(key, merged)
 	}
@@ -302,6 +342,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	}
 	// The pairs are in Badger now: let the parsed ones go before the
 	// filter takes its memory, at the load's peak.
+	stopScan()
 	*b = kvBuilder{}
 	vals, merged = nil, nil
 	f, err := buildFilter(db, newFilter(filter, filterN), filterKeys)

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -41,7 +44,7 @@ func (l robinsonList) Candidates(key []byte, probe *robinson.Probe, fn func(*rob
 			return nil
 		}
 	}
-	return l.readRecords(k, fn)
+	return l.readRecords(k, probe, fn)
 }
 
 // prefixRecords starts every blocking key a Robinson version stores.
@@ -80,12 +83,6 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 		return nil
 	}
 	var pbuf [160]byte
-	if l.filtered() {
-		probe.Prefetch(prefixRecords, l.r.d.filter)
-		if !probe.MayMatchNear(l.r.d.filter, l.extras(probe)) {
-			return nil
-		}
-	}
 	prefix := append(append(pbuf[:0], 'r'), probe.AddressKey()...)
 	var near [][]byte
 	consider := func(w []byte) {
@@ -93,11 +90,32 @@ func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Re
 			near = append(near, append(append([]byte(nil), prefix...), w...))
 		}
 	}
-	// One read: the address's summary of surname words.
-	if _, err := l.r.read(append(prefix, addressSummaryMark), func(v []byte) error {
-		return eachWord(v, consider)
-	}); err != nil {
-		return err
+	var kbuf [4][]byte
+	if known, ok := probe.KnownNear(kbuf[:0]); ok && l.r.d.man.Format >= formatNearLists {
+		// The reads of the contact's own blocking keys brought the words
+		// one edit from each of its surname words: every word of the
+		// summary that NearSurname accepts is among them.
+		for _, data := range known {
+			if err := eachWord(data, consider); err != nil {
+				return l.r.failed(err)
+			}
+		}
+		// In key order and each once, as the summary has them.
+		slices.SortFunc(near, bytes.Compare)
+		near = slices.CompactFunc(near, bytes.Equal)
+	} else {
+		if l.filtered() {
+			probe.Prefetch(prefixRecords, l.r.d.filter)
+			if !probe.MayMatchNear(l.r.d.filter, l.extras(probe)) {
+				return nil
+			}
+		}
+		// One read: the address's summary of surname words.
+		if _, err := l.r.read(append(prefix, addressSummaryMark), func(v []byte) error {
+			return eachWord(v, consider)
+		}); err != nil {
+			return err
+		}
 	}
 	for _, k := range near {
 		if err := l.Candidates(k[1:], probe, fn); err != nil {
@@ -124,20 +142,60 @@ func eachWord(v []byte, fn func([]byte)) error {
 // FamilyTypes implements screening.RobinsonList.
 func (l robinsonList) FamilyTypes() robinson.FamilyTypes { return l.r.d.family }
 
-// readRecords reads the records under k from Badger.
-func (l robinsonList) readRecords(k []byte, fn func(*robinson.Record)) error {
+// readRecords reads the records under k from Badger, and tells probe
+// (when not nil) the key's near list (formatNearLists).
+func (l robinsonList) readRecords(k []byte, probe *robinson.Probe, fn func(*robinson.Record)) error {
 	var rec robinson.Record
+	lists := l.r.d.man.Format >= formatNearLists
 	_, err := l.r.read(k, func(v []byte) error {
-		return eachRecord(v, &rec, fn)
+		if lists {
+			near, rest, err := splitNearList(v)
+			if err != nil {
+				return err
+			}
+			if probe != nil {
+				if len(near) > 0 {
+					near = bytes.Clone(near) // v is valid only during the call
+				}
+				probe.KnowNear(k[1:], near)
+			}
+			v = rest
+		}
+		return eachRecord(v, l.r.mapped, &rec, fn)
 	})
 	return err
 }
 
+// splitNearList splits the value of a blocking key of a formatNearLists
+// version into its near list (words as eachWord reads them, checked) and
+// its records. It returns errCorrupt for a damaged value.
+func splitNearList(v []byte) (near, records []byte, err error) {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n > uint64(len(v)-w) {
+		return nil, nil, errCorrupt
+	}
+	near = v[w : w+int(n)]
+	if err := eachWord(near, func([]byte) {}); err != nil {
+		return nil, nil, err
+	}
+	return near, v[w+int(n):], nil
+}
+
 // eachRecord decodes the records of a Robinson value into rec and calls
-// fn with each. The records' strings are cut from one copy of v. It
-// returns errCorrupt for a damaged value.
-func eachRecord(v []byte, rec *robinson.Record, fn func(*robinson.Record)) error {
-	sv := string(v)
+// fn with each. The records' strings are cut from one copy of v or, when
+// v is mapped (a table's memory map, in place while the version is open),
+// from v itself: a record is only valid during fn (screening.RobinsonList).
+// It returns errCorrupt for a damaged value.
+func eachRecord(v []byte, mapped bool, rec *robinson.Record, fn func(*robinson.Record)) error {
+	if len(v) == 0 {
+		return nil
+	}
+	var sv string
+	if mapped {
+		sv = unsafe.String(unsafe.SliceData(v), len(v))
+	} else {
+		sv = string(v)
+	}
 	for off := 0; off < len(v); {
 		n, w := binary.Uvarint(v[off:])
 		if w <= 0 || n > uint64(len(v)-off-w) {

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/robinscreen/robinscreen/cprcheck"
 	"github.com/robinscreen/robinscreen/robinson"
@@ -318,6 +320,9 @@ func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, o
 		man.Format = formatSignaturesV2
 	case filterSignaturesV3:
 		man.Format = formatSignaturesV3
+		if kind == screening.KindRobinson {
+			man.Format = robinsonFormat
+		}
 	}
 	man.Kind = kind
 	man.Version = VersionName(man.SourceSHA256, man.Published)
@@ -634,8 +639,8 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = mergeRecords
-	p.filter = robinsonFilterKeys()
-	p.kb.summary = &addressSummary{}
+	p.filter = robinsonFilterKeys(robinsonFormat)
+	p.kb.summary = &addressSummary{nearLists: robinsonFormat >= formatNearLists, found: make(chan nearList, 1024)}
 	var rec, key []byte
 	var words []string
 	var sigs robinson.RecordSigs
@@ -720,7 +725,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 // signature keys under their address groups): the filter then rules out
 // not only blocking keys without records but also records that cannot
 // match the contact.
-func robinsonFilterKeys() filterKeysFunc {
+func robinsonFilterKeys(format int) filterKeysFunc {
 	var rec robinson.Record
 	var sigs robinson.RecordSigs
 	var buf, ak []byte
@@ -728,13 +733,25 @@ func robinsonFilterKeys() filterKeysFunc {
 		if len(key) == 0 || key[0] != 'r' || key[len(key)-1] == addressSummaryMark {
 			return nil
 		}
-		return eachRecord(val, &rec, func(r *robinson.Record) {
+		if format >= formatNearLists {
+			_, rest, err := splitNearList(val)
+			if err != nil {
+				return err
+			}
+			val = rest
+		}
+		return eachRecord(val, false, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			buf = sigs.EachKey(buf, key, ak, add)
 		})
 	}
 }
+
+// robinsonFormat is the format of the Robinson versions this binary
+// builds: formatNearLists. Tests set formatSignaturesV3 to build a
+// version as the binary before near lists did.
+var robinsonFormat = formatNearLists
 
 // addressSummaryMark ends the key of an address summary: 'r', the address
 // key (robinson.AppendAddressKey) and this byte, which no surname word
@@ -746,10 +763,126 @@ const addressSummaryMark = 0xff
 // holds the address's surname words of at least robinson.MinEditLetters
 // letters, each prefixed with its length. A NEAR-surname lookup reads it
 // instead of scanning the address's keys.
+//
+// It also writes each blocking key's near list (format 5) in front of the
+// key's records: the summary's words one edit from the key's own surname
+// word (robinson.OneEdit), in key order, as the summary encodes them.
+// A contact whose surname word is stored at its address learns them from
+// the read of its own key and need not read the summary (see
+// robinsonList.NearCandidates).
 type addressSummary struct {
 	group []byte
 	words []byte
+	// nearLists: write the near lists (format 5).
+	nearLists bool
+
+	// The scan's current address and its blocking keys' words, which
+	// point into the builder's arena (never changed once added): NearPairs
+	// compares them, in the order a contact's lookup compares its own word
+	// with a list word (Probe.NearSurname: the contact's word first).
+	scanGroup []byte
+	scanWords []string
+	scanned   uint32 // blocking keys scanned
+	// found carries the non-empty near lists, in key order, from scan to
+	// head; pending is the next one (pendingOK: received), written counts
+	// the blocking keys written.
+	found     chan nearList
+	pending   nearList
+	pendingOK bool
+	written   uint32
+	scratch   robinson.NearScratch
 }
+
+// nearList is one blocking key's near list: the key's position among the
+// blocking keys, and the encoded words.
+type nearList struct {
+	key   uint32
+	words []byte
+}
+
+func (a *addressSummary) scan(next func() []byte, stop <-chan struct{}) {
+	if !a.nearLists {
+		return
+	}
+	defer close(a.found)
+	for key := next(); key != nil; key = next() {
+		g := a.groupOf(key)
+		if g == nil {
+			continue
+		}
+		if !bytes.Equal(g, a.scanGroup) {
+			if !a.endScan(stop) {
+				return
+			}
+			a.scanGroup = g
+		}
+		a.scanWords = append(a.scanWords, asString(key[len(g):]))
+	}
+	a.endScan(stop)
+}
+
+// endScan works out the near lists of the scanned address's keys and
+// hands them to head; it returns false when stop was closed first.
+func (a *addressSummary) endScan(stop <-chan struct{}) bool {
+	ws := a.scanWords
+	first := a.scanned
+	a.scanned += uint32(len(ws))
+	a.scanWords, a.scanGroup = ws[:0], nil
+	if len(ws) < 2 {
+		return true
+	}
+	// The lists are built in key order: NearPairs gives each word's
+	// neighbours in increasing j, and the words are sorted.
+	li := -1
+	var l []byte
+	sent := true
+	end := func() {
+		if l != nil && sent {
+			select {
+			case a.found <- nearList{key: first + uint32(li), words: l}:
+			case <-stop:
+				sent = false
+			}
+		}
+		l = nil
+	}
+	robinson.NearPairs(ws, &a.scratch, func(i, j int) {
+		if i != li {
+			end()
+			li = i
+		}
+		l = binary.AppendUvarint(l, uint64(len(ws[j])))
+		l = append(l, ws[j]...)
+	})
+	end()
+	return sent
+}
+
+// head appends the near list of the next blocking key to dst: its
+// length, then its words (eachWord); nothing for other keys.
+func (a *addressSummary) head(dst, key []byte) []byte {
+	if !a.nearLists || a.groupOf(key) == nil {
+		return dst
+	}
+	if !a.pendingOK {
+		a.pending, a.pendingOK = <-a.found
+		if !a.pendingOK {
+			a.pending.key = math.MaxUint32 // no more lists
+		}
+		a.pendingOK = true
+	}
+	var l []byte
+	if a.pending.key == a.written {
+		l = a.pending.words
+		a.pendingOK = false
+	}
+	a.written++
+	dst = binary.AppendUvarint(dst, uint64(len(l)))
+	return append(dst, l...)
+}
+
+// asString returns b as a string without copying; b must never change.
+func asString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // groupOf returns 'r' and the address key of a blocking key.
 func (a *addressSummary) groupOf(key []byte) []byte {

@@ -782,8 +782,8 @@ func TestVersionFormatGuards(t *testing.T) {
 	}
 	vdir := s.serving[screening.KindRobinson].dir
 	s.Close()
-	if man.Format != formatSignaturesV3 {
-		t.Errorf("format %d, want %d", man.Format, formatSignaturesV3)
+	if man.Format != formatNearLists {
+		t.Errorf("format %d, want %d", man.Format, formatNearLists)
 	}
 	if _, err := os.Stat(filepath.Join(vdir, bloomFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a signature version has %s (err %v): an older binary would read it as a key filter", bloomFile, err)
@@ -794,7 +794,10 @@ func TestVersionFormatGuards(t *testing.T) {
 		filter string
 	}{
 		{"unknown filter", formatSignaturesV3, "signatures4"},
-		{"newer format", formatSignaturesV3 + 1, filterSignaturesV3},
+		{"unknown filter with near lists", formatNearLists, "signatures4"},
+		{"newer format", formatNearLists + 1, filterSignaturesV3},
+		{"second signature filter with near lists", formatNearLists, filterSignaturesV2},
+		{"key filter with near lists", formatNearLists, ""},
 		{"signature filter under the old format", formatKeyFilter, filterSignaturesV3},
 		{"signature filter under format 3", formatSignaturesV2, filterSignaturesV3},
 		{"first signature filter under the new format", formatSignaturesV3, filterSignatures},
@@ -822,6 +825,15 @@ func TestVersionFormatGuards(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildFormat makes the test's Robinson loads build versions of format
+// (formatSignaturesV3: without near lists, as the binary before them).
+func buildFormat(t *testing.T, format int) {
+	t.Helper()
+	prev := robinsonFormat
+	robinsonFormat = format
+	t.Cleanup(func() { robinsonFormat = prev })
 }
 
 // TestFirstSignatureVersionNotServed: a version written with the first
@@ -873,6 +885,7 @@ func writeOldManifest(t *testing.T, vdir string, m *Manifest) {
 // and address summary is read, so a record its filter would rule out
 // differently is still handed to the matcher.
 func TestSecondSignatureVersionServedUnfiltered(t *testing.T) {
+	buildFormat(t, formatSignaturesV3) // values without near lists, as format 3 had
 	src, dir := t.TempDir(), t.TempDir()
 	s, err := Open(dir, Options{})
 	if err != nil {

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/robinscreen/robinscreen/internal/cprfmt"
+	"github.com/robinscreen/robinscreen/internal/synth"
+	"github.com/robinscreen/robinscreen/robinson"
+	"github.com/robinscreen/robinscreen/screening"
+)
+
+// nearLookup screens a contact's name and address the way the engine
+// does (robinson.Probe, then Candidates for each surname word when
+// exact, then NearCandidates) and returns the lines of the records
+// NearCandidates hands over and the reads NearCandidates made.
+func nearLookup(t *testing.T, s *Store, name, address string, exact bool) (lines []int, reads int64) {
+	t.Helper()
+	n, err := robinson.ParseContactName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := robinson.ParseAddress(address)
+	snap, release := s.Acquire()
+	defer release()
+	probe := robinson.NewProbe(n, a, snapRoads(snap))
+	if exact {
+		for _, sn := range n.Surnames {
+			if err := snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, sn), &probe, func(*robinson.Record) {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d := s.serving[screening.KindRobinson]
+	before := d.reads.Load()
+	if err := snap.Robinson.NearCandidates(&probe, func(r *robinson.Record) { lines = append(lines, r.Line) }); err != nil {
+		t.Fatal(err)
+	}
+	return lines, d.reads.Load() - before
+}
+
+// TestNearLists: the read of a contact's own blocking key brings the list
+// words one edit from its surname word at the address (format 5), so the
+// NEAR-surname lookup that follows hands over exactly the records the
+// address summary would have led to, without reading the summary; a
+// contact with a surname word the address does not hold still reads the
+// summary.
+func TestNearLists(t *testing.T) {
+	src, dir := t.TempDir(), t.TempDir()
+	s := openStore(t, dir)
+	at := func(name, street, house string) cprfmt.RobinsonEntry {
+		return cprfmt.RobinsonEntry{Name: name, Address: street + " " + house, PostDist: "2900 Hellerup", HouseNumber: fmt.Sprintf("%03s", house)}
+	}
+	es := append([]cprfmt.RobinsonEntry{
+		at("Hanssen,Peter", "Strandvejen", "7"),
+		at("Hansen,Karen", "Strandvejen", "7"),
+		at("Hansen,Poul", "Strandvejen", "7"),
+		at("Bech,Peter", "Strandvejen", "7"),
+		at("Hanskov,Per", "Strandvejen", "7"),
+		at("Sørensen,Pia", "Strandvejen", "9"),
+		at("Sorensen,Pia", "Strandvejen", "9"),
+		at("Petersen,Per", "Strandvejen", "9"),
+		at("Jensen Mortensen,Per", "Strandvejen", "11"),
+		at("Mortensen,Pia", "Strandvejen", "11"),
+		at("Mortenson,Per", "Strandvejen", "11"),
+	}, entries...)
+	if _, err := s.LoadRobinson(context.Background(), robinsonFile(t, src, es), LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, contact, address string
+		lists                  bool // the summary is not read
+	}{
+		{"own word stored, a neighbour one edit away", "Poul Hansen", "Strandvejen 7, 2900 Hellerup", true},
+		{"own word stored, the neighbour's given name differs", "Karen Hansen", "Strandvejen 7, 2900 Hellerup", true},
+		{"own word stored under another given initial", "Ole Hansen", "Strandvejen 7, 2900 Hellerup", false},
+		{"own word not stored", "Peter Hanssem", "Strandvejen 7, 2900 Hellerup", false},
+		{"own word stored, nothing one edit away", "Per Hanskov", "Strandvejen 7, 2900 Hellerup", true},
+		{"non-ASCII word one edit away", "Pia Sørensen", "Strandvejen 9, 2900 Hellerup", true},
+		{"ASCII spelling of it", "Pia Sorensen", "Strandvejen 9, 2900 Hellerup", true},
+		{"two surname words, both stored", "Per Jensen-Mortensen", "Strandvejen 11, 2900 Hellerup", true},
+		{"two surname words, one not stored", "Per Hansen-Mortensen", "Strandvejen 11, 2900 Hellerup", false},
+		{"short surname word not stored", "Per Li-Mortensen", "Strandvejen 11, 2900 Hellerup", true},
+	}
+	found := 0
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, summaryReads := nearLookup(t, s, tt.contact, tt.address, false)
+			if len(want) > 0 {
+				found++
+			}
+			got, reads := nearLookup(t, s, tt.contact, tt.address, true)
+			if !slices.Equal(got, want) {
+				t.Errorf("after the exact lookups NEAR candidates are lines %v; through the summary %v", got, want)
+			}
+			switch {
+			case tt.lists && reads >= summaryReads:
+				t.Errorf("%d reads after the exact lookups, %d through the summary: the summary was read", reads, summaryReads)
+			case !tt.lists && reads != summaryReads:
+				t.Errorf("%d reads after the exact lookups, %d through the summary: want the summary read", reads, summaryReads)
+			}
+		})
+	}
+	if found < len(tests)/2 {
+		t.Errorf("only %d of %d cases have NEAR candidates: the comparison tests little", found, len(tests))
+	}
+}
+
+// TestNearListsSameResults: screening a generated list's contacts gives
+// the same results, finding for finding, against a version with near
+// lists (format 5) and one built without them (format 4), with fewer
+// reads.
+func TestNearListsSameResults(t *testing.T) {
+	n, contacts := 60000, 20000
+	if testing.Short() {
+		n, contacts = 15000, 5000
+	}
+	src := t.TempDir()
+	path := synthList(t, src, n)
+	open := func(format int) *Store {
+		buildFormat(t, format)
+		s := openStore(t, filepath.Join(t.TempDir(), "data"))
+		man, err := s.LoadRobinson(context.Background(), path, LoadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if man.Format != format {
+			t.Fatalf("built format %d, want %d", man.Format, format)
+		}
+		return s
+	}
+	old, lists := open(formatSignaturesV3), open(formatNearLists)
+	g := synth.NewGenerator(synth.Config{Seed: 7, Records: n, Published: published})
+	var eng screening.Engine
+	screen := func(s *Store, c *screening.Contact) screening.Result {
+		snap, release := s.Acquire()
+		defer release()
+		res, err := eng.Screen(snap, screening.ChannelPost, screening.PurposeUnspecified, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Datasets = nil // the versions' names differ
+		for i := range res.Findings {
+			res.Findings[i].Dataset = ""
+		}
+		return res
+	}
+	blocks, reviews := 0, 0
+	err := g.Contacts(contacts, 0.3, 11, func(sc synth.Contact) error {
+		c := screening.Contact{Ref: sc.Ref, Name: sc.Name, Address: sc.Address, PostalCode: sc.PostalCode}
+		want, got := screen(old, &c), screen(lists, &c)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: with near lists %v, without %v", sc.Ref, got, want)
+		}
+		switch want.Decision {
+		case screening.Block:
+			blocks++
+		case screening.Review:
+			reviews++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := old.serving[screening.KindRobinson].reads.Load()
+	rl := lists.serving[screening.KindRobinson].reads.Load()
+	t.Logf("%d contacts: %d BLOCK, %d REVIEW; reads %d without near lists, %d with", contacts, blocks, reviews, ro, rl)
+	if blocks == 0 || reviews == 0 {
+		t.Errorf("the contacts test little: %d BLOCK, %d REVIEW", blocks, reviews)
+	}
+	if rl >= ro {
+		t.Errorf("%d reads with near lists, %d without: the lists spare none", rl, ro)
+	}
+}
