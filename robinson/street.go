@@ -347,7 +347,14 @@ const MinEditLetters = 5
 // UTF-8.
 func OneEdit(a, b string) bool {
 	la, lb := len(a), len(b)
-	if a == b || la-lb > utf8.UTFMax || lb-la > utf8.UTFMax {
+	if a == b || la-lb > utf8.UTFMax || lb-la > utf8.UTFMax || la == 0 || lb == 0 {
+		return false
+	}
+	// One edit of words of at least MinEditLetters characters leaves the
+	// first or the last character alike: rule out most pairs before
+	// looking further (bytes below utf8.RuneSelf are whole characters).
+	if a[0] != b[0] && a[0] < utf8.RuneSelf && b[0] < utf8.RuneSelf &&
+		a[la-1] != b[lb-1] && a[la-1] < utf8.RuneSelf && b[lb-1] < utf8.RuneSelf {
 		return false
 	}
 	if !isASCII(a) || !isASCII(b) {

@@ -57,6 +57,11 @@ type decoder struct {
 }
 
 func (d *decoder) uvarint() uint64 {
+	if len(d.b) > 0 && d.b[0] < 0x80 && d.err == nil {
+		v := d.b[0] // one byte: most lengths and counts
+		d.b = d.b[1:]
+		return uint64(v)
+	}
 	if d.err != nil {
 		return 0
 	}
