@@ -183,15 +183,16 @@ func splitNearList(v []byte) (near, records []byte, err error) {
 
 // eachRecord decodes the records of a Robinson value into rec and calls
 // fn with each. The records' strings are cut from one copy of v or, when
-// v is mapped (a table's memory map, in place while the version is open),
-// from v itself: a record is only valid during fn (screening.RobinsonList).
-// It returns errCorrupt for a damaged value.
-func eachRecord(v []byte, mapped bool, rec *robinson.Record, fn func(*robinson.Record)) error {
+// inPlace (v stays unchanged at least until eachRecord returns: a table's
+// memory map, or a value Badger lends for a callback that keeps no
+// record), from v itself: a record is only valid during fn
+// (screening.RobinsonList). It returns errCorrupt for a damaged value.
+func eachRecord(v []byte, inPlace bool, rec *robinson.Record, fn func(*robinson.Record)) error {
 	if len(v) == 0 {
 		return nil
 	}
 	var sv string
-	if mapped {
+	if inPlace {
 		sv = unsafe.String(unsafe.SliceData(v), len(v))
 	} else {
 		sv = string(v)

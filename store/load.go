@@ -740,7 +740,8 @@ func robinsonFilterKeys(format int) filterKeysFunc {
 			}
 			val = rest
 		}
-		return eachRecord(val, false, &rec, func(r *robinson.Record) {
+		// The signatures keep no string of the record.
+		return eachRecord(val, true, &rec, func(r *robinson.Record) {
 			sigs.Signatures(r)
 			ak = robinson.AppendAddressKey(ak[:0], r.Address.Postcode, r.Address.HouseNumber)
 			buf = sigs.EachKey(buf, key, ak, add)
