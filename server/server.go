@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"log/slog"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -145,12 +144,6 @@ func New(cfg Config) *Server {
 			metricsUnary(cfg.Metrics), logUnary(log)),
 		grpc.ChainStreamInterceptor(idleStreams(streamIdle, log), recoverStream(log), authStream(cfg.Auth, log, audit), rateStream(rl, log, audit), limitStream,
 			metricsStream(cfg.Metrics), logStream(log)),
-		// Calls run on a few goroutines kept from one call to the next
-		// (more calls at once get goroutines of their own): a new
-		// goroutine per call grew its stack through the handler's calls
-		// every time, about a tenth of the server's CPU at 10 000 unary
-		// calls a second.
-		grpc.NumStreamWorkers(uint32(max(4, 2*runtime.GOMAXPROCS(0)))),
 	}
 	if cfg.MaxConcurrentStreams > 0 {
 		opts = append(opts, grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams))
