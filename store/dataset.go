@@ -656,23 +656,25 @@ func (badgerLogger) Debugf(string, ...any) {}
 // hold the filter that was built (or a bug in building it): the version is
 // refused. It returns an error for a miss, and Badger's errors.
 func (d *dataset) verifyFilter() error {
-	keys := func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
+	keys := plainFilterKeys
 	switch d.man.Filter {
 	case filterSignaturesV3:
-		keys = robinsonFilterKeys(d.man.Format)
+		keys = func() filterKeysFunc { return robinsonFilterKeys(d.man.Format) }
 	case filterSignatures, filterSignaturesV2:
 		// The first two signature filters are not consulted (lists.go):
 		// there is nothing of them to verify.
 		return nil
 	}
-	misses := 0
-	if err := pipeFilterKeys(d.db, keys, func(g, k []byte, width int) {
-		misses += d.filter.CountMissingIn(g, k, width)
+	var misses atomic.Int64
+	if err := testFilterKeys(d.db, keys, func(g, k []byte, width int) {
+		if n := d.filter.CountMissingIn(g, k, width); n > 0 {
+			misses.Add(int64(n))
+		}
 	}); err != nil {
 		return err
 	}
-	if misses > 0 {
-		return fmt.Errorf("store: bloom filter misses %d stored keys", misses)
+	if n := misses.Load(); n > 0 {
+		return fmt.Errorf("store: bloom filter misses %d stored keys", n)
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ type keyFilter interface {
 	AddIn(group, key []byte)
 	TestIn(group, key []byte) bool
 	// AddAllIn adds keys, width bytes each, to group; CountMissingIn
-	// counts those of them that test false.
+	// counts those of them that test false. The tests only read the
+	// filter: several goroutines may test it at once (not while adding).
 	AddAllIn(group, keys []byte, width int)
 	CountMissingIn(group, keys []byte, width int) int
 	// TestAnyIn reports whether any of keys, width bytes each, may be in

@@ -17,6 +17,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/badger/v4/y"
 	"github.com/dgraph-io/ristretto/v2/z"
 )
 
@@ -187,6 +188,12 @@ func (b *kvBuilder) merged() func() *kvItem {
 // add must not keep the slice. Its error (a damaged value) fails the load.
 type filterKeysFunc func(key, val []byte, add filterAdd) error
 
+// plainFilterKeys returns the filterKeysFunc of a filter of keys: each
+// key itself.
+func plainFilterKeys() filterKeysFunc {
+	return func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
+}
+
 // filterAdd takes filter keys of one group: keys holds them one after
 // the other, width bytes each. A filter of plain keys takes group nil and
 // one key of its own width.
@@ -201,7 +208,7 @@ type filterAdd func(group, keys []byte, width int)
 // the file filterFile(filter). It returns the number of distinct keys and
 // the filter's SHA-256; its errors are Badger's, the file system's and
 // filterKeys'.
-func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, filterKeys filterKeysFunc, filter string) (int, string, error) {
+func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, newFilterKeys func() filterKeysFunc, filter string) (int, string, error) {
 	b.sort()
 	distinct := 0
 	next := b.merged()
@@ -240,8 +247,8 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 			}, stop)
 		})
 	}
-	if filterKeys == nil {
-		filterKeys = func(key, _ []byte, add filterAdd) error { add(nil, key, len(key)); return nil }
+	if newFilterKeys == nil {
+		newFilterKeys = plainFilterKeys
 		filterN = distinct
 	}
 	// StreamWriter sizes its tables for the last level (BaseTableSize ×
@@ -345,7 +352,7 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 	stopScan()
 	*b = kvBuilder{}
 	vals, merged = nil, nil
-	f, err := buildFilter(db, newFilter(filter, filterN), filterKeys)
+	f, err := buildFilter(db, newFilter(filter, filterN), newFilterKeys)
 	if err != nil {
 		db.Close()
 		return 0, "", err
@@ -386,20 +393,33 @@ func writeFilter(path string, f keyFilter) (string, error) {
 
 // buildFilter adds the filter keys of every pair in db to filter and
 // returns it. Its errors are Badger's and filterKeys'.
-func buildFilter(db *badger.DB, filter keyFilter, filterKeys filterKeysFunc) (keyFilter, error) {
-	if err := pipeFilterKeys(db, filterKeys, filter.AddAllIn); err != nil {
+func buildFilter(db *badger.DB, filter keyFilter, newKeys func() filterKeysFunc) (keyFilter, error) {
+	if err := pipeFilterKeys(db, newKeys, filter.AddAllIn); err != nil {
 		return nil, err
 	}
 	return filter, nil
 }
 
 // pipeFilterKeys calls consume with the filter keys of every pair in db.
-// One goroutine reads and decodes (filterKeys), another consumes: adding
-// to or testing a filter of tens of megabytes costs about ten cache misses
-// per key. consume must not keep the slice. Its errors are Badger's and
-// filterKeys'; consume sees every key even then, up to the failure.
-func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume filterAdd) error {
-	const nbuf, bufSize = 4, 1 << 20
+// Two goroutines read and decode halves of the key space, each with its
+// own filterKeysFunc from newKeys, and another consumes: adding to or
+// testing a filter of tens of megabytes costs about ten cache misses per
+// key. consume must not keep the slice; it sees the keys in no particular
+// order. Its errors are Badger's and filterKeys'; consume sees every key
+// read even then.
+func pipeFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filterAdd) error {
+	return readFilterKeys(db, newKeys, consume, false)
+}
+
+// testFilterKeys is pipeFilterKeys for a consume that is safe to call from
+// several goroutines at once (testing a filter only reads it): each
+// goroutine that reads a span of the key space consumes its keys itself.
+func testFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filterAdd) error {
+	return readFilterKeys(db, newKeys, consume, true)
+}
+
+func readFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filterAdd, concurrent bool) error {
+	const nbuf, bufSize = 8, 1 << 20
 	free := make(chan []byte, nbuf)
 	for range nbuf {
 		free <- make([]byte, 0, bufSize)
@@ -423,31 +443,66 @@ func pipeFilterKeys(db *badger.DB, filterKeys filterKeysFunc, consume filterAdd)
 			free <- b[:0]
 		}
 	})
-	cur := <-free
-	add := func(group, k []byte, width int) {
-		cur = binary.AppendUvarint(cur, uint64(len(group)))
-		cur = append(cur, group...)
-		cur = binary.AppendUvarint(cur, uint64(width))
-		cur = binary.AppendUvarint(cur, uint64(len(k)))
-		cur = append(cur, k...)
-		if len(cur) > bufSize-512 {
+	spans := keySpans(db)
+	errs := make([]error, len(spans))
+	var readers sync.WaitGroup
+	for i, sp := range spans {
+		readers.Go(func() {
+			filterKeys := newKeys()
+			if concurrent {
+				errs[i] = eachFilterKey(db, sp, filterKeys, consume)
+				return
+			}
+			cur := <-free
+			add := func(group, k []byte, width int) {
+				cur = binary.AppendUvarint(cur, uint64(len(group)))
+				cur = append(cur, group...)
+				cur = binary.AppendUvarint(cur, uint64(width))
+				cur = binary.AppendUvarint(cur, uint64(len(k)))
+				cur = append(cur, k...)
+				if len(cur) > bufSize-512 {
+					full <- cur
+					cur = <-free
+				}
+			}
+			errs[i] = eachFilterKey(db, sp, filterKeys, add)
 			full <- cur
-			cur = <-free
-		}
+		})
 	}
-	err := db.View(func(txn *badger.Txn) error {
+	readers.Wait()
+	close(full)
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// eachFilterKey calls filterKeys, with add, for every pair of db in the
+// span sp. Its errors are Badger's and filterKeys'.
+func eachFilterKey(db *badger.DB, sp [2][]byte, filterKeys filterKeysFunc, add filterAdd) error {
+	return db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.DefaultIteratorOptions)
 		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		for it.Seek(sp[0]); it.Valid(); it.Next() {
 			item := it.Item()
+			if sp[1] != nil && bytes.Compare(item.Key(), sp[1]) >= 0 {
+				break
+			}
 			if err := item.Value(func(v []byte) error { return filterKeys(item.Key(), v, add) }); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	full <- cur
-	close(full)
-	wg.Wait()
-	return err
+}
+
+// keySpans splits db's keys into two spans, [start, end) (nil: open), at
+// the first key of its middle table; one span for a database of fewer
+// than two tables.
+func keySpans(db *badger.DB) [][2][]byte {
+	infos := db.Tables()
+	if len(infos) < 2 {
+		return [][2][]byte{{nil, nil}}
+	}
+	slices.SortFunc(infos, func(a, b badger.TableInfo) int { return y.CompareKeys(a.Left, b.Left) })
+	mid := bytes.Clone(y.ParseKey(infos[len(infos)/2].Left))
+	return [][2][]byte{{nil, mid}, {mid, nil}}
 }

@@ -439,8 +439,8 @@ func (s *Store) loadRobinson(ctx context.Context, src Source, display string, op
 type parsed struct {
 	kb        kvBuilder
 	merge     func(key, dst []byte, vals [][]byte) []byte
-	filter    filterKeysFunc // nil: the filter holds the keys
-	filterN   int            // entries the filter is sized for, with filter
+	filter    func() filterKeysFunc // nil: the filter holds the keys
+	filterN   int                   // entries the filter is sized for, with filter
 	published time.Time
 	sum       func() (string, error) // the source file's SHA-256
 	rejects   []Reject
@@ -639,8 +639,9 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	hr := &hashingReader{f: src.R, h: sha256.New(), hashing: true}
 	p.sum = func() (string, error) { return hr.sum(src.Size) }
 	p.merge = mergeRecords
-	p.filter = robinsonFilterKeys(robinsonFormat)
-	p.kb.summary = &addressSummary{nearLists: robinsonFormat >= formatNearLists, found: make(chan nearList, 1024)}
+	format := robinsonFormat
+	p.filter = func() filterKeysFunc { return robinsonFilterKeys(format) }
+	p.kb.summary = &addressSummary{nearLists: format >= formatNearLists, found: make(chan nearList, 1024)}
 	var rec, key []byte
 	var words []string
 	var sigs robinson.RecordSigs

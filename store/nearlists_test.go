@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	badger "github.com/dgraph-io/badger/v4"
+
 	"github.com/robinscreen/robinscreen/internal/cprfmt"
 	"github.com/robinscreen/robinscreen/internal/synth"
 	"github.com/robinscreen/robinscreen/robinson"
@@ -19,24 +21,18 @@ import (
 // NearCandidates hands over and the reads NearCandidates made.
 func nearLookup(t *testing.T, s *Store, name, address string, exact bool) (lines []int, reads int64) {
 	t.Helper()
-	n, err := robinson.ParseContactName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := robinson.ParseAddress(address)
-	snap, release := s.Acquire()
-	defer release()
-	probe := robinson.NewProbe(n, a, snapRoads(snap))
+	c := newContactProbe(t, s, name, address)
+	defer c.release()
 	if exact {
-		for _, sn := range n.Surnames {
-			if err := snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, sn), &probe, func(*robinson.Record) {}); err != nil {
+		for _, sn := range c.name.Surnames {
+			if err := c.snap.Robinson.Candidates(robinson.AppendKey(nil, c.addr.Postcode, c.addr.HouseNumber, sn), &c.probe, func(*robinson.Record) {}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	d := s.serving[screening.KindRobinson]
 	before := d.reads.Load()
-	if err := snap.Robinson.NearCandidates(&probe, func(r *robinson.Record) { lines = append(lines, r.Line) }); err != nil {
+	if err := c.snap.Robinson.NearCandidates(&c.probe, func(r *robinson.Record) { lines = append(lines, r.Line) }); err != nil {
 		t.Fatal(err)
 	}
 	return lines, d.reads.Load() - before
@@ -174,5 +170,58 @@ func TestNearListsSameResults(t *testing.T) {
 	}
 	if rl >= ro {
 		t.Errorf("%d reads with near lists, %d without: the lists spare none", rl, ro)
+	}
+}
+
+// TestPipeFilterKeysEveryPair: the filter is built, and checked at
+// commit, from every stored pair, read in two spans of the key space:
+// each pair is seen exactly once, with one database table or several.
+func TestPipeFilterKeysEveryPair(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads a 70,000-record list")
+	}
+	for _, tc := range []struct {
+		name  string
+		n     int
+		spans int
+	}{
+		{"one table", 2000, 1},
+		{"several tables", 70000, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, dir := t.TempDir(), t.TempDir()
+			s := openStore(t, dir)
+			if _, err := s.LoadRobinson(context.Background(), synthList(t, src, tc.n), LoadOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			db := s.serving[screening.KindRobinson].db
+			if got := len(keySpans(db)); got != tc.spans {
+				t.Fatalf("%d key spans, want %d", got, tc.spans)
+			}
+			want := map[string]int{}
+			err := db.View(func(txn *badger.Txn) error {
+				it := txn.NewIterator(badger.DefaultIteratorOptions)
+				defer it.Close()
+				for it.Rewind(); it.Valid(); it.Next() {
+					want[string(it.Item().Key())]++
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			if err := pipeFilterKeys(db, plainFilterKeys, func(_, k []byte, _ int) { got[string(k)]++ }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Errorf("%d distinct keys seen, the database holds %d", len(got), len(want))
+			}
+			for k, n := range got {
+				if n != 1 || want[k] != 1 {
+					t.Fatalf("key %q seen %d times, stored %d times", k, n, want[k])
+				}
+			}
+		})
 	}
 }

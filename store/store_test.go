@@ -144,9 +144,17 @@ func TestLoadRobinsonAndLookup(t *testing.T) {
 	}
 }
 
-// candidates returns the records the serving list hands the engine for a
-// contact's name and address under one surname word's blocking key.
-func candidates(t testing.TB, s *Store, name, address, surname string) []robinson.Record {
+// contactProbe is a contact's parsed name and address and its probe, on
+// a snapshot of the store (release it when done).
+type contactProbe struct {
+	name    robinson.Name
+	addr    robinson.Address
+	snap    screening.Snapshot
+	release func()
+	probe   robinson.Probe
+}
+
+func newContactProbe(t testing.TB, s *Store, name, address string) *contactProbe {
 	t.Helper()
 	n, err := robinson.ParseContactName(name)
 	if err != nil {
@@ -154,10 +162,18 @@ func candidates(t testing.TB, s *Store, name, address, surname string) []robinso
 	}
 	a, _ := robinson.ParseAddress(address)
 	snap, release := s.Acquire()
-	defer release()
-	probe := robinson.NewProbe(n, a, snapRoads(snap))
+	return &contactProbe{name: n, addr: a, snap: snap, release: release, probe: robinson.NewProbe(n, a, snapRoads(snap))}
+}
+
+// candidates returns the records the serving list hands the engine for a
+// contact's name and address under one surname word's blocking key.
+func candidates(t testing.TB, s *Store, name, address, surname string) []robinson.Record {
+	t.Helper()
+	c := newContactProbe(t, s, name, address)
+	defer c.release()
+	a, snap, probe := c.addr, c.snap, &c.probe
 	var got []robinson.Record
-	err = snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, surname), &probe, func(r *robinson.Record) {
+	err := snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, surname), probe, func(r *robinson.Record) {
 		got = append(got, *r)
 	})
 	if err != nil {
@@ -662,16 +678,10 @@ func snapRoads(snap screening.Snapshot) robinson.Roads {
 // contact.
 func nearCandidates(t testing.TB, s *Store, name, address string) []robinson.Record {
 	t.Helper()
-	n, err := robinson.ParseContactName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, _ := robinson.ParseAddress(address)
-	snap, release := s.Acquire()
-	defer release()
-	probe := robinson.NewProbe(n, a, snapRoads(snap))
+	c := newContactProbe(t, s, name, address)
+	defer c.release()
 	var got []robinson.Record
-	if err := snap.Robinson.NearCandidates(&probe, func(r *robinson.Record) { got = append(got, *r) }); err != nil {
+	if err := c.snap.Robinson.NearCandidates(&c.probe, func(r *robinson.Record) { got = append(got, *r) }); err != nil {
 		t.Fatal(err)
 	}
 	return got
