@@ -343,8 +343,9 @@ const MinEditLetters = 5
 // neighbouring characters swapped) and the one with fewer letters has at
 // least MinEditLetters letters (digits are not letters: "10234" is never
 // one edit from "10235").
-// Equal words are not one edit apart. It does not allocate for valid
-// UTF-8.
+// Equal words are not one edit apart. a and b are normalised words, valid
+// UTF-8 (for other input it only promises not to panic). It does not
+// allocate for valid UTF-8.
 func OneEdit(a, b string) bool {
 	la, lb := len(a), len(b)
 	if a == b || la-lb > utf8.UTFMax || lb-la > utf8.UTFMax || la == 0 || lb == 0 {

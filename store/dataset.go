@@ -440,6 +440,7 @@ func (r *reader) read(key []byte, fn func([]byte) error) (found bool, err error)
 	onFault := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(onFault)
+		r.mapped = false // also after a fault in fn
 		// Badger decodes a block's entry offsets before it checks the
 		// block's checksum: damage there can panic in this goroutine.
 		if p := recover(); p != nil {

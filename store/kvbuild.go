@@ -70,12 +70,14 @@ type summarizer interface {
 	flush() (key, val []byte)
 	// scan sees every distinct key once, in order, from next (nil at the
 	// end), on a goroutine of its own while the keys are written, until
-	// stop is closed; head appends to dst what is written before the
-	// merged values of key, called once per distinct key in the same
-	// order, and may wait for scan to get that far. scan must return
-	// once stop is closed.
+	// stop is closed (it returns soon after); head appends to dst what
+	// is written before the merged values of key, called once per
+	// distinct key in the same order, and may wait for scan to get that
+	// far; finish, once every key is written, waits for scan to end and
+	// returns any disagreement between the two (the build then fails).
 	scan(next func() []byte, stop <-chan struct{})
 	head(dst, key []byte) []byte
+	finish() error
 }
 
 type kvBuilder struct {
@@ -202,12 +204,13 @@ type filterAdd func(group, keys []byte, width int)
 // write sorts the pairs, merges the values of equal keys with merge, and
 // writes them into a new Badger database at dir plus the Bloom filter
 // beside it. The filter is built from what Badger holds once written, so
-// it cannot miss a stored pair: it holds the keys or, when filterKeys is
-// not nil, what filterKeys adds for each pair, sized for filterN entries.
+// it cannot miss a stored pair: it holds the keys or, when newFilterKeys
+// is not nil, what its filterKeysFuncs add for each pair, sized for
+// filterN entries.
 // The filter, of the kind the manifest's filter names (newFilter), goes to
 // the file filterFile(filter). It returns the number of distinct keys and
-// the filter's SHA-256; its errors are Badger's, the file system's and
-// filterKeys'.
+// the filter's SHA-256; its errors are Badger's, the file system's, the
+// filterKeysFuncs' and the summarizer's.
 func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge func(key, dst []byte, vals [][]byte) []byte, filterN int, newFilterKeys func() filterKeysFunc, filter string) (int, string, error) {
 	b.sort()
 	distinct := 0
@@ -338,6 +341,13 @@ func (b *kvBuilder) write(dir string, encKey []byte, log *slog.Logger, merge fun
 		db.Close()
 		return 0, "", err
 	}
+	if b.summary != nil {
+		if err := b.summary.finish(); err != nil {
+			sw.Cancel()
+			db.Close()
+			return 0, "", err
+		}
+	}
 	if err := sw.Write(buf); err != nil {
 		sw.Cancel()
 		db.Close()
@@ -420,6 +430,16 @@ func testFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filter
 
 func readFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filterAdd, concurrent bool) error {
 	const nbuf, bufSize = 8, 1 << 20
+	spans := keySpans(db)
+	errs := make([]error, len(spans))
+	var readers sync.WaitGroup
+	if concurrent {
+		for i, sp := range spans {
+			readers.Go(func() { errs[i] = eachFilterKey(db, sp, newKeys(), consume) })
+		}
+		readers.Wait()
+		return errors.Join(errs...)
+	}
 	free := make(chan []byte, nbuf)
 	for range nbuf {
 		free <- make([]byte, 0, bufSize)
@@ -443,16 +463,9 @@ func readFilterKeys(db *badger.DB, newKeys func() filterKeysFunc, consume filter
 			free <- b[:0]
 		}
 	})
-	spans := keySpans(db)
-	errs := make([]error, len(spans))
-	var readers sync.WaitGroup
 	for i, sp := range spans {
 		readers.Go(func() {
 			filterKeys := newKeys()
-			if concurrent {
-				errs[i] = eachFilterKey(db, sp, filterKeys, consume)
-				return
-			}
 			cur := <-free
 			add := func(group, k []byte, width int) {
 				cur = binary.AppendUvarint(cur, uint64(len(group)))

@@ -71,10 +71,14 @@ func (l robinsonList) extras(probe *robinson.Probe) *robinson.RoadExtras {
 	return l.r.d.roadExtras(sr.Register)
 }
 
-// NearCandidates implements screening.RobinsonList: when the filter says a
-// record at the probe's address may match with a NEAR surname, it reads
-// the surname words stored at the address (its summary) and the records of
-// each word one edit from the contact's surname.
+// NearCandidates implements screening.RobinsonList: it hands over the
+// records of each word stored at the probe's address that is one edit
+// from a surname word of the contact (Probe.NearSurname). The words come
+// from the near lists of the contact's own blocking keys when the probe
+// was told one for every surname word that can be one edit from another
+// (Probe.KnownNear: the exact lookups read them, formatNearLists);
+// otherwise, when the filter says a record at the address may match with
+// a NEAR surname, from the address's summary of surname words.
 func (l robinsonList) NearCandidates(probe *robinson.Probe, fn func(*robinson.Record)) error {
 	if err := l.r.usable(); err != nil {
 		return err

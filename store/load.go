@@ -312,16 +312,17 @@ func (s *Store) servesUndamaged(kind, version string) bool {
 // renames it to its version name, test-opens it and switches to it.
 func (s *Store) commit(ctx context.Context, kind, build string, man *Manifest, opt *LoadOptions) error {
 	opt.report(Progress{Phase: PhaseVerify, Lines: man.Lines, Bytes: man.SourceBytes})
-	man.Format = formatKeyFilter
-	switch man.Filter {
-	case filterSignatures:
-		man.Format = formatSignatures
-	case filterSignaturesV2:
-		man.Format = formatSignaturesV2
-	case filterSignaturesV3:
-		man.Format = formatSignaturesV3
-		if kind == screening.KindRobinson {
-			man.Format = robinsonFormat
+	// A Robinson build records the format its values were written in
+	// (parseRobinson); the others follow from their filter.
+	if man.Format == 0 {
+		man.Format = formatKeyFilter
+		switch man.Filter {
+		case filterSignatures:
+			man.Format = formatSignatures
+		case filterSignaturesV2:
+			man.Format = formatSignaturesV2
+		case filterSignaturesV3:
+			man.Format = formatSignaturesV3
 		}
 	}
 	man.Kind = kind
@@ -691,6 +692,7 @@ func (s *Store) parseRobinson(ctx context.Context, src Source, opt *LoadOptions,
 	}
 	p.published = stats.Published
 	p.man = Manifest{
+		Format:   format, // what the values were written as
 		Encoding: stats.Encoding, PublishedFromHeader: stats.PublishedFromHeader,
 		Lines: stats.Lines, HeaderLines: stats.HeaderLines, Blank: stats.Blank,
 		Records: stats.Records, Current: stats.Current, Previous: stats.Previous, Rejected: stats.Rejected,
@@ -769,8 +771,9 @@ const addressSummaryMark = 0xff
 // It also writes each blocking key's near list (format 5) in front of the
 // key's records: the summary's words one edit from the key's own surname
 // word (robinson.OneEdit), in key order, as the summary encodes them.
-// A contact whose surname word is stored at its address learns them from
-// the read of its own key and need not read the summary (see
+// A contact each of whose surname words of MinEditLetters runes is stored
+// at its address, under a key the filter let through, learns them from
+// the reads of its own keys and need not read the summary (see
 // robinsonList.NearCandidates).
 type addressSummary struct {
 	group []byte
@@ -793,6 +796,7 @@ type addressSummary struct {
 	pendingOK bool
 	written   uint32
 	scratch   robinson.NearScratch
+	err       error // set by head: see finish
 }
 
 // nearList is one blocking key's near list: the key's position among the
@@ -813,6 +817,11 @@ func (a *addressSummary) scan(next func() []byte, stop <-chan struct{}) {
 			continue
 		}
 		if !bytes.Equal(g, a.scanGroup) {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			if !a.endScan(stop) {
 				return
 			}
@@ -874,13 +883,39 @@ func (a *addressSummary) head(dst, key []byte) []byte {
 		a.pendingOK = true
 	}
 	var l []byte
-	if a.pending.key == a.written {
+	switch {
+	case a.pending.key == a.written:
 		l = a.pending.words
 		a.pendingOK = false
+	case a.pending.key < a.written && a.err == nil:
+		// A list for a key already written: scan and write disagree
+		// (finish refuses the build).
+		a.err = fmt.Errorf("store: near list of blocking key %d arrived after it was written", a.pending.key)
 	}
 	a.written++
 	dst = binary.AppendUvarint(dst, uint64(len(l)))
 	return append(dst, l...)
+}
+
+// finish, after every key is written, waits for scan to end and checks
+// that it saw the same blocking keys as head and that every list found
+// its key: a list left over would be a key written without its near
+// words, which could hide a NEAR match. It returns that disagreement.
+func (a *addressSummary) finish() error {
+	if !a.nearLists {
+		return nil
+	}
+	left := 0
+	if a.pendingOK && a.pending.key != math.MaxUint32 {
+		left++
+	}
+	for range a.found { // scan closes it when it ends
+		left++
+	}
+	if a.err == nil && (left > 0 || a.scanned != a.written) {
+		a.err = fmt.Errorf("store: near lists disagree with the keys written (%d keys scanned, %d written, %d lists left)", a.scanned, a.written, left)
+	}
+	return a.err
 }
 
 // asString returns b as a string without copying; b must never change.

@@ -225,3 +225,58 @@ func TestPipeFilterKeysEveryPair(t *testing.T) {
 		})
 	}
 }
+
+// TestNearListsWriterAgreement: the writer puts each near list in front
+// of its own key, and a build whose scan and writing disagree (a key
+// written without the list worked out for it) fails instead of writing
+// keys without their near words.
+func TestNearListsWriterAgreement(t *testing.T) {
+	key := func(w string) []byte { return robinson.AppendKey([]byte{'r'}, "2900", "7", w) }
+	keys := [][]byte{key("hansen"), key("hanssen"), key("jensen")}
+	tests := []struct {
+		name    string
+		written int // keys handed to head
+		wantErr bool
+	}{
+		{"every key written", 3, false},
+		{"the last key not written", 2, true},
+		{"no key written", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &addressSummary{nearLists: true, found: make(chan nearList, 4)}
+			stop := make(chan struct{})
+			defer close(stop)
+			i := 0
+			go a.scan(func() []byte {
+				if i == len(keys) {
+					return nil
+				}
+				i++
+				return keys[i-1]
+			}, stop)
+			var heads [][]byte
+			for _, k := range keys[:tt.written] {
+				heads = append(heads, a.head(nil, k))
+			}
+			err := a.finish()
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("finish: %v, want error %v", err, tt.wantErr)
+			}
+			if tt.written < 2 {
+				return
+			}
+			for j, want := range []string{"hanssen", "hansen"} {
+				near, _, err := splitNearList(heads[j])
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				eachWord(near, func(w []byte) { got = append(got, string(w)) })
+				if !slices.Equal(got, []string{want}) {
+					t.Errorf("near list of %q: %q, want [%q]", keys[j], got, want)
+				}
+			}
+		})
+	}
+}

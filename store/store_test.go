@@ -144,6 +144,24 @@ func TestLoadRobinsonAndLookup(t *testing.T) {
 	}
 }
 
+// cloneRecord copies a record handed to a callback, which is valid only
+// during the call (its strings may lie in a table's memory map, its
+// slices are reused for the next record).
+func cloneRecord(r *robinson.Record) robinson.Record {
+	c := *r
+	c.Address.Postcode, c.Address.Street = strings.Clone(r.Address.Postcode), strings.Clone(r.Address.Street)
+	c.Address.HouseNumber, c.Address.Floor, c.Address.Door = strings.Clone(r.Address.HouseNumber), strings.Clone(r.Address.Floor), strings.Clone(r.Address.Door)
+	c.Name.Surnames = nil
+	for _, w := range r.Name.Surnames {
+		c.Name.Surnames = append(c.Name.Surnames, strings.Clone(w))
+	}
+	c.Name.Given = nil
+	for _, g := range r.Name.Given {
+		c.Name.Given = append(c.Name.Given, robinson.Given{Initial: g.Initial, Word: strings.Clone(g.Word)})
+	}
+	return c
+}
+
 // contactProbe is a contact's parsed name and address and its probe, on
 // a snapshot of the store (release it when done).
 type contactProbe struct {
@@ -174,7 +192,7 @@ func candidates(t testing.TB, s *Store, name, address, surname string) []robinso
 	a, snap, probe := c.addr, c.snap, &c.probe
 	var got []robinson.Record
 	err := snap.Robinson.Candidates(robinson.AppendKey(nil, a.Postcode, a.HouseNumber, surname), probe, func(r *robinson.Record) {
-		got = append(got, *r)
+		got = append(got, cloneRecord(r))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -681,7 +699,7 @@ func nearCandidates(t testing.TB, s *Store, name, address string) []robinson.Rec
 	c := newContactProbe(t, s, name, address)
 	defer c.release()
 	var got []robinson.Record
-	if err := c.snap.Robinson.NearCandidates(&c.probe, func(r *robinson.Record) { got = append(got, *r) }); err != nil {
+	if err := c.snap.Robinson.NearCandidates(&c.probe, func(r *robinson.Record) { got = append(got, cloneRecord(r)) }); err != nil {
 		t.Fatal(err)
 	}
 	return got
