@@ -24,7 +24,7 @@ func TestMaxConnectionAge(t *testing.T) {
 		age     time.Duration
 		goesWay bool
 	}{
-		{name: "age 300ms closes the connection", age: 300 * time.Millisecond, goesWay: true},
+		{name: "age 1s closes the connection", age: time.Second, goesWay: true},
 		{name: "age 0 keeps it", age: 0, goesWay: false},
 	}
 	for _, tc := range tests {
@@ -46,18 +46,28 @@ func TestMaxConnectionAge(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
+			start := time.Now()
 			if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
 				t.Fatal(err)
 			}
-			if s := conn.GetState(); s != connectivity.Ready {
+			s := conn.GetState()
+			// A slow machine (-race, a loaded CI host) may take the call
+			// past the age (less its jitter of 10 %): the connection has
+			// then gone already, which is what is tested.
+			aged := tc.age > 0 && time.Since(start) >= tc.age*9/10
+			if s != connectivity.Ready && !aged {
 				t.Fatalf("state after a call: %v", s)
 			}
-			// The age has a jitter of ±10 %; wait well past it.
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			// Wait well past the age.
+			timeout := 3 * time.Second
+			if tc.goesWay {
+				timeout = 6 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			left := conn.WaitForStateChange(ctx, connectivity.Ready)
+			left := s != connectivity.Ready || conn.WaitForStateChange(ctx, connectivity.Ready)
 			if left != tc.goesWay {
-				t.Fatalf("connection left READY within 3s: %v, want %v (state %v)", left, tc.goesWay, conn.GetState())
+				t.Fatalf("connection left READY within %v: %v, want %v (state %v)", timeout, left, tc.goesWay, conn.GetState())
 			}
 		})
 	}
