@@ -68,26 +68,19 @@ func NearPairs(words []string, s *NearScratch, fn func(i, j int)) {
 // their signatures.
 const nearPairsDirect = 16
 
-// nearPairsDirectly is NearPairs for a small set: every ordered pair.
+// nearPairsDirectly is NearPairs for a small set: every ordered pair of
+// words long enough to be one edit apart.
 func nearPairsDirectly(words []string, s *NearScratch, fn func(i, j int)) {
-	s.info = s.info[:0]
+	s.long = s.long[:0]
 	for _, w := range words {
-		s.info = append(s.info, wordInfo{long: letters(w) >= MinEditLetters, ascii: isASCII(w)})
+		s.long = append(s.long, letters(w) >= MinEditLetters)
 	}
 	for i, w := range words {
-		if !s.info[i].long {
+		if !s.long[i] {
 			continue
 		}
 		for j, v := range words {
-			if j == i || !s.info[j].long || w == v {
-				continue
-			}
-			if s.info[i].ascii && s.info[j].ascii {
-				// OneEdit without the checks made above.
-				if len(w)-len(v) <= 1 && len(v)-len(w) <= 1 && oneEditASCII(w, v) {
-					fn(i, j)
-				}
-			} else if OneEdit(w, v) {
+			if j != i && s.long[j] && OneEdit(w, v) {
 				fn(i, j)
 			}
 		}
@@ -98,12 +91,8 @@ func nearPairsDirectly(words []string, s *NearScratch, fn func(i, j int)) {
 type NearScratch struct {
 	sigs  []wordSig
 	pairs [][2]int32
-	info  []wordInfo
+	long  []bool // nearPairsDirectly: the word has MinEditLetters letters
 }
-
-// wordInfo is what nearPairsDirectly knows of a word: it has
-// MinEditLetters letters; it is ASCII.
-type wordInfo struct{ long, ascii bool }
 
 // wordSig is one prefix signature of a word of a NearPairs set.
 type wordSig struct {

@@ -397,27 +397,6 @@ func OneEdit(a, b string) bool {
 	return min(letters(a), letters(b)) >= MinEditLetters
 }
 
-// oneEditASCII is OneEdit for distinct ASCII words whose lengths differ
-// by at most one and that both have MinEditLetters letters.
-func oneEditASCII(a, b string) bool {
-	la, lb := len(a), len(b)
-	i := 0
-	for i < la && i < lb && a[i] == b[i] {
-		i++
-	}
-	switch {
-	case la == lb:
-		if a[i+1:] == b[i+1:] {
-			return true // replaced
-		}
-		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
-	case la > lb:
-		return a[i+1:] == b[i:]
-	default:
-		return b[i+1:] == a[i:]
-	}
-}
-
 func oneEditRunes(a, b []rune) bool {
 	la, lb := len(a), len(b)
 	if la-lb > 1 || lb-la > 1 || min(letters(string(a)), letters(string(b))) < MinEditLetters {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -197,7 +196,7 @@ func eachRecord(v []byte, inPlace bool, rec *robinson.Record, fn func(*robinson.
 	}
 	var sv string
 	if inPlace {
-		sv = unsafe.String(unsafe.SliceData(v), len(v))
+		sv = asString(v)
 	} else {
 		sv = string(v)
 	}

@@ -918,7 +918,8 @@ func (a *addressSummary) finish() error {
 	return a.err
 }
 
-// asString returns b as a string without copying; b must never change.
+// asString returns b as a string without copying: b must not change
+// while the string is in use.
 func asString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // groupOf returns 'r' and the address key of a blocking key.
