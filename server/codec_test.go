@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"testing"
 
 	"google.golang.org/grpc/encoding"
@@ -19,8 +17,6 @@ import (
 
 	"github.com/robinscreen/robinscreen/internal/proccpu"
 	pb "github.com/robinscreen/robinscreen/proto/robinscreen/v1"
-	"github.com/robinscreen/robinscreen/screening"
-	"github.com/robinscreen/robinscreen/store"
 )
 
 // stdCodec is gRPC's proto codec, the reference the server's codec must
@@ -298,22 +294,7 @@ func FuzzCodec(f *testing.F) {
 // time (garbage collection included; steadier than ns/op on a shared
 // machine).
 func BenchmarkCodec(b *testing.B) {
-	dir := b.TempDir()
-	st, err := store.Open(filepath.Join(dir, "data"), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	loadDemo(b, st, dir)
-	svc := NewScreeningService(st, &screening.Engine{}, slog.New(slog.DiscardHandler), nopAuditor{})
-	req := &pb.ScreenContactsRequest{Channel: pb.Channel_CHANNEL_POST}
-	for i := range 1000 {
-		c := &pb.Contact{Ref: fmt.Sprint("kunde-", i), Name: fmt.Sprintf("Karen Uopført%d", i), Address: fmt.Sprintf("Ikkelistet Vej %d, 2. th", 1+i%300), PostalCode: "8000"}
-		if i%10 == 0 {
-			c = &pb.Contact{Ref: fmt.Sprint("kunde-", i), Name: "Søren Testesen", Address: "Fiktivvej 12, 2. tv", PostalCode: "2100"}
-		}
-		req.Contacts = append(req.Contacts, c)
-	}
+	svc, req := benchChunk(b, true)
 	in, err := proto.Marshal(req)
 	if err != nil {
 		b.Fatal(err)
