@@ -92,6 +92,10 @@ type Scratch struct {
 	datasets [2]DatasetRef
 	reasons  [2]Reason
 	match    matchState
+	// screener is the state of the contact being screened: here rather
+	// than in ScreenInto's frame, which sits below the deepest calls of
+	// a screening (doc.go, "Stack depth").
+	screener screener
 }
 
 // ScreenInto is Screen with the buffers of sc. The returned Result, and
@@ -105,7 +109,8 @@ func (e *Engine) ScreenInto(sc *Scratch, snap Snapshot, ch Channel, purpose Purp
 		return nil, ErrChannel
 	}
 	sc.res = Result{Ref: c.Ref, Findings: sc.findings[:0], Datasets: sc.datasets[:0], Reasons: sc.reasons[:0]}
-	s := screener{now: e.now(), snap: snap, c: c, res: &sc.res, match: &sc.match}
+	s := &sc.screener
+	*s = screener{now: e.now(), snap: snap, c: c, res: &sc.res, match: &sc.match}
 	if err := s.run(ch, purpose); err != nil {
 		return nil, err
 	}
@@ -128,12 +133,27 @@ type screener struct {
 	usedStale  bool // a consulted dataset is stale
 }
 
+// add appends a finding. It is a call rather than inlined: each inlined
+// Finding literal would take a slot of its own in the caller's frame
+// (doc.go, "Stack depth").
+//
+//go:noinline
 func (s *screener) add(f Finding) {
 	s.res.Findings = append(s.res.Findings, f)
 }
 
 func (s *screener) reason(r Reason) {
 	s.res.Reasons = append(s.res.Reasons, r)
+}
+
+// useInfo records the dataset d as consulted (use) and returns its
+// version.
+//
+//go:noinline (its locals stay off the stack of the Robinson lookup)
+func (s *screener) useInfo(d interface{ Info() DatasetInfo }) string {
+	info := d.Info()
+	s.use(info)
+	return info.Version
 }
 
 func (s *screener) use(info DatasetInfo) {
@@ -163,13 +183,8 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 		s.add(Finding{Source: SourceRequest, Reason: ReasonOptedOut, Decision: Block, Detail: "on the sender's opt-out list"})
 		return s.finish(false)
 	}
-	if sl := s.snap.Suppressions; sl != nil && (c.Phone != "" || c.Email != "" || c.CPR != "" || c.CVR != "") {
-		v := &s.match.values // in the Scratch: the interface call would move a local to the heap
-		*v = suppress.Values{Phone: c.Phone, Email: c.Email, CPR: c.CPR, CVR: c.CVR}
-		if e, ok := sl.Match(v, c.Scope); ok {
-			s.add(Finding{Source: SourceSuppression, Reason: ReasonOptedOut, Decision: Block, Detail: suppressionDetail(e.Key.Kind)})
-			return s.finish(false)
-		}
+	if s.suppressed() {
+		return s.finish(false)
 	}
 	business := s.isBusiness()
 	// 3. Explicit consent: the list checks run for information only.
@@ -216,6 +231,25 @@ func (s *screener) run(ch Channel, purpose Purpose) error {
 	return s.finish(false)
 }
 
+// suppressed reports whether the sender's suppression list holds one of
+// the contact's identifiers, after adding its finding.
+//
+//go:noinline (its locals stay off the stack of the list checks)
+func (s *screener) suppressed() bool {
+	c := s.c
+	sl := s.snap.Suppressions
+	if sl == nil || (c.Phone == "" && c.Email == "" && c.CPR == "" && c.CVR == "") {
+		return false
+	}
+	v := &s.match.values // in the Scratch: the interface call would move a local to the heap
+	*v = suppress.Values{Phone: c.Phone, Email: c.Email, CPR: c.CPR, CVR: c.CVR}
+	e, ok := sl.Match(v, c.Scope)
+	if ok {
+		s.add(Finding{Source: SourceSuppression, Reason: ReasonOptedOut, Decision: Block, Detail: suppressionDetail(e.Key.Kind)})
+	}
+	return ok
+}
+
 // isBusiness reports a business contact: a CVR number and no personal number.
 func (s *screener) isBusiness() bool {
 	return strings.TrimSpace(s.c.CVR) != "" && !s.cprGiven
@@ -251,11 +285,11 @@ func (s *screener) cprVersion() string {
 	return s.snap.CPR.Info().Version
 }
 
-// listChecks is step 5 for consumers. Under consent its findings are
-// recorded for information and do not change the decision.
-func (s *screener) listChecks() error {
-	verifiable := false
-	// Personal number.
+// cprChecks adds the findings of the contact's personal number and
+// reports whether the CPR extract could verify it.
+//
+//go:noinline (its locals stay off the stack of the Robinson lookup)
+func (s *screener) cprChecks() (verifiable bool) {
 	if s.cprGiven && !s.cprValid {
 		s.add(Finding{Source: SourceRequest, Reason: ReasonInvalidCPR, Decision: Review, Detail: "personal number is not a valid DDMMYYSSSS / DDMMYY-SSSS number"})
 	}
@@ -274,31 +308,31 @@ func (s *screener) listChecks() error {
 			}
 		}
 	}
+	return verifiable
+}
+
+// listChecks is step 5 for consumers. Under consent its findings are
+// recorded for information and do not change the decision.
+func (s *screener) listChecks() error {
+	verifiable := s.cprChecks()
 	// Robinson list by name and address.
 	rl := s.snap.Robinson
-	info := rl.Info()
-	s.use(info)
+	version := s.useInfo(rl)
 	// The parsed name and address live in the Scratch's buffers until the
 	// next contact: nothing of them is kept in the Result.
-	name, nameErr := s.match.parser.ParseName(s.c.Name)
-	addr, _ := s.match.parser.ParseAddress(s.c.Address)
-	if pc, ok := PostalCode(s.c.PostalCode); ok {
-		addr.Postcode = pc
-	}
-	if nameErr == nil && addr.Postcode != "" && addr.HouseNumber != "" {
+	if s.match.parse(s.c) {
 		verifiable = true
-		best, err := s.match.bestMatch(rl, s.snap.Streets, name, addr)
-		if err != nil {
+		if err := s.match.bestMatch(rl, s.snap.Streets); err != nil {
 			return err
 		}
 		// The road register was consulted when a list record was compared
 		// with it loaded: it can have made the street agree, or not.
 		if s.snap.Streets != nil && s.match.compared > 0 {
-			s.use(s.snap.Streets.Info())
+			s.useInfo(s.snap.Streets)
 		}
-		s.robinsonFinding(best, info.Version)
+		s.robinsonFinding(version)
 	} else {
-		s.add(Finding{Source: SourceRobinson, Detail: "name and address (postcode and house number) not both given: the Robinson list cannot be checked", Dataset: info.Version})
+		s.add(Finding{Source: SourceRobinson, Detail: "name and address (postcode and house number) not both given: the Robinson list cannot be checked", Dataset: version})
 	}
 	if !verifiable {
 		s.add(Finding{Source: SourceRequest, Reason: ReasonUnverifiable, Decision: Review, Detail: "neither a personal number in the CPR extract nor a name with postcode and house number"})
@@ -306,16 +340,17 @@ func (s *screener) listChecks() error {
 	return nil
 }
 
-func (s *screener) robinsonFinding(best robinson.Outcome, version string) {
+// robinsonFinding adds the finding of the best outcome bestMatch found.
+func (s *screener) robinsonFinding(version string) {
 	// The Result points to the Scratch's copy of the outcome (one
 	// Robinson finding per contact).
 	o := &s.match.outcome
-	*o = best
-	switch best.Level {
+	*o = s.match.best
+	switch o.Level {
 	case robinson.Matched:
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: describe("on the Robinson list (", best), Dataset: version, Robinson: o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonList, Decision: Block, Detail: describe("on the Robinson list (", *o), Dataset: version, Robinson: o})
 	case robinson.Possible:
-		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: describe("possibly on the Robinson list (", best), Dataset: version, Robinson: o})
+		s.add(Finding{Source: SourceRobinson, Reason: ReasonRobinsonPossibleMatch, Decision: Review, Detail: describe("possibly on the Robinson list (", *o), Dataset: version, Robinson: o})
 	default:
 		s.add(Finding{Source: SourceRobinson, Decision: Allow, Detail: "not on the Robinson list", Dataset: version})
 	}
@@ -356,7 +391,7 @@ type matchState struct {
 // when none of them gave a match, the records at the contact's address
 // whose surname is one edit from the contact's (a NEAR surname can give at
 // most POSSIBLE, so it is not looked for once POSSIBLE is found).
-func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robinson.Name, addr robinson.Address) (robinson.Outcome, error) {
+func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister) error {
 	if m.visit == nil {
 		m.visit = func(rec *robinson.Record) {
 			m.compared++
@@ -371,31 +406,54 @@ func (m *matchState) bestMatch(rl RobinsonList, roads StreetRegister, name robin
 			}
 		}
 	}
-	m.name, m.addr, m.best, m.compared = name, addr, robinson.Outcome{}, 0
+	if !m.reset(rl, roads) {
+		return nil
+	}
+	surnames := m.name.Surnames
+	for i, sn := range surnames {
+		if dup(surnames[:i], sn) {
+			continue
+		}
+		key := robinson.AppendKey(m.key[:0], m.addr.Postcode, m.addr.HouseNumber, sn)
+		if err := rl.Candidates(key, &m.probe, m.visit); err != nil {
+			return err
+		}
+	}
+	if m.best.Level == robinson.NoMatch {
+		return rl.NearCandidates(&m.probe, m.visit)
+	}
+	return nil
+}
+
+// reset readies m for the parsed contact in m.name and m.addr and reports
+// whether any list record can match it.
+//
+//go:noinline (its locals stay off the stack of the Robinson lookup)
+func (m *matchState) reset(rl RobinsonList, roads StreetRegister) bool {
+	m.best, m.compared = robinson.Outcome{}, 0
 	m.matcher.Family = rl.FamilyTypes()
 	m.matcher.Roads = nil
 	if roads != nil {
 		m.matcher.Roads = roads
 	}
-	m.probe.Reset(name, addr, m.matcher.Roads)
-	if m.probe.None() {
-		return m.best, nil
+	m.probe.Reset(m.name, m.addr, m.matcher.Roads)
+	return !m.probe.None()
+}
+
+// parse parses the contact's name and address into m.name and m.addr (the
+// postal code field, when valid, overrides the address's) and reports
+// whether they can be matched with the list: a name, a postcode and a
+// house number.
+//
+//go:noinline (its locals stay off the stack of the Robinson lookup)
+func (m *matchState) parse(c *Contact) bool {
+	name, nameErr := m.parser.ParseName(c.Name)
+	addr, _ := m.parser.ParseAddress(c.Address)
+	if pc, ok := PostalCode(c.PostalCode); ok {
+		addr.Postcode = pc
 	}
-	for i, sn := range name.Surnames {
-		if dup(name.Surnames[:i], sn) {
-			continue
-		}
-		key := robinson.AppendKey(m.key[:0], addr.Postcode, addr.HouseNumber, sn)
-		if err := rl.Candidates(key, &m.probe, m.visit); err != nil {
-			return m.best, err
-		}
-	}
-	if m.best.Level == robinson.NoMatch {
-		if err := rl.NearCandidates(&m.probe, m.visit); err != nil {
-			return m.best, err
-		}
-	}
-	return m.best, nil
+	m.name, m.addr = name, addr
+	return nameErr == nil && addr.Postcode != "" && addr.HouseNumber != ""
 }
 
 func dup(words []string, w string) bool {

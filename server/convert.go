@@ -8,6 +8,8 @@ import (
 	"github.com/robinscreen/robinscreen/screening"
 )
 
+//
+//go:noinline (its temporary stays off the stack of a screening)
 func fromContact(c *pb.Contact, scope string, dst *screening.Contact) {
 	*dst = screening.Contact{Scope: scope,
 		Ref: c.GetRef(), Name: c.GetName(), Address: c.GetAddress(), PostalCode: c.GetPostalCode(),

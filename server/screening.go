@@ -75,9 +75,18 @@ func validChannel(c pb.Channel) *refusal {
 	return nil
 }
 
-// scratchPool holds the engine's per-goroutine buffers between unary
-// calls, so that a call does not allocate them anew.
-var scratchPool = sync.Pool{New: func() any { return new(screening.Scratch) }}
+// unaryScratch is what one unary call screens with: the engine's buffers
+// and the contact. Both live here rather than in the handler's frame,
+// which sits below the deepest calls of a screening (docs/benchmarks-e2e.md,
+// "Fifth round").
+type unaryScratch struct {
+	sc screening.Scratch
+	c  screening.Contact
+}
+
+// scratchPool holds the unary calls' buffers between calls, so that a call
+// does not allocate them anew.
+var scratchPool = sync.Pool{New: func() any { return new(unaryScratch) }}
 
 // ScreenContact screens one contact.
 func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenContactRequest) (*pb.ScreenContactResponse, error) {
@@ -95,16 +104,18 @@ func (s *ScreeningService) ScreenContact(ctx context.Context, req *pb.ScreenCont
 		return nil, toStatus(s.log, err)
 	}
 	defer release()
-	var c screening.Contact
-	fromContact(req.GetContact(), req.GetScope(), &c)
-	sc := scratchPool.Get().(*screening.Scratch)
-	res, err := s.engine.ScreenInto(sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &c)
+	u := scratchPool.Get().(*unaryScratch)
+	fromContact(req.GetContact(), req.GetScope(), &u.c)
+	res, err := s.engine.ScreenInto(&u.sc, snap, fromChannel(req.GetChannel()), fromPurpose(req.GetPurpose()), &u.c)
+	var out *pb.ScreeningResult
+	if err == nil {
+		out = toResult(res) // copies what it keeps: the scratch can go back
+	}
+	u.c = screening.Contact{} // the pool keeps no request's strings
+	scratchPool.Put(u)
 	if err != nil {
-		scratchPool.Put(sc)
 		return nil, toStatus(s.log, err)
 	}
-	out := toResult(res) // copies what it keeps: the scratch can go back
-	scratchPool.Put(sc)
 	s.audit.Screened(ctx, pb.ScreeningService_ScreenContact_FullMethodName, []*pb.ScreeningResult{out})
 	return &pb.ScreenContactResponse{Result: out}, nil
 }
