@@ -443,7 +443,8 @@ type Probe struct {
 	name    Name
 
 	prefetched bool
-	sink       uint64 // what Prefetch read, so that the reads stay
+	hashes     [16]uint64 // Prefetch's group hashes
+	sink       uint64     // what Prefetch read, so that the reads stay
 
 	// What the store found, reading the exact blocking keys, about the
 	// list words one edit from the contact's surname words at its address
@@ -520,10 +521,13 @@ type Filter interface {
 	TestAnyIn(group, keys []byte, width int) bool
 }
 
-// Prefetcher is a Filter that can load a group's memory ahead of tests
-// (Probe.Prefetch): Touch returns a value read from it.
+// Prefetcher is a Filter that can load groups' memory ahead of tests
+// (Probe.Prefetch): GroupHash returns the hash that places a group, and
+// TouchHashes loads the memory of the groups with hashes hs, all at once,
+// and returns a value read from it.
 type Prefetcher interface {
-	Touch(group []byte) uint64
+	GroupHash(group []byte) uint64
+	TouchHashes(hs []uint64) uint64
 }
 
 // Prefetch touches, once per probe, every group the probe's lookups may
@@ -537,7 +541,19 @@ func (p *Probe) Prefetch(prefix []byte, f Prefetcher) {
 		return
 	}
 	p.prefetched = true
+	// The groups' hashes first, then their memory in one go: the loads
+	// then overlap instead of waiting, each, for the next group's hash.
+	hs := &p.hashes // in the probe: passed to an interface, a local would move to the heap
+	n := 0
 	var sink uint64
+	touch := func(group []byte) {
+		if n == len(hs) {
+			sink += f.TouchHashes(hs[:n])
+			n = 0
+		}
+		hs[n] = f.GroupHash(group)
+		n++
+	}
 	ak := p.addrKey[:p.nak]
 	for i, sn := range p.name.Surnames {
 		if len(prefix)+len(ak)+len(sn)+1 > len(p.group) || slicesContains(p.name.Surnames[:i], sn) {
@@ -545,16 +561,16 @@ func (p *Probe) Prefetch(prefix []byte, f Prefetcher) {
 		}
 		k := append(append(append(p.group[:0], prefix...), ak...), sn...)
 		k = append(k, p.s0)
-		sink += f.Touch(k)
+		touch(k)
 		k[len(k)-1] = 0
-		sink += f.Touch(k)
+		touch(k)
 	}
 	if p.nn > 0 {
 		for _, g := range p.first[:p.nf] {
-			sink += f.Touch(AppendNearGroup(p.group[:0], ak, p.s0, g))
+			touch(AppendNearGroup(p.group[:0], ak, p.s0, g))
 		}
 	}
-	p.sink = sink
+	p.sink = sink + f.TouchHashes(hs[:n])
 }
 
 func slicesContains(ws []string, w string) bool {

@@ -262,10 +262,12 @@ func (r *recordingFilter) TestAnyIn(group, keys []byte, width int) bool {
 	return false
 }
 
-func (r *recordingFilter) Touch(group []byte) uint64 {
+func (r *recordingFilter) GroupHash(group []byte) uint64 {
 	r.log = append(r.log, fmt.Sprintf("touch %q", group))
 	return 0
 }
+
+func (r *recordingFilter) TouchHashes([]uint64) uint64 { return 0 }
 
 // TestProbeReset: a probe Reset in place, after it served another contact,
 // tests exactly the keys a new probe of the same contact tests.

@@ -26,8 +26,10 @@ type keyFilter interface {
 	// group (robinson.Filter).
 	TestAnyIn(group, keys []byte, width int) bool
 	WriteTo(w io.Writer) (int64, error)
-	// Touch loads group's memory ahead of tests (robinson.Prefetcher).
-	Touch(group []byte) uint64
+	// GroupHash and TouchHashes load groups' memory ahead of tests
+	// (robinson.Prefetcher).
+	GroupHash(group []byte) uint64
+	TouchHashes(hs []uint64) uint64
 	// empty reports a filter that holds no key.
 	empty() bool
 }
@@ -78,8 +80,12 @@ func (c classicBloom) TestAnyIn(group, keys []byte, width int) bool {
 
 func (c classicBloom) empty() bool { return c.ApproximatedSize() == 0 }
 
-// Touch does nothing: a classic filter spreads a key over the whole array.
-func (c classicBloom) Touch([]byte) uint64 { return 0 }
+// GroupHash and TouchHashes do nothing: a classic filter spreads a key
+// over the whole array.
+func (c classicBloom) GroupHash([]byte) uint64 { return 0 }
+
+// TouchHashes does nothing (see GroupHash).
+func (c classicBloom) TouchHashes([]uint64) uint64 { return 0 }
 
 // blocked is a blocked Bloom filter: format 3 and 4 (paired) signature
 // filters, where a contact tests several signature keys and each test must

@@ -293,3 +293,48 @@ func TestHugeFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestTouchHashes: TouchHashes of the groups' hashes reads the words Touch
+// of each group reads (the same blocks, in both layouts), an empty filter
+// reads nothing, and neither changes a test.
+func TestTouchHashes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    *Filter
+	}{
+		{"Single", New(5000, 16)},
+		{"Paired", NewPaired(5000, 16)},
+		{"Empty", &Filter{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.f
+			var groups [][]byte
+			for g := range 40 {
+				group := fmt.Appendf(nil, "group-%d", g)
+				groups = append(groups, group)
+				if f.Bytes() > 0 {
+					for k := range 30 {
+						f.AddIn(group, fmt.Appendf(nil, "k%d", k))
+					}
+				}
+			}
+			var want uint64
+			hs := make([]uint64, 0, len(groups))
+			for _, g := range groups {
+				want += f.Touch(g)
+				hs = append(hs, f.GroupHash(g))
+			}
+			if got := f.TouchHashes(hs); got != want {
+				t.Fatalf("TouchHashes read %d, Touch of each group %d", got, want)
+			}
+			if f.Bytes() > 0 && want == 0 {
+				t.Fatal("the touched blocks read as empty: the test compares nothing")
+			}
+			for _, g := range groups {
+				if f.Bytes() > 0 && !f.TestIn(g, []byte("k7")) {
+					t.Fatalf("group %s lost a key", g)
+				}
+			}
+		})
+	}
+}
