@@ -7,6 +7,7 @@
 #   - batch screening (loadtest batch, chunk 1000, 2 streams): contacts/s;
 #   - unary at a fixed rate (loadtest unary, 10 s): p50/p99;
 #   - the server's RSS after the batch.
+# Every revision is driven by the newer revision's loadtest.
 # The newer revision is measured twice: as the older one (the list alone)
 # and with a synthetic CPR road register loaded too ("new+streets"), when
 # its robingen writes one.
@@ -63,6 +64,12 @@ STREETS=$WORK/streets-$LIST_N.txt
 WITH_STREETS=0
 if "$WORK/bin-new/robingen" streets -published "$DAY" -o "$STREETS" 2>/dev/null; then WITH_STREETS=1; fi
 
+# One load generator for every revision: the newer one. The client is the
+# measuring instrument and shares the two cores with the server, so two
+# clients would add their own difference (the older loadtest used up to
+# 4 % less CPU at 10 000 calls/s) to the servers'.
+LOADTEST=$WORK/bin-new/loadtest
+
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK/data"' EXIT
 
@@ -85,11 +92,11 @@ run() { # name round [streets]
   for _ in $(seq 200); do grep -q 'serving' "$OUT/$tag-serve.log" 2>/dev/null && break; sleep 0.1; done
   sleep 1
   log "$tag: batch"
-  "$b/loadtest" batch --addr "127.0.0.1:$PORT" --contacts "$CONTACTS" --no-cpr --chunk 1000 --streams 2 --json "$OUT/$tag-batch.json" > /dev/null
+  "$LOADTEST" batch --addr "127.0.0.1:$PORT" --contacts "$CONTACTS" --no-cpr --chunk 1000 --streams 2 --json "$OUT/$tag-batch.json" > /dev/null
   local serve_rss
   serve_rss=$(awk '/VmRSS/{printf "%.0f", $2/1024}' /proc/$PID/status)
   log "$tag: unary at $RATE/s"
-  "$b/loadtest" unary --addr "127.0.0.1:$PORT" --contacts "$CONTACTS" --no-cpr --rate "$RATE" --duration 10s --json "$OUT/$tag-unary.json" > /dev/null
+  "$LOADTEST" unary --addr "127.0.0.1:$PORT" --contacts "$CONTACTS" --no-cpr --rate "$RATE" --duration 10s --json "$OUT/$tag-unary.json" > /dev/null
   kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   local rate p50 p99 errs
   rate=$(grep -o '"contacts_per_second": *[0-9.]*' "$OUT/$tag-batch.json" | grep -o '[0-9.]*$')
