@@ -111,7 +111,11 @@ func (e *Engine) ScreenInto(sc *Scratch, snap Snapshot, ch Channel, purpose Purp
 	sc.res = Result{Ref: c.Ref, Findings: sc.findings[:0], Datasets: sc.datasets[:0], Reasons: sc.reasons[:0]}
 	s := &sc.screener
 	*s = screener{now: e.now(), snap: snap, c: c, res: &sc.res, match: &sc.match}
-	if err := s.run(ch, purpose); err != nil {
+	err := s.run(ch, purpose)
+	// The scratch outlives the call (pools keep it): it keeps neither the
+	// snapshot nor the contact nor its CPR data.
+	*s = screener{}
+	if err != nil {
 		return nil, err
 	}
 	return &sc.res, nil
