@@ -112,9 +112,13 @@ func (e *Engine) ScreenInto(sc *Scratch, snap Snapshot, ch Channel, purpose Purp
 	s := &sc.screener
 	*s = screener{now: e.now(), snap: snap, c: c, res: &sc.res, match: &sc.match}
 	err := s.run(ch, purpose)
-	// The scratch outlives the call (pools keep it): it keeps neither the
-	// snapshot nor the contact nor its CPR data.
+	// The scratch outlives the call (pools keep it): it keeps no snapshot,
+	// contact, CPR record or raw identifier of the call. (The parser's
+	// buffers and the probe still hold the parsed name and address, and
+	// the probe the road register, until the next contact.)
 	*s = screener{}
+	sc.match.values = suppress.Values{}
+	sc.match.matcher.Roads, sc.match.matcher.Family = nil, nil
 	if err != nil {
 		return nil, err
 	}

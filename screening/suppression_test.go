@@ -1,6 +1,7 @@
 package screening
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,44 @@ func TestSuppressionListStep2(t *testing.T) {
 	res, err := (&Engine{Now: func() time.Time { return today }}).Screen(Snapshot{Robinson: snap.Robinson}, ChannelPhone, PurposeOther, &c)
 	if err != nil || res.Decision != Allow {
 		t.Fatalf("no list: %v %v", res.Decision, err)
+	}
+}
+
+// TestScratchKeepsNoIdentifiers: after ScreenInto the scratch, which pools
+// keep between calls, holds no contact, snapshot or raw identifier of the
+// call, while the returned result is intact.
+func TestScratchKeepsNoIdentifiers(t *testing.T) {
+	h, err := suppress.NewHasher([]byte(strings.Repeat("s", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := Snapshot{Robinson: newFakeList(t, today.AddDate(0, -1, 0)), Suppressions: suppress.NewSet(h)}
+	for _, tc := range []struct {
+		name string
+		c    Contact
+	}{
+		{"phone, e-mail and personal number", Contact{Phone: "12345678", Email: "a@example.dk", CPR: "0101901234", Name: "Jens Hansen", Address: "Vej 1, 8000 Aarhus C"}},
+		{"business number", Contact{CVR: "87654321", Name: "Jens Hansen", Address: "Vej 1, 8000 Aarhus C"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sc Scratch
+			c := tc.c
+			res, err := (&Engine{Now: func() time.Time { return today }}).ScreenInto(&sc, snap, ChannelPost, PurposeBooks, &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Findings) == 0 || res.Decision == DecisionUnspecified {
+				t.Fatalf("empty result: %+v", res)
+			}
+			if !reflect.DeepEqual(sc.screener, screener{}) {
+				t.Error("the scratch keeps the screener (contact, snapshot or CPR record)")
+			}
+			if sc.match.values != (suppress.Values{}) {
+				t.Error("the scratch keeps the raw identifiers")
+			}
+			if sc.match.matcher.Roads != nil || sc.match.matcher.Family != nil {
+				t.Error("the scratch keeps the snapshot's road register or family types")
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/robinscreen/robinscreen/screening"
 )
 
+// fromContact fills dst from the request's contact and scope.
 //
 //go:noinline (its temporary stays off the stack of a screening)
 func fromContact(c *pb.Contact, scope string, dst *screening.Contact) {
