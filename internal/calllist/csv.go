@@ -424,7 +424,11 @@ func (r *CSVReader) readRecord(want int) (Record, *RowError, error) {
 			for {
 				k := strings.IndexByte(line[i:], '"')
 				if k < 0 {
-					field.WriteString(line[i:])
+					// A line break inside the field is one "\n": carriage
+					// returns left before it ("\r\r\n" from a doubled
+					// conversion) belong to the break, not to the text, or
+					// the field could not be written back as read.
+					field.WriteString(strings.TrimRight(line[i:], "\r"))
 					if len(consumed) >= r.MaxRecordLines {
 						return fail(fmt.Sprintf("quoted field not closed within %d lines", r.MaxRecordLines))
 					}
@@ -563,7 +567,8 @@ func hasFoldPrefix(s, prefix string) bool {
 func startsLikeMagic(f string) bool {
 	r, _ := utf8.DecodeRuneInString(f)
 	switch r {
-	case '\uFEFF', 'þ', 'ÿ', 'ï':
+	case '\uFEFF', '\uFFFE', 'þ', 'ÿ', 'ï':
+		// U+FFFE in UTF-16 is the other byte order's mark.
 		return true
 	}
 	return strings.HasPrefix(f, "PK\x03\x04")

@@ -154,6 +154,11 @@ func TestCSVReader(t *testing.T) {
 			wantRows:    []string{"2:x\ny|say \"hi\"", "4:z|w"},
 		},
 		{
+			name: "a stray carriage return before a line break inside quotes is part of the break", in: "a;b\r\n\"x\r\r\ny\";z\r\n",
+			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';', CRLF: true},
+			wantRows:    []string{"2:x\ny|z"},
+		},
+		{
 			name: "excel text fields =\"...\" keep leading zeros", in: "navn;cpr;postnr\r\nSøren;=\"0101801234\";=\"0800\"\r\n",
 			wantDialect: Dialect{Encoding: EncodingUTF8, Comma: ';', CRLF: true},
 			wantRows:    []string{"2:Søren|0101801234|0800"},
