@@ -25,8 +25,10 @@ type heldAdmin struct {
 }
 
 func (a *heldAdmin) LoadSource(ctx context.Context, kind string, src store.Source, opt store.LoadOptions) (*store.Manifest, error) {
-	close(a.started)
+	// Progress first: a test that waits for started then reads the
+	// status must find the lines read.
 	opt.Progress(store.Progress{Phase: store.PhaseReading, Lines: 7})
+	close(a.started)
 	select {
 	case <-a.proceed:
 		a.ended <- nil
