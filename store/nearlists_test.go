@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -210,16 +211,29 @@ func TestPipeFilterKeysEveryPair(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]int{}
-			if err := pipeFilterKeys(db, plainFilterKeys, func(_, k []byte, _ int) { got[string(k)]++ }); err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("%d distinct keys seen, the database holds %d", len(got), len(want))
-			}
-			for k, n := range got {
-				if n != 1 || want[k] != 1 {
-					t.Fatalf("key %q seen %d times, stored %d times", k, n, want[k])
+			// Both readers: the one that builds the filter and the one
+			// that checks it at commit, whose consumer runs on each
+			// span's goroutine.
+			for _, read := range []struct {
+				name string
+				fn   func(*badger.DB, func() filterKeysFunc, filterAdd) error
+			}{{"build", pipeFilterKeys}, {"check", testFilterKeys}} {
+				var mu sync.Mutex
+				got := map[string]int{}
+				if err := read.fn(db, plainFilterKeys, func(_, k []byte, _ int) {
+					mu.Lock()
+					got[string(k)]++
+					mu.Unlock()
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Errorf("%s: %d distinct keys seen, the database holds %d", read.name, len(got), len(want))
+				}
+				for k, n := range got {
+					if n != 1 || want[k] != 1 {
+						t.Fatalf("%s: key %q seen %d times, stored %d times", read.name, k, n, want[k])
+					}
 				}
 			}
 		})

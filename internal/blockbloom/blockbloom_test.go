@@ -295,8 +295,8 @@ func TestHugeFilter(t *testing.T) {
 }
 
 // TestTouchHashes: TouchHashes of the groups' hashes reads the words Touch
-// of each group reads (the same blocks, in both layouts), an empty filter
-// reads nothing, and neither changes a test.
+// of each group reads (the same blocks, in both layouts), and an empty
+// filter reads nothing.
 func TestTouchHashes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -329,11 +329,6 @@ func TestTouchHashes(t *testing.T) {
 			}
 			if f.Bytes() > 0 && want == 0 {
 				t.Fatal("the touched blocks read as empty: the test compares nothing")
-			}
-			for _, g := range groups {
-				if f.Bytes() > 0 && !f.TestIn(g, []byte("k7")) {
-					t.Fatalf("group %s lost a key", g)
-				}
 			}
 		})
 	}
