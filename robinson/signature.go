@@ -2,6 +2,7 @@ package robinson
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -556,7 +557,7 @@ func (p *Probe) Prefetch(prefix []byte, f Prefetcher) {
 	}
 	ak := p.addrKey[:p.nak]
 	for i, sn := range p.name.Surnames {
-		if len(prefix)+len(ak)+len(sn)+1 > len(p.group) || slicesContains(p.name.Surnames[:i], sn) {
+		if len(prefix)+len(ak)+len(sn)+1 > len(p.group) || slices.Contains(p.name.Surnames[:i], sn) {
 			continue
 		}
 		k := append(append(append(p.group[:0], prefix...), ak...), sn...)
@@ -571,15 +572,6 @@ func (p *Probe) Prefetch(prefix []byte, f Prefetcher) {
 		}
 	}
 	p.sink = sink + f.TouchHashes(hs[:n])
-}
-
-func slicesContains(ws []string, w string) bool {
-	for _, x := range ws {
-		if x == w {
-			return true
-		}
-	}
-	return false
 }
 
 // useExtras finds the roads whose keys the contact tests: the roads of x
@@ -733,7 +725,7 @@ func (p *Probe) KnownNear(buf [][]byte) (data [][]byte, ok bool) {
 		if p.nearKnown&(1<<i) == 0 {
 			return buf, false
 		}
-		if len(p.nearData[i]) > 0 && !slicesContains(p.name.Surnames[:i], sn) {
+		if len(p.nearData[i]) > 0 && !slices.Contains(p.name.Surnames[:i], sn) {
 			data = append(data, p.nearData[i])
 		}
 	}
